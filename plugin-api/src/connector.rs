@@ -1,0 +1,114 @@
+//! The [`Connector`] trait and the glue that exports it as the `connector` world.
+
+use std::marker::PhantomData;
+
+use crate::http;
+use crate::wit::connector as w;
+use crate::{
+    ChannelContext, ConnectorError, InboundOutcome, InboundRequest, OutboundMessage, SendReceipt,
+};
+
+/// A channel connector: implement this, then call [`export_connector!`](crate::export_connector).
+///
+/// The host makes a fresh instance for every call, so there is no `self`:
+/// anything that must outlive a call goes in [`kv`](crate::kv).
+pub trait Connector {
+    /// Checks the request's signature or secret token.
+    ///
+    /// Runs before [`parse`](Connector::parse). The default accepts everything,
+    /// which is only right for providers that sign nothing.
+    fn verify(_ctx: &ChannelContext, _req: &InboundRequest) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    /// Turns a verified webhook request into normalized messages.
+    fn parse(ctx: &ChannelContext, req: InboundRequest) -> Result<InboundOutcome, ConnectorError>;
+
+    /// Renders a reply as the provider's HTTP API call.
+    ///
+    /// The default [`send`](Connector::send) sends what this returns. The
+    /// default here refuses, for inbound-only connectors.
+    fn render(_ctx: &ChannelContext, _msg: &OutboundMessage) -> Result<http::Request, ConnectorError> {
+        Err(ConnectorError::Permanent(
+            "this connector cannot send replies".to_string(),
+        ))
+    }
+
+    /// Reads the provider's answer to a successful send; the default records
+    /// no provider message id.
+    fn receipt(_ctx: &ChannelContext, _response: &http::Response) -> Result<SendReceipt, ConnectorError> {
+        Ok(SendReceipt {
+            external_message_id: None,
+        })
+    }
+
+    /// Sends a reply. The default renders it, sends it through the host's
+    /// allow-listed HTTP, and classifies the status: 2xx is a success, 408,
+    /// 429 and 5xx are worth a retry, anything else is not.
+    ///
+    /// Override it for transports other than one HTTP call, such as SMTP.
+    fn send(ctx: &ChannelContext, msg: OutboundMessage) -> Result<SendReceipt, ConnectorError> {
+        let request = Self::render(ctx, &msg)?;
+        let response = http::send(&request).map_err(http_error_to_connector)?;
+        match response.status {
+            200..=299 => Self::receipt(ctx, &response),
+            408 | 429 | 500..=599 => Err(ConnectorError::Transient(status_message(&response))),
+            _ => Err(ConnectorError::Permanent(status_message(&response))),
+        }
+    }
+}
+
+/// Maps a host HTTP failure to the connector error the outbox acts on:
+/// a refused host or bad request will not improve with retries, the rest may.
+pub fn http_error_to_connector(error: http::Error) -> ConnectorError {
+    match error {
+        http::Error::Forbidden(host) => {
+            ConnectorError::Permanent(format!("host not allowed by the manifest: {host}"))
+        }
+        http::Error::InvalidRequest(why) => ConnectorError::Permanent(format!("invalid request: {why}")),
+        http::Error::Timeout => ConnectorError::Transient("provider timed out".to_string()),
+        http::Error::Transport(why) => ConnectorError::Transient(format!("transport: {why}")),
+        http::Error::ResponseTooLarge(limit) => {
+            ConnectorError::Transient(format!("provider response over {limit} bytes"))
+        }
+    }
+}
+
+fn status_message(response: &http::Response) -> String {
+    // A short excerpt of the body usually carries the provider's reason.
+    let body = String::from_utf8_lossy(&response.body);
+    let excerpt: String = body.chars().take(200).collect();
+    format!("provider answered {}: {excerpt}", response.status)
+}
+
+/// Adapts a [`Connector`] to the generated `Guest` trait. Public only for the macro.
+#[doc(hidden)]
+pub struct ConnectorExport<T>(PhantomData<T>);
+
+impl<T: Connector> w::Guest for ConnectorExport<T> {
+    fn handle_inbound(
+        ctx: ChannelContext,
+        req: InboundRequest,
+    ) -> Result<InboundOutcome, ConnectorError> {
+        T::verify(&ctx, &req)?;
+        T::parse(&ctx, req)
+    }
+
+    fn send(ctx: ChannelContext, msg: OutboundMessage) -> Result<SendReceipt, ConnectorError> {
+        T::send(&ctx, msg)
+    }
+}
+
+/// Exports a [`Connector`] implementation as this component's `connector` world.
+///
+/// Call it once, at the crate root of a `cdylib` built for `wasm32-wasip2`.
+#[macro_export]
+macro_rules! export_connector {
+    ($connector:ty) => {
+        #[doc(hidden)]
+        type __FrontdeskConnectorExport = $crate::__private::ConnectorExport<$connector>;
+        $crate::__private::export_connector_world!(
+            __FrontdeskConnectorExport with_types_in $crate::__private::connector_bindings
+        );
+    };
+}
