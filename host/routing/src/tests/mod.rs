@@ -2,9 +2,8 @@
 //! virtual clock (see `harness`).
 
 mod harness;
-//mod lifecycle;
-//mod limits;
+mod lifecycle;
+mod limits;
 mod modes;
-//mod properties;
-//mod restore;
+mod restore;
 mod rules;
