@@ -158,6 +158,10 @@ impl Router {
         let s = self.open_session(sid)?;
         self.known_agent(agent)?;
         let (state, holder) = (s.state, s.holder);
+        if matches!(state, State::Bot | State::Queued | State::Offered) && holder != Some(agent) {
+            // The message takes the session, which a dismissed agent may not.
+            self.usable_agent(agent)?;
+        }
         match state {
             State::Closing | State::Rating | State::Closed => {
                 self.touch(now, sid);
@@ -165,7 +169,17 @@ impl Router {
                 return Ok(());
             }
             State::Bot | State::Queued => self.assign(now, sid, agent, Cause::Taken),
-            State::Offered if holder.is_none() => self.assign(now, sid, agent, Cause::Accepted),
+            // Writing to an offer is accepting it, under the same limit (R10).
+            State::Offered if holder.is_none() && s.offered_to.contains(&agent) => {
+                let q = &self.queues[&s.queue];
+                if q.cfg.limit.is_some_and(|l| q.count(agent) >= l.max) {
+                    return Err(Error::LimitReached {
+                        agent,
+                        queue: s.queue,
+                    });
+                }
+                self.assign(now, sid, agent, Cause::Accepted)
+            }
             State::Offered if holder != Some(agent) => self.assign(now, sid, agent, Cause::Taken),
             _ => {}
         }

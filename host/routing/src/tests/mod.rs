@@ -5,5 +5,6 @@ mod harness;
 mod lifecycle;
 mod limits;
 mod modes;
+mod properties;
 mod restore;
 mod rules;
