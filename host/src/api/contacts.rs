@@ -1,0 +1,85 @@
+//! Contacts (C1): known customers, visible to the people of their channels.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
+use crate::store::{Contact, NewContact, Role};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_contacts, create_contact))
+        .routes(routes!(get_contact))
+}
+
+/// Search and paging for contacts.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ContactQuery {
+    /// Substring of the name, email or phone.
+    pub q: Option<String>,
+    /// At most this many (default 100, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// Contacts the caller may see.
+#[utoipa::path(get, path = "/contacts", tag = "contacts", params(ContactQuery),
+    responses((status = 200, body = Vec<Contact>)))]
+async fn list_contacts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ContactQuery>,
+) -> Result<Json<Vec<Contact>>, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    Ok(Json(
+        state
+            .store
+            .list_contacts(caller.viewer(), query.q.as_deref(), limit)
+            .await?,
+    ))
+}
+
+/// Records a contact. A non-admin becomes its responsible agent unless one is named (R14).
+#[utoipa::path(post, path = "/contacts", tag = "contacts", request_body = NewContact,
+    responses((status = 201, body = Contact), (status = 400, body = ErrorBody)))]
+async fn create_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(mut new): ApiJson<NewContact>,
+) -> Result<(StatusCode, Json<Contact>), ApiError> {
+    if new.name.trim().is_empty() {
+        return Err(ApiError::invalid("name must not be empty"));
+    }
+    if caller.0.role != Role::Admin {
+        match new.responsible_user_id {
+            None => new.responsible_user_id = Some(caller.0.id),
+            Some(id) if id != caller.0.id && caller.0.role == Role::Agent => {
+                return Err(ApiError::Forbidden(
+                    "agents can only make themselves responsible".into(),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_contact(&new, state.clock.now()).await?),
+    ))
+}
+
+/// One contact, if the caller may see it.
+#[utoipa::path(get, path = "/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
+    responses((status = 200, body = Contact), (status = 404, body = ErrorBody)))]
+async fn get_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Contact>, ApiError> {
+    let contact = state.store.contact(caller.viewer(), id).await?;
+    Ok(Json(
+        contact.ok_or_else(|| ApiError::not_found("contact", id))?,
+    ))
+}

@@ -1,0 +1,204 @@
+//! One error type for every HTTP answer, with one JSON shape:
+//! `{"error": {"code": "channel_not_found", "message": "..."}}`.
+//!
+//! Internal errors are logged once here and hidden from clients, who get a
+//! generic message; everything else says what was wrong and what to do.
+
+use axum::Json;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ingest::{ConnectorError, IngestError};
+use crate::store::StoreError;
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed; `code` names the kind, e.g. `invalid_json`.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// No token, or one that is unknown or disabled.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The thing does not exist, or the caller may not see it: both look the same (P2).
+    #[error("{what} {id} does not exist or you may not see it")]
+    NotFound { what: &'static str, id: String },
+    /// No route at this path.
+    #[error("no route for {0}; the API lives under /api/v1 (see /api/v1/openapi.json)")]
+    NoRoute(String),
+    /// A unique value is taken already.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is over the size limit.
+    #[error("the request body is larger than the {0} bytes accepted")]
+    PayloadTooLarge(usize),
+    /// Webhook authentication failed (P3); nothing was stored.
+    #[error("{0}")]
+    BadSignature(String),
+    /// The server cannot take the request now; the client should retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an outage; details go to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The JSON error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable machine-readable code and a sentence for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// The most bytes any request body may have.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+impl ApiError {
+    /// Shorthand for a 400 with the `invalid_input` code.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code: "invalid_input",
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for a 404 that does not tell "missing" from "not yours".
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        ApiError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, String) {
+        match self {
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, (*code).into()),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized".into()),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden".into()),
+            ApiError::NotFound { what, .. } => (StatusCode::NOT_FOUND, format!("{what}_not_found")),
+            ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "route_not_found".into()),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict".into()),
+            ApiError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into())
+            }
+            ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature".into()),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into()),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "something went wrong on the server; it has been logged".to_string()
+            }
+            other => other.to_string(),
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail { code, message },
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ApiError::NotFound {
+                what,
+                id: "given".into(),
+            },
+            StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::Invalid(message) => ApiError::invalid(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(err: IngestError) -> Self {
+        match err {
+            IngestError::ShuttingDown => ApiError::Unavailable(err.to_string()),
+            IngestError::Store(inner) => {
+                tracing::error!(error = %inner, "inbound message not stored");
+                ApiError::Unavailable(
+                    "the message could not be stored; nothing was kept, send it again".into(),
+                )
+            }
+        }
+    }
+}
+
+impl From<ConnectorError> for ApiError {
+    fn from(err: ConnectorError) -> Self {
+        match err {
+            ConnectorError::Unauthenticated(m) => ApiError::BadSignature(m),
+            ConnectorError::Malformed(m) => ApiError::BadRequest {
+                code: "invalid_payload",
+                message: m,
+            },
+        }
+    }
+}
+
+fn too_large_or(status: StatusCode, otherwise: ApiError) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(BODY_LIMIT)
+    } else {
+        otherwise
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        too_large_or(
+            status,
+            ApiError::BadRequest {
+                code: "invalid_json",
+                message: rejection.body_text(),
+            },
+        )
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        let status = rejection.status();
+        too_large_or(status, ApiError::invalid(rejection.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::invalid(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest {
+            code: "invalid_query",
+            message: rejection.body_text(),
+        }
+    }
+}

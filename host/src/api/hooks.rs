@@ -1,0 +1,108 @@
+//! Webhooks: `POST /hooks/{channel}` (S3, S4, P3).
+//!
+//! The answer goes out only after the message's transaction committed; a
+//! repeated external id gets the same answer and stores nothing.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use serde::Serialize;
+
+use super::{ApiError, ApiPath, AppState};
+use crate::ingest::InboundRequest;
+use crate::store::{Accepted, Channel, IngestItem};
+
+/// How long a channel's settings are reused before they are read again.
+///
+/// Webhooks are the hot path; reading the channel row for each would double
+/// the queries per message. Local admin changes invalidate at once; changes
+/// made on another node show up within this time.
+const CHANNEL_TTL: Duration = Duration::from_secs(5);
+
+/// Recently read channels, for the webhook path.
+#[derive(Default)]
+pub struct ChannelCache(RwLock<HashMap<i64, (Instant, Channel)>>);
+
+impl ChannelCache {
+    /// Forgets a channel after an admin changed it.
+    pub fn invalidate(&self, id: i64) {
+        self.0.write().expect("channel cache lock").remove(&id);
+    }
+
+    async fn get(&self, state: &AppState, id: i64) -> Result<Option<Channel>, ApiError> {
+        if let Some((at, channel)) = self.0.read().expect("channel cache lock").get(&id)
+            && at.elapsed() < CHANNEL_TTL
+        {
+            return Ok(Some(channel.clone()));
+        }
+        let channel = state.store.channel(id).await?;
+        if let Some(channel) = &channel {
+            self.0
+                .write()
+                .expect("channel cache lock")
+                .insert(id, (Instant::now(), channel.clone()));
+        }
+        Ok(channel)
+    }
+}
+
+/// What a webhook is answered with: where each message landed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HookAnswer {
+    pub messages: Vec<Accepted>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/hooks/{channel}", post(receive))
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    ApiPath(channel_id): ApiPath<i64>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<HookAnswer>, ApiError> {
+    let channel = state
+        .channels
+        .get(&state, channel_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel", channel_id))?;
+    let body = body?;
+    if !channel.enabled {
+        return Err(ApiError::Unavailable(format!(
+            "channel {channel_id} is disabled; an admin can enable it"
+        )));
+    }
+    let connector = state.connectors.get(&channel.kind).ok_or_else(|| {
+        ApiError::Unavailable(format!(
+            "no connector is installed for channel kind {:?}",
+            channel.kind
+        ))
+    })?;
+    let request = InboundRequest { headers, body };
+    let messages = connector
+        .verify_and_parse(&channel, &request)
+        .await
+        .inspect_err(|err| {
+            metrics::counter!("frontdesk_webhook_refused_total").increment(1);
+            tracing::info!(channel = channel_id, error = %err, "webhook refused");
+        })?;
+    let mut accepted = Vec::with_capacity(messages.len());
+    for message in messages {
+        let item = IngestItem {
+            channel_id,
+            source: connector.network().to_string(),
+            message,
+        };
+        accepted.push(state.ingest.submit(item).await?);
+    }
+    Ok(Json(HookAnswer { messages: accepted }))
+}

@@ -1,0 +1,128 @@
+//! The HTTP surface: webhooks, the REST API under `/api/v1`, `/healthz`, `/metrics`.
+//!
+//! [`app`] builds the whole router from an [`AppState`] with no socket, so
+//! tests drive it with `oneshot`.
+
+mod channels;
+mod contacts;
+mod error;
+mod extract;
+mod hooks;
+mod ops;
+mod sessions;
+mod users;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, BODY_LIMIT, ErrorBody};
+pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
+
+use crate::clock::Clock;
+use crate::ingest::{ApiChannel, Connector, GroupCommit};
+use crate::store::Store;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub ingest: GroupCommit,
+    /// Connector per channel kind; `api` is built in (X3).
+    pub connectors: Arc<HashMap<String, Arc<dyn Connector>>>,
+    pub channels: Arc<hooks::ChannelCache>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// State with the built-in connectors and a started group-commit writer.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
+        connectors.insert("api".into(), Arc::new(ApiChannel));
+        AppState {
+            ingest: GroupCommit::start(store.clone(), clock.clone()),
+            store,
+            clock,
+            connectors: Arc::new(connectors),
+            channels: Arc::new(hooks::ChannelCache::default()),
+            metrics: metrics_handle(),
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder; installed once, shared by every app.
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder was installed first; metrics then go there.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "frontdesk", description = "Open channels: sessions, queues, agents. Errors are {\"error\": {\"code\", \"message\"}}."),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+/// The whole HTTP app.
+pub fn app(state: AppState) -> Router {
+    let v1 = OpenApiRouter::new()
+        .merge(users::routes())
+        .merge(channels::routes())
+        .merge(contacts::routes())
+        .merge(sessions::routes())
+        .merge(ops::admin_routes());
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1)
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+    )
+    .merge(hooks::routes())
+    .merge(ops::routes())
+    .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_string()) })
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(CatchPanicLayer::custom(|_| {
+        ApiError::Internal("a handler panicked".into()).into_response()
+    }))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
+}

@@ -1,0 +1,99 @@
+//! Operations: `/healthz`, `/metrics` (X4), and the admin views of the audit
+//! log (P4) and the outbox (S5).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiQuery, AppState, Caller, ErrorBody};
+use crate::store::{AuditEntry, OutboxItem, Role};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+}
+
+pub fn admin_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(audit))
+        .routes(routes!(outbox))
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+}
+
+/// 200 when the database answers, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok",
+                database: state.store.backend(),
+            }),
+        )
+            .into_response(),
+        Err(err) => {
+            ApiError::Unavailable(format!("the database does not answer: {err}")).into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// How many rows to return.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Limit {
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Only outbox items in this state: pending, sent or failed.
+    pub state: Option<String>,
+}
+
+/// The newest admin changes first (admins only, P4).
+#[utoipa::path(get, path = "/audit", tag = "admin", params(Limit),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)))]
+async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<Limit>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    caller.require(&[Role::Admin], "reading the audit log")?;
+    Ok(Json(
+        state
+            .store
+            .audit_log(q.limit.unwrap_or(100).clamp(1, 1000))
+            .await?,
+    ))
+}
+
+/// Outbound messages, e.g. `?state=failed` for those that gave up (admins only, S5).
+#[utoipa::path(get, path = "/outbox", tag = "admin", params(Limit),
+    responses((status = 200, body = Vec<OutboxItem>), (status = 403, body = ErrorBody)))]
+async fn outbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<Limit>,
+) -> Result<Json<Vec<OutboxItem>>, ApiError> {
+    caller.require(&[Role::Admin], "reading the outbox")?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(
+        state.store.list_outbox(q.state.as_deref(), limit).await?,
+    ))
+}

@@ -1,0 +1,96 @@
+//! Users and their status (P1, R13): admins manage, everybody reads themselves.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
+use crate::auth::{new_token, token_hash};
+use crate::store::{Role, User, UserStatusPatch};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+}
+
+/// Who the token belongs to.
+#[utoipa::path(get, path = "/me", tag = "users",
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+async fn me(caller: Caller) -> Json<User> {
+    Json(caller.0)
+}
+
+/// Every user (admins only).
+#[utoipa::path(get, path = "/users", tag = "users",
+    responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<User>>, ApiError> {
+    caller.require(&[Role::Admin], "listing users")?;
+    Ok(Json(state.store.list_users().await?))
+}
+
+/// A new user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+}
+
+/// The created user and their API token, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    pub user: User,
+    pub token: String,
+}
+
+/// Creates a user and returns their API token (admins only).
+#[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = CreatedUser), (status = 409, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewUser>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    caller.require(&[Role::Admin], "creating users")?;
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    }
+    let token = new_token();
+    let user = state
+        .store
+        .create_user(name, new.role, &token_hash(&token), state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedUser { user, token })))
+}
+
+/// Sets a user's disabled, dismissed or vacation flags (admins only).
+#[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserStatusPatch,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<UserStatusPatch>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(&[Role::Admin], "changing users")?;
+    let user = state
+        .store
+        .update_user_status(Some(caller.0.id), id, &patch, state.clock.now())
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound(_) => ApiError::not_found("user", id),
+            other => other.into(),
+        })?;
+    Ok(Json(user))
+}

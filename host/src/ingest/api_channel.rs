@@ -1,0 +1,222 @@
+//! The built-in `api` channel kind (X3): inbound messages by signed HTTP POST.
+//!
+//! The body is JSON (see [`ApiInbound`]) and the request carries
+//! `X-Frontdesk-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with
+//! the channel secret>`, the same scheme Meta and GitHub use.
+
+use async_trait::async_trait;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::{Connector, ConnectorError, InboundRequest};
+use crate::store::{Channel, InboundMessage, Sender};
+
+/// The header that carries the body's signature.
+pub const SIGNATURE_HEADER: &str = "x-frontdesk-signature";
+
+/// Longest accepted message text, in bytes; longer is refused, not cut.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// The JSON body of an inbound `api` message.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiInbound {
+    /// Your id for this message; sending it again is answered as before (S3).
+    pub message_id: String,
+    /// Your id for the conversation; messages with one chat id share a session.
+    pub chat_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub sender: Option<ApiSender>,
+}
+
+/// Who wrote the message, as far as your system knows.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSender {
+    /// Your id for the customer; defaults to the chat id.
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// The `api` channel's connector.
+#[derive(Debug, Default)]
+pub struct ApiChannel;
+
+/// Signs `body` with `secret` as the `api` channel expects (for clients and tests).
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn verify(secret: &str, request: &InboundRequest) -> Result<(), ConnectorError> {
+    let header = request.headers.get(SIGNATURE_HEADER).ok_or_else(|| {
+        ConnectorError::Unauthenticated(format!("missing {SIGNATURE_HEADER} header"))
+    })?;
+    let hex_sig = header
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("sha256="))
+        .ok_or_else(|| {
+            ConnectorError::Unauthenticated(format!("{SIGNATURE_HEADER} must be sha256=<hex>"))
+        })?;
+    let sig = hex::decode(hex_sig).map_err(|_| {
+        ConnectorError::Unauthenticated(format!("{SIGNATURE_HEADER} is not valid hex"))
+    })?;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(&request.body);
+    // verify_slice compares in constant time.
+    mac.verify_slice(&sig)
+        .map_err(|_| ConnectorError::Unauthenticated("signature does not match the body".into()))
+}
+
+fn non_empty(field: &str, value: &str) -> Result<(), ConnectorError> {
+    if value.trim().is_empty() {
+        return Err(ConnectorError::Malformed(format!(
+            "{field} must not be empty"
+        )));
+    }
+    if value.len() > 256 {
+        return Err(ConnectorError::Malformed(format!(
+            "{field} is longer than 256 bytes"
+        )));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Connector for ApiChannel {
+    fn network(&self) -> &str {
+        "api"
+    }
+
+    async fn verify_and_parse(
+        &self,
+        channel: &Channel,
+        request: &InboundRequest,
+    ) -> Result<Vec<InboundMessage>, ConnectorError> {
+        verify(&channel.secret, request)?;
+        let inbound: ApiInbound = serde_json::from_slice(&request.body).map_err(|e| {
+            ConnectorError::Malformed(format!("body is not a valid api message: {e}"))
+        })?;
+        non_empty("message_id", &inbound.message_id)?;
+        non_empty("chat_id", &inbound.chat_id)?;
+        if inbound.text.len() > MAX_TEXT_BYTES {
+            return Err(ConnectorError::Malformed(format!(
+                "text is {} bytes; at most {MAX_TEXT_BYTES} are accepted",
+                inbound.text.len()
+            )));
+        }
+        let sender = inbound.sender.unwrap_or(ApiSender {
+            id: None,
+            name: None,
+            email: None,
+            phone: None,
+        });
+        Ok(vec![InboundMessage {
+            external_id: inbound.message_id,
+            sender: Sender {
+                id: sender.id.unwrap_or_else(|| inbound.chat_id.clone()),
+                name: sender.name,
+                email: sender.email,
+                phone: sender.phone,
+            },
+            chat_id: inbound.chat_id,
+            text: inbound.text,
+        }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn channel() -> Channel {
+        Channel {
+            id: 1,
+            name: "Site".into(),
+            kind: "api".into(),
+            secret: "s3cret".into(),
+            config: "{}".into(),
+            enabled: true,
+            created_at: 0,
+        }
+    }
+
+    fn request(body: &str, signature: Option<String>) -> InboundRequest {
+        let mut headers = HeaderMap::new();
+        if let Some(sig) = signature {
+            headers.insert(SIGNATURE_HEADER, sig.parse().unwrap());
+        }
+        InboundRequest {
+            headers,
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[tokio::test]
+    async fn p3_accepts_a_correctly_signed_body() {
+        let body = r#"{"message_id":"m1","chat_id":"c1","text":"hi","sender":{"name":"Ann"}}"#;
+        let parsed = ApiChannel
+            .verify_and_parse(
+                &channel(),
+                &request(body, Some(sign("s3cret", body.as_bytes()))),
+            )
+            .await;
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed[0].external_id, "m1");
+        assert_eq!(parsed[0].sender.id, "c1");
+        assert_eq!(parsed[0].sender.name.as_deref(), Some("Ann"));
+    }
+
+    #[tokio::test]
+    async fn p3_refuses_missing_wrong_and_malformed_signatures() {
+        let body = r#"{"message_id":"m1","chat_id":"c1","text":"hi"}"#;
+        for sig in [
+            None,
+            Some(sign("other", body.as_bytes())),
+            Some("sha256=zz".into()),
+            Some("md5=00".into()),
+        ] {
+            let err = ApiChannel
+                .verify_and_parse(&channel(), &request(body, sig))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ConnectorError::Unauthenticated(_)), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn signed_but_malformed_bodies_say_what_is_wrong() {
+        for (body, needle) in [
+            (r#"{"chat_id":"c1","text":"hi"}"#, "message_id"),
+            (
+                r#"{"message_id":" ","chat_id":"c1","text":"hi"}"#,
+                "message_id must not be empty",
+            ),
+            (
+                r#"{"message_id":"m","chat_id":"c1","text":"hi","extra":1}"#,
+                "extra",
+            ),
+        ] {
+            let err = ApiChannel
+                .verify_and_parse(
+                    &channel(),
+                    &request(body, Some(sign("s3cret", body.as_bytes()))),
+                )
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, ConnectorError::Malformed(ref m) if m.contains(needle)),
+                "{err}"
+            );
+        }
+    }
+}

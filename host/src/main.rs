@@ -1,0 +1,155 @@
+//! The `frontdesk` command line.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use frontdesk::api::AppState;
+use frontdesk::auth::{new_token, token_hash};
+use frontdesk::clock::{Clock, SystemClock};
+use frontdesk::store::{self, Role, UserStatusPatch};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// frontdesk: live chat, Telegram, Messenger and email in one support queue.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Database URL: sqlite://PATH (created when missing) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "FRONTDESK_DATABASE",
+        default_value = "sqlite://frontdesk.db"
+    )]
+    database: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true, env = "FRONTDESK_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server: applies migrations, binds, serves until SIGTERM or Ctrl-C, then drains.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (the bound address is logged).
+        #[arg(long, env = "FRONTDESK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Applies database migrations and exits (serve does this too).
+    Migrate,
+    /// Manages console and API users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates a user and prints their API token as the last line (shown only once).
+    Add {
+        /// Unique user name.
+        name: String,
+        /// What the user may do: admin configures, supervisor watches and rates, agent answers.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Lists users with their role and status.
+    List,
+    /// Disables a user: their token stops working at once.
+    Disable {
+        /// The user's name.
+        name: String,
+    },
+}
+
+fn init_tracing(json: bool) {
+    let filter =
+        EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    let store = store::connect(&cli.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", cli.database))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve { listen } => {
+            let listener = TcpListener::bind(&listen).await.with_context(|| {
+                format!("cannot listen on {listen}; is another server running there?")
+            })?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, database = store.backend(), "frontdesk listening on http://{addr}");
+            let state = AppState::new(store, clock);
+            frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => println!("migrations applied ({})", store.backend()),
+        Command::User(UserCommand::Add { name, role }) => {
+            let token = new_token();
+            let user = store
+                .create_user(name.trim(), role, &token_hash(&token), clock.now())
+                .await?;
+            println!(
+                "created {} user {:?} (id {})",
+                role.as_str(),
+                user.name,
+                user.id
+            );
+            println!("API token (shown only now):");
+            println!("{token}");
+        }
+        Command::User(UserCommand::List) => {
+            println!("{:>5}  {:<24} {:<11} status", "id", "name", "role");
+            for u in store.list_users().await? {
+                let mut status = Vec::new();
+                for (flag, label) in [
+                    (u.disabled, "disabled"),
+                    (u.dismissed, "dismissed"),
+                    (u.vacation, "vacation"),
+                ] {
+                    if flag {
+                        status.push(label);
+                    }
+                }
+                let status = if status.is_empty() {
+                    "active".to_string()
+                } else {
+                    status.join(",")
+                };
+                println!(
+                    "{:>5}  {:<24} {:<11} {status}",
+                    u.id,
+                    u.name,
+                    u.role.as_str()
+                );
+            }
+        }
+        Command::User(UserCommand::Disable { name }) => {
+            let Some(user) = store.user_by_name(&name).await? else {
+                bail!("no user named {name:?}; `frontdesk user list` shows who exists");
+            };
+            let patch = UserStatusPatch {
+                disabled: Some(true),
+                ..Default::default()
+            };
+            store
+                .update_user_status(None, user.id, &patch, clock.now())
+                .await?;
+            println!("disabled {name:?}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! Durable state behind one `Store` trait, with one module per backend.
+//!
+//! SQLite (WAL, `synchronous=FULL`) is the embedded default; PostgreSQL is for
+//! several nodes. The backend is picked once, from the database URL, in
+//! [`connect`]. Both run the same SQL (see `sql.rs`); only connection setup and
+//! migrations differ, and each backend has its own migrations folder.
+
+mod model;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use model::*;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no backend frontdesk knows.
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH (the default is sqlite://frontdesk.db) or postgres://USER@HOST/DB"
+    )]
+    UnsupportedUrl(String),
+    /// The row a write refers to does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value (a user name, say) is taken already.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A reference to another row is wrong (an unknown user id in a queue, say).
+    #[error("{0}")]
+    Invalid(String),
+    /// Applying the migrations failed; the database is left as it was.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database refused or failed a query.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One inbound message on its way into the store, with the channel it came in on.
+#[derive(Debug, Clone)]
+pub struct IngestItem {
+    pub channel_id: i64,
+    /// The network it came from, recorded as the session's source (C3).
+    pub source: String,
+    pub message: InboundMessage,
+}
+
+/// The durable state of frontdesk.
+///
+/// Every method that depends on who asks takes a [`Viewer`], so access rules
+/// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`, for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+    /// Round-trips a trivial query, for `/healthz`.
+    async fn ping(&self) -> Result<()>;
+
+    /// Creates a user with the hash of their API token (P2).
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<User>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// Finds an enabled-or-not user by token hash; the caller checks `disabled`.
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// Sets status flags and writes the change to the audit log (P4).
+    async fn update_user_status(
+        &self,
+        actor: Option<i64>,
+        id: i64,
+        patch: &UserStatusPatch,
+        now: Millis,
+    ) -> Result<User>;
+
+    /// Creates a channel with a default queue, audited (P4).
+    async fn create_channel(&self, actor: i64, new: &NewChannel, now: Millis) -> Result<Channel>;
+    /// A channel by id, whoever asks: for webhooks, which check signatures instead.
+    async fn channel(&self, id: i64) -> Result<Option<Channel>>;
+    /// A channel if the viewer may see it (P2): otherwise `None`, as if it did not exist.
+    async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>>;
+    async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>>;
+    async fn queue(&self, channel_id: i64) -> Result<Queue>;
+    /// Replaces the queue settings and agent order, audited (P4).
+    async fn set_queue(
+        &self,
+        actor: i64,
+        channel_id: i64,
+        queue: &Queue,
+        now: Millis,
+    ) -> Result<()>;
+    /// Replaces the channel's supervisors, audited (P4).
+    async fn set_supervisors(
+        &self,
+        actor: i64,
+        channel_id: i64,
+        users: &[i64],
+        now: Millis,
+    ) -> Result<()>;
+
+    async fn create_contact(&self, new: &NewContact, now: Millis) -> Result<Contact>;
+    async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>>;
+    async fn list_contacts(
+        &self,
+        viewer: Viewer,
+        q: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Contact>>;
+
+    async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>>;
+    async fn list_sessions(&self, viewer: Viewer, filter: &SessionFilter) -> Result<Vec<Session>>;
+    /// The session's state history (S1), oldest first.
+    async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>>;
+    /// The session's messages with id > `after`, oldest first (O2).
+    async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>>;
+
+    /// Stores a batch of inbound messages in one transaction (group commit, S3, S4).
+    ///
+    /// Returns one answer per item, in order. An item whose key was stored before
+    /// (in an earlier batch or earlier in this one) gets the first answer back and
+    /// writes nothing. When this returns `Ok`, everything is durably committed.
+    async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>>;
+
+    /// Stores an agent's reply and queues it in the outbox in one transaction (S5).
+    async fn add_reply(
+        &self,
+        session_id: i64,
+        author_id: i64,
+        body: &str,
+        now: Millis,
+    ) -> Result<(Message, OutboxItem)>;
+    async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>>;
+    /// The newest audit entries first (P4).
+    async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+}
+
+/// Opens the database the URL names, applies its migrations, and returns the store.
+///
+/// `sqlite://PATH` (created when missing) or `postgres://...`. A bare path is
+/// taken as an SQLite file, so `--database my.db` works too.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Ok(Arc::new(sqlite::SqliteStore::connect(path).await?))
+    } else if !url.contains("://") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_string()))
+    }
+}
+
+/// Maps a unique-constraint violation to `Conflict`, anything else through.
+fn conflict(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Invalid(format!("{} refers to a row that does not exist", what()))
+        }
+        _ => StoreError::Database(err),
+    }
+}

@@ -1,0 +1,308 @@
+//! Rows and inputs the store reads and writes. Times are unix milliseconds.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Unix time in milliseconds: the one time type every backend stores.
+pub type Millis = i64;
+
+/// What a user may do (P1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Configures channels, queues, scripts and plugins (O5).
+    Admin,
+    /// Sees and rates every session of their channels (Q3).
+    Supervisor,
+    /// Answers the sessions of the queues they are in.
+    Agent,
+}
+
+impl Role {
+    /// The name stored in the database and shown in errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Agent => "agent",
+        }
+    }
+
+    /// Parses the stored name; unknown names are a corrupt row, not user input.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "supervisor" => Some(Role::Supervisor),
+            "agent" => Some(Role::Agent),
+            _ => None,
+        }
+    }
+}
+
+/// A console user: admin, supervisor or agent, with the status routing reads (R13).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    /// A disabled user can no longer sign in; their token is refused.
+    pub disabled: bool,
+    /// Dismissed agents get no sessions, and their sessions go back to the queue (R15).
+    pub dismissed: bool,
+    /// Agents on vacation get no sessions either (R13, R15).
+    pub vacation: bool,
+    pub clocked_in: bool,
+    pub on_break: bool,
+    pub last_activity_at: Option<Millis>,
+    pub created_at: Millis,
+}
+
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Role::parse(&s).ok_or_else(|| format!("unknown role {s:?} in the users table"))
+    }
+}
+
+/// Status flags an admin sets on a user; `None` leaves a flag as it is.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserStatusPatch {
+    pub disabled: Option<bool>,
+    pub dismissed: Option<bool>,
+    pub vacation: Option<bool>,
+}
+
+/// An open channel: one network connection (an `api` endpoint, a Telegram bot, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Channel {
+    pub id: i64,
+    /// Shown to customers, e.g. in the chat window header (O1).
+    pub name: String,
+    /// Which connector handles it: `api` is built in (X3).
+    pub kind: String,
+    /// Shared secret the provider signs webhooks with (P3). Only admins see it.
+    #[serde(skip)]
+    pub secret: String,
+    /// Connector settings as JSON text.
+    #[schema(value_type = Object)]
+    #[serde(serialize_with = "raw_json")]
+    pub config: String,
+    pub enabled: bool,
+    pub created_at: Millis,
+}
+
+fn raw_json<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    let value: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+    value.serialize(s)
+}
+
+/// Input for a new channel.
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub name: String,
+    pub kind: String,
+    pub secret: String,
+    pub config: String,
+}
+
+/// How a queue hands out sessions (R2–R4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueMode {
+    /// Longest-idle agent first (R2).
+    Evenly,
+    /// Queue order, forwarding after the forward interval (R3).
+    Strict,
+    /// Offered to every eligible agent, first to accept takes it (R4).
+    Everybody,
+}
+
+impl QueueMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueMode::Evenly => "evenly",
+            QueueMode::Strict => "strict",
+            QueueMode::Everybody => "everybody",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<QueueMode> {
+        match s {
+            "evenly" => Some(QueueMode::Evenly),
+            "strict" => Some(QueueMode::Strict),
+            "everybody" => Some(QueueMode::Everybody),
+            _ => None,
+        }
+    }
+}
+
+/// A channel's queue: its mode, intervals and ordered agents (R1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Queue {
+    pub mode: QueueMode,
+    /// R5, in seconds (60..=43200).
+    pub forward_interval_secs: i64,
+    /// R6, in seconds (60..=43200).
+    pub unanswered_interval_secs: i64,
+    /// User ids in queue order; the order matters for strict mode (R3).
+    pub agents: Vec<i64>,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            mode: QueueMode::Evenly,
+            forward_interval_secs: 180,
+            unanswered_interval_secs: 600,
+            agents: Vec::new(),
+        }
+    }
+}
+
+/// A known customer, matched by channel identity, email or phone (C1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Contact {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The agent responsible for this contact (R14, C5).
+    pub responsible_user_id: Option<i64>,
+    pub created_at: Millis,
+}
+
+/// Input for a contact an agent or admin records by hand.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub responsible_user_id: Option<i64>,
+}
+
+/// One conversation with a customer in one channel (S1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Session {
+    pub id: i64,
+    pub channel_id: i64,
+    pub contact_id: i64,
+    /// The provider's chat id (Telegram chat, email thread, widget visitor).
+    pub chat_id: String,
+    /// The network the customer wrote from (C3).
+    pub source: String,
+    /// S1 state: bot, queued, offered, assigned, answered, waiting, closing, rating, closed.
+    pub state: String,
+    pub agent_id: Option<i64>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub last_message_at: Millis,
+}
+
+/// One recorded move of a session between states (S1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SessionEvent {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub cause: String,
+    pub actor_id: Option<i64>,
+    pub at: Millis,
+}
+
+/// A message in a session's log (O2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub session_id: i64,
+    /// `in` from the customer, `out` to the customer.
+    pub direction: String,
+    pub author_id: Option<i64>,
+    pub external_id: Option<String>,
+    pub body: String,
+    pub created_at: Millis,
+}
+
+/// A normalized inbound message, as a connector hands it over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InboundMessage {
+    /// The provider's message id: with the channel, the idempotency key (S3).
+    pub external_id: String,
+    /// The provider's chat id: all messages of one chat share a session.
+    pub chat_id: String,
+    pub sender: Sender,
+    pub text: String,
+}
+
+/// Who wrote an inbound message, as far as the provider tells.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Sender {
+    /// The sender's id on the network (used to match contacts, C1).
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Where an inbound message landed; a retry of it gets the same answer (S3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    pub message_id: i64,
+    pub session_id: i64,
+    /// True when this message was stored before and nothing new was written.
+    #[serde(skip)]
+    pub duplicate: bool,
+}
+
+/// An outbound message waiting in (or done with) the durable outbox (S5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub message_id: i64,
+    pub channel_id: i64,
+    /// pending, sent or failed (after its last try).
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Millis,
+    pub last_error: Option<String>,
+    pub created_at: Millis,
+}
+
+/// One admin change (P4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub target: String,
+    #[schema(value_type = Object)]
+    #[serde(serialize_with = "raw_json")]
+    pub detail: String,
+    pub at: Millis,
+}
+
+/// Who is asking, for every read and write that depends on it (P1, P2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+impl Viewer {
+    /// Admins see everything; others only the channels they belong to.
+    pub fn sees_all(self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Filters for listing sessions; every value is bound, never spliced into SQL.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct SessionFilter {
+    pub channel_id: Option<i64>,
+    pub state: Option<String>,
+    /// Matches the contact's name, email or phone (substring).
+    pub q: Option<String>,
+    /// At most this many rows (default 100, at most 500).
+    pub limit: Option<i64>,
+}

@@ -1,0 +1,32 @@
+//! PostgreSQL, for several `frontdesk serve` nodes sharing one database.
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres};
+
+use super::sql::{like_pattern, sql_store, visible_channels};
+use super::*;
+
+type Db = Postgres;
+
+/// PostgreSQL store; reads and writes share one pool.
+pub struct PgStore {
+    write: Pool<Postgres>,
+    read: Pool<Postgres>,
+}
+
+impl PgStore {
+    /// Connects and applies the migrations (idempotent, safe from several nodes).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            write: pool.clone(),
+            read: pool,
+        })
+    }
+}
+
+sql_store!(PgStore, "postgres");

@@ -1,0 +1,573 @@
+//! The SQL both backends share, written once.
+//!
+//! SQLite and PostgreSQL accept the same statements here (`$N` parameters,
+//! `ON CONFLICT`, `RETURNING`, partial indexes), so one macro expands the
+//! `Store` impl for each backend's pool type. Everything user-supplied is bound
+//! as a parameter; no value is ever spliced into SQL text.
+//!
+//! The backend struct must have `read` and `write` pools. SQLite gives writes
+//! a single connection so they queue in-process instead of failing with
+//! `SQLITE_BUSY`; PostgreSQL uses the same pool for both.
+
+/// Which channels a non-admin viewer belongs to; `$V` is the viewer's id.
+macro_rules! visible_channels {
+    ($v:literal) => {
+        concat!(
+            "(SELECT channel_id FROM queue_agents WHERE user_id = ",
+            $v,
+            " UNION SELECT channel_id FROM channel_supervisors WHERE user_id = ",
+            $v,
+            ")"
+        )
+    };
+}
+pub(super) use visible_channels;
+
+macro_rules! sql_store {
+    ($Store:ident, $backend:literal) => {
+        #[async_trait::async_trait]
+        impl crate::store::Store for $Store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.read).await?;
+                Ok(())
+            }
+
+            async fn create_user(&self, name: &str, role: Role, token_hash: &str, now: Millis) -> Result<User> {
+                sqlx::query_as::<_, User>(
+                    "INSERT INTO users (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *",
+                )
+                .bind(name)
+                .bind(role.as_str())
+                .bind(token_hash)
+                .bind(now)
+                .fetch_one(&self.write)
+                .await
+                .map_err(|e| conflict(e, || format!("a user named {name:?}")))
+            }
+
+            async fn list_users(&self) -> Result<Vec<User>> {
+                Ok(sqlx::query_as::<_, User>("SELECT * FROM users ORDER BY id")
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
+            async fn user(&self, id: i64) -> Result<Option<User>> {
+                Ok(sqlx::query_as::<_, User>("SELECT * FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as::<_, User>("SELECT * FROM users WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as::<_, User>("SELECT * FROM users WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            async fn update_user_status(
+                &self,
+                actor: Option<i64>,
+                id: i64,
+                patch: &UserStatusPatch,
+                now: Millis,
+            ) -> Result<User> {
+                let mut tx = self.write.begin().await?;
+                let user = sqlx::query_as::<_, User>(
+                    "UPDATE users SET disabled = COALESCE($2, disabled), dismissed = COALESCE($3, dismissed), \
+                     vacation = COALESCE($4, vacation) WHERE id = $1 RETURNING *",
+                )
+                .bind(id)
+                .bind(patch.disabled)
+                .bind(patch.dismissed)
+                .bind(patch.vacation)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("user"))?;
+                let detail = serde_json::json!({
+                    "disabled": patch.disabled, "dismissed": patch.dismissed, "vacation": patch.vacation,
+                });
+                audit(&mut tx, actor, "user.status", &format!("user:{id}"), &detail, now).await?;
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn create_channel(&self, actor: i64, new: &NewChannel, now: Millis) -> Result<Channel> {
+                let mut tx = self.write.begin().await?;
+                let channel = sqlx::query_as::<_, Channel>(
+                    "INSERT INTO channels (name, kind, secret, config, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+                )
+                .bind(&new.name)
+                .bind(&new.kind)
+                .bind(&new.secret)
+                .bind(&new.config)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO queues (channel_id) VALUES ($1)")
+                    .bind(channel.id)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = serde_json::json!({ "name": new.name, "kind": new.kind });
+                audit(&mut tx, Some(actor), "channel.create", &format!("channel:{}", channel.id), &detail, now).await?;
+                tx.commit().await?;
+                Ok(channel)
+            }
+
+            async fn channel(&self, id: i64) -> Result<Option<Channel>> {
+                Ok(sqlx::query_as::<_, Channel>("SELECT * FROM channels WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+
+            async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>> {
+                Ok(sqlx::query_as::<_, Channel>(concat!(
+                    "SELECT * FROM channels WHERE id = $1 AND ($2 OR id IN ",
+                    visible_channels!("$3"),
+                    ")"
+                ))
+                .bind(id)
+                .bind(viewer.sees_all())
+                .bind(viewer.user_id)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>> {
+                Ok(sqlx::query_as::<_, Channel>(concat!(
+                    "SELECT * FROM channels WHERE $1 OR id IN ",
+                    visible_channels!("$2"),
+                    " ORDER BY id"
+                ))
+                .bind(viewer.sees_all())
+                .bind(viewer.user_id)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn queue(&self, channel_id: i64) -> Result<Queue> {
+                let row: Option<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT mode, forward_interval_secs, unanswered_interval_secs FROM queues WHERE channel_id = $1",
+                )
+                .bind(channel_id)
+                .fetch_optional(&self.read)
+                .await?;
+                let (mode, forward_interval_secs, unanswered_interval_secs) =
+                    row.ok_or(StoreError::NotFound("channel"))?;
+                let agents: Vec<(i64,)> =
+                    sqlx::query_as("SELECT user_id FROM queue_agents WHERE channel_id = $1 ORDER BY position")
+                        .bind(channel_id)
+                        .fetch_all(&self.read)
+                        .await?;
+                Ok(Queue {
+                    mode: QueueMode::parse(&mode)
+                        .ok_or_else(|| StoreError::Invalid(format!("unknown queue mode {mode:?} stored")))?,
+                    forward_interval_secs,
+                    unanswered_interval_secs,
+                    agents: agents.into_iter().map(|(id,)| id).collect(),
+                })
+            }
+
+            async fn set_queue(&self, actor: i64, channel_id: i64, queue: &Queue, now: Millis) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                let updated = sqlx::query(
+                    "UPDATE queues SET mode = $2, forward_interval_secs = $3, unanswered_interval_secs = $4 \
+                     WHERE channel_id = $1",
+                )
+                .bind(channel_id)
+                .bind(queue.mode.as_str())
+                .bind(queue.forward_interval_secs)
+                .bind(queue.unanswered_interval_secs)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() == 0 {
+                    return Err(StoreError::NotFound("channel"));
+                }
+                sqlx::query("DELETE FROM queue_agents WHERE channel_id = $1")
+                    .bind(channel_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for (position, user_id) in queue.agents.iter().enumerate() {
+                    sqlx::query("INSERT INTO queue_agents (channel_id, user_id, position) VALUES ($1, $2, $3)")
+                        .bind(channel_id)
+                        .bind(user_id)
+                        .bind(position as i64)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict(e, || format!("agent {user_id} in the queue")))?;
+                }
+                let detail = serde_json::to_value(queue).unwrap_or_default();
+                audit(&mut tx, Some(actor), "queue.update", &format!("channel:{channel_id}"), &detail, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_supervisors(&self, actor: i64, channel_id: i64, users: &[i64], now: Millis) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                sqlx::query("DELETE FROM channel_supervisors WHERE channel_id = $1")
+                    .bind(channel_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for user_id in users {
+                    sqlx::query("INSERT INTO channel_supervisors (channel_id, user_id) VALUES ($1, $2)")
+                        .bind(channel_id)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict(e, || format!("supervisor {user_id}")))?;
+                }
+                let detail = serde_json::json!({ "supervisors": users });
+                audit(&mut tx, Some(actor), "channel.supervisors", &format!("channel:{channel_id}"), &detail, now)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_contact(&self, new: &NewContact, now: Millis) -> Result<Contact> {
+                sqlx::query_as::<_, Contact>(
+                    "INSERT INTO contacts (name, email, phone, responsible_user_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING *",
+                )
+                .bind(&new.name)
+                .bind(&new.email)
+                .bind(&new.phone)
+                .bind(new.responsible_user_id)
+                .bind(now)
+                .fetch_one(&self.write)
+                .await
+                .map_err(|e| conflict(e, || "the contact's responsible user".to_string()))
+            }
+
+            async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>> {
+                Ok(sqlx::query_as::<_, Contact>(concat!(
+                    "SELECT * FROM contacts c WHERE c.id = $1 AND ($2 OR c.responsible_user_id = $3 \
+                     OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
+                    visible_channels!("$3"),
+                    "))"
+                ))
+                .bind(id)
+                .bind(viewer.sees_all())
+                .bind(viewer.user_id)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn list_contacts(&self, viewer: Viewer, q: Option<&str>, limit: i64) -> Result<Vec<Contact>> {
+                Ok(sqlx::query_as::<_, Contact>(concat!(
+                    "SELECT * FROM contacts c WHERE ($1 OR c.responsible_user_id = $2 \
+                     OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
+                    visible_channels!("$2"),
+                    ")) AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR c.email LIKE $3 ESCAPE '\\' OR c.phone LIKE $3 ESCAPE '\\') \
+                     ORDER BY c.id LIMIT $4"
+                ))
+                .bind(viewer.sees_all())
+                .bind(viewer.user_id)
+                .bind(q.map(like_pattern))
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>> {
+                Ok(sqlx::query_as::<_, Session>(concat!(
+                    "SELECT * FROM sessions WHERE id = $1 AND ($2 OR agent_id = $3 OR channel_id IN ",
+                    visible_channels!("$3"),
+                    ")"
+                ))
+                .bind(id)
+                .bind(viewer.sees_all())
+                .bind(viewer.user_id)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn list_sessions(&self, viewer: Viewer, filter: &SessionFilter) -> Result<Vec<Session>> {
+                Ok(sqlx::query_as::<_, Session>(concat!(
+                    "SELECT s.* FROM sessions s JOIN contacts c ON c.id = s.contact_id \
+                     WHERE ($1 OR s.agent_id = $2 OR s.channel_id IN ",
+                    visible_channels!("$2"),
+                    ") AND ($3 IS NULL OR s.channel_id = $3) AND ($4 IS NULL OR s.state = $4) \
+                     AND ($5 IS NULL OR c.name LIKE $5 ESCAPE '\\' OR c.email LIKE $5 ESCAPE '\\' OR c.phone LIKE $5 ESCAPE '\\') \
+                     ORDER BY s.id DESC LIMIT $6"
+                ))
+                .bind(viewer.sees_all())
+                .bind(viewer.user_id)
+                .bind(filter.channel_id)
+                .bind(filter.state.as_deref())
+                .bind(filter.q.as_deref().map(like_pattern))
+                .bind(filter.limit.unwrap_or(100).clamp(1, 500))
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>> {
+                Ok(sqlx::query_as::<_, SessionEvent>(
+                    "SELECT from_state, to_state, cause, actor_id, at FROM session_events \
+                     WHERE session_id = $1 ORDER BY id",
+                )
+                .bind(session_id)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>> {
+                Ok(sqlx::query_as::<_, Message>(
+                    "SELECT * FROM messages WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                )
+                .bind(session_id)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>> {
+                let mut tx = self.write.begin().await?;
+                let mut answers = Vec::with_capacity(batch.len());
+                for item in batch {
+                    answers.push(ingest_one(&mut tx, item, now).await?);
+                }
+                tx.commit().await?;
+                Ok(answers)
+            }
+
+            async fn add_reply(
+                &self,
+                session_id: i64,
+                author_id: i64,
+                body: &str,
+                now: Millis,
+            ) -> Result<(Message, OutboxItem)> {
+                let mut tx = self.write.begin().await?;
+                let channel_id: (i64,) = sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
+                    .bind(session_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound("session"))?;
+                let message = sqlx::query_as::<_, Message>(
+                    "INSERT INTO messages (session_id, direction, author_id, body, created_at) \
+                     VALUES ($1, 'out', $2, $3, $4) RETURNING *",
+                )
+                .bind(session_id)
+                .bind(author_id)
+                .bind(body)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                let outbox = sqlx::query_as::<_, OutboxItem>(
+                    "INSERT INTO outbox (message_id, channel_id, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $3, $3) RETURNING id, message_id, channel_id, state, attempts, \
+                     next_attempt_at, last_error, created_at",
+                )
+                .bind(message.id)
+                .bind(channel_id.0)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE sessions SET updated_at = $2 WHERE id = $1")
+                    .bind(session_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok((message, outbox))
+            }
+
+            async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>> {
+                Ok(sqlx::query_as::<_, OutboxItem>(
+                    "SELECT id, message_id, channel_id, state, attempts, next_attempt_at, last_error, created_at \
+                     FROM outbox WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2",
+                )
+                .bind(state)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+                Ok(sqlx::query_as::<_, AuditEntry>("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+        }
+
+        /// Writes one admin change to the audit log inside the change's transaction (P4).
+        async fn audit(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            actor: Option<i64>,
+            action: &str,
+            target: &str,
+            detail: &serde_json::Value,
+            now: Millis,
+        ) -> Result<()> {
+            sqlx::query("INSERT INTO audit_log (actor_id, action, target, detail, at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(actor)
+                .bind(action)
+                .bind(target)
+                .bind(detail.to_string())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
+        /// Stores one inbound message inside the batch's transaction (S3).
+        ///
+        /// The key row is claimed first: on PostgreSQL a second node inserting
+        /// the same key waits for this transaction and then finds it, so two
+        /// nodes never both store one message.
+        async fn ingest_one(tx: &mut sqlx::Transaction<'_, Db>, item: &IngestItem, now: Millis) -> Result<Accepted> {
+            let msg = &item.message;
+            let claimed = sqlx::query(
+                "INSERT INTO inbound_keys (channel_id, external_id, message_id, session_id, created_at) \
+                 VALUES ($1, $2, 0, 0, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(item.channel_id)
+            .bind(&msg.external_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                let (message_id, session_id): (i64, i64) = sqlx::query_as(
+                    "SELECT message_id, session_id FROM inbound_keys WHERE channel_id = $1 AND external_id = $2",
+                )
+                .bind(item.channel_id)
+                .bind(&msg.external_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                return Ok(Accepted { message_id, session_id, duplicate: true });
+            }
+
+            let open: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM sessions WHERE channel_id = $1 AND chat_id = $2 AND state <> 'closed'",
+            )
+            .bind(item.channel_id)
+            .bind(&msg.chat_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let session_id = match open {
+                Some((id,)) => {
+                    sqlx::query("UPDATE sessions SET last_message_at = $2, updated_at = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    id
+                }
+                None => open_session(tx, item, now).await?,
+            };
+            let (message_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO messages (session_id, direction, external_id, body, created_at) \
+                 VALUES ($1, 'in', $2, $3, $4) RETURNING id",
+            )
+            .bind(session_id)
+            .bind(&msg.external_id)
+            .bind(&msg.text)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            sqlx::query(
+                "UPDATE inbound_keys SET message_id = $3, session_id = $4 WHERE channel_id = $1 AND external_id = $2",
+            )
+            .bind(item.channel_id)
+            .bind(&msg.external_id)
+            .bind(message_id)
+            .bind(session_id)
+            .execute(&mut **tx)
+            .await?;
+            Ok(Accepted { message_id, session_id, duplicate: false })
+        }
+
+        /// Opens a session for a chat with no open one, matching or creating the contact (C1).
+        async fn open_session(tx: &mut sqlx::Transaction<'_, Db>, item: &IngestItem, now: Millis) -> Result<i64> {
+            let sender = &item.message.sender;
+            let known: Option<(i64,)> =
+                sqlx::query_as("SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2")
+                    .bind(item.channel_id)
+                    .bind(&sender.id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let contact_id = match known {
+                Some((id,)) => id,
+                None => {
+                    let matched: Option<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
+                         OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
+                    )
+                    .bind(&sender.email)
+                    .bind(&sender.phone)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let id = match matched {
+                        Some((id,)) => id,
+                        None => {
+                            let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
+                            let (id,): (i64,) = sqlx::query_as(
+                                "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                            )
+                            .bind(name)
+                            .bind(&sender.email)
+                            .bind(&sender.phone)
+                            .bind(now)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            id
+                        }
+                    };
+                    sqlx::query(
+                        "INSERT INTO contact_identities (channel_id, external_id, contact_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(item.channel_id)
+                    .bind(&sender.id)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                    id
+                }
+            };
+            let (session_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO sessions (channel_id, contact_id, chat_id, source, state, created_at, updated_at, last_message_at) \
+                 VALUES ($1, $2, $3, $4, 'queued', $5, $5, $5) RETURNING id",
+            )
+            .bind(item.channel_id)
+            .bind(contact_id)
+            .bind(&item.message.chat_id)
+            .bind(&item.source)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO session_events (session_id, from_state, to_state, cause, at) \
+                 VALUES ($1, NULL, 'queued', 'first inbound message', $2)",
+            )
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok(session_id)
+        }
+    };
+}
+pub(super) use sql_store;
+
+/// Turns a search term into a LIKE pattern that matches it as a plain substring.
+pub(super) fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

@@ -1,0 +1,48 @@
+//! The embedded default: one SQLite file in WAL mode.
+//!
+//! Durability: `synchronous=FULL` syncs the WAL on every commit, so a commit
+//! that returned survives `kill -9` and power loss. Group commit (see
+//! `ingest`) keeps that from capping throughput at one fsync per message.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Sqlite};
+
+use super::sql::{like_pattern, sql_store, visible_channels};
+use super::*;
+
+type Db = Sqlite;
+
+/// SQLite store: one writer connection, several readers.
+pub struct SqliteStore {
+    /// Exactly one connection: writers queue here instead of failing with `SQLITE_BUSY`.
+    write: Pool<Sqlite>,
+    /// WAL lets readers run beside the writer.
+    read: Pool<Sqlite>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the file at `path` and applies the migrations.
+    pub async fn connect(path: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore { write, read })
+    }
+}
+
+sql_store!(SqliteStore, "sqlite");
