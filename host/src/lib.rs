@@ -20,5 +20,7 @@ pub mod clock;
 pub mod ingest;
 pub mod server;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 
 pub use frontdesk_routing as routing;

@@ -126,3 +126,6 @@ pub fn app(state: AppState) -> Router {
     .layer(TraceLayer::new_for_http())
     .with_state(state)
 }
+
+#[cfg(test)]
+mod tests;

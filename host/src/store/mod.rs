@@ -176,3 +176,6 @@ fn conflict(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
         _ => StoreError::Database(err),
     }
 }
+
+#[cfg(test)]
+mod tests;

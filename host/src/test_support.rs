@@ -1,0 +1,64 @@
+//! Helpers for the crate's tests: throwaway databases on both backends.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use sqlx::Connection;
+
+use crate::store::{self, Store};
+
+/// The PostgreSQL server tests create their databases on.
+///
+/// `FRONTDESK_TEST_POSTGRES` overrides the default, which is the machine's
+/// `postgres` user on 127.0.0.1:5432 with database `test`.
+pub fn postgres_admin_url() -> String {
+    std::env::var("FRONTDESK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh SQLite store in a temporary directory (deleted with the guard).
+pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (store::connect(&url).await.expect("open sqlite"), dir)
+}
+
+/// Runs `body` against a fresh PostgreSQL database, and drops the database
+/// afterwards even when `body` panics (the panic is then passed on).
+pub async fn with_postgres<F, Fut>(body: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let admin_url = postgres_admin_url();
+    // Only digits go into the name, so it is safe to splice into DDL (which takes no parameters).
+    let name = format!(
+        "frontdesk_test_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for this test: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let url = match admin_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("FRONTDESK_TEST_POSTGRES must end in /DATABASE"),
+    };
+    let outcome: Result<(), Box<dyn std::any::Any + Send>> = match store::connect(&url).await {
+        Ok(store) => tokio::spawn(body(store)).await.map_err(|e| e.into_panic()),
+        Err(err) => Err(Box::new(format!("cannot open {url}: {err}"))),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("drop database");
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
