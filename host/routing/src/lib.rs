@@ -36,6 +36,7 @@ mod eligibility;
 mod error;
 mod evenly;
 mod everybody;
+mod hash;
 mod ids;
 mod queue;
 mod router;

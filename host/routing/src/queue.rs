@@ -1,11 +1,12 @@
 //! One queue's configuration and the indexes that make a routing decision a
 //! lookup instead of a scan over every agent.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use crate::agent::AgentSnapshot;
 use crate::config::QueueConfig;
 use crate::eligibility::qualifies;
+use crate::hash::IdMap;
 use crate::ids::{AgentId, SessionId};
 use crate::time::Timestamp;
 
@@ -15,7 +16,7 @@ use crate::time::Timestamp;
 pub(crate) struct Queue {
     pub(crate) cfg: QueueConfig,
     /// Member → place in queue order (R1).
-    pub(crate) position: HashMap<AgentId, u32>,
+    pub(crate) position: IdMap<AgentId, u32>,
     /// Qualifying members in queue order: strict (R3) and everybody (R4).
     pub(crate) by_order: BTreeSet<(u32, AgentId)>,
     /// Qualifying online members, idlest first (R2).
@@ -30,7 +31,7 @@ pub(crate) struct Queue {
     pub(crate) waiting: BTreeSet<(Timestamp, SessionId)>,
     /// R10: sessions counted toward each holder's limit in this queue. Holders
     /// need not be members (R14, transfers), so this is not member-only.
-    pub(crate) counts: HashMap<AgentId, u32>,
+    pub(crate) counts: IdMap<AgentId, u32>,
 }
 
 impl Queue {
@@ -50,7 +51,7 @@ impl Queue {
             idle_offline: BTreeSet::new(),
             online_members: 0,
             waiting: BTreeSet::new(),
-            counts: HashMap::new(),
+            counts: IdMap::default(),
         }
     }
 
@@ -97,16 +98,43 @@ impl Queue {
     }
 
     /// Changes the agent's R10 count by `delta`, keeping the indexes right.
+    /// Most changes don't cross the limit, so the sets are only touched when
+    /// the agent's qualification flips.
     pub(crate) fn add_count(&mut self, agent: &AgentSnapshot, delta: i32) {
-        self.unindex(agent);
-        let c = self.counts.entry(agent.id).or_insert(0);
-        *c = c
+        let before = self.count(agent.id);
+        let after = before
             .checked_add_signed(delta)
             .expect("R10 count went below zero");
-        if *c == 0 {
-            self.counts.remove(&agent.id);
+        let flips = self.position.contains_key(&agent.id)
+            && qualifies(agent, &self.cfg, before) != qualifies(agent, &self.cfg, after);
+        if flips {
+            self.unindex(agent);
         }
-        self.index(agent);
+        if after == 0 {
+            self.counts.remove(&agent.id);
+        } else {
+            self.counts.insert(agent.id, after);
+        }
+        if flips {
+            self.index(agent);
+        }
+    }
+
+    /// Moves a qualifying member to a new idle time (R2) without touching the
+    /// other indexes. `agent` is their state before the change.
+    pub(crate) fn set_idle(&mut self, agent: &AgentSnapshot, idle_since: Option<Timestamp>) {
+        if !self.position.contains_key(&agent.id)
+            || !qualifies(agent, &self.cfg, self.count(agent.id))
+        {
+            return;
+        }
+        let idle = if agent.online {
+            &mut self.idle_online
+        } else {
+            &mut self.idle_offline
+        };
+        idle.remove(&(agent.idle_since, agent.id));
+        idle.insert((idle_since, agent.id));
     }
 
     /// Whether any member could be picked right now, in this queue's mode.

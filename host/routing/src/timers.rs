@@ -4,11 +4,12 @@
 //! rather than adding a second one, and a restored table fires each deadline
 //! exactly once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::hash::IdMap;
 use crate::ids::{AgentId, SessionId};
 use crate::time::Timestamp;
 
@@ -96,7 +97,7 @@ impl fmt::Display for Timer {
 /// few timers cost nothing per decision.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TimerTable {
-    by_timer: HashMap<Timer, Timestamp>,
+    by_timer: IdMap<Timer, Timestamp>,
     by_deadline: BTreeSet<(Timestamp, Timer)>,
 }
 

@@ -8,11 +8,12 @@ mod snapshot;
 mod state;
 mod timeouts;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::agent::AgentSnapshot;
 use crate::command::Command;
 use crate::config::{QueueConfig, SWEEP_INTERVAL};
+use crate::hash::IdMap;
 use crate::ids::{AgentId, QueueId, SessionId};
 use crate::queue::Queue;
 use crate::session::SessionSnapshot;
@@ -71,9 +72,9 @@ pub use snapshot::Snapshot;
 /// in, so it fires at its original deadline and never twice.
 #[derive(Debug, Clone)]
 pub struct Router {
-    agents: BTreeMap<AgentId, AgentRec>,
+    agents: IdMap<AgentId, AgentRec>,
     queues: BTreeMap<QueueId, Queue>,
-    sessions: HashMap<SessionId, SessionSnapshot>,
+    sessions: IdMap<SessionId, SessionSnapshot>,
     timers: TimerTable,
     commands: VecDeque<Command>,
     /// Entities touched by the current call; saved once at its end, so a call
@@ -106,9 +107,9 @@ impl Router {
 
     fn empty() -> Self {
         Self {
-            agents: BTreeMap::new(),
+            agents: IdMap::default(),
             queues: BTreeMap::new(),
-            sessions: HashMap::new(),
+            sessions: IdMap::default(),
             timers: TimerTable::default(),
             commands: VecDeque::new(),
             dirty_sessions: Vec::new(),
@@ -143,7 +144,7 @@ impl Router {
         self.agents.get(&id).map(|r| &r.snap)
     }
 
-    /// Every agent, by id.
+    /// Every agent, in no particular order.
     pub fn agents(&self) -> impl Iterator<Item = &AgentSnapshot> {
         self.agents.values().map(|r| &r.snap)
     }

@@ -159,7 +159,7 @@ impl Router {
             agent,
         });
         // R2: an assignment restarts the agent's idle time.
-        self.update_agent(agent, |a| a.idle_since = Some(now));
+        self.restart_idle(agent, now);
     }
 
     /// Strict order (R3): offers the session to one agent, who holds it until

@@ -198,7 +198,7 @@ impl Router {
         // Recorded as its own move: `answered` marks the first answer (O6),
         // `waiting` that the agent wrote last (R10 b).
         self.edit_session(now, sid, Cause::AgentReplied, |s| s.state = State::Waiting);
-        self.update_agent(agent, |a| a.idle_since = Some(now));
+        self.restart_idle(agent, now);
         self.touch(now, sid);
         self.finish(now);
         Ok(())

@@ -34,10 +34,12 @@ impl Router {
     pub fn snapshot(&self) -> Snapshot {
         let mut sessions: Vec<SessionSnapshot> = self.sessions.values().cloned().collect();
         sessions.sort_unstable_by_key(|s| s.id);
+        let mut agents: Vec<AgentSnapshot> = self.agents.values().map(|r| r.snap.clone()).collect();
+        agents.sort_unstable_by_key(|a| a.id);
         let mut timers: Vec<(Timer, Timestamp)> = self.timers.iter().collect();
         timers.sort_unstable();
         Snapshot {
-            agents: self.agents.values().map(|r| r.snap.clone()).collect(),
+            agents,
             queues: self.queues.values().map(|q| q.cfg.clone()).collect(),
             sessions,
             timers,

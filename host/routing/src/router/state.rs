@@ -135,6 +135,26 @@ impl Router {
         self.dirty_agents.push(id);
     }
 
+    /// R2: the agent's idle time starts again at `now` (a reply or an
+    /// assignment). Only the idle indexes move.
+    pub(super) fn restart_idle(&mut self, id: AgentId, now: Timestamp) {
+        let rec = self
+            .agents
+            .get_mut(&id)
+            .expect("idle update of an unknown agent");
+        if rec.snap.idle_since == Some(now) {
+            return;
+        }
+        for q in &rec.queues {
+            self.queues
+                .get_mut(q)
+                .expect("member of a known queue")
+                .set_idle(&rec.snap, Some(now));
+        }
+        rec.snap.idle_since = Some(now);
+        self.dirty_agents.push(id);
+    }
+
     /// Removes a session from the waiting list of its queue (R11).
     pub(super) fn unwait(&mut self, sid: SessionId) {
         let s = &self.sessions[&sid];

@@ -119,7 +119,7 @@ impl Router {
     /// R15: sessions held by dismissed agents or agents on vacation go back to
     /// the queue. Runs once every 24 hours.
     fn sweep(&mut self, at: Timestamp) {
-        let swept: Vec<SessionId> = self
+        let mut swept: Vec<SessionId> = self
             .agents
             .values()
             .filter(|r| r.snap.status.dismissed || r.snap.status.vacation)
@@ -128,6 +128,8 @@ impl Router {
                 self.sessions[sid].state.is_open() && self.sessions[sid].state != State::Bot
             })
             .collect();
+        // Agents are hashed; sorting keeps the outcome independent of that.
+        swept.sort_unstable();
         for sid in swept {
             self.requeue(at, sid, Cause::Sweep);
         }
