@@ -13,7 +13,10 @@ use crate::{Answer, BotAction, BotEvent, ChannelContext, InboundMessage, Session
 /// [`BotAction::SetData`] (per session) or [`kv`](crate::kv) (per channel).
 pub trait Bot {
     /// A new session arrived. The default says nothing and waits.
-    fn on_session_started(_ctx: &ChannelContext, _session: &Session) -> Result<Vec<BotAction>, String> {
+    fn on_session_started(
+        _ctx: &ChannelContext,
+        _session: &Session,
+    ) -> Result<Vec<BotAction>, String> {
         Ok(Vec::new())
     }
 
@@ -28,12 +31,20 @@ pub trait Bot {
     }
 
     /// The customer answered an [`BotAction::Ask`]. The default does nothing.
-    fn on_answer(_ctx: &ChannelContext, _session: &Session, _answer: Answer) -> Result<Vec<BotAction>, String> {
+    fn on_answer(
+        _ctx: &ChannelContext,
+        _session: &Session,
+        _answer: Answer,
+    ) -> Result<Vec<BotAction>, String> {
         Ok(Vec::new())
     }
 
     /// A timer set with [`BotAction::SetTimer`] is due. The default does nothing.
-    fn on_timer(_ctx: &ChannelContext, _session: &Session, _name: String) -> Result<Vec<BotAction>, String> {
+    fn on_timer(
+        _ctx: &ChannelContext,
+        _session: &Session,
+        _name: String,
+    ) -> Result<Vec<BotAction>, String> {
         Ok(Vec::new())
     }
 }
@@ -43,7 +54,11 @@ pub trait Bot {
 pub struct BotExport<T>(PhantomData<T>);
 
 impl<T: Bot> w::Guest for BotExport<T> {
-    fn on_event(ctx: ChannelContext, session: Session, event: BotEvent) -> Result<Vec<BotAction>, String> {
+    fn on_event(
+        ctx: ChannelContext,
+        session: Session,
+        event: BotEvent,
+    ) -> Result<Vec<BotAction>, String> {
         match event {
             BotEvent::SessionStarted => T::on_session_started(&ctx, &session),
             BotEvent::CustomerMessage(message) => T::on_message(&ctx, &session, message),

@@ -28,7 +28,10 @@ pub trait Connector {
     ///
     /// The default [`send`](Connector::send) sends what this returns. The
     /// default here refuses, for inbound-only connectors.
-    fn render(_ctx: &ChannelContext, _msg: &OutboundMessage) -> Result<http::Request, ConnectorError> {
+    fn render(
+        _ctx: &ChannelContext,
+        _msg: &OutboundMessage,
+    ) -> Result<http::Request, ConnectorError> {
         Err(ConnectorError::Permanent(
             "this connector cannot send replies".to_string(),
         ))
@@ -36,7 +39,10 @@ pub trait Connector {
 
     /// Reads the provider's answer to a successful send; the default records
     /// no provider message id.
-    fn receipt(_ctx: &ChannelContext, _response: &http::Response) -> Result<SendReceipt, ConnectorError> {
+    fn receipt(
+        _ctx: &ChannelContext,
+        _response: &http::Response,
+    ) -> Result<SendReceipt, ConnectorError> {
         Ok(SendReceipt {
             external_message_id: None,
         })
@@ -65,7 +71,9 @@ pub fn http_error_to_connector(error: http::Error) -> ConnectorError {
         http::Error::Forbidden(host) => {
             ConnectorError::Permanent(format!("host not allowed by the manifest: {host}"))
         }
-        http::Error::InvalidRequest(why) => ConnectorError::Permanent(format!("invalid request: {why}")),
+        http::Error::InvalidRequest(why) => {
+            ConnectorError::Permanent(format!("invalid request: {why}"))
+        }
         http::Error::Timeout => ConnectorError::Transient("provider timed out".to_string()),
         http::Error::Transport(why) => ConnectorError::Transient(format!("transport: {why}")),
         http::Error::ResponseTooLarge(limit) => {

@@ -134,7 +134,9 @@ pub const API_VERSION: &str = "0.1.0";
 
 /// Outbound HTTP through the host, limited to the manifest's `allowed_hosts`.
 pub mod http {
-    pub use crate::wit::connector::frontdesk::plugin::http::{Error, Method, Request, Response, send};
+    pub use crate::wit::connector::frontdesk::plugin::http::{
+        Error, Method, Request, Response, send,
+    };
 }
 
 /// Outbound email through the host's relay, for connectors granted `smtp`.

@@ -1,7 +1,7 @@
 //! Conveniences on the generated WIT types, so plugins read like Rust.
 
 use crate::http::{Method, Request, Response};
-use crate::{ChannelContext, InboundOutcome, InboundMessage, InboundRequest, Sender};
+use crate::{ChannelContext, InboundMessage, InboundOutcome, InboundRequest, Sender};
 
 impl ChannelContext {
     /// This channel's value for a secret the manifest declares.
@@ -146,7 +146,9 @@ fn read_json_string(json: &str, start: usize) -> Option<(String, usize)> {
                     'b' => out.push('\u{8}'),
                     'f' => out.push('\u{c}'),
                     'u' => {
-                        let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, h)| h)).collect();
+                        let hex: String = (0..4)
+                            .filter_map(|_| chars.next().map(|(_, h)| h))
+                            .collect();
                         out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
                     }
                     other => out.push(other),
@@ -164,7 +166,8 @@ mod tests {
 
     #[test]
     fn reads_top_level_string_fields_only() {
-        let json = r#"{"nested":{"api_base_url":"inner"},"api_base_url":"http://127.0.0.1:9\/x","n":3}"#;
+        let json =
+            r#"{"nested":{"api_base_url":"inner"},"api_base_url":"http://127.0.0.1:9\/x","n":3}"#;
         assert_eq!(
             json_string_field(json, "api_base_url").as_deref(),
             Some("http://127.0.0.1:9/x")

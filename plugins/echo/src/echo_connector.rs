@@ -15,8 +15,12 @@ pub fn verify(ctx: &ChannelContext, req: &InboundRequest) -> Result<(), Connecto
         .ok_or_else(|| ConnectorError::Unauthorized("channel has no token secret".into()))?;
     match req.header("x-echo-token") {
         Some(got) if got == expected => Ok(()),
-        Some(_) => Err(ConnectorError::Unauthorized("x-echo-token does not match".into())),
-        None => Err(ConnectorError::Unauthorized("x-echo-token header missing".into())),
+        Some(_) => Err(ConnectorError::Unauthorized(
+            "x-echo-token does not match".into(),
+        )),
+        None => Err(ConnectorError::Unauthorized(
+            "x-echo-token header missing".into(),
+        )),
     }
 }
 
@@ -84,7 +88,10 @@ fn attachment(a: payload::Attachment) -> Attachment {
 }
 
 /// Renders a reply as `POST {api_base_url}/send` with a JSON body.
-pub fn render(ctx: &ChannelContext, msg: &OutboundMessage) -> Result<http::Request, ConnectorError> {
+pub fn render(
+    ctx: &ChannelContext,
+    msg: &OutboundMessage,
+) -> Result<http::Request, ConnectorError> {
     let base = ctx
         .config_str("api_base_url")
         .ok_or_else(|| ConnectorError::Permanent("api_base_url missing".into()))?;
@@ -93,13 +100,19 @@ pub fn render(ctx: &ChannelContext, msg: &OutboundMessage) -> Result<http::Reque
         "text": msg.text,
         "dedup": msg.outbox_id,
     });
-    Ok(http::Request::post(format!("{}/send", base.trim_end_matches('/')), body.to_string().into_bytes())
-        .with_header("content-type", "application/json"))
+    Ok(http::Request::post(
+        format!("{}/send", base.trim_end_matches('/')),
+        body.to_string().into_bytes(),
+    )
+    .with_header("content-type", "application/json"))
 }
 
 /// Reads `{"id": "..."}` from the provider's answer and counts sends in kv,
 /// which shows per-channel state surviving across calls.
-pub fn receipt(_ctx: &ChannelContext, response: &http::Response) -> Result<SendReceipt, ConnectorError> {
+pub fn receipt(
+    _ctx: &ChannelContext,
+    response: &http::Response,
+) -> Result<SendReceipt, ConnectorError> {
     let id = serde_json::from_slice::<serde_json::Value>(&response.body)
         .ok()
         .and_then(|body| body.get("id").and_then(|id| id.as_str()).map(str::to_owned));

@@ -24,11 +24,17 @@ impl Connector for Echo {
         echo_connector::parse(ctx, req, "")
     }
 
-    fn render(ctx: &ChannelContext, msg: &OutboundMessage) -> Result<http::Request, ConnectorError> {
+    fn render(
+        ctx: &ChannelContext,
+        msg: &OutboundMessage,
+    ) -> Result<http::Request, ConnectorError> {
         echo_connector::render(ctx, msg)
     }
 
-    fn receipt(ctx: &ChannelContext, response: &http::Response) -> Result<SendReceipt, ConnectorError> {
+    fn receipt(
+        ctx: &ChannelContext,
+        response: &http::Response,
+    ) -> Result<SendReceipt, ConnectorError> {
         echo_connector::receipt(ctx, response)
     }
 }

@@ -1,0 +1,259 @@
+//! Admin operations on [`PluginHost`]: install, upgrade, activate, roll back,
+//! remove, release from quarantine. Each holds the registry lock for its whole
+//! run, writes the registry file before it swaps what calls see, and is
+//! blocking (compiling takes tens of milliseconds): call it from
+//! `spawn_blocking` in async code.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, MutexGuard};
+
+use crate::error::InstallError;
+use crate::host::PluginHost;
+use crate::loaded::LoadedPlugin;
+use crate::manifest::SUPPORTED_API_VERSIONS;
+use crate::package::Package;
+use crate::registry_file::{PluginRecord, RegistryFile, VersionRecord, write_atomic};
+
+impl PluginHost {
+    /// Installs a package. The first version of a plugin becomes active; a
+    /// further version is only stored until [`activate`](Self::activate) or
+    /// [`upgrade`](Self::upgrade). Installing the same bytes again is a no-op.
+    pub fn install(&self, package: &Package) -> Result<VersionRecord, InstallError> {
+        let mut registry = self.lock();
+        let record = self.install_locked(&mut registry, package)?;
+        let manifest = &package.manifest;
+        if !registry.plugins.contains_key(&manifest.name) {
+            let plugin = PluginRecord {
+                active: manifest.version.clone(),
+                history: Vec::new(),
+                versions: BTreeMap::from([(manifest.version.clone(), record.clone())]),
+            };
+            registry.plugins.insert(manifest.name.clone(), plugin);
+            let loaded = self.load_version(&manifest.name, &manifest.version, &registry)?;
+            self.commit(&registry, &manifest.name, Some(loaded))?;
+        } else {
+            self.commit(&registry, &manifest.name, None)?;
+        }
+        Ok(record)
+    }
+
+    /// Installs a package if needed and makes it the active version; calls
+    /// already running finish on the old version, new calls get the new one.
+    pub fn upgrade(&self, package: &Package) -> Result<VersionRecord, InstallError> {
+        let record = self.install(package)?;
+        self.activate(&package.manifest.name, &package.manifest.version)?;
+        Ok(record)
+    }
+
+    /// Makes an installed version active, remembering the current one for
+    /// [`rollback`](Self::rollback).
+    pub fn activate(&self, plugin: &str, version: &str) -> Result<(), InstallError> {
+        let mut registry = self.lock();
+        let loaded = self.load_version(plugin, version, &registry)?;
+        let record = registry
+            .plugins
+            .get_mut(plugin)
+            .expect("load_version found it");
+        if record.active != version {
+            let previous = std::mem::replace(&mut record.active, version.to_string());
+            record.history.push(previous);
+        }
+        self.commit(&registry, plugin, Some(loaded))
+    }
+
+    /// Re-activates the version that was active before the current one;
+    /// returns it. Repeated rollbacks walk further back.
+    pub fn rollback(&self, plugin: &str) -> Result<String, InstallError> {
+        let mut registry = self.lock();
+        let record =
+            registry
+                .plugins
+                .get_mut(plugin)
+                .ok_or_else(|| InstallError::NotInstalled {
+                    plugin: plugin.to_string(),
+                    version: None,
+                })?;
+        // Skip history entries whose version was removed since.
+        let previous = loop {
+            match record.history.pop() {
+                Some(version) if record.versions.contains_key(&version) => break version,
+                Some(_) => continue,
+                None => {
+                    return Err(InstallError::NothingToRollBack {
+                        plugin: plugin.to_string(),
+                    });
+                }
+            }
+        };
+        record.active = previous.clone();
+        let loaded = self.load_version(plugin, &previous, &registry)?;
+        self.commit(&registry, plugin, Some(loaded))?;
+        Ok(previous)
+    }
+
+    /// Removes one inactive version, or with `version: None` the whole plugin
+    /// (channels using it then fail with `NotInstalled`).
+    pub fn remove(&self, plugin: &str, version: Option<&str>) -> Result<(), InstallError> {
+        let mut registry = self.lock();
+        let not_installed = || InstallError::NotInstalled {
+            plugin: plugin.to_string(),
+            version: version.map(str::to_string),
+        };
+        let record = registry.plugins.get_mut(plugin).ok_or_else(not_installed)?;
+        let dir = match version {
+            Some(version) => {
+                if record.active == version {
+                    return Err(InstallError::VersionActive {
+                        plugin: plugin.to_string(),
+                        version: version.to_string(),
+                    });
+                }
+                record.versions.remove(version).ok_or_else(not_installed)?;
+                record.history.retain(|v| v != version);
+                self.inner.layout.version_dir(plugin, version)
+            }
+            None => {
+                registry.plugins.remove(plugin);
+                self.inner.layout.plugin_dir(plugin)
+            }
+        };
+        self.inner.layout.save(&registry)?;
+        if version.is_none() {
+            self.swap(plugin, None);
+        }
+        // After the registry no longer refers to it; a failure here only
+        // leaves unreferenced files behind.
+        if let Err(error) = std::fs::remove_dir_all(&dir) {
+            tracing::warn!(plugin, dir = %dir.display(), %error, "could not delete removed plugin files");
+        }
+        Ok(())
+    }
+
+    /// Lifts a quarantine so calls reach the version again.
+    pub fn release(&self, plugin: &str, version: &str) -> Result<(), InstallError> {
+        let exists = self
+            .lock()
+            .plugins
+            .get(plugin)
+            .is_some_and(|record| record.versions.contains_key(version));
+        if !exists {
+            return Err(InstallError::NotInstalled {
+                plugin: plugin.to_string(),
+                version: Some(version.to_string()),
+            });
+        }
+        if let Some(loaded) = self.inner.active.load().get(plugin)
+            && loaded.version() == version
+        {
+            loaded.health.release();
+        }
+        self.persist_quarantine(plugin, version, None);
+        Ok(())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RegistryFile> {
+        self.inner.registry.lock().expect("registry lock")
+    }
+
+    /// Checks, compiles and stores a package's files; returns its record.
+    fn install_locked(
+        &self,
+        registry: &mut RegistryFile,
+        package: &Package,
+    ) -> Result<VersionRecord, InstallError> {
+        let manifest = &package.manifest;
+        let (name, version) = (&manifest.name, &manifest.version);
+        if !manifest.api_supported() {
+            return Err(InstallError::UnsupportedApi {
+                plugin: name.clone(),
+                version: version.clone(),
+                wanted: manifest.api.clone(),
+                supported: SUPPORTED_API_VERSIONS.join(", "),
+            });
+        }
+        let sha256 = package.sha256();
+        if let Some(existing) = registry
+            .plugins
+            .get(name)
+            .and_then(|p| p.versions.get(version))
+        {
+            if existing.sha256 == sha256 {
+                return Ok(existing.clone());
+            }
+            return Err(InstallError::VersionConflict {
+                plugin: name.clone(),
+                version: version.clone(),
+                installed: existing.sha256.clone(),
+            });
+        }
+        let invalid = |why: String| InstallError::InvalidComponent {
+            plugin: name.clone(),
+            version: version.clone(),
+            kind: manifest.kind.as_str().to_string(),
+            why,
+        };
+        let engine = &self.inner.engine;
+        let compiled = engine
+            .precompile(&package.wasm)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        let dir = self.inner.layout.version_dir(name, version);
+        let artifact = dir.join(&engine.artifact_name);
+        write_atomic(&dir.join("plugin.wasm"), &package.wasm)?;
+        write_atomic(&dir.join("manifest.toml"), package.manifest_text.as_bytes())?;
+        write_atomic(&artifact, &compiled)?;
+        // Link now, so a component lacking its world's exports is refused at
+        // install rather than at its first call.
+        let linked = engine.load(&artifact).and_then(|component| {
+            LoadedPlugin::link(
+                engine,
+                manifest.clone(),
+                &component,
+                &self.inner.services,
+                Default::default(),
+            )
+        });
+        if let Err(error) = linked {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(invalid(format!("{error:#}")));
+        }
+        let record = VersionRecord {
+            sha256,
+            kind: manifest.kind,
+            api: manifest.api.clone(),
+            installed_at_ms: self.inner.services.clock.now_ms(),
+            quarantine: None,
+        };
+        if let Some(plugin) = registry.plugins.get_mut(name) {
+            plugin.versions.insert(version.clone(), record.clone());
+        }
+        Ok(record)
+    }
+
+    /// Saves the registry, then swaps `loaded` in as the plugin's active version.
+    fn commit(
+        &self,
+        registry: &RegistryFile,
+        plugin: &str,
+        loaded: Option<LoadedPlugin>,
+    ) -> Result<(), InstallError> {
+        self.inner.layout.save(registry)?;
+        if let Some(loaded) = loaded {
+            self.swap(plugin, Some(Arc::new(loaded)));
+        }
+        Ok(())
+    }
+
+    fn swap(&self, plugin: &str, loaded: Option<Arc<LoadedPlugin>>) {
+        // Admin operations are serialized by the registry lock, so a plain
+        // load-modify-store cannot lose a concurrent update.
+        let mut active: HashMap<_, _> = (**self.inner.active.load()).clone();
+        let mut broken: HashMap<_, _> = (**self.inner.broken.load()).clone();
+        broken.remove(plugin);
+        match loaded {
+            Some(loaded) => active.insert(plugin.to_string(), loaded),
+            None => active.remove(plugin),
+        };
+        self.inner.active.store(Arc::new(active));
+        self.inner.broken.store(Arc::new(broken));
+    }
+}

@@ -1,0 +1,140 @@
+//! The data of one call's store: WASI, the memory limiter and the
+//! capabilities granted to this plugin on this channel. A store lives for one
+//! call, so nothing a plugin does can leak into the next call or channel.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::allow_list::AllowList;
+use crate::services::{HostLimits, KvScope, KvStore, Mailer, WallClock};
+
+/// Bytes of guest stderr kept per call: enough for a panic message.
+const STDERR_BYTES: usize = 4096;
+
+/// Shared, long-lived services a call's imports use.
+pub(crate) struct Services {
+    pub http: reqwest::Client,
+    pub kv: Arc<dyn KvStore>,
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub clock: Arc<dyn WallClock>,
+    pub limits: HostLimits,
+}
+
+/// What this plugin may do on this channel, fixed at the start of the call.
+pub(crate) struct Grants {
+    pub plugin: Arc<str>,
+    pub version: Arc<str>,
+    pub channel: String,
+    pub allow: AllowList,
+    pub smtp: bool,
+    pub kv: bool,
+    /// When the call must be over; host calls never wait past it.
+    pub deadline: Instant,
+}
+
+/// Caps linear memory and remembers whether the cap was hit, so that the
+/// resulting trap is reported as a memory limit rather than a crash.
+pub(crate) struct MemoryLimiter {
+    pub limit: usize,
+    pub hit: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        // Tables hold function references; a legitimate plugin needs few.
+        Ok(desired <= 100_000)
+    }
+}
+
+/// The store data of one call.
+pub(crate) struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    stderr: MemoryOutputPipe,
+    pub limiter: MemoryLimiter,
+    pub grants: Grants,
+    pub services: Arc<Services>,
+    /// Log bytes still allowed in this call.
+    pub log_budget: usize,
+    /// Whether a log line was dropped for the budget; noted once.
+    pub log_truncated: bool,
+}
+
+impl CallState {
+    pub fn new(grants: Grants, services: Arc<Services>, memory_limit: usize) -> CallState {
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        // No preopened directories, no environment, no network: the WASI
+        // defaults deny files and sockets, so `http` and `smtp` are the only
+        // ways out, and those check the grants.
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .build();
+        let log_budget = services.limits.max_log_bytes_per_call;
+        CallState {
+            wasi,
+            table: ResourceTable::new(),
+            stderr,
+            limiter: MemoryLimiter {
+                limit: memory_limit,
+                hit: false,
+            },
+            grants,
+            services,
+            log_budget,
+            log_truncated: false,
+        }
+    }
+
+    /// What the guest wrote to stderr (a panic message, usually), trimmed.
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
+    }
+
+    pub fn kv_scope(&self) -> KvScope {
+        KvScope {
+            plugin: self.grants.plugin.to_string(),
+            channel: self.grants.channel.clone(),
+        }
+    }
+
+    /// Time left before the call's deadline.
+    pub fn remaining(&self) -> std::time::Duration {
+        self.grants
+            .deadline
+            .saturating_duration_since(Instant::now())
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

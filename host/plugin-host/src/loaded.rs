@@ -1,0 +1,309 @@
+//! One installed version, ready to run: its `InstancePre`, limits and health,
+//! and the call path (fresh store, instantiate, call, classify the outcome).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Component;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use crate::allow_list::{AllowList, HostPattern};
+use crate::bindings::v0_1_0::{bot, connector};
+use crate::call_state::{CallState, Grants, Services};
+use crate::config_schema;
+use crate::engine::PluginEngine;
+use crate::error::CallError;
+use crate::health::Health;
+use crate::manifest::{Manifest, PluginKind};
+use crate::output_size::OutputSize;
+use crate::types::{
+    BotAction, BotEvent, Channel, ChannelContext, ConnectorError, InboundOutcome, InboundRequest,
+    OutboundMessage, SendReceipt, Session,
+};
+
+/// The pre-linked component of one kind.
+enum Pre {
+    Connector(connector::ConnectorPre<CallState>),
+    Bot(bot::BotPre<CallState>),
+}
+
+/// Where a call failed, which decides how its error reads.
+enum Failure {
+    Instantiate(wasmtime::Error),
+    Call(wasmtime::Error),
+}
+
+/// An installed plugin version, linked and ready to instantiate per call.
+pub(crate) struct LoadedPlugin {
+    pub manifest: Manifest,
+    pub health: Health,
+    name: Arc<str>,
+    version: Arc<str>,
+    pre: Pre,
+    patterns: Vec<HostPattern>,
+    timeout: Duration,
+    memory_bytes: usize,
+}
+
+impl LoadedPlugin {
+    /// Links `component` for its manifest's kind; fails if it lacks the
+    /// world's exports or imports something the host does not provide.
+    pub fn link(
+        engine: &PluginEngine,
+        manifest: Manifest,
+        component: &Component,
+        services: &Services,
+        health: Health,
+    ) -> wasmtime::Result<LoadedPlugin> {
+        let pre = match manifest.kind {
+            PluginKind::Connector => Pre::Connector(connector::ConnectorPre::new(
+                engine.connector_linker.instantiate_pre(component)?,
+            )?),
+            PluginKind::Bot => Pre::Bot(bot::BotPre::new(
+                engine.bot_linker.instantiate_pre(component)?,
+            )?),
+        };
+        let limits = &services.limits;
+        let timeout = manifest
+            .limits
+            .timeout_ms
+            .map(Duration::from_millis)
+            .map_or(limits.timeout, |asked| asked.min(limits.timeout));
+        let memory_bytes = manifest
+            .limits
+            .memory_mb
+            .map(|mb| (mb as usize).saturating_mul(1 << 20))
+            .map_or(limits.memory_bytes, |asked| asked.min(limits.memory_bytes));
+        Ok(LoadedPlugin {
+            name: manifest.name.as_str().into(),
+            version: manifest.version.as_str().into(),
+            patterns: manifest.allowed_hosts(),
+            manifest,
+            health,
+            pre,
+            timeout,
+            memory_bytes,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Verifies and parses one webhook request.
+    pub async fn handle_inbound(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        request: &InboundRequest,
+    ) -> Result<Result<InboundOutcome, ConnectorError>, CallError> {
+        let Pre::Connector(pre) = &self.pre else {
+            return Err(self.wrong_kind(PluginKind::Connector));
+        };
+        let (mut store, context) = self.prepare(engine, services, channel)?;
+        let run = async {
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(Failure::Instantiate)?;
+            instance
+                .call_handle_inbound(&mut store, &context, request)
+                .await
+                .map_err(Failure::Call)
+        };
+        let result = tokio::time::timeout(self.timeout, run).await;
+        self.classify(&store, result, services.limits.max_output_bytes)
+    }
+
+    /// Renders and sends one reply.
+    pub async fn send(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        message: &OutboundMessage,
+    ) -> Result<Result<SendReceipt, ConnectorError>, CallError> {
+        let Pre::Connector(pre) = &self.pre else {
+            return Err(self.wrong_kind(PluginKind::Connector));
+        };
+        let (mut store, context) = self.prepare(engine, services, channel)?;
+        let run = async {
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(Failure::Instantiate)?;
+            instance
+                .call_send(&mut store, &context, message)
+                .await
+                .map_err(Failure::Call)
+        };
+        let result = tokio::time::timeout(self.timeout, run).await;
+        self.classify(&store, result, services.limits.max_output_bytes)
+    }
+
+    /// Hands one session event to a bot.
+    pub async fn bot_event(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        session: &Session,
+        event: &BotEvent,
+    ) -> Result<Result<Vec<BotAction>, String>, CallError> {
+        let Pre::Bot(pre) = &self.pre else {
+            return Err(self.wrong_kind(PluginKind::Bot));
+        };
+        let (mut store, context) = self.prepare(engine, services, channel)?;
+        let run = async {
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(Failure::Instantiate)?;
+            instance
+                .call_on_event(&mut store, &context, session, event)
+                .await
+                .map_err(Failure::Call)
+        };
+        let result = tokio::time::timeout(self.timeout, run).await;
+        self.classify(&store, result, services.limits.max_output_bytes)
+    }
+
+    /// Checks quarantine and config, then builds the call's store.
+    fn prepare(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+    ) -> Result<(Store<CallState>, ChannelContext), CallError> {
+        if let Some(quarantine) = self.health.quarantine() {
+            return Err(CallError::Quarantined {
+                plugin: self.name.to_string(),
+                version: self.version.to_string(),
+                reason: quarantine.reason,
+            });
+        }
+        let valid = config_schema::validate(
+            &self.name,
+            &self.version,
+            &self.manifest.config,
+            &channel.config,
+        )?;
+        let deadline = Instant::now() + self.timeout;
+        let grants = Grants {
+            plugin: self.name.clone(),
+            version: self.version.clone(),
+            channel: channel.id.clone(),
+            allow: AllowList::resolve(&self.patterns, &channel.config),
+            smtp: self.manifest.capabilities.smtp,
+            kv: self.manifest.capabilities.kv,
+            deadline,
+        };
+        let mut store = Store::new(
+            &engine.engine,
+            CallState::new(grants, services.clone(), self.memory_bytes),
+        );
+        store.limiter(|state| &mut state.limiter);
+        // Check the deadline at every epoch tick, yielding to the runtime in
+        // between so a spinning guest shares its thread.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        let context = ChannelContext {
+            channel_id: channel.id.clone(),
+            config_json: valid.config_json,
+            secrets: valid.secrets,
+        };
+        Ok((store, context))
+    }
+
+    /// Turns what happened to a call into its result or a [`CallError`]
+    /// naming this plugin and version.
+    fn classify<T: OutputSize>(
+        &self,
+        store: &Store<CallState>,
+        result: Result<Result<T, Failure>, tokio::time::error::Elapsed>,
+        max_output_bytes: usize,
+    ) -> Result<T, CallError> {
+        let (plugin, version) = (self.name.to_string(), self.version.to_string());
+        let state = store.data();
+        let failure = match result {
+            Err(_) => {
+                return Err(CallError::Timeout {
+                    plugin,
+                    version,
+                    limit: self.timeout,
+                });
+            }
+            Ok(Ok(value)) => {
+                let bytes = value.output_size();
+                if bytes > max_output_bytes {
+                    return Err(CallError::OutputTooLarge {
+                        plugin,
+                        version,
+                        bytes,
+                        limit: max_output_bytes,
+                    });
+                }
+                return Ok(value);
+            }
+            Ok(Err(failure)) => failure,
+        };
+        if state.limiter.hit {
+            return Err(CallError::MemoryLimit {
+                plugin,
+                version,
+                limit_bytes: self.memory_bytes,
+            });
+        }
+        match failure {
+            Failure::Call(error) if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+                Err(CallError::Timeout {
+                    plugin,
+                    version,
+                    limit: self.timeout,
+                })
+            }
+            Failure::Call(error) => {
+                let trap = match error.downcast_ref::<Trap>() {
+                    Some(trap) => trap.to_string(),
+                    None => error.to_string(),
+                };
+                let stderr = state.stderr_text();
+                let message = if stderr.is_empty() {
+                    trap
+                } else {
+                    format!("{trap}; it printed: {stderr}")
+                };
+                Err(CallError::Trap {
+                    plugin,
+                    version,
+                    message,
+                })
+            }
+            Failure::Instantiate(error) => Err(CallError::Unavailable {
+                plugin,
+                version,
+                why: format!("{error:#}"),
+            }),
+        }
+    }
+
+    fn wrong_kind(&self, expected: PluginKind) -> CallError {
+        CallError::WrongKind {
+            plugin: self.name.to_string(),
+            version: self.version.to_string(),
+            expected: expected.as_str(),
+            actual: self.manifest.kind.as_str(),
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `manifest.toml`: what a plugin is, what it may do, and what config it takes.
+//!
+//! ```toml
+//! name = "echo"
+//! version = "0.1.0"
+//! kind = "connector"          # or "bot"
+//! api = "0.1.0"               # the frontdesk:plugin WIT version it was built for
+//!
+//! [capabilities]              # everything is denied unless granted here
+//! allowed_hosts = ["api.telegram.org", "${config.api_base_url}"]
+//! smtp = false
+//! kv = true
+//!
+//! [limits]                    # optional; the host's own limits are the ceiling
+//! timeout_ms = 2000
+//! memory_mb = 16
+//!
+//! [config.api_base_url]       # one table per channel config field
+//! type = "url"
+//! required = true
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::allow_list::HostPattern;
+use crate::config_schema::FieldSpec;
+use crate::error::ManifestError;
+
+/// The plugin API versions this host implements, newest last.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0"];
+
+/// What a plugin does, which decides the world its component must export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    /// A channel connector (`connector` world).
+    Connector,
+    /// A chat bot (`bot` world).
+    Bot,
+}
+
+impl PluginKind {
+    /// The lowercase name used in manifests and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Connector => "connector",
+            PluginKind::Bot => "bot",
+        }
+    }
+}
+
+/// What the plugin may do outside its sandbox. Empty means nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Hosts outbound HTTP may reach: `host`, `host:port`, `https://host`,
+    /// `*.example.com`, or `${config.FIELD}` for the URL in a channel's config.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Whether the plugin may send mail through the host's relay.
+    #[serde(default)]
+    pub smtp: bool,
+    /// Whether the plugin may use its per-channel key-value store.
+    #[serde(default)]
+    pub kv: bool,
+}
+
+/// Limits the plugin asks for; the host clamps them to its own ceilings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestedLimits {
+    /// Per-call deadline in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// Linear memory in MiB.
+    pub memory_mb: Option<u64>,
+}
+
+/// A parsed and checked `manifest.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Lowercase identifier; channels refer to the plugin by it.
+    pub name: String,
+    /// `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    /// Connector or bot.
+    pub kind: PluginKind,
+    /// The plugin API version it was built against.
+    pub api: String,
+    /// One line for admins.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// What it may do.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// What it asks for.
+    #[serde(default)]
+    pub limits: RequestedLimits,
+    /// The channel config it takes, field by field.
+    #[serde(default)]
+    pub config: BTreeMap<String, FieldSpec>,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest; see the module docs for the format.
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|error| ManifestError::Toml(error.to_string()))?;
+        manifest.check()?;
+        Ok(manifest)
+    }
+
+    /// Whether this host implements the API the plugin was built for.
+    ///
+    /// Same major, and for 0.x the same minor (semver's rule for 0.x), with
+    /// a minor/patch no newer than one we implement.
+    pub fn api_supported(&self) -> bool {
+        let Some(wanted) = parse_version(&self.api) else {
+            return false;
+        };
+        SUPPORTED_API_VERSIONS.iter().any(|supported| {
+            let have = parse_version(supported).expect("supported versions are well-formed");
+            let same_line = if have.0 == 0 {
+                wanted.0 == 0 && wanted.1 == have.1
+            } else {
+                wanted.0 == have.0
+            };
+            same_line && (wanted.1, wanted.2) <= (have.1, have.2)
+        })
+    }
+
+    /// The parsed allow-list.
+    pub fn allowed_hosts(&self) -> Vec<HostPattern> {
+        self.capabilities
+            .allowed_hosts
+            .iter()
+            .map(|entry| HostPattern::parse(entry).expect("checked at parse"))
+            .collect()
+    }
+
+    fn check(&self) -> Result<(), ManifestError> {
+        let name_ok = (1..=64).contains(&self.name.len())
+            && self.name.starts_with(|c: char| c.is_ascii_lowercase())
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !name_ok {
+            return Err(ManifestError::BadName(self.name.clone()));
+        }
+        for version in [&self.version, &self.api] {
+            if parse_version(version).is_none() {
+                return Err(ManifestError::BadVersion(version.clone()));
+            }
+        }
+        for (field, spec) in &self.config {
+            spec.check(field)?;
+        }
+        for entry in &self.capabilities.allowed_hosts {
+            let pattern =
+                HostPattern::parse(entry).map_err(|why| ManifestError::BadAllowedHost {
+                    entry: entry.clone(),
+                    why,
+                })?;
+            if let HostPattern::ConfigField(field) = &pattern {
+                let is_url = self
+                    .config
+                    .get(field)
+                    .is_some_and(|spec| spec.kind == crate::config_schema::FieldType::Url);
+                if !is_url {
+                    return Err(ManifestError::BadAllowedHost {
+                        entry: entry.clone(),
+                        why: format!("[config.{field}] must be declared with type = \"url\""),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses `MAJOR.MINOR.PATCH` (no pre-release or build metadata).
+pub fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = version.split('.');
+    let mut next = || -> Option<u64> {
+        let part = parts.next()?;
+        // Leading zeros would make "1.01.0" and "1.1.0" two names for one version.
+        if part.is_empty() || (part.len() > 1 && part.starts_with('0')) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let parsed = (next()?, next()?, next()?);
+    parts.next().is_none().then_some(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ECHO: &str = r#"
+        name = "echo"
+        version = "0.1.0"
+        kind = "connector"
+        api = "0.1.0"
+        [capabilities]
+        allowed_hosts = ["${config.api_base_url}", "*.example.com"]
+        [config.api_base_url]
+        type = "url"
+        required = true
+    "#;
+
+    #[test]
+    fn parses_a_full_manifest() {
+        let manifest = Manifest::parse(ECHO).unwrap();
+        assert_eq!(manifest.kind, PluginKind::Connector);
+        assert!(manifest.api_supported());
+        assert_eq!(manifest.allowed_hosts().len(), 2);
+    }
+
+    #[test]
+    fn api_compatibility_follows_semver_for_0x() {
+        let with_api = |api: &str| {
+            Manifest::parse(&ECHO.replace("api = \"0.1.0\"", &format!("api = \"{api}\""))).unwrap()
+        };
+        assert!(with_api("0.1.0").api_supported());
+        assert!(!with_api("0.2.0").api_supported());
+        assert!(
+            !with_api("0.1.1").api_supported(),
+            "newer patch than we implement"
+        );
+        assert!(!with_api("9.0.0").api_supported());
+    }
+
+    #[test]
+    fn rejects_bad_names_versions_and_hosts() {
+        assert!(matches!(
+            Manifest::parse(&ECHO.replace("name = \"echo\"", "name = \"Echo!\"")),
+            Err(ManifestError::BadName(_))
+        ));
+        assert!(matches!(
+            Manifest::parse(&ECHO.replace("version = \"0.1.0\"", "version = \"1.0\"")),
+            Err(ManifestError::BadVersion(_))
+        ));
+        let error =
+            Manifest::parse(&ECHO.replace("type = \"url\"", "type = \"string\"")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("[config.api_base_url] must be declared with type = \"url\""),
+            "{error}"
+        );
+        assert!(matches!(
+            Manifest::parse(
+                &ECHO.replace("kind = \"connector\"", "kind = \"connector\"\nunknown = 1")
+            ),
+            Err(ManifestError::Toml(_))
+        ));
+    }
+
+    #[test]
+    fn versions_are_strict() {
+        assert_eq!(parse_version("1.2.3"), Some((1, 2, 3)));
+        assert_eq!(parse_version("1.02.3"), None);
+        assert_eq!(parse_version("1.2.3.4"), None);
+        assert_eq!(parse_version("1.2.x"), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! Scenario tests against real guest plugins from `plugins/`, built once per
+//! test run.
+
+mod capabilities;
+mod guests;
+mod hostile;
+mod registry;
