@@ -23,8 +23,8 @@ struct Cli {
         default_value = "sqlite://frontdesk.db"
     )]
     database: String,
-    /// Log as JSON lines instead of text.
-    #[arg(long, global = true, env = "FRONTDESK_LOG_JSON")]
+    /// Log as JSON lines instead of text (FRONTDESK_LOG_JSON=1 or true).
+    #[arg(long, global = true, env = "FRONTDESK_LOG_JSON", value_parser = clap::builder::BoolishValueParser::new())]
     log_json: bool,
     #[command(subcommand)]
     command: Command,

@@ -1,0 +1,163 @@
+//! Starting the real `frontdesk` binary and talking to it over sockets.
+
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+/// The binary cargo built for this test run.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_frontdesk"))
+}
+
+/// Runs a CLI command against `db` and returns its stdout.
+pub fn cli(db: &str, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .args(args)
+        .env("FRONTDESK_DATABASE", db)
+        .output()
+        .expect("run frontdesk");
+    assert!(
+        out.status.success(),
+        "frontdesk {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Creates an admin and returns their token (the last line of `user add`).
+pub fn admin_token(db: &str) -> String {
+    cli(db, &["user", "add", "admin", "--role", "admin"])
+        .lines()
+        .last()
+        .expect("token line")
+        .to_string()
+}
+
+/// A running `frontdesk serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts the server on port 0 and waits for the address it logs (no sleeping).
+    pub fn start(db: &str, extra_env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("FRONTDESK_DATABASE", db)
+            .env("FRONTDESK_LOG_JSON", "1")
+            .envs(extra_env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start frontdesk serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("server exited before logging its address")
+                .expect("read log");
+            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if let Some(addr) = entry["fields"]["addr"].as_str() {
+                break addr.parse().expect("logged address");
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SIGKILL: no shutdown code runs, as in a crash.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A keep-alive HTTP/1 client.
+#[derive(Clone)]
+pub struct Http(Client<HttpConnector, Full<Bytes>>);
+
+impl Default for Http {
+    fn default() -> Self {
+        Http(Client::builder(TokioExecutor::new()).build_http())
+    }
+}
+
+impl Http {
+    /// Sends a request; `Err` when no answer came (connection refused or reset).
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(u16, Value), String> {
+        let mut req = hyper::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let req = req
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let res = self.0.request(req).await.map_err(|e| e.to_string())?;
+        let status = res.status().as_u16();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// A JSON API call with a bearer token; panics unless the server answered.
+    pub async fn api(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let headers = [
+            ("authorization", format!("Bearer {token}")),
+            ("content-type", "application/json".into()),
+        ];
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.send(method, url, &headers, body)
+            .await
+            .expect("server answered")
+    }
+}
+
+/// A database URL for a fresh SQLite file in `dir`.
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("frontdesk.db").display())
+}
