@@ -1,1 +1,200 @@
-fn main() {}
+//! One connector call (fresh instance from the `InstancePre` + verify + parse
+//! of a typical webhook) against the same parse done natively in this process.
+//!
+//! Run: `cargo bench -p frontdesk-plugin-host --bench connector_call`.
+//! Builds `plugins/` for wasm32-wasip2 first, like the tests do.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use frontdesk_plugin_host::types::{
+    Attachment, AttachmentKind, Channel, InboundMessage, InboundRequest, Sender,
+};
+use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
+use serde_json::json;
+
+/// The echo connector's own parser, compiled natively: the same source the
+/// plugin runs.
+#[path = "../../../plugins/echo/src/payload.rs"]
+mod payload;
+
+fn build_echo() -> Package {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target: PathBuf = workspace.join("target/wasm-plugins");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            "echo",
+            "--manifest-path",
+        ])
+        .arg(workspace.join("plugins/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .expect("run cargo to build the echo plugin");
+    assert!(status.success(), "building plugins/echo failed");
+    let wasm = std::fs::read(target.join("wasm32-wasip2/release/echo.wasm")).unwrap();
+    let manifest = std::fs::read_to_string(workspace.join("plugins/echo/manifest.toml")).unwrap();
+    Package::from_parts(&manifest, wasm).unwrap()
+}
+
+/// A typical inbound webhook: one message with a named sender and an image.
+fn request() -> InboundRequest {
+    let body = json!({"messages": [{
+        "chat": "chat-8812", "id": "msg-1700000000-42",
+        "from": {"id": "user-77", "name": "Ada Lovelace", "handle": "ada", "email": "ada@example.com"},
+        "text": "Hello! My order #4411 hasn't arrived yet and the tracking page shows no update since Monday. Can you help?",
+        "ts": 1_700_000_000_000u64,
+        "attachments": [{"kind": "image", "url": "https://cdn.example.com/u/77/receipt.png", "mime": "image/png", "size": 48213}]
+    }]});
+    InboundRequest {
+        method: "POST".into(),
+        path: String::new(),
+        query: String::new(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-echo-token".into(), "bench-token".into()),
+        ],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// The native equivalent of the plugin's work: check the token, parse, and
+/// build the same normalized messages.
+fn native_parse(request: &InboundRequest) -> Vec<InboundMessage> {
+    let token = request
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-echo-token"));
+    assert_eq!(token.map(|(_, v)| v.as_str()), Some("bench-token"));
+    let webhook = payload::parse(&request.body).unwrap();
+    webhook
+        .messages
+        .into_iter()
+        .map(|m| InboundMessage {
+            external_chat_id: m.chat,
+            external_message_id: m.id,
+            sender: Sender {
+                external_id: m.from.id,
+                name: m.from.name,
+                handle: m.from.handle,
+                email: m.from.email,
+                phone: m.from.phone,
+            },
+            text: m.text,
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(|a| Attachment {
+                    kind: if a.kind == "image" {
+                        AttachmentKind::Image
+                    } else {
+                        AttachmentKind::Other
+                    },
+                    url: a.url,
+                    provider_file_id: None,
+                    file_name: a.name,
+                    mime_type: a.mime,
+                    size_bytes: a.size,
+                })
+                .collect(),
+            sent_at_ms: m.ts,
+            in_reply_to: m.reply_to,
+        })
+        .collect()
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    host: PluginHost,
+    channel: Channel,
+    request: InboundRequest,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let host = PluginHost::open(HostConfig::new(dir.path())).unwrap();
+    host.install(&build_echo()).unwrap();
+    let channel = Channel {
+        id: "bench".into(),
+        plugin: "echo".into(),
+        config: json!({"api_base_url": "http://127.0.0.1:9", "token": "bench-token"}),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    Setup {
+        _dir: dir,
+        host,
+        channel,
+        request: request(),
+        runtime,
+    }
+}
+
+async fn call(setup: &Setup) -> usize {
+    let served = setup
+        .host
+        .handle_inbound(&setup.channel, &setup.request)
+        .await
+        .unwrap();
+    served.value.unwrap().messages.len()
+}
+
+fn connector_call(c: &mut Criterion) {
+    let setup = setup();
+    assert_eq!(setup.runtime.block_on(call(&setup)), 1);
+    assert_eq!(native_parse(&setup.request).len(), 1);
+    let mut group = c.benchmark_group("connector_call");
+    group.bench_function("wasm: instantiate + verify + parse", |b| {
+        b.to_async(&setup.runtime).iter(|| call(&setup))
+    });
+    group.bench_function("native: verify + parse", |b| {
+        b.iter(|| native_parse(std::hint::black_box(&setup.request)))
+    });
+    group.finish();
+    print_ratio(&setup);
+}
+
+/// Criterion reports each side alone; this prints their ratio from one
+/// interleaved run so both see the same machine load.
+fn print_ratio(setup: &Setup) {
+    let rounds = 20;
+    let per_round = 500;
+    let (mut wasm, mut native) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        let start = Instant::now();
+        setup.runtime.block_on(async {
+            for _ in 0..per_round {
+                std::hint::black_box(call(setup).await);
+            }
+        });
+        wasm += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..per_round {
+            std::hint::black_box(native_parse(&setup.request));
+        }
+        native += start.elapsed();
+    }
+    let calls = (rounds * per_round) as u32;
+    let (wasm, native) = (wasm / calls, native / calls);
+    println!(
+        "connector_call: wasm {:.1} µs, native {:.2} µs, ratio {:.0}x",
+        wasm.as_secs_f64() * 1e6,
+        native.as_secs_f64() * 1e6,
+        wasm.as_secs_f64() / native.as_secs_f64()
+    );
+}
+
+criterion_group!(benches, connector_call);
+criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Scenario tests against real guest plugins from `plugins/`, built once per
 //! test run.
 
+mod bot;
 mod capabilities;
 mod guests;
 mod hostile;
