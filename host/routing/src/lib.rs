@@ -27,6 +27,43 @@
 //!   also the persisted form.
 //! - [`Timestamp`] and [`Span`] (`time.rs`): Unix milliseconds.
 //! - [`Error`]: everything the core refuses, with a message a person can act on.
+//!
+//! # Driving it
+//!
+//! ```
+//! use frontdesk_routing::{
+//!     AgentId, AgentStatus, Command, NewSession, QueueConfig, QueueId, Router, SessionId, Snapshot, Timestamp,
+//! };
+//!
+//! let t0 = Timestamp::from_millis(1_767_603_600_000);
+//! let mut router = Router::new(t0);
+//! let on_shift = AgentStatus { clocked_in: true, ..AgentStatus::default() };
+//! router.handle_agent_upsert(t0, AgentId(1), on_shift);
+//! router.handle_agent_activity(t0, AgentId(1))?;
+//! router.handle_queue_config(t0, QueueConfig::new(QueueId(1), vec![AgentId(1)]))?;
+//! let new = NewSession { id: SessionId(7), queue: QueueId(1), responsible: None, bot: false };
+//! router.handle_session_opened(t0, new)?;
+//!
+//! // The engine persists the Save/Forget/Timer commands in one transaction,
+//! // then carries out the rest (console events, customer notices, hooks).
+//! let mut assigned = None;
+//! while let Some(command) = router.poll_command() {
+//!     if let Command::Assign { session, agent } = command {
+//!         assigned = Some((session, agent));
+//!     }
+//! }
+//! assert_eq!(assigned, Some((SessionId(7), AgentId(1))));
+//!
+//! // Then it sleeps until the next deadline and hands the time back.
+//! let deadline = router.poll_timeout().expect("R6, R12, R15 and R16 are pending");
+//! router.handle_timeout(deadline);
+//!
+//! // After a restart, the stored rows rebuild the same router.
+//! let stored: Snapshot = router.snapshot();
+//! let restored = Router::restore(stored.clone())?;
+//! assert_eq!(restored.snapshot(), stored);
+//! # Ok::<(), frontdesk_routing::Error>(())
+//! ```
 
 pub mod config;
 

@@ -43,11 +43,13 @@ impl Router {
                 // Strict order starts again at the top of the new queue.
                 s.cursor = None;
             }
-            s.state = State::Queued;
             s.holder = None;
             s.holder_replied = false;
             s.offered_to.clear();
-            s.queued_since = Some(now);
+            // A session already waiting in this queue keeps its place (R11).
+            let keep = s.state == State::Queued && to_queue.is_none();
+            s.queued_since = s.queued_since.filter(|_| keep).or(Some(now));
+            s.state = State::Queued;
         });
         if responsible_first && self.route_responsible(now, sid) {
             return;

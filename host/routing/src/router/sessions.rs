@@ -181,6 +181,11 @@ impl Router {
                 self.assign(now, sid, agent, Cause::Accepted)
             }
             State::Offered if holder != Some(agent) => self.assign(now, sid, agent, Cause::Taken),
+            // The offered agent answering is accepting (R3).
+            State::Offered => self.emit(Command::Assign {
+                session: sid,
+                agent,
+            }),
             _ => {}
         }
         self.clear_timer(Timer::Forward(sid));

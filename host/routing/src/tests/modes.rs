@@ -116,8 +116,14 @@ fn r3_strict_order_forwards_and_wraps() {
         "to the next agent each 3 minutes, wrapping round"
     );
     assert!(sim.causes(s).contains(&(State::Offered, Cause::Forwarded)));
-    // The offered agent answers: forwarding stops for good.
+    // The offered agent answers: that accepts, and forwarding stops for good.
+    let m = sim.mark();
     sim.reply(s, agents[0]);
+    assert!(sim.since(m).any(|c| *c
+        == Command::Assign {
+            session: s,
+            agent: agents[0]
+        }));
     sim.advance(Span::hours(5));
     assert_eq!(sim.offers(s).len(), 4);
     assert_eq!(sim.holder(s), Some(agents[0]));

@@ -131,6 +131,14 @@ fn r11_no_agent_tells_the_customer_once_and_retries_every_two_minutes() {
         })
         .count();
     assert_eq!(notices, 1, "the customer is told once, not every retry");
+    // Going back to the queue while waiting keeps the place in line.
+    sim.advance(Span::seconds(1));
+    let later = sim.open(2, QueueId(1));
+    sim.act(|r, now| r.handle_back_to_queue(now, s)).unwrap();
+    assert_eq!(
+        sim.router.waiting(QueueId(1)).collect::<Vec<_>>(),
+        vec![s, later]
+    );
     // The agent clocks in without anything else happening: the next retry
     // would find them, but the change itself routes at once.
     sim.status(a, |st| st.clocked_in = true);
