@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -37,35 +37,56 @@ pub(crate) struct Grants {
     pub deadline: Instant,
 }
 
-/// Caps linear memory and remembers whether the cap was hit, so that the
-/// resulting trap is reported as a memory limit rather than a crash.
+/// Wasmtime's `StoreLimits`, plus a note of whether a memory growth was
+/// refused, so that the resulting trap (Rust guests abort when an allocation
+/// fails) is reported as a memory limit rather than a crash.
 pub(crate) struct MemoryLimiter {
-    pub limit: usize,
+    limits: StoreLimits,
     pub hit: bool,
+}
+
+impl MemoryLimiter {
+    fn new(memory_bytes: usize) -> MemoryLimiter {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(memory_bytes)
+            // Tables hold function references; a legitimate plugin needs few.
+            .table_elements(100_000)
+            .build();
+        MemoryLimiter { limits, hit: false }
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
-            self.hit = true;
-            return Ok(false);
-        }
-        Ok(true)
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.hit |= !allowed;
+        Ok(allowed)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // Tables hold function references; a legitimate plugin needs few.
-        Ok(desired <= 100_000)
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 
@@ -97,10 +118,7 @@ impl CallState {
             wasi,
             table: ResourceTable::new(),
             stderr,
-            limiter: MemoryLimiter {
-                limit: memory_limit,
-                hit: false,
-            },
+            limiter: MemoryLimiter::new(memory_limit),
             grants,
             services,
             log_budget,

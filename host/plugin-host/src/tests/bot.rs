@@ -42,17 +42,28 @@ fn message(text: &str) -> InboundMessage {
 }
 
 async fn actions(host: &crate::PluginHost, event: BotEvent) -> Vec<BotAction> {
-    host.bot_event(&bot_channel(), &session(), &event).await.unwrap().value.unwrap()
+    host.bot_event(&bot_channel(), &session(), &event)
+        .await
+        .unwrap()
+        .value
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_bot_greets_asks_and_hands_over() {
     let (_dir, host) = guests::host();
-    host.install(&guests::package("fixtures/greeter-bot", "greeter_bot")).unwrap();
+    host.install(&guests::package("fixtures/greeter-bot", "greeter_bot"))
+        .unwrap();
 
     let started = actions(&host, BotEvent::SessionStarted).await;
-    assert!(matches!(&started[0], BotAction::Reply(r) if r.text == "Welcome to Acme, Ada!"), "{started:?}");
-    assert!(matches!(&started[1], BotAction::Ask(q) if q.field == "email"), "{started:?}");
+    assert!(
+        matches!(&started[0], BotAction::Reply(r) if r.text == "Welcome to Acme, Ada!"),
+        "{started:?}"
+    );
+    assert!(
+        matches!(&started[1], BotAction::Ask(q) if q.field == "email"),
+        "{started:?}"
+    );
 
     let bad = BotEvent::Answered(Answer {
         field: "email".to_string(),
@@ -64,20 +75,39 @@ async fn a_bot_greets_asks_and_hands_over() {
         value: "ada@example.com".to_string(),
     });
     let handed = actions(&host, good).await;
-    assert!(matches!(&handed[0], BotAction::SetData((k, v)) if k == "email" && v == "ada@example.com"));
+    assert!(
+        matches!(&handed[0], BotAction::SetData((k, v)) if k == "email" && v == "ada@example.com")
+    );
     assert!(matches!(&handed[1], BotAction::HandOver(None)));
 
-    let asked = actions(&host, BotEvent::CustomerMessage(message("Can I talk to a human?"))).await;
-    assert!(matches!(&asked[0], BotAction::HandOver(Some(note)) if note == "customer asked for a person"));
+    let asked = actions(
+        &host,
+        BotEvent::CustomerMessage(message("Can I talk to a human?")),
+    )
+    .await;
+    assert!(
+        matches!(&asked[0], BotAction::HandOver(Some(note)) if note == "customer asked for a person")
+    );
     // Timers use the trait's default: nothing to do.
-    assert!(actions(&host, BotEvent::TimerFired("t".to_string())).await.is_empty());
+    assert!(
+        actions(&host, BotEvent::TimerFired("t".to_string()))
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn connector_calls_to_a_bot_are_refused_by_kind() {
     let (_dir, host) = guests::host();
-    host.install(&guests::package("fixtures/greeter-bot", "greeter_bot")).unwrap();
-    let error = host.handle_inbound(&bot_channel(), &echo_request("", &json!({}))).await.unwrap_err();
+    host.install(&guests::package("fixtures/greeter-bot", "greeter_bot"))
+        .unwrap();
+    let error = host
+        .handle_inbound(&bot_channel(), &echo_request("", &json!({})))
+        .await
+        .unwrap_err();
     assert!(matches!(error, CallError::WrongKind { .. }), "{error:?}");
-    assert_eq!(error.to_string(), "plugin greeter-bot 0.1.0 is a bot, not a connector");
+    assert_eq!(
+        error.to_string(),
+        "plugin greeter-bot 0.1.0 is a bot, not a connector"
+    );
 }

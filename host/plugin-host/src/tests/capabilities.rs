@@ -166,3 +166,97 @@ async fn channel_config_is_checked_against_the_schema_naming_each_field() {
         "{error}"
     );
 }
+
+/// A relay that records what it was given.
+#[derive(Default)]
+struct RecordingMailer {
+    sent: std::sync::Mutex<Vec<(String, Vec<String>, String)>>,
+}
+
+#[async_trait::async_trait]
+impl crate::Mailer for RecordingMailer {
+    async fn send(
+        &self,
+        mail_from: &str,
+        rcpt_to: &[String],
+        message: &[u8],
+    ) -> Result<(), crate::MailError> {
+        let message = String::from_utf8_lossy(message).into_owned();
+        self.sent
+            .lock()
+            .unwrap()
+            .push((mail_from.to_string(), rcpt_to.to_vec(), message));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn smtp_needs_both_the_grant_and_a_relay() {
+    let mailer = guests::package("fixtures/mailer", "fixture_mailer");
+    let ungranted = crate::Package::from_parts(
+        &mailer
+            .manifest_text
+            .replace("name = \"mailer\"", "name = \"mailer-nogrant\"")
+            .replace("smtp = true", "smtp = false"),
+        mailer.wasm.clone(),
+    )
+    .unwrap();
+    let channel = |plugin: &str| crate::types::Channel {
+        id: "mail".to_string(),
+        plugin: plugin.to_string(),
+        config: json!({"from": "support@acme.test"}),
+    };
+
+    let relay = Arc::new(RecordingMailer::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = HostConfig::new(dir.path());
+    config.limits = guests::test_limits();
+    config.mailer = Some(relay.clone());
+    let host = PluginHost::open(config).unwrap();
+    host.install(&mailer).unwrap();
+    host.install(&ungranted).unwrap();
+
+    let to_mailer = channel("mailer");
+    let shipped = reply("ada@example.com", "Your order shipped.");
+    let receipt = host
+        .send(&to_mailer, &shipped)
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(
+        receipt.external_message_id.as_deref(),
+        Some("<ob-1@frontdesk.invalid>")
+    );
+    let sent = relay.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, "support@acme.test");
+    assert_eq!(sent[0].1, ["ada@example.com"]);
+    assert!(
+        sent[0]
+            .2
+            .contains("Message-ID: <ob-1@frontdesk.invalid>\r\n")
+    );
+    assert!(sent[0].2.ends_with("\r\n\r\nYour order shipped.\r\n"));
+
+    let (to_ungranted, x) = (channel("mailer-nogrant"), reply("ada@example.com", "x"));
+    let refused = host.send(&to_ungranted, &x).await.unwrap().value;
+    assert!(
+        matches!(&refused, Err(ConnectorError::Permanent(why)) if why == "smtp forbidden: the manifest does not grant smtp"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        relay.sent.lock().unwrap().len(),
+        1,
+        "nothing reached the relay"
+    );
+
+    // A server without a relay refuses even a granted plugin.
+    let (_dir, bare) = guests::host();
+    bare.install(&mailer).unwrap();
+    let refused = bare.send(&to_mailer, &x).await.unwrap().value;
+    assert!(
+        matches!(&refused, Err(ConnectorError::Permanent(why)) if why.ends_with("this server has no mail relay configured")),
+        "{refused:?}"
+    );
+}
