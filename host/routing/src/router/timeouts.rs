@@ -54,10 +54,15 @@ impl Router {
         };
         let q = &self.queues[&s.queue];
         let Some(holder) = s.holder else { return };
-        if s.answered
-            || q.cfg.mode != Mode::Strict
-            || !matches!(s.state, State::Offered | State::Assigned)
-        {
+        if s.answered || !matches!(s.state, State::Offered | State::Assigned) {
+            return;
+        }
+        if q.cfg.mode != Mode::Strict {
+            // The queue left strict order while the offer ran: an open offer
+            // is routed again under the new mode; an accepted one stays.
+            if s.state == State::Offered {
+                self.enter_queue(at, sid, Cause::Forwarded, None, false);
+            }
             return;
         }
         match strict::pick(q, Some(holder)) {

@@ -318,3 +318,22 @@ fn r17_back_to_queue_cycles_an_unanswered_session_until_someone_answers() {
     assert_eq!(sim.hooks(s).len(), hooks, "answered: the cycle ends");
     assert_eq!(sim.now, T0 + Span::minutes(8) + Span::hours(1));
 }
+
+#[test]
+fn r3_leaving_strict_order_mid_offer_routes_the_session_by_the_new_mode() {
+    let (mut sim, agents) = strict_sim(&[1, 2], Span::minutes(3));
+    let s = sim.open(1, QueueId(1));
+    assert_eq!(sim.holder(s), Some(agents[0]));
+    let mut cfg = sim.router.queue(QueueId(1)).unwrap().clone();
+    cfg.mode = Mode::Evenly;
+    sim.queue(cfg);
+    sim.advance(Span::minutes(3));
+    assert_eq!(
+        (sim.state(s), sim.holder(s)),
+        (Some(State::Assigned), Some(agents[1]))
+    );
+    assert_eq!(
+        sim.causes(s).last(),
+        Some(&(State::Assigned, Cause::Evenly))
+    );
+}
