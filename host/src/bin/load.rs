@@ -1,1 +1,297 @@
-fn main() {}
+//! `frontdesk-load`: how many inbound messages per second frontdesk acknowledges
+//! after a durable commit, against the raw SQLite baselines measured in the same run.
+//!
+//! Phases, each on a fresh SQLite file with the server's durability (WAL,
+//! `synchronous=FULL`):
+//! 1. raw: the same inserts straight through the store, one commit per message;
+//! 2. raw, batched: the same, 512 messages per commit (group commit's ceiling);
+//! 3. HTTP, saturated: signed webhooks from many keep-alive connections;
+//! 4. HTTP, half load: an open-loop stream at half the saturated rate, for latency.
+//!
+//! Run it with `cargo run --release --bin frontdesk-load`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use frontdesk::api::AppState;
+use frontdesk::clock::{Clock, SystemClock};
+use frontdesk::ingest::{SIGNATURE_HEADER, sign};
+use frontdesk::store::{self, InboundMessage, IngestItem, NewChannel, Sender, Store};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+#[derive(Parser)]
+#[command(about = "Measures durable inbound throughput and latency against raw SQLite")]
+struct Args {
+    /// Messages for the saturated HTTP phase.
+    #[arg(long, default_value_t = 60_000)]
+    messages: usize,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 128)]
+    connections: usize,
+    /// Distinct chats the messages spread over.
+    #[arg(long, default_value_t = 1_000)]
+    chats: usize,
+    /// Messages for the one-commit-per-message baseline.
+    #[arg(long, default_value_t = 5_000)]
+    raw_messages: usize,
+    /// How long the half-load phase runs, in seconds.
+    #[arg(long, default_value_t = 5)]
+    half_load_secs: u64,
+}
+
+fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
+    let chat = n % chats;
+    IngestItem {
+        channel_id,
+        source: "api".into(),
+        message: InboundMessage {
+            external_id: format!("m{n}"),
+            chat_id: format!("chat-{chat}"),
+            sender: Sender {
+                id: format!("visitor-{chat}"),
+                ..Sender::default()
+            },
+            text: format!("hello, this is message {n}"),
+        },
+    }
+}
+
+async fn fresh_store(
+    dir: &tempfile::TempDir,
+    name: &str,
+) -> anyhow::Result<(Arc<dyn Store>, i64, String)> {
+    let url = format!("sqlite://{}", dir.path().join(name).display());
+    let store = store::connect(&url).await?;
+    let admin = store
+        .create_user("load", store::Role::Admin, "load-token-hash", 0)
+        .await?;
+    let secret = frontdesk::auth::new_secret();
+    let channel = NewChannel {
+        name: "Load".into(),
+        kind: "api".into(),
+        secret: secret.clone(),
+        config: "{}".into(),
+    };
+    let channel = store.create_channel(admin.id, &channel, 0).await?;
+    Ok((store, channel.id, secret))
+}
+
+/// Messages per second straight into the store, `batch` messages per commit.
+async fn raw_rate(
+    dir: &tempfile::TempDir,
+    name: &str,
+    messages: usize,
+    batch: usize,
+    chats: usize,
+) -> anyhow::Result<f64> {
+    let (store, channel, _) = fresh_store(dir, name).await?;
+    let items: Vec<IngestItem> = (0..messages).map(|n| item(channel, n, chats)).collect();
+    let started = Instant::now();
+    for chunk in items.chunks(batch) {
+        store.ingest(chunk, SystemClock.now()).await?;
+    }
+    Ok(messages as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Run {
+    rate: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn percentile(&mut self, p: f64) -> Duration {
+        self.latencies.sort_unstable();
+        let i =
+            ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
+        self.latencies[i]
+    }
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+async fn post(client: &HttpClient, url: &str, signature: &str, body: Bytes) -> anyhow::Result<()> {
+    let req = hyper::Request::post(url)
+        .header(SIGNATURE_HEADER, signature)
+        .body(Full::new(body))?;
+    let res = client.request(req).await?;
+    let status = res.status();
+    let body = res.into_body().collect().await?.to_bytes();
+    anyhow::ensure!(
+        status.is_success(),
+        "server answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok(())
+}
+
+/// Pre-signed request bodies, so the client spends no time hashing while measured.
+fn signed_bodies(
+    secret: &str,
+    range: std::ops::Range<usize>,
+    chats: usize,
+) -> Vec<(String, Bytes)> {
+    range
+        .map(|n| {
+            let chat = n % chats;
+            let body = serde_json::json!({
+                "message_id": format!("m{n}"), "chat_id": format!("chat-{chat}"), "text": format!("hello, this is message {n}"),
+            })
+            .to_string();
+            (sign(secret, body.as_bytes()), Bytes::from(body))
+        })
+        .collect()
+}
+
+/// As fast as `connections` closed-loop clients can go.
+async fn saturated(
+    client: &HttpClient,
+    url: &str,
+    bodies: Vec<(String, Bytes)>,
+    connections: usize,
+) -> anyhow::Result<Run> {
+    let total = bodies.len();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, url, queue) = (client.clone(), url.to_string(), queue.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let next = queue.lock().expect("queue lock").pop();
+                    let Some((sig, body)) = next else {
+                        return anyhow::Ok(latencies);
+                    };
+                    let sent = Instant::now();
+                    post(&client, &url, &sig, body).await?;
+                    latencies.push(sent.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    for worker in workers {
+        latencies.extend(worker.await??);
+    }
+    Ok(Run {
+        rate: total as f64 / started.elapsed().as_secs_f64(),
+        latencies,
+    })
+}
+
+/// An open-loop stream at `rate` per second: senders do not wait for answers
+/// to send the next, so a slow server shows up as latency, not as a lower rate.
+async fn open_loop(
+    client: &HttpClient,
+    url: &str,
+    bodies: Vec<(String, Bytes)>,
+    rate: f64,
+) -> anyhow::Result<Run> {
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let started = Instant::now();
+    let mut answers = Vec::with_capacity(bodies.len());
+    for (i, (sig, body)) in bodies.into_iter().enumerate() {
+        tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
+        let (client, url) = (client.clone(), url.to_string());
+        answers.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            post(&client, &url, &sig, body)
+                .await
+                .map(|()| sent.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(answers.len());
+    for answer in answers {
+        latencies.push(answer.await??);
+    }
+    Ok(Run {
+        rate: latencies.len() as f64 / started.elapsed().as_secs_f64(),
+        latencies,
+    })
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir().context("temp dir")?;
+
+    let raw = raw_rate(&dir, "raw.db", args.raw_messages, 1, args.chats).await?;
+    let raw_batched = raw_rate(&dir, "batched.db", args.messages, 512, args.chats).await?;
+
+    let (store, channel, secret) = fresh_store(&dir, "http.db").await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hooks/{channel}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(frontdesk::server::run(
+        listener,
+        AppState::new(store, Arc::new(SystemClock)),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.connections)
+        .build_http();
+
+    // Warm up connections and the page cache before measuring.
+    saturated(
+        &client,
+        &url,
+        signed_bodies(&secret, 0..2_000, args.chats),
+        args.connections,
+    )
+    .await?;
+    let bodies = signed_bodies(&secret, 2_000..2_000 + args.messages, args.chats);
+    let mut full = saturated(&client, &url, bodies, args.connections).await?;
+    let half_rate = full.rate / 2.0;
+    let start = 2_000 + args.messages;
+    let count = (half_rate * args.half_load_secs as f64) as usize;
+    let bodies = signed_bodies(&secret, start..start + count, args.chats);
+    let mut half = open_loop(&client, &url, bodies, half_rate).await?;
+    let _ = stop.send(());
+    server.await??;
+
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!("| measurement | messages/s | ratio to raw | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|");
+    println!("| raw SQLite, one commit per message (baseline) | {raw:.0} | 1.0× | | |");
+    println!(
+        "| raw SQLite, 512 per commit | {raw_batched:.0} | {:.1}× | | |",
+        raw_batched / raw
+    );
+    let (p50, p99) = (full.percentile(0.50), full.percentile(0.99));
+    println!(
+        "| HTTP webhooks, saturated ({} connections) | {:.0} | {:.1}× | {} | {} |",
+        args.connections,
+        full.rate,
+        full.rate / raw,
+        ms(p50),
+        ms(p99)
+    );
+    let (p50, p99) = (half.percentile(0.50), half.percentile(0.99));
+    println!(
+        "| HTTP webhooks, open loop at half that rate | {:.0} | {:.1}× | {} | {} |",
+        half.rate,
+        half.rate / raw,
+        ms(p50),
+        ms(p99)
+    );
+    println!(
+        "\n{cores} cores; every HTTP message acknowledged only after its commit (WAL, synchronous=FULL)."
+    );
+    Ok(())
+}
