@@ -10,6 +10,8 @@
 //! - [`api`]: axum routes: webhooks at `/hooks/{channel}`, the REST API under
 //!   `/api/v1` (with its OpenAPI document), `/healthz` and `/metrics`.
 //! - [`auth`]: API tokens, stored only as hashes (P2).
+//! - [`engine`]: drives the routing core: events in, each step stored in one
+//!   transaction before its effects go out, timers as rows.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
 //! - [`server`]: binds, serves and drains on shutdown.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
@@ -17,6 +19,7 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod engine;
 pub mod ingest;
 pub mod server;
 pub mod store;

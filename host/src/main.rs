@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use frontdesk::api::AppState;
 use frontdesk::auth::{new_token, token_hash};
-use frontdesk::clock::{Clock, SystemClock};
+use frontdesk::clock::{Clock, ManualClock, SystemClock};
 use frontdesk::store::{self, Role, UserStatusPatch};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -77,6 +77,16 @@ fn init_tracing(json: bool) {
     }
 }
 
+/// `FRONTDESK_TEST_CLOCK=<unix ms>`: for end-to-end tests only, never documented in `--help`.
+fn test_clock_start() -> anyhow::Result<Option<i64>> {
+    match std::env::var("FRONTDESK_TEST_CLOCK") {
+        Ok(v) => Ok(Some(v.parse().with_context(|| {
+            format!("FRONTDESK_TEST_CLOCK={v:?} must be unix milliseconds")
+        })?)),
+        Err(_) => Ok(None),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -92,7 +102,16 @@ async fn main() -> anyhow::Result<()> {
             })?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, database = store.backend(), "frontdesk listening on http://{addr}");
-            let state = AppState::new(store, clock);
+            let state = match test_clock_start()? {
+                Some(start) => {
+                    tracing::warn!(
+                        start,
+                        "running on a TEST clock that only POST /api/v1/test/clock moves"
+                    );
+                    AppState::with_test_clock(store, Arc::new(ManualClock::new(start))).await?
+                }
+                None => AppState::new(store, clock).await?,
+            };
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");
         }

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::auth::new_secret;
+use crate::engine::{Event, queue_config};
 use crate::store::{Channel, NewChannel, Queue, Role};
 
 /// Bounds of the forward (R5) and unanswered (R6) intervals: 1 minute to 12 hours.
@@ -98,6 +99,14 @@ async fn create_channel(
         .store
         .create_channel(caller.0.id, &row, state.clock.now())
         .await?;
+    let queue = state.store.queue(channel.id).await?;
+    state
+        .engine
+        .send(Event::QueueChanged {
+            channel: channel.id,
+            queue,
+        })
+        .await?;
     let webhook_path = format!("/hooks/{}", channel.id);
     Ok((
         StatusCode::CREATED,
@@ -167,11 +176,27 @@ async fn put_queue(
             "agent {dup} is in the queue twice"
         )));
     }
+    queue_config(id, &queue)
+        .validate()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
     state
         .store
         .set_queue(caller.0.id, id, &queue, state.clock.now())
         .await?;
     state.channels.invalidate(id);
+    // Users added from the command line since the engine started are news to it.
+    for agent in &queue.agents {
+        if let Some(user) = state.store.user(*agent).await? {
+            state.engine.send(Event::AgentChanged(user)).await?;
+        }
+    }
+    state
+        .engine
+        .send(Event::QueueChanged {
+            channel: id,
+            queue: queue.clone(),
+        })
+        .await?;
     Ok(Json(state.store.queue(id).await?))
 }
 

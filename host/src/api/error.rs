@@ -202,3 +202,22 @@ impl From<QueryRejection> for ApiError {
         }
     }
 }
+
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(err: crate::engine::EngineError) -> Self {
+        use frontdesk_routing::Error as R;
+        match err {
+            crate::engine::EngineError::Refused(refused) => match refused {
+                R::UnknownAgent(_) | R::UnknownQueue(_) | R::DuplicateMember { .. } => {
+                    ApiError::invalid(refused.to_string())
+                }
+                R::IntervalOutOfRange { .. }
+                | R::ZeroLimit { .. }
+                | R::NegativeCloseDelay { .. } => ApiError::invalid(refused.to_string()),
+                _ => ApiError::Conflict(refused.to_string()),
+            },
+            crate::engine::EngineError::Store(store) => ApiError::Internal(store.to_string()),
+            crate::engine::EngineError::Stopped => ApiError::Unavailable(err.to_string()),
+        }
+    }
+}

@@ -17,8 +17,9 @@ use axum::routing::post;
 use serde::Serialize;
 
 use super::{ApiError, ApiPath, AppState};
+use crate::engine::Event;
 use crate::ingest::InboundRequest;
-use crate::store::{Accepted, Channel, IngestItem};
+use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
 
 /// How long a channel's settings are reused before they are read again.
 ///
@@ -102,7 +103,42 @@ async fn receive(
             source: connector.network().to_string(),
             message,
         };
-        accepted.push(state.ingest.submit(item).await?);
+        let answer = state.ingest.submit(item).await?;
+        route(&state, channel_id, answer).await;
+        accepted.push(answer);
     }
     Ok(Json(HookAnswer { messages: accepted }))
+}
+
+/// Tells the routing engine about a stored message, without making the
+/// provider wait for routing: the message is safe already, and sessions the
+/// engine missed in a crash are routed when it starts again.
+async fn route(state: &AppState, channel: i64, answer: Accepted) {
+    if answer.duplicate {
+        return;
+    }
+    let session = answer.session_id;
+    if answer.new_session {
+        let admin = Viewer {
+            user_id: 0,
+            role: Role::Admin,
+        };
+        let responsible = match state.store.session(admin, session).await {
+            Ok(Some(s)) => state
+                .store
+                .contact(admin, s.contact_id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|c| c.responsible_user_id),
+            _ => None,
+        };
+        state.engine.notify(Event::SessionOpened {
+            session,
+            channel,
+            responsible,
+        });
+    } else {
+        state.engine.notify(Event::CustomerMessage { session });
+    }
 }

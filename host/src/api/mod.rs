@@ -3,6 +3,7 @@
 //! [`app`] builds the whole router from an [`AppState`] with no socket, so
 //! tests drive it with `oneshot`.
 
+mod actions;
 mod channels;
 mod contacts;
 mod error;
@@ -29,7 +30,8 @@ use utoipa_axum::router::OpenApiRouter;
 pub use error::{ApiError, BODY_LIMIT, ErrorBody};
 pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, ManualClock};
+use crate::engine::{Engine, EngineError};
 use crate::ingest::{ApiChannel, Connector, GroupCommit};
 use crate::store::Store;
 
@@ -43,21 +45,43 @@ pub struct AppState {
     pub connectors: Arc<HashMap<String, Arc<dyn Connector>>>,
     pub channels: Arc<hooks::ChannelCache>,
     pub metrics: PrometheusHandle,
+    pub engine: Engine,
+    /// Set only when the server runs on a test clock (`FRONTDESK_TEST_CLOCK`).
+    pub test_clock: Option<Arc<ManualClock>>,
 }
 
 impl AppState {
-    /// State with the built-in connectors and a started group-commit writer.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    /// State with the built-in connectors, the group-commit writer and the
+    /// routing engine started (the engine rebuilds itself from the store).
+    pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, EngineError> {
+        Self::build(store, clock, None).await
+    }
+
+    /// Like [`AppState::new`], on a clock only `POST /api/v1/test/clock` moves.
+    pub async fn with_test_clock(
+        store: Arc<dyn Store>,
+        clock: Arc<ManualClock>,
+    ) -> Result<Self, EngineError> {
+        Self::build(store, clock.clone(), Some(clock)).await
+    }
+
+    async fn build(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        test_clock: Option<Arc<ManualClock>>,
+    ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel));
-        AppState {
+        Ok(AppState {
+            engine: Engine::start(store.clone(), clock.clone()).await?,
+            test_clock,
             ingest: GroupCommit::start(store.clone(), clock.clone()),
             store,
             clock,
             connectors: Arc::new(connectors),
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
-        }
+        })
     }
 }
 
@@ -107,7 +131,8 @@ pub fn app(state: AppState) -> Router {
         .merge(channels::routes())
         .merge(contacts::routes())
         .merge(sessions::routes())
-        .merge(ops::admin_routes());
+        .merge(ops::admin_routes())
+        .merge(actions::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

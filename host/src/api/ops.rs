@@ -25,6 +25,7 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(audit))
         .routes(routes!(outbox))
+        .routes(routes!(advance_test_clock))
 }
 
 #[derive(Serialize)]
@@ -96,4 +97,43 @@ async fn outbox(
     Ok(Json(
         state.store.list_outbox(q.state.as_deref(), limit).await?,
     ))
+}
+
+/// How far to move the test clock.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    /// Milliseconds to move forward.
+    pub advance_ms: i64,
+}
+
+/// The test clock's time after the move.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClockNow {
+    pub now: i64,
+}
+
+/// Moves the test clock forward (admins only; exists only on a server started
+/// with `FRONTDESK_TEST_CLOCK`, so tests never wait real minutes).
+#[utoipa::path(post, path = "/test/clock", tag = "admin", request_body = Advance,
+    responses((status = 200, body = ClockNow), (status = 404, body = ErrorBody)))]
+async fn advance_test_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::api::ApiJson(advance): crate::api::ApiJson<Advance>,
+) -> Result<Json<ClockNow>, ApiError> {
+    caller.require(&[Role::Admin], "moving the test clock")?;
+    let clock = state.test_clock.as_ref().ok_or_else(|| {
+        ApiError::NoRoute(
+            "/api/v1/test/clock (start the server with FRONTDESK_TEST_CLOCK to enable it)".into(),
+        )
+    })?;
+    if advance.advance_ms < 0 {
+        return Err(ApiError::invalid(
+            "advance_ms must not be negative: time only moves forward",
+        ));
+    }
+    Ok(Json(ClockNow {
+        now: clock.advance(advance.advance_ms),
+    }))
 }

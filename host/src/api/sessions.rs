@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
+use crate::engine::Event;
 use crate::store::{Message, OutboxItem, Session, SessionEvent, SessionFilter};
 
 /// Longest reply an agent may send, in bytes.
@@ -127,6 +128,14 @@ async fn reply(
             "session {id} is closed; the customer's next message opens a new one"
         )));
     }
+    // Routing first: a refused reply (from a dismissed agent, say) stores nothing.
+    state
+        .engine
+        .send(Event::AgentMessage {
+            session: id,
+            agent: caller.0.id,
+        })
+        .await?;
     let (message, outbox) = state
         .store
         .add_reply(id, caller.0.id, &reply.text, state.clock.now())

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::auth::{new_token, token_hash};
+use crate::engine::Event;
 use crate::store::{Role, User, UserStatusPatch};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -70,6 +71,7 @@ async fn create_user(
         .store
         .create_user(name, new.role, &token_hash(&token), state.clock.now())
         .await?;
+    state.engine.send(Event::AgentChanged(user.clone())).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user, token })))
 }
 
@@ -92,5 +94,6 @@ async fn update_user(
             crate::store::StoreError::NotFound(_) => ApiError::not_found("user", id),
             other => other.into(),
         })?;
+    state.engine.send(Event::AgentChanged(user.clone())).await?;
     Ok(Json(user))
 }

@@ -236,7 +236,7 @@ async fn main() -> anyhow::Result<()> {
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(frontdesk::server::run(
         listener,
-        AppState::new(store, Arc::new(SystemClock)),
+        AppState::new(store, Arc::new(SystemClock)).await?,
         async {
             let _ = stopped.await;
         },

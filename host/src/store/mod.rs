@@ -8,6 +8,7 @@
 mod model;
 mod postgres;
 mod sql;
+mod sql_routing;
 mod sqlite;
 
 use std::sync::Arc;
@@ -58,7 +59,7 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RoutingStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
@@ -145,6 +146,22 @@ pub trait Store: Send + Sync + 'static {
     async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>>;
     /// The newest audit entries first (P4).
     async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+}
+
+/// The rows the routing engine keeps, so a restart rebuilds the same router.
+#[async_trait]
+pub trait RoutingStore: Send + Sync + 'static {
+    /// Everything the engine stored, plus open sessions it never heard of.
+    async fn load_routing(&self) -> Result<RoutingRows>;
+    /// Writes one routing step in one transaction, before its effects go out.
+    async fn apply_routing(&self, batch: &RoutingBatch, now: Millis) -> Result<()>;
+    /// An agent clocks in or out, or takes or ends a break (R7).
+    async fn set_shift(
+        &self,
+        user_id: i64,
+        clocked_in: Option<bool>,
+        on_break: Option<bool>,
+    ) -> Result<User>;
 }
 
 /// Opens the database the URL names, applies its migrations, and returns the store.

@@ -148,6 +148,9 @@ pub struct Queue {
     pub unanswered_interval_secs: i64,
     /// User ids in queue order; the order matters for strict mode (R3).
     pub agents: Vec<i64>,
+    /// Everything else; each option defaults to off.
+    #[serde(default)]
+    pub options: QueueOptions,
 }
 
 impl Default for Queue {
@@ -157,8 +160,34 @@ impl Default for Queue {
             forward_interval_secs: 180,
             unanswered_interval_secs: 600,
             agents: Vec::new(),
+            options: QueueOptions::default(),
         }
     }
+}
+
+/// A queue's options (R7–R10, R14, A4, Q1, Q2); all off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueOptions {
+    /// R7: only agents who are clocked in and not on a break get sessions.
+    pub require_clocked_in: bool,
+    /// R8: only online agents get sessions.
+    pub require_online: bool,
+    /// R9: a customer message to an offline agent's session requeues it.
+    pub watch_availability: bool,
+    /// R10: at most this many open sessions per agent.
+    pub session_limit: Option<u32>,
+    /// R10: which sessions the limit leaves out.
+    #[schema(value_type = String, example = "closed_only")]
+    pub limit_exclusion: frontdesk_routing::LimitExclusion,
+    /// R14: a known contact's session goes to their responsible agent first.
+    pub route_to_responsible: bool,
+    /// A4: seconds between an agent closing a session and it closing for good.
+    pub close_delay_secs: i64,
+    /// Q1: ask the customer for a rating when the session closes.
+    pub ask_rating: bool,
+    /// Q2: close the session as soon as the rating arrives.
+    pub close_on_rating: bool,
 }
 
 /// A known customer, matched by channel identity, email or phone (C1).
@@ -253,6 +282,9 @@ pub struct Accepted {
     /// True when this message was stored before and nothing new was written.
     #[serde(skip)]
     pub duplicate: bool,
+    /// True when this message opened the session (the engine routes it).
+    #[serde(skip)]
+    pub new_session: bool,
 }
 
 /// An outbound message waiting in (or done with) the durable outbox (S5).
@@ -305,4 +337,56 @@ pub struct SessionFilter {
     pub q: Option<String>,
     /// At most this many rows (default 100, at most 500).
     pub limit: Option<i64>,
+}
+
+/// The routing engine's persisted state, as stored rows (see `frontdesk_routing::Snapshot`).
+#[derive(Debug, Clone, Default)]
+pub struct RoutingRows {
+    /// Agent snapshots as JSON.
+    pub agents: Vec<String>,
+    /// Open sessions' snapshots as JSON.
+    pub sessions: Vec<String>,
+    /// Pending timers: kind, subject, due time.
+    pub timers: Vec<(String, i64, Millis)>,
+    /// Sessions the store has open that routing does not know yet: opened
+    /// before a crash let the engine hear of them. Channel id and session id.
+    pub unrouted: Vec<(i64, i64)>,
+}
+
+/// One move of a session, to record in `sessions` and its history (S1).
+#[derive(Debug, Clone)]
+pub struct TransitionRow {
+    pub session_id: i64,
+    pub channel_id: i64,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub agent_id: Option<i64>,
+    pub cause: String,
+    pub at: Millis,
+}
+
+/// Everything one routing step changes, written in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingBatch {
+    pub save_sessions: Vec<(i64, String)>,
+    pub forget_sessions: Vec<i64>,
+    pub save_agents: Vec<(i64, String)>,
+    pub set_timers: Vec<(String, i64, Millis)>,
+    pub clear_timers: Vec<(String, i64)>,
+    pub transitions: Vec<TransitionRow>,
+    /// Texts for customers (e.g. R11's notice), queued in the outbox (S5).
+    pub notices: Vec<(i64, String)>,
+}
+
+impl RoutingBatch {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.save_sessions.is_empty()
+            && self.forget_sessions.is_empty()
+            && self.save_agents.is_empty()
+            && self.set_timers.is_empty()
+            && self.clear_timers.is_empty()
+            && self.transitions.is_empty()
+            && self.notices.is_empty()
+    }
 }

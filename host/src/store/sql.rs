@@ -158,14 +158,16 @@ macro_rules! sql_store {
             }
 
             async fn queue(&self, channel_id: i64) -> Result<Queue> {
-                let row: Option<(String, i64, i64)> = sqlx::query_as(
-                    "SELECT mode, forward_interval_secs, unanswered_interval_secs FROM queues WHERE channel_id = $1",
+                let row: Option<(String, i64, i64, String)> = sqlx::query_as(
+                    "SELECT mode, forward_interval_secs, unanswered_interval_secs, options FROM queues WHERE channel_id = $1",
                 )
                 .bind(channel_id)
                 .fetch_optional(&self.read)
                 .await?;
-                let (mode, forward_interval_secs, unanswered_interval_secs) =
+                let (mode, forward_interval_secs, unanswered_interval_secs, options) =
                     row.ok_or(StoreError::NotFound("channel"))?;
+                let options = serde_json::from_str(&options)
+                    .map_err(|e| StoreError::Invalid(format!("stored queue options are unreadable: {e}")))?;
                 let agents: Vec<(i64,)> =
                     sqlx::query_as("SELECT user_id FROM queue_agents WHERE channel_id = $1 ORDER BY position")
                         .bind(channel_id)
@@ -177,19 +179,21 @@ macro_rules! sql_store {
                     forward_interval_secs,
                     unanswered_interval_secs,
                     agents: agents.into_iter().map(|(id,)| id).collect(),
+                    options,
                 })
             }
 
             async fn set_queue(&self, actor: i64, channel_id: i64, queue: &Queue, now: Millis) -> Result<()> {
                 let mut tx = self.write.begin().await?;
                 let updated = sqlx::query(
-                    "UPDATE queues SET mode = $2, forward_interval_secs = $3, unanswered_interval_secs = $4 \
-                     WHERE channel_id = $1",
+                    "UPDATE queues SET mode = $2, forward_interval_secs = $3, unanswered_interval_secs = $4, \
+                     options = $5 WHERE channel_id = $1",
                 )
                 .bind(channel_id)
                 .bind(queue.mode.as_str())
                 .bind(queue.forward_interval_secs)
                 .bind(queue.unanswered_interval_secs)
+                .bind(serde_json::to_string(&queue.options).unwrap_or_else(|_| "{}".into()))
                 .execute(&mut *tx)
                 .await?;
                 if updated.rows_affected() == 0 {
@@ -448,16 +452,17 @@ macro_rules! sql_store {
                 .bind(&msg.external_id)
                 .fetch_one(&mut **tx)
                 .await?;
-                return Ok(Accepted { message_id, session_id, duplicate: true });
+                return Ok(Accepted { message_id, session_id, duplicate: true, new_session: false });
             }
 
             let open: Option<(i64,)> = sqlx::query_as(
-                "SELECT id FROM sessions WHERE channel_id = $1 AND chat_id = $2 AND state <> 'closed'",
+                "SELECT id FROM sessions WHERE channel_id = $1 AND chat_id = $2 AND state NOT IN ('closed', 'rating')",
             )
             .bind(item.channel_id)
             .bind(&msg.chat_id)
             .fetch_optional(&mut **tx)
             .await?;
+            let new_session = open.is_none();
             let session_id = match open {
                 Some((id,)) => {
                     sqlx::query("UPDATE sessions SET last_message_at = $2, updated_at = $2 WHERE id = $1")
@@ -488,7 +493,7 @@ macro_rules! sql_store {
             .bind(session_id)
             .execute(&mut **tx)
             .await?;
-            Ok(Accepted { message_id, session_id, duplicate: false })
+            Ok(Accepted { message_id, session_id, duplicate: false, new_session })
         }
 
         /// Opens a session for a chat with no open one, matching or creating the contact (C1).

@@ -140,6 +140,7 @@ async fn story(store: Arc<dyn Store>) {
         second[2],
         Accepted {
             duplicate: true,
+            new_session: false,
             ..second[1]
         }
     );
@@ -312,6 +313,7 @@ async fn sqlite_survives_reopening_with_everything_committed() {
         again,
         Accepted {
             duplicate: true,
+            new_session: false,
             ..accepted
         }
     );

@@ -66,7 +66,9 @@ async fn user(store: &Arc<dyn Store>, name: &str, role: Role) -> (i64, String) {
 
 async fn world() -> World {
     let (store, dir) = sqlite_store().await;
-    let app = app(AppState::new(store.clone(), Arc::new(SystemClock)));
+    let app = app(AppState::new(store.clone(), Arc::new(SystemClock))
+        .await
+        .unwrap());
     let (_, admin) = user(&store, "ada", Role::Admin).await;
     let (_, agent_a) = user(&store, "bo", Role::Agent).await;
     World {
@@ -104,6 +106,7 @@ impl World {
         raw(&self.app, req).await
     }
 
+    /// Inbound messages stored, in every session.
     async fn message_count(&self) -> usize {
         let viewer = crate::store::Viewer {
             user_id: 1,
@@ -116,7 +119,8 @@ impl World {
             .unwrap();
         let mut n = 0;
         for s in sessions {
-            n += self.store.messages(s.id, 0, 10_000).await.unwrap().len();
+            let messages = self.store.messages(s.id, 0, 10_000).await.unwrap();
+            n += messages.iter().filter(|m| m.direction == "in").count();
         }
         n
     }

@@ -1,0 +1,92 @@
+//! Between the store's rows and the routing core's types.
+
+use frontdesk_routing::{
+    AgentId, AgentStatus, Command, Mode, QueueConfig, QueueId, SessionLimit, Span, Timer, Timestamp,
+};
+
+use crate::store::{Millis, Queue, QueueMode, RoutingBatch, TransitionRow, User};
+
+/// What R11 tells a customer nobody can answer yet.
+pub const NOBODY_AVAILABLE: &str = "All our agents are busy right now. Your message is saved and we will answer as soon as someone is free.";
+
+/// The core's view of a user: disabled users count as dismissed (R13).
+pub fn agent_status(user: &User) -> AgentStatus {
+    AgentStatus {
+        dismissed: user.dismissed || user.disabled,
+        vacation: user.vacation,
+        clocked_in: user.clocked_in,
+        on_break: user.on_break,
+    }
+}
+
+/// The core's configuration for a channel's queue; `validate()` it before storing.
+pub fn queue_config(channel: i64, queue: &Queue) -> QueueConfig {
+    let o = &queue.options;
+    QueueConfig {
+        id: QueueId(channel),
+        members: queue.agents.iter().copied().map(AgentId).collect(),
+        mode: match queue.mode {
+            QueueMode::Evenly => Mode::Evenly,
+            QueueMode::Strict => Mode::Strict,
+            QueueMode::Everybody => Mode::Everybody,
+        },
+        forward_interval: Span::seconds(queue.forward_interval_secs),
+        unanswered_interval: Span::seconds(queue.unanswered_interval_secs),
+        require_clocked_in: o.require_clocked_in,
+        require_online: o.require_online,
+        watch_availability: o.watch_availability,
+        limit: o.session_limit.map(|max| SessionLimit {
+            max,
+            exclude: o.limit_exclusion,
+        }),
+        route_to_responsible: o.route_to_responsible,
+        close_delay: Span::seconds(o.close_delay_secs),
+        ask_rating: o.ask_rating,
+        close_on_rating: o.close_on_rating,
+    }
+}
+
+/// The snake_case name serde gives a unit variant, for text columns.
+fn name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Adds one command's persistent part to the batch. Returns false for
+/// commands that only have effects (console events, hooks).
+pub fn record(batch: &mut RoutingBatch, command: &Command) -> bool {
+    match command {
+        Command::SaveSession(s) => batch.save_sessions.push((s.id.0, json(s))),
+        Command::ForgetSession(id) => batch.forget_sessions.push(id.0),
+        Command::SaveAgent(a) => batch.save_agents.push((a.id.0, json(a))),
+        Command::SetTimer { timer, at } => batch.set_timers.push(timer_row(*timer, *at)),
+        Command::ClearTimer { timer } => batch
+            .clear_timers
+            .push((timer.kind().to_string(), timer.subject())),
+        Command::Transition(t) => batch.transitions.push(TransitionRow {
+            session_id: t.session.0,
+            channel_id: t.queue.0,
+            from_state: t.from.map(|s| s.to_string()),
+            to_state: t.to.to_string(),
+            agent_id: t.holder.map(|a| a.0),
+            cause: name(&t.cause),
+            at: t.at.as_millis(),
+        }),
+        Command::NotifyCustomer { session, .. } => batch
+            .notices
+            .push((session.0, NOBODY_AVAILABLE.to_string())),
+        _ => return false,
+    }
+    true
+}
+
+fn timer_row(timer: Timer, at: Timestamp) -> (String, i64, Millis) {
+    (timer.kind().to_string(), timer.subject(), at.as_millis())
+}
+
+/// The core's snapshots are plain serde structs, stored as JSON text.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("routing snapshots always serialise")
+}

@@ -1,0 +1,289 @@
+//! The engine task: owns the router, writes each step, then lets effects out.
+
+use std::sync::Arc;
+
+use frontdesk_routing::{
+    AgentId, AgentSnapshot, Command, NewSession, QueueId, Router, SessionId, SessionSnapshot,
+    Snapshot, Timer, Timestamp,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::convert::{agent_status, queue_config, record};
+use super::{EngineError, Event, Job, Outcome};
+use crate::clock::Clock;
+use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
+
+/// The most events one step takes; bounds how long a caller waits.
+const MAX_STEP: usize = 256;
+
+pub(super) struct Driver {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    router: Router,
+    commands: broadcast::Sender<Command>,
+}
+
+type Reply = Option<oneshot::Sender<Result<Outcome, EngineError>>>;
+
+fn corrupt(what: &str, err: impl std::fmt::Display) -> EngineError {
+    EngineError::Store(StoreError::Invalid(format!(
+        "stored routing {what} is unreadable: {err}"
+    )))
+}
+
+impl Driver {
+    /// Rebuilds the router from the store, then brings it up to date with the
+    /// users and queues as they are now, and routes sessions it never heard of.
+    pub(super) async fn load(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        commands: broadcast::Sender<Command>,
+    ) -> Result<Driver, EngineError> {
+        let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
+        let mut driver = Driver {
+            store,
+            clock,
+            router,
+            commands,
+        };
+        let now = driver.now();
+        driver.router.handle_timeout(now);
+        let users = driver.store.list_users().await?;
+        for user in &users {
+            let status = agent_status(user);
+            if driver.router.agent(AgentId(user.id)).map(|a| a.status) != Some(status) {
+                driver
+                    .router
+                    .handle_agent_upsert(now, AgentId(user.id), status);
+            }
+        }
+        let admin = Viewer {
+            user_id: 0,
+            role: Role::Admin,
+        };
+        for channel in driver.store.list_channels(admin).await? {
+            let config = queue_config(channel.id, &driver.store.queue(channel.id).await?);
+            if driver.router.queue(QueueId(channel.id)) != Some(&config) {
+                driver.router.handle_queue_config(now, config)?;
+            }
+        }
+        for (channel, session) in driver.store.load_routing().await?.unrouted {
+            tracing::info!(session, "routing a session opened before the last restart");
+            let new = NewSession {
+                id: SessionId(session),
+                queue: QueueId(channel),
+                responsible: None,
+                bot: false,
+            };
+            driver.router.handle_session_opened(now, new)?;
+        }
+        driver.step(now).await?;
+        Ok(driver)
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.clock.now())
+    }
+
+    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        let mut jobs = Vec::with_capacity(MAX_STEP);
+        loop {
+            let deadline = self.router.poll_timeout();
+            let sleep = self
+                .clock
+                .sleep_until(deadline.map_or(i64::MAX, Timestamp::as_millis));
+            tokio::select! {
+                received = rx.recv_many(&mut jobs, MAX_STEP) => {
+                    if received == 0 {
+                        return;
+                    }
+                    self.handle_jobs(&mut jobs).await;
+                }
+                () = sleep => {
+                    let now = self.now();
+                    self.router.handle_timeout(now);
+                    if let Err(err) = self.step(now).await {
+                        tracing::error!(error = %err, "storing a timer step failed");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle_jobs(&mut self, jobs: &mut Vec<Job>) {
+        let now = self.now();
+        // Deadlines that came due fire first, so events stamped `now` follow them.
+        self.router.handle_timeout(now);
+        let mut replies: Vec<(Reply, Result<Outcome, EngineError>)> =
+            Vec::with_capacity(jobs.len());
+        for (event, reply) in jobs.drain(..) {
+            if let Err(err) = self.learn_agent(now, &event).await {
+                replies.push((reply, Err(err)));
+                continue;
+            }
+            let outcome = self.apply(now, event);
+            replies.push((reply, outcome));
+        }
+        let stored = self.step(now).await;
+        for (reply, outcome) in replies {
+            let answer = match (&stored, outcome) {
+                (Ok(()), outcome) => outcome,
+                (Err(err), _) => Err(EngineError::Store(StoreError::Invalid(err.to_string()))),
+            };
+            if let Err(err) = &answer {
+                tracing::debug!(error = %err, "routing event refused");
+            }
+            if let Some(reply) = reply {
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    /// Users created while the server runs (`frontdesk user add`) are read
+    /// from the store the first time an event names them.
+    async fn learn_agent(&mut self, now: Timestamp, event: &Event) -> Result<(), EngineError> {
+        let agent = match *event {
+            Event::AgentMessage { agent, .. }
+            | Event::Accept { agent, .. }
+            | Event::Take { agent, .. }
+            | Event::TransferToAgent { agent, .. }
+            | Event::Activity { agent }
+            | Event::Disconnected { agent } => agent,
+            _ => return Ok(()),
+        };
+        if self.router.agent(AgentId(agent)).is_none()
+            && let Some(user) = self.store.user(agent).await?
+        {
+            self.router
+                .handle_agent_upsert(now, AgentId(agent), agent_status(&user));
+        }
+        Ok(())
+    }
+
+    /// Feeds one event to the core. A refused event changes nothing.
+    fn apply(&mut self, now: Timestamp, event: Event) -> Result<Outcome, EngineError> {
+        let r = &mut self.router;
+        match event {
+            Event::SessionOpened {
+                session,
+                channel,
+                responsible,
+            } => {
+                let new = NewSession {
+                    id: SessionId(session),
+                    queue: QueueId(channel),
+                    responsible: responsible.map(AgentId),
+                    bot: false,
+                };
+                r.handle_session_opened(now, new)?;
+            }
+            Event::CustomerMessage { session } => {
+                return Ok(Outcome::Message(
+                    r.handle_customer_message(now, SessionId(session))?,
+                ));
+            }
+            Event::AgentMessage { session, agent } => {
+                r.handle_agent_message(now, SessionId(session), AgentId(agent))?
+            }
+            Event::Accept { session, agent } => {
+                r.handle_accept(now, SessionId(session), AgentId(agent))?
+            }
+            Event::Take { session, agent } => {
+                r.handle_take(now, SessionId(session), AgentId(agent))?
+            }
+            Event::TransferToAgent { session, agent } => {
+                r.handle_transfer_to_agent(now, SessionId(session), AgentId(agent))?
+            }
+            Event::TransferToQueue { session, channel } => {
+                r.handle_transfer_to_queue(now, SessionId(session), QueueId(channel))?
+            }
+            Event::Close { session } => r.handle_close(now, SessionId(session))?,
+            Event::AgentChanged(user) => {
+                r.handle_agent_upsert(now, AgentId(user.id), agent_status(&user))
+            }
+            Event::Activity { agent } => r.handle_agent_activity(now, AgentId(agent))?,
+            Event::Disconnected { agent } => r.handle_agent_disconnected(now, AgentId(agent))?,
+            Event::QueueChanged { channel, queue } => {
+                r.handle_queue_config(now, queue_config(channel, &queue))?
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    /// Writes everything the core emitted since the last step, then publishes it.
+    ///
+    /// If the write fails, the core is rebuilt from the store, which still holds
+    /// the state before this step, so memory and disk never disagree.
+    async fn step(&mut self, now: Timestamp) -> Result<(), EngineError> {
+        let mut batch = RoutingBatch::default();
+        let mut emitted = Vec::new();
+        while let Some(command) = self.router.poll_command() {
+            record(&mut batch, &command);
+            emitted.push(command);
+        }
+        if batch.is_empty() && emitted.is_empty() {
+            return Ok(());
+        }
+        if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
+            tracing::error!(error = %err, "routing step not stored; reloading the router from the store");
+            match restore(self.store.as_ref(), now).await {
+                Ok(router) => self.router = router,
+                Err(reload) => tracing::error!(error = %reload, "reloading the router failed"),
+            }
+            return Err(err.into());
+        }
+        for command in emitted {
+            if let Command::RunHook { session, hook } = &command {
+                tracing::info!(session = session.0, ?hook, "auto-action hook due");
+            }
+            // Nobody listening is fine: the console may not be open.
+            let _ = self.commands.send(command);
+        }
+        Ok(())
+    }
+}
+
+/// The router exactly as the store last recorded it, or a new one on a first start.
+async fn restore(store: &dyn Store, now: Timestamp) -> Result<Router, EngineError> {
+    let rows = store.load_routing().await?;
+    // A router always has its daily sweep (R15) pending; no timers at all
+    // means routing never ran on this database.
+    if rows.timers.is_empty() {
+        return Ok(Router::new(now));
+    }
+    let agents = rows
+        .agents
+        .iter()
+        .map(|json| serde_json::from_str::<AgentSnapshot>(json))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt("agent", e))?;
+    let sessions = rows
+        .sessions
+        .iter()
+        .map(|json| serde_json::from_str::<SessionSnapshot>(json))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt("session", e))?;
+    let timers = rows
+        .timers
+        .iter()
+        .map(|(kind, subject, at)| {
+            Timer::from_parts(kind, *subject)
+                .map(|t| (t, Timestamp::from_millis(*at)))
+                .ok_or_else(|| corrupt("timer", format!("{kind}/{subject}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let admin = Viewer {
+        user_id: 0,
+        role: Role::Admin,
+    };
+    let mut queues = Vec::new();
+    for channel in store.list_channels(admin).await? {
+        queues.push(queue_config(channel.id, &store.queue(channel.id).await?));
+    }
+    Ok(Router::restore(Snapshot {
+        agents,
+        queues,
+        sessions,
+        timers,
+    })?)
+}

@@ -1,0 +1,130 @@
+//! The engine: drives the sans-IO routing core from the server.
+//!
+//! One task owns the [`Router`]. It takes events from ingest, the REST API and
+//! presence, feeds them to the core stamped with the injected clock's `now`,
+//! writes every resulting change (session states and history, the core's
+//! snapshots, timers, customer notices) in one transaction, and only then lets
+//! the effects out: console events and answers to the callers. Between events
+//! it sleeps until the core's next deadline, read from the same clock.
+//!
+//! Timers are rows, written with the step that set them and deleted with the
+//! step that fired them, so a restart resumes a forward interval at its
+//! original deadline and never fires it twice.
+//!
+//! Like the ingest writer, the task takes every event that queued up while the
+//! previous step was being written and writes them together (group commit).
+
+mod convert;
+mod driver;
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub use convert::{agent_status, queue_config};
+pub use frontdesk_routing::{Command, MessageOutcome};
+
+use crate::clock::Clock;
+use crate::store::{Queue, Store, StoreError, User};
+
+/// Something that happened, for the routing core to act on.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Ingest opened a session for a chat (S1); `responsible` is the contact's agent (R14).
+    SessionOpened {
+        session: i64,
+        channel: i64,
+        responsible: Option<i64>,
+    },
+    /// The customer wrote in an open session (R9, S2).
+    CustomerMessage { session: i64 },
+    /// An agent wrote to the customer.
+    AgentMessage { session: i64, agent: i64 },
+    /// An agent accepts an offer (R3, R4).
+    Accept { session: i64, agent: i64 },
+    /// An agent takes a session by hand (R18).
+    Take { session: i64, agent: i64 },
+    /// Transfer to another agent (R18).
+    TransferToAgent { session: i64, agent: i64 },
+    /// Transfer to another channel's queue (R18).
+    TransferToQueue { session: i64, channel: i64 },
+    /// An agent closes the session (R18).
+    Close { session: i64 },
+    /// The user's status changed (R13, R15, R7).
+    AgentChanged(User),
+    /// The agent's console showed activity (R12).
+    Activity { agent: i64 },
+    /// The agent's console disconnected (R12).
+    Disconnected { agent: i64 },
+    /// An admin saved a channel's queue (R1–R10).
+    QueueChanged { channel: i64, queue: Queue },
+}
+
+/// Why the engine refused or failed an event.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The routing rules refuse it; the message says why and what to do.
+    #[error(transparent)]
+    Refused(#[from] frontdesk_routing::Error),
+    /// Writing the step failed; nothing of it took effect.
+    #[error("the routing change could not be stored: {0}")]
+    Store(#[from] StoreError),
+    /// The engine has stopped (the server is shutting down).
+    #[error("the routing engine is not running; try again")]
+    Stopped,
+}
+
+/// What an accepted event returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Done,
+    /// For a customer message: where it went (S2).
+    Message(MessageOutcome),
+}
+
+type Job = (Event, Option<oneshot::Sender<Result<Outcome, EngineError>>>);
+
+/// Handle to the engine task; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    jobs: mpsc::Sender<Job>,
+    commands: broadcast::Sender<Command>,
+}
+
+impl Engine {
+    /// Rebuilds the router from the store and starts the engine task.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine, EngineError> {
+        let (jobs, rx) = mpsc::channel(8192);
+        let (commands, _) = broadcast::channel(4096);
+        let driver = driver::Driver::load(store, clock, commands.clone()).await?;
+        tokio::spawn(driver.run(rx));
+        Ok(Engine { jobs, commands })
+    }
+
+    /// Sends an event and waits until its effects are stored.
+    pub async fn send(&self, event: Event) -> Result<Outcome, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send((event, Some(reply)))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        answer.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Sends an event without waiting; for callers that already answered
+    /// their client (ingest) and only log a failure.
+    pub fn notify(&self, event: Event) {
+        if let Err(err) = self.jobs.try_send((event, None)) {
+            tracing::warn!(error = %err, "routing engine inbox full; event dropped (a restart re-routes open sessions)");
+        }
+    }
+
+    /// Every command the core emits, after it is stored: for the agent console.
+    pub fn subscribe(&self) -> broadcast::Receiver<Command> {
+        self.commands.subscribe()
+    }
+}
