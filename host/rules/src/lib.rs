@@ -1,0 +1,91 @@
+//! frontdesk's auto-actions (SPEC A, W, G, Q, X1): sandboxed Rhai hooks that
+//! return actions, plus working hours, consent, ratings and canned responses.
+//!
+//! Like the routing core this crate does no IO and reads no clock. The engine
+//! builds an [`Event`] (with `now`), runs a [`Hook`] through [`Rules`], and
+//! carries out the [`Action`]s it gets back.
+//!
+//! # Layout
+//!
+//! - [`Rules`] (`registry.rs`): the running scripts, one per hook, swapped
+//!   atomically on save, with [`Rules::run_or_default`] falling back to the
+//!   shipped default when an admin's script fails. [`ScriptSet`] is the
+//!   value that gets swapped.
+//! - [`RulesEngine`], [`Limits`], [`CompiledScript`] (`engine.rs`): the
+//!   sandbox, compiling and running.
+//! - `api.rs`: the variables and functions scripts see (listed there).
+//! - [`Hook`] (`hook.rs`) and the defaults in `defaults/*.rhai`; [`Action`]
+//!   (`action.rs`); [`Event`] and its parts (`event.rs`), which is also the
+//!   JSON format of `rules test`.
+//! - [`WorkingHours`] (`hours.rs`, W1), [`ConsentNotice`] and [`ConsentGate`]
+//!   (`consent.rs`, G1), [`Rating`] (`rating.rs`, Q1–Q3), [`CannedList`]
+//!   (`canned.rs`, A6), [`ClosingWindow`] (`closing.rs`, A4).
+//! - [`check`] and [`test`] (`cli.rs`): the X1 commands.
+//! - [`CompileError`], [`RunError`], [`TestError`] (`error.rs`).
+//!
+//! # Driving it
+//!
+//! ```
+//! use frontdesk_rules::{Action, ChannelInfo, Event, Hook, Rules, SessionInfo};
+//! use frontdesk_routing::{SessionId, State, Timestamp};
+//!
+//! let rules = Rules::new();
+//! let now = Timestamp::from_millis(1_767_603_600_000);
+//! let event = Event {
+//!     hook: None,
+//!     now,
+//!     session: SessionInfo {
+//!         id: SessionId(7), state: State::Queued, started_at: now, last_message_at: now,
+//!         last_customer_message_at: Some(now), previous_customer_message_at: None,
+//!         last_agent_message_at: None, customer_messages: 1, agent_messages: 0,
+//!         last_author: None, unanswered: false, agent_name: None,
+//!     },
+//!     contact: Default::default(),
+//!     channel: ChannelInfo::named("Support"),
+//!     message: Some("Hi, my order is late".into()),
+//!     rating: None,
+//! };
+//! // A customer message: which hooks, then run each and apply the actions.
+//! for hook in Hook::for_customer_message(&event) {
+//!     let outcome = rules.run_or_default(hook, &event);
+//!     assert!(matches!(&outcome.actions[..], [Action::Reply { .. }]));
+//! }
+//! // An admin saves a script; a broken one leaves the running one in place.
+//! let err = rules.save(Hook::FirstMessage, "reply(\"Hi\"").unwrap_err();
+//! assert_eq!((err.line, err.column), (1, 11));
+//! rules.save(Hook::FirstMessage, r#"reply(`Hi from ${channel.name}`)"#).unwrap();
+//! assert_eq!(
+//!     rules.run(Hook::FirstMessage, &event).unwrap(),
+//!     vec![Action::Reply { text: "Hi from Support".into() }],
+//! );
+//! ```
+
+mod action;
+mod api;
+mod canned;
+mod cli;
+mod closing;
+mod consent;
+mod engine;
+mod error;
+mod event;
+mod hook;
+mod hours;
+mod rating;
+mod registry;
+
+#[cfg(test)]
+mod tests;
+
+pub use action::Action;
+pub use canned::{CannedError, CannedList, CannedResponse};
+pub use cli::{check, test};
+pub use closing::{AfterClose, ClosingWindow};
+pub use consent::{ConsentError, ConsentGate, ConsentNotice, ConsentRecord, ConsentStatus};
+pub use engine::{CompiledScript, Limits, RulesEngine};
+pub use error::{CompileError, RunError, TestError};
+pub use event::{Author, ChannelInfo, ContactInfo, Event, RatingInfo, SessionInfo};
+pub use hook::{Hook, MAX_CLOSE_DELAY_MS, UnknownHook};
+pub use hours::{HoursError, WorkingHours, WorkingHoursConfig};
+pub use rating::{Rater, Rating, RatingError, parse_score};
+pub use registry::{Outcome, Rules, ScriptSet};

@@ -1,0 +1,206 @@
+//! The running scripts: one per hook, swapped atomically when an admin saves,
+//! with the shipped defaults always at hand as the fallback.
+
+use std::sync::{Arc, RwLock};
+
+use crate::action::Action;
+use crate::engine::{CompiledScript, RulesEngine};
+use crate::error::{CompileError, RunError};
+use crate::event::Event;
+use crate::hook::Hook;
+
+/// The admin's scripts, one optional script per hook; a hook without one runs
+/// its default. A value type: build a new set and [`Rules::replace`] it, so a
+/// run never sees half of an update.
+#[derive(Clone, Debug, Default)]
+pub struct ScriptSet {
+    scripts: [Option<Arc<CompiledScript>>; Hook::ALL.len()],
+}
+
+impl ScriptSet {
+    /// No custom scripts: every hook runs its default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// This set with `hook` running `script`.
+    pub fn with(mut self, hook: Hook, script: CompiledScript) -> Self {
+        self.scripts[index(hook)] = Some(Arc::new(script));
+        self
+    }
+
+    /// This set with `hook` back on its default.
+    pub fn without(mut self, hook: Hook) -> Self {
+        self.scripts[index(hook)] = None;
+        self
+    }
+
+    /// The custom script for `hook`, if any.
+    pub fn get(&self, hook: Hook) -> Option<&Arc<CompiledScript>> {
+        self.scripts[index(hook)].as_ref()
+    }
+}
+
+fn index(hook: Hook) -> usize {
+    Hook::ALL
+        .iter()
+        .position(|h| *h == hook)
+        .expect("Hook::ALL lists every hook")
+}
+
+/// What [`Rules::run_or_default`] produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The actions to carry out.
+    pub actions: Vec<Action>,
+    /// The admin's script failed with this; `actions` came from the default
+    /// (or are empty if the default failed too). Log it and show it to admins.
+    pub error: Option<RunError>,
+}
+
+/// The engine plus the running scripts: what the host keeps in its state.
+///
+/// `Send + Sync`; runs take a read lock only long enough to clone an `Arc`,
+/// so a save never waits for a slow script and vice versa.
+pub struct Rules {
+    engine: Arc<RulesEngine>,
+    defaults: [Arc<CompiledScript>; Hook::ALL.len()],
+    current: RwLock<Arc<ScriptSet>>,
+}
+
+impl Rules {
+    /// Default sandbox, every hook on its default script.
+    pub fn new() -> Self {
+        Self::with_engine(Arc::new(RulesEngine::new()))
+    }
+
+    /// Shares an engine (e.g. one per process, one `Rules` per channel).
+    pub fn with_engine(engine: Arc<RulesEngine>) -> Self {
+        let defaults = Hook::ALL.map(|hook| {
+            // The defaults ship inside the binary and a test compiles each
+            // one, so this can only fail in a build that never passed CI.
+            Arc::new(
+                engine
+                    .compile(hook.default_source())
+                    .unwrap_or_else(|e| panic!("default script for {hook} must compile: {e}")),
+            )
+        });
+        Self {
+            engine,
+            defaults,
+            current: RwLock::new(Arc::new(ScriptSet::new())),
+        }
+    }
+
+    /// The engine, to compile with or to share.
+    pub fn engine(&self) -> &Arc<RulesEngine> {
+        &self.engine
+    }
+
+    /// Compiles `source` without installing it (`rules check`, or a save
+    /// that is stored first and installed after the commit).
+    pub fn compile(&self, source: &str) -> Result<CompiledScript, CompileError> {
+        self.engine.compile(source)
+    }
+
+    /// Compiles and installs `source` for `hook`. On a compile error the
+    /// running version stays in place.
+    pub fn save(&self, hook: Hook, source: &str) -> Result<(), CompileError> {
+        let script = self.compile(source)?;
+        self.install(hook, script);
+        Ok(())
+    }
+
+    /// Installs an already compiled script for `hook`.
+    pub fn install(&self, hook: Hook, script: CompiledScript) {
+        self.update(|set| set.with(hook, script));
+    }
+
+    /// Puts `hook` back on its default script.
+    pub fn reset(&self, hook: Hook) {
+        self.update(|set| set.without(hook));
+    }
+
+    /// Replaces every script at once, e.g. with the versions loaded at start.
+    pub fn replace(&self, set: ScriptSet) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+    }
+
+    /// The running scripts.
+    pub fn current(&self) -> Arc<ScriptSet> {
+        // A poisoned lock only means a writer panicked between two complete
+        // sets; the `Arc` inside is still whole.
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The source `hook` is running now (the admin's or the default).
+    pub fn source(&self, hook: Hook) -> String {
+        self.script(hook).source().to_owned()
+    }
+
+    /// Whether `hook` runs an admin's script.
+    pub fn is_custom(&self, hook: Hook) -> bool {
+        self.current().get(hook).is_some()
+    }
+
+    fn script(&self, hook: Hook) -> Arc<CompiledScript> {
+        self.current()
+            .get(hook)
+            .cloned()
+            .unwrap_or_else(|| self.defaults[index(hook)].clone())
+    }
+
+    fn update(&self, f: impl FnOnce(ScriptSet) -> ScriptSet) {
+        let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let next = f((**guard).clone());
+        *guard = Arc::new(next);
+    }
+
+    /// Runs the running script for `hook`.
+    pub fn run(&self, hook: Hook, event: &Event) -> Result<Vec<Action>, RunError> {
+        self.engine.run(&self.script(hook), hook, event)
+    }
+
+    /// Runs the shipped default for `hook`.
+    pub fn run_default(&self, hook: Hook, event: &Event) -> Result<Vec<Action>, RunError> {
+        self.engine.run(&self.defaults[index(hook)], hook, event)
+    }
+
+    /// Runs `hook`; if the admin's script fails, runs the default instead so
+    /// the customer still gets the usual behaviour. This is what the engine
+    /// calls.
+    pub fn run_or_default(&self, hook: Hook, event: &Event) -> Outcome {
+        let custom = self.current().get(hook).cloned();
+        let Some(script) = custom else {
+            return match self.run_default(hook, event) {
+                Ok(actions) => Outcome {
+                    actions,
+                    error: None,
+                },
+                Err(e) => Outcome {
+                    actions: Vec::new(),
+                    error: Some(e),
+                },
+            };
+        };
+        match self.engine.run(&script, hook, event) {
+            Ok(actions) => Outcome {
+                actions,
+                error: None,
+            },
+            Err(error) => Outcome {
+                actions: self.run_default(hook, event).unwrap_or_default(),
+                error: Some(error),
+            },
+        }
+    }
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
