@@ -74,6 +74,15 @@ fn hooks(c: &mut Criterion) {
     c.bench_function("default_off_hours", |b| {
         b.iter(|| rules.run_or_default(black_box(Hook::OffHours), black_box(&closed)))
     });
+
+    // What a runaway script costs before the operation cap stops it and the
+    // default runs instead: the worst case an admin's mistake can cause.
+    rules
+        .save(Hook::FirstMessage, "let n = 0; loop { n += 1; }")
+        .expect("compiles");
+    c.bench_function("runaway_loop_then_default", |b| {
+        b.iter(|| rules.run_or_default(black_box(Hook::FirstMessage), black_box(&event)))
+    });
 }
 
 criterion_group!(benches, hooks);

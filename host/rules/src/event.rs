@@ -88,6 +88,27 @@ pub struct SessionInfo {
     pub agent_name: Option<String>,
 }
 
+impl SessionInfo {
+    /// A session that opened at `started_at` with nothing else known yet;
+    /// set the other fields from the stored session.
+    pub fn new(id: SessionId, state: State, started_at: Timestamp) -> Self {
+        Self {
+            id,
+            state,
+            started_at,
+            last_message_at: started_at,
+            last_customer_message_at: None,
+            previous_customer_message_at: None,
+            last_agent_message_at: None,
+            customer_messages: 0,
+            agent_messages: 0,
+            last_author: None,
+            unanswered: false,
+            agent_name: None,
+        }
+    }
+}
+
 /// Who wrote a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

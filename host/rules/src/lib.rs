@@ -31,15 +31,12 @@
 //!
 //! let rules = Rules::new();
 //! let now = Timestamp::from_millis(1_767_603_600_000);
+//! let mut session = SessionInfo::new(SessionId(7), State::Queued, now);
+//! session.customer_messages = 1;
 //! let event = Event {
 //!     hook: None,
 //!     now,
-//!     session: SessionInfo {
-//!         id: SessionId(7), state: State::Queued, started_at: now, last_message_at: now,
-//!         last_customer_message_at: Some(now), previous_customer_message_at: None,
-//!         last_agent_message_at: None, customer_messages: 1, agent_messages: 0,
-//!         last_author: None, unanswered: false, agent_name: None,
-//!     },
+//!     session,
 //!     contact: Default::default(),
 //!     channel: ChannelInfo::named("Support"),
 //!     message: Some("Hi, my order is late".into()),

@@ -126,6 +126,25 @@ impl Rules {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
     }
 
+    /// Installs the stored versions at start, all at once. A version that no
+    /// longer compiles (say, after an upgrade tightened a limit) leaves its
+    /// hook on the default and is reported, so the server still starts.
+    pub fn load<'a>(
+        &self,
+        stored: impl IntoIterator<Item = (Hook, &'a str)>,
+    ) -> Vec<(Hook, CompileError)> {
+        let mut set = ScriptSet::new();
+        let mut failed = Vec::new();
+        for (hook, source) in stored {
+            match self.compile(source) {
+                Ok(script) => set = set.with(hook, script),
+                Err(e) => failed.push((hook, e)),
+            }
+        }
+        self.replace(set);
+        failed
+    }
+
     /// The running scripts.
     pub fn current(&self) -> Arc<ScriptSet> {
         // A poisoned lock only means a writer panicked between two complete

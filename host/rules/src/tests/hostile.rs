@@ -203,3 +203,16 @@ fn a_compile_error_keeps_the_running_version() {
         Hook::Closed.default_source()
     );
 }
+
+#[test]
+fn stored_versions_load_at_start_and_broken_ones_stay_on_the_default() {
+    let sim = Sim::new(channel());
+    let failed = sim.rules.load([
+        (Hook::Closed, "reply(\"Bye!\")"),
+        (Hook::FirstMessage, "reply(\"Hi\""),
+    ]);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0, Hook::FirstMessage);
+    assert!(sim.rules.is_custom(Hook::Closed));
+    assert!(!sim.rules.is_custom(Hook::FirstMessage));
+}
