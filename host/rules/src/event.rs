@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::consent::ConsentStatus;
 use crate::hook::Hook;
 use crate::hours::WorkingHours;
-use frontdesk_routing::{Mode, SessionId, State, Timestamp};
+use frontdesk_routing::{Mode, SessionId, Span, State, Timestamp};
 
 /// Everything a hook may read. Scripts get it as the variables `now`,
 /// `session`, `contact`, `channel`, `message` and `rating`.
@@ -194,6 +194,14 @@ impl ChannelInfo {
     /// W1: open at `at` (always, without working hours).
     pub fn is_open(&self, at: Timestamp) -> bool {
         self.working_hours.as_ref().is_none_or(|h| h.is_open(at))
+    }
+
+    /// A5: when to run the timeout hook for `session`: its last message plus
+    /// the channel's timeout. Move the timer on every message; `None` (no
+    /// timeout set) means no timer.
+    pub fn timeout_due(&self, session: &SessionInfo) -> Option<Timestamp> {
+        self.timeout_ms
+            .map(|ms| session.last_message_at + Span::from_millis(ms))
     }
 }
 

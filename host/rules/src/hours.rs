@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::ZonedDateTime;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use frontdesk_routing::Timestamp;
@@ -193,8 +194,10 @@ impl WorkingHours {
     /// The first moment at or after `at` when the channel is open, or `None`
     /// if it stays closed for more than a year (holidays all the way).
     ///
-    /// A range starting inside a spring-forward gap opens when the clocks
-    /// land (02:30 on the change day in Berlin becomes 03:00).
+    /// Daylight saving is handled as the clocks on the wall see it: a range
+    /// starting inside a spring-forward gap opens when the clocks land (02:45
+    /// becomes 03:00), and in an autumn fold a range can open twice, at its
+    /// start in each occurrence of the repeated hour or at the change itself.
     pub fn next_open(&self, at: Timestamp) -> Option<Timestamp> {
         if self.is_open(at) {
             return Some(at);
@@ -202,28 +205,65 @@ impl WorkingHours {
         let ts = jiff::Timestamp::from_millisecond(at.as_millis()).ok()?;
         let today = ts.to_zoned_datetime(self.tz.clone()).date();
         for offset in 0..=LOOKAHEAD_DAYS {
-            let Ok(date) = today.checked_add(jiff::Span::new().days(offset)) else {
-                return None;
-            };
+            let date = today.checked_add(jiff::Span::new().days(offset)).ok()?;
             if self.holidays.contains(&date) {
                 continue;
             }
-            let day = date.weekday().to_monday_zero_offset() as usize;
-            for &(start, end) in &self.week[day] {
-                let wall = date.at((start / 60) as i8, (start % 60) as i8, 0, 0);
-                let Ok(zoned) = self.tz.to_ambiguous_zoned_datetime(wall).compatible() else {
-                    continue;
-                };
-                let opens = Timestamp::from_millis(zoned.timestamp().as_millisecond());
-                // A start shifted by a gap can land past the range's end (a
-                // range wholly inside the missing hour never opens).
-                let local_minute = zoned.hour() as u16 * 60 + zoned.minute() as u16;
-                if opens > at && zoned.date() == date && local_minute < end {
-                    return Some(opens);
-                }
+            // The channel can only go from closed to open where local time
+            // enters a range: at a range's start, or by jumping at a change
+            // of offset. `is_open` stays the single judge of each candidate.
+            let first = self
+                .candidates(date)
+                .filter(|z| z.date() == date)
+                .map(|z| Timestamp::from_millis(z.timestamp().as_millisecond()))
+                .filter(|&c| c > at && self.is_open(c))
+                .min();
+            if first.is_some() {
+                return first;
             }
         }
         None
+    }
+
+    /// Every instant on `date` where the channel might open: each range's
+    /// start (both occurrences in a fold, the landing in a gap) and each
+    /// change of offset that day.
+    fn candidates(&self, date: Date) -> impl Iterator<Item = ZonedDateTime> + '_ {
+        let day = jiff::Span::new().hours(26);
+        let transitions = self
+            .tz
+            .to_ambiguous_zoned_datetime(date.at(0, 0, 0, 0))
+            .earlier()
+            .ok()
+            .map(|midnight| {
+                let from = midnight.timestamp();
+                let until = from.checked_add(day).unwrap_or(from);
+                self.tz
+                    .following(from)
+                    .map(|t| t.timestamp())
+                    .take_while(move |t| *t < until)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let days = date.weekday().to_monday_zero_offset() as usize;
+        let starts = self.week[days].iter().flat_map(move |&(start, _)| {
+            let wall = date.at((start / 60) as i8, (start % 60) as i8, 0, 0);
+            let ambiguous = self.tz.to_ambiguous_zoned_datetime(wall);
+            // In a gap `earlier` lies before the missing hour; the next
+            // transition is the landing. In a fold both occurrences count.
+            let (first, second) = match ambiguous.offset() {
+                AmbiguousOffset::Gap { .. } => (None, None),
+                AmbiguousOffset::Fold { .. } => {
+                    (ambiguous.clone().earlier().ok(), ambiguous.later().ok())
+                }
+                AmbiguousOffset::Unambiguous { .. } => (ambiguous.earlier().ok(), None),
+            };
+            first.into_iter().chain(second)
+        });
+        transitions
+            .into_iter()
+            .map(|t| t.to_zoned_datetime(self.tz.clone()))
+            .chain(starts)
     }
 
     /// `at` as a local wall-clock time for messages, e.g. `Monday 30 March, 09:00`.

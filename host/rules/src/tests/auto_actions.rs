@@ -163,6 +163,8 @@ fn a5_week_long_timeout_closes() {
     sim.customer_writes(t, "Where is my parcel?");
     let answered = t + Span::minutes(5);
     sim.agent_writes(answered, "Ana");
+    let due = sim.event.channel.timeout_due(&sim.event.session);
+    assert_eq!(due, Some(answered + Span::days(7)));
     // A stale timer (a day in) finds the session still young: nothing.
     assert_eq!(
         sim.fire(Hook::Timeout, answered + Span::days(1)).actions,
@@ -170,7 +172,7 @@ fn a5_week_long_timeout_closes() {
     );
     assert_eq!(sim.event.session.state, State::Waiting);
     // A week of silence from the customer: closed, and A3 says goodbye.
-    let out = sim.fire(Hook::Timeout, answered + Span::days(7));
+    let out = sim.fire(Hook::Timeout, due.unwrap());
     assert_eq!(out.actions, vec![Action::Close { message: None }]);
     assert_eq!(sim.event.session.state, State::Closed);
     assert!(sim.texts().last().unwrap().contains("now closed"));
@@ -214,6 +216,7 @@ fn a5_timeout_off_when_the_channel_sets_none() {
     let t = at(MONDAY_10);
     sim.customer_writes(t, "Hi");
     sim.agent_writes(t, "Ana");
+    assert_eq!(sim.event.channel.timeout_due(&sim.event.session), None);
     assert_eq!(sim.fire(Hook::Timeout, t + Span::days(30)).actions, vec![]);
 }
 

@@ -85,6 +85,12 @@ fn w1_berlin_dst_gap_opens_when_the_clocks_land() {
         Some(at("2026-04-05T02:00:00+02:00")),
         "the next Sunday"
     );
+    let h = hours(&[("sun", &["02:45-04:00"])]);
+    assert_eq!(
+        h.next_open(at("2026-03-29T00:59:00Z")),
+        Some(at("2026-03-29T03:00:00+02:00")),
+        "not 03:45, where shifting 02:45 by the gap would land"
+    );
 }
 
 #[test]
@@ -100,6 +106,13 @@ fn w1_berlin_dst_fall_back() {
         h.next_open(at("2026-10-24T12:00:00Z")),
         Some(at("2026-10-25T00:00:00Z")),
         "the first 02:00"
+    );
+    // A range the clocks fall back into reopens at the change itself.
+    let h = hours(&[("sun", &["01:00-02:30"])]);
+    assert!(!h.is_open(at("2026-10-25T02:40:00+02:00")));
+    assert_eq!(
+        h.next_open(at("2026-10-25T02:40:00+02:00")),
+        Some(at("2026-10-25T02:00:00+01:00"))
     );
     // Office hours the day after: 09:00 CET is 08:00 UTC again.
     let office = berlin_office();
@@ -139,4 +152,42 @@ fn w1_a_year_of_holidays_never_opens() {
         .collect();
     let h = crate::WorkingHours::from_config(cfg).unwrap();
     assert_eq!(h.next_open(start), None);
+}
+
+/// Minute by minute through both change weekends: `next_open` always names
+/// the first minute `is_open` agrees with, and each change day has exactly
+/// the open minutes its wall-clock ranges give once the clocks have moved.
+#[test]
+fn w1_next_open_agrees_with_is_open_minute_by_minute_across_dst() {
+    let h = hours(&[
+        ("sun", &["02:00-02:30", "02:45-04:00", "10:00-12:00"]),
+        ("mon", &["09:00-17:00"]),
+    ]);
+    let minute = Span::minutes(1);
+    // Spring: 02:00–03:00 is missing, so 60 + 120 minutes. Fall: 02:00–03:00
+    // happens twice, so 2 × 30 + (2 × 15 + 60) + 120 minutes.
+    for (from, sunday, sunday_minutes) in [
+        ("2026-03-27T00:00:00Z", "2026-03-29T00:00:00+01:00", 180),
+        ("2026-10-23T00:00:00Z", "2026-10-25T00:00:00+02:00", 270),
+    ] {
+        let start = at(from);
+        let n = 5 * 1440;
+        let times: Vec<_> = (0..n).map(|i| start + minute * i).collect();
+        let open: Vec<bool> = times.iter().map(|&t| h.is_open(t)).collect();
+        let mut next = None;
+        for i in (0..times.len()).rev() {
+            if open[i] {
+                next = Some(times[i]);
+            }
+            if let Some(expected) = next {
+                assert_eq!(h.next_open(times[i]), Some(expected), "at {}", times[i]);
+            }
+        }
+        let sunday = at(sunday);
+        let open_minutes = (0..25 * 60)
+            .map(|m| sunday + minute * m)
+            .filter(|&t| h.local_time(t).starts_with("Sunday") && h.is_open(t))
+            .count();
+        assert_eq!(open_minutes, sunday_minutes, "open minutes on {sunday}");
+    }
 }
