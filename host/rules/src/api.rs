@@ -7,7 +7,7 @@
 //! | `session.id`, `.state`, `.started_at`, `.last_message_at`, `.last_customer_message_at`, `.previous_customer_message_at`, `.last_agent_message_at`, `.customer_messages`, `.agent_messages`, `.last_author`, `.unanswered`, `.agent_name` | the session; missing values are `()` |
 //! | `contact.name`, `.email`, `.phone`, `.consent`, `.known` | the customer |
 //! | `channel.name`, `.language`, `.mode`, `.close_delay`, `.timeout`, `.close_on_rating`, `.time_zone` | the channel |
-//! | `channel.is_open()`, `.is_open_at(t)`, `.next_open()`, `.next_open_after(t)`, `.local_time(t)` | working hours (W1) |
+//! | `channel.is_open()`, `.is_open_at(t)`, `.next_open()`, `.next_open_after(t)`, `.local_time(t)`, `.local_time(t, strftime)` | working hours (W1) |
 //! | `message` | the triggering customer message, or `()` |
 //! | `rating.score`, `rating.comment` | Q2's rating, or `rating` is `()` |
 //! | `reply(text)`, `back_to_queue()`, `close()`, `close(text)`, `close_after(ms)`, `ask_rating(text)` | actions |
@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, INT, ImmutableString, Scope};
+use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, Scope};
 
 use crate::action::Action;
 use crate::event::{Event, RatingInfo};
@@ -203,7 +203,26 @@ fn register_channel(engine: &mut Engine) {
                     .map(|t| t.strftime("%A %-d %B, %H:%M UTC").to_string())
                     .unwrap_or_default(),
             }
-        });
+        })
+        .register_fn(
+            "local_time",
+            |c: &mut ChannelView,
+             at: INT,
+             format: ImmutableString|
+             -> Result<String, Box<EvalAltResult>> {
+                let tz =
+                    c.0.channel
+                        .working_hours
+                        .as_ref()
+                        .map_or(jiff::tz::TimeZone::UTC, |h| h.tz().clone());
+                let ts = jiff::Timestamp::from_millisecond(at)
+                    .map_err(|e| format!("local_time: {e}"))?;
+                // Formatting can fail on a bad directive; `Display` would
+                // panic then, so go through the fallible API.
+                jiff::fmt::strtime::format(format.as_str(), &ts.to_zoned_datetime(tz))
+                    .map_err(|e| format!("local_time: bad format {format:?}: {e}").into())
+            },
+        );
 }
 
 /// W1 for scripts: `()` when the channel stays closed for more than a year.

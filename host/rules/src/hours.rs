@@ -168,6 +168,11 @@ impl WorkingHours {
         &self.config
     }
 
+    /// The channel's time zone.
+    pub fn tz(&self) -> &TimeZone {
+        &self.tz
+    }
+
     /// The channel's time zone name.
     pub fn time_zone(&self) -> &str {
         &self.config.time_zone

@@ -298,3 +298,44 @@ fn q2_without_close_on_rating_the_session_waits_and_low_scores_get_an_apology() 
     assert!(matches!(&out.actions[..], [Action::Reply { text }] if text.contains("sorry")));
     assert_eq!(sim.event.session.state, State::Rating);
 }
+
+#[test]
+fn o3_defaults_speak_the_channel_language_and_fall_back_to_english() {
+    let mut c = channel();
+    c.language = "de".into();
+    let mut sim = Sim::new(c);
+    sim.customer_writes(at("2026-01-10T19:00:00+01:00"), "Hallo");
+    assert_eq!(
+        sim.texts(),
+        [
+            "Danke für Ihre Nachricht! Wir sind gerade nicht da und ab 12.01. um 09:00 Uhr wieder erreichbar. Dann antworten wir Ihnen."
+        ]
+    );
+    let out = sim.fire(Hook::Closed, at(MONDAY_10));
+    assert!(
+        matches!(&out.actions[..], [Action::Reply { text }] if text.starts_with("Danke, dass Sie Support"))
+    );
+
+    let mut c = channel();
+    c.language = "pt".into();
+    let mut sim = Sim::new(c);
+    sim.customer_writes(at(MONDAY_10), "Olá");
+    assert!(sim.texts()[0].starts_with("Hello! Thanks for writing"));
+}
+
+#[test]
+fn w1_local_time_with_a_bad_format_is_a_script_error_not_a_panic() {
+    let mut sim = Sim::new(channel());
+    sim.rules
+        .save(
+            Hook::FirstMessage,
+            r#"reply(channel.local_time(now, "%H:%M %"))"#,
+        )
+        .unwrap();
+    let out = sim.fire(Hook::FirstMessage, at(MONDAY_10));
+    assert!(
+        matches!(&out.error, Some(RunError::Script { message, .. }) if message.contains("bad format")),
+        "{:?}",
+        out.error
+    );
+}
