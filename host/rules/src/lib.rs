@@ -85,4 +85,4 @@ pub use event::{Author, ChannelInfo, ContactInfo, Event, RatingInfo, SessionInfo
 pub use hook::{Hook, MAX_CLOSE_DELAY_MS, UnknownHook};
 pub use hours::{HoursError, WorkingHours, WorkingHoursConfig};
 pub use rating::{Rater, Rating, RatingError, parse_score};
-pub use registry::{Outcome, Rules, ScriptSet};
+pub use registry::{DefaultScriptError, Outcome, Rules, ScriptSet};

@@ -41,11 +41,21 @@ impl ScriptSet {
     }
 }
 
+/// `Hook::ALL` is in declaration order, so the discriminant is the index.
 fn index(hook: Hook) -> usize {
-    Hook::ALL
-        .iter()
-        .position(|h| *h == hook)
-        .expect("Hook::ALL lists every hook")
+    hook as usize
+}
+
+/// A shipped default does not compile under the engine's limits.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the default {hook} script does not compile under these limits ({error}); raise the expression-depth limits"
+)]
+pub struct DefaultScriptError {
+    /// The hook whose default failed.
+    pub hook: Hook,
+    /// Why.
+    pub error: CompileError,
 }
 
 /// What [`Rules::run_or_default`] produced.
@@ -71,25 +81,30 @@ pub struct Rules {
 impl Rules {
     /// Default sandbox, every hook on its default script.
     pub fn new() -> Self {
-        Self::with_engine(Arc::new(RulesEngine::new()))
+        // The defaults ship inside the binary and `x1_every_default_script_checks`
+        // compiles each one under the default limits, so this can't fail in a
+        // build that passed its tests.
+        Self::with_engine(Arc::new(RulesEngine::new())).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Shares an engine (e.g. one per process, one `Rules` per channel).
-    pub fn with_engine(engine: Arc<RulesEngine>) -> Self {
-        let defaults = Hook::ALL.map(|hook| {
-            // The defaults ship inside the binary and a test compiles each
-            // one, so this can only fail in a build that never passed CI.
-            Arc::new(
-                engine
-                    .compile(hook.default_source())
-                    .unwrap_or_else(|e| panic!("default script for {hook} must compile: {e}")),
-            )
-        });
-        Self {
+    /// Fails if custom [`crate::Limits`] are too tight for a default script.
+    pub fn with_engine(engine: Arc<RulesEngine>) -> Result<Self, DefaultScriptError> {
+        let mut defaults = Vec::with_capacity(Hook::ALL.len());
+        for hook in Hook::ALL {
+            let script = engine
+                .compile(hook.default_source())
+                .map_err(|error| DefaultScriptError { hook, error })?;
+            defaults.push(Arc::new(script));
+        }
+        let defaults = defaults
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("one default per hook"));
+        Ok(Self {
             engine,
             defaults,
             current: RwLock::new(Arc::new(ScriptSet::new())),
-        }
+        })
     }
 
     /// The engine, to compile with or to share.
@@ -221,5 +236,80 @@ impl Rules {
 impl Default for Rules {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Limits;
+    use crate::event::{ChannelInfo, SessionInfo};
+    use frontdesk_routing::{SessionId, State, Timestamp};
+
+    #[test]
+    fn hook_index_matches_the_all_order() {
+        for (i, hook) in Hook::ALL.into_iter().enumerate() {
+            assert_eq!(index(hook), i);
+        }
+    }
+
+    #[test]
+    fn too_tight_limits_are_reported_not_panicked() {
+        let limits = Limits {
+            max_expr_depth: 2,
+            ..Limits::default()
+        };
+        let err = Rules::with_engine(Arc::new(RulesEngine::with_limits(limits)))
+            .err()
+            .expect("defaults need more depth than 2");
+        assert!(
+            err.to_string()
+                .contains("raise the expression-depth limits"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn saves_swap_atomically_under_concurrent_runs() {
+        fn shared<T: Send + Sync>(t: &T) -> &T {
+            t
+        }
+        let rules = Rules::new();
+        let now = Timestamp::from_millis(0);
+        let event = Event {
+            hook: None,
+            now,
+            session: SessionInfo::new(SessionId(1), State::Queued, now),
+            contact: Default::default(),
+            channel: ChannelInfo::named("Support"),
+            message: None,
+            rating: None,
+        };
+        let a = rules.compile("[reply(\"a1\"), reply(\"a2\")]").unwrap();
+        let b = rules.compile("[reply(\"b1\"), reply(\"b2\")]").unwrap();
+        let rules = shared(&rules);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for i in 0..500 {
+                    let next = if i % 2 == 0 { a.clone() } else { b.clone() };
+                    rules.install(Hook::Closed, next);
+                }
+            });
+            for _ in 0..500 {
+                let actions = rules.run(Hook::Closed, &event).unwrap();
+                let texts: Vec<_> = actions
+                    .iter()
+                    .map(|a| match a {
+                        Action::Reply { text } => text.as_str(),
+                        other => panic!("unexpected {other:?}"),
+                    })
+                    .collect();
+                // Whole versions only: the default, a, or b, never a mix.
+                assert!(
+                    texts.len() == 1 || texts == ["a1", "a2"] || texts == ["b1", "b2"],
+                    "{texts:?}"
+                );
+            }
+        });
     }
 }
