@@ -216,3 +216,24 @@ fn stored_versions_load_at_start_and_broken_ones_stay_on_the_default() {
     assert!(sim.rules.is_custom(Hook::Closed));
     assert!(!sim.rules.is_custom(Hook::FirstMessage));
 }
+
+#[test]
+fn hostile_one_shot_allocations_are_refused_before_they_happen() {
+    // Each of these would ask for gigabytes in one call; the caps must refuse
+    // them up front rather than after the allocation.
+    for source in [
+        "let s = \"\"; s.pad(2_000_000_000, 'x'); reply(s)",
+        "let a = []; a.pad(2_000_000_000, 0); reply(`${a.len()}`)",
+        "let b = blob(2_000_000_000); reply(`${b.len()}`)",
+    ] {
+        let mut sim = Sim::new(channel());
+        sim.rules.save(Hook::FirstMessage, source).unwrap();
+        let out = sim.fire(Hook::FirstMessage, at(MONDAY_10));
+        assert!(
+            matches!(out.error, Some(RunError::DataTooLarge { .. })),
+            "{source}: {:?}",
+            out.error
+        );
+        assert!(matches!(&out.actions[..], [Action::Reply { .. }]));
+    }
+}
