@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::Action;
 use crate::error::RunError;
 use crate::event::Event;
-use frontdesk_routing::Mode;
+use frontdesk_routing::{Mode, State};
 
 /// A point in a session's life where a script runs.
 ///
@@ -110,8 +110,11 @@ impl Hook {
     /// Outside working hours only W2 runs: a "we'll be right with you"
     /// greeting next to "we're closed" would contradict itself. During
     /// working hours A1 runs for the session's first customer message only.
+    /// While a bot has the session (B1) neither runs: the bot answers first.
     pub fn for_customer_message(event: &Event) -> Vec<Hook> {
-        if !event.channel.is_open(event.now) {
+        if event.session.state == State::Bot {
+            Vec::new()
+        } else if !event.channel.is_open(event.now) {
             vec![Hook::OffHours]
         } else if event.session.customer_messages <= 1 {
             vec![Hook::FirstMessage]

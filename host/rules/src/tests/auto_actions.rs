@@ -25,6 +25,18 @@ fn a1_first_message_gets_a_greeting_once() {
 }
 
 #[test]
+fn a1_and_w2_stay_quiet_while_a_bot_has_the_session() {
+    let mut sim = Sim::new(channel());
+    sim.event.session.state = State::Bot;
+    assert!(sim.customer_writes(at(MONDAY_10), "Hi").is_empty());
+    assert!(
+        sim.customer_writes(at("2026-01-10T19:00:00+01:00"), "Hi")
+            .is_empty()
+    );
+    assert!(sim.sent.is_empty());
+}
+
+#[test]
 fn a1_greets_without_a_name_when_the_contact_is_unknown() {
     let mut sim = Sim::new(channel());
     sim.customer_writes(at(MONDAY_10), "Hi");
