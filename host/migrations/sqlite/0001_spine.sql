@@ -98,6 +98,7 @@ CREATE INDEX session_events_session ON session_events (session_id);
 CREATE TABLE messages (
     id          INTEGER PRIMARY KEY,
     session_id  INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    channel_id  INTEGER NOT NULL,
     direction   TEXT    NOT NULL CHECK (direction IN ('in', 'out')),
     author_id   INTEGER REFERENCES users (id),
     external_id TEXT,
@@ -105,13 +106,15 @@ CREATE TABLE messages (
     created_at  INTEGER NOT NULL
 );
 CREATE INDEX messages_session ON messages (session_id, id);
+-- A provider's retry is answered from here (S3).
+CREATE INDEX messages_external ON messages (channel_id, external_id);
 
--- S3: one row per (channel, external message id) ever accepted; a retry finds it.
+-- S3: one row per (channel, external message id) ever accepted. It is claimed
+-- before anything else of the message is written, so a retry, or another node
+-- racing with the same message, stores nothing twice.
 CREATE TABLE inbound_keys (
     channel_id  INTEGER NOT NULL,
     external_id TEXT    NOT NULL,
-    message_id  INTEGER NOT NULL,
-    session_id  INTEGER NOT NULL,
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (channel_id, external_id)
 );

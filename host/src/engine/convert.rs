@@ -1,10 +1,10 @@
 //! Between the store's rows and the routing core's types.
 
 use frontdesk_routing::{
-    AgentId, AgentStatus, Command, Mode, QueueConfig, QueueId, SessionLimit, Span, Timer, Timestamp,
+    AgentId, AgentStatus, Command, Mode, QueueConfig, QueueId, SessionLimit, Span, Timer,
 };
 
-use crate::store::{Millis, Queue, QueueMode, RoutingBatch, TransitionRow, User};
+use crate::store::{Queue, QueueMode, RoutingBatch, TransitionRow, User};
 
 /// What R11 tells a customer nobody can answer yet.
 pub const NOBODY_AVAILABLE: &str = "All our agents are busy right now. Your message is saved and we will answer as soon as someone is free.";
@@ -58,13 +58,21 @@ fn name<T: serde::Serialize>(value: &T) -> String {
 /// commands that only have effects (console events, hooks).
 pub fn record(batch: &mut RoutingBatch, command: &Command) -> bool {
     match command {
-        Command::SaveSession(s) => batch.save_sessions.push((s.id.0, json(s))),
-        Command::ForgetSession(id) => batch.forget_sessions.push(id.0),
-        Command::SaveAgent(a) => batch.save_agents.push((a.id.0, json(a))),
-        Command::SetTimer { timer, at } => batch.set_timers.push(timer_row(*timer, *at)),
-        Command::ClearTimer { timer } => batch
-            .clear_timers
-            .push((timer.kind().to_string(), timer.subject())),
+        Command::SaveSession(s) => {
+            batch.sessions.insert(s.id.0, Some(json(s)));
+        }
+        Command::ForgetSession(id) => {
+            batch.sessions.insert(id.0, None);
+        }
+        Command::SaveAgent(a) => {
+            batch.agents.insert(a.id.0, json(a));
+        }
+        Command::SetTimer { timer, at } => {
+            batch.timers.insert(timer_key(*timer), Some(at.as_millis()));
+        }
+        Command::ClearTimer { timer } => {
+            batch.timers.insert(timer_key(*timer), None);
+        }
         Command::Transition(t) => batch.transitions.push(TransitionRow {
             session_id: t.session.0,
             channel_id: t.queue.0,
@@ -82,8 +90,8 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) -> bool {
     true
 }
 
-fn timer_row(timer: Timer, at: Timestamp) -> (String, i64, Millis) {
-    (timer.kind().to_string(), timer.subject(), at.as_millis())
+fn timer_key(timer: Timer) -> (String, i64) {
+    (timer.kind().to_string(), timer.subject())
 }
 
 /// The core's snapshots are plain serde structs, stored as JSON text.

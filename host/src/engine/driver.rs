@@ -1,6 +1,9 @@
 //! The engine task: owns the router, writes each step, then lets effects out.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use frontdesk_routing::config::AUTO_CLOSE_AFTER;
 
 use frontdesk_routing::{
     AgentId, AgentSnapshot, Command, NewSession, QueueId, Router, SessionId, SessionSnapshot,
@@ -20,6 +23,8 @@ pub(super) struct Driver {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     router: Router,
+    /// Each open session as last written; see [`Driver::needs_writing`].
+    written: HashMap<i64, SessionSnapshot>,
     commands: broadcast::Sender<Command>,
 }
 
@@ -43,6 +48,7 @@ impl Driver {
         let mut driver = Driver {
             store,
             clock,
+            written: written_sessions(&router),
             router,
             commands,
         };
@@ -218,7 +224,9 @@ impl Driver {
         let mut batch = RoutingBatch::default();
         let mut emitted = Vec::new();
         while let Some(command) = self.router.poll_command() {
-            record(&mut batch, &command);
+            if self.needs_writing(&command) {
+                record(&mut batch, &command);
+            }
             emitted.push(command);
         }
         if batch.is_empty() && emitted.is_empty() {
@@ -227,7 +235,10 @@ impl Driver {
         if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
             tracing::error!(error = %err, "routing step not stored; reloading the router from the store");
             match restore(self.store.as_ref(), now).await {
-                Ok(router) => self.router = router,
+                Ok(router) => {
+                    self.written = written_sessions(&router);
+                    self.router = router;
+                }
                 Err(reload) => tracing::error!(error = %reload, "reloading the router failed"),
             }
             return Err(err.into());
@@ -241,6 +252,52 @@ impl Driver {
         }
         Ok(())
     }
+}
+
+/// R16's clock is not written on every message. Ingest already keeps
+/// `sessions.last_message_at` current in each message's own transaction, so a
+/// session snapshot that differs from the written one only in
+/// `last_message_at`, and the auto-close timer that follows it, are left out;
+/// [`restore`] rebuilds both from `sessions`. This halves what a busy channel
+/// writes per message without changing what a restart brings back.
+impl Driver {
+    fn needs_writing(&mut self, command: &Command) -> bool {
+        match command {
+            Command::SetTimer {
+                timer: Timer::AutoClose(_),
+                ..
+            }
+            | Command::ClearTimer {
+                timer: Timer::AutoClose(_),
+            } => false,
+            Command::SaveSession(s) => {
+                let touch_only = self.written.get(&s.id.0).is_some_and(|w| {
+                    SessionSnapshot {
+                        last_message_at: w.last_message_at,
+                        ..s.clone()
+                    } == *w
+                });
+                if !touch_only {
+                    self.written.insert(s.id.0, s.clone());
+                }
+                !touch_only
+            }
+            Command::ForgetSession(id) => {
+                self.written.remove(&id.0);
+                true
+            }
+            _ => true,
+        }
+    }
+}
+
+fn written_sessions(router: &Router) -> HashMap<i64, SessionSnapshot> {
+    router
+        .snapshot()
+        .sessions
+        .into_iter()
+        .map(|s| (s.id.0, s))
+        .collect()
 }
 
 /// The router exactly as the store last recorded it, or a new one on a first start.
@@ -257,21 +314,33 @@ async fn restore(store: &dyn Store, now: Timestamp) -> Result<Router, EngineErro
         .map(|json| serde_json::from_str::<AgentSnapshot>(json))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| corrupt("agent", e))?;
-    let sessions = rows
+    let mut sessions = rows
         .sessions
         .iter()
         .map(|json| serde_json::from_str::<SessionSnapshot>(json))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| corrupt("session", e))?;
-    let timers = rows
+    // R16: the last message and the auto-close deadline come from `sessions`.
+    let last: HashMap<i64, i64> = rows.last_messages.iter().copied().collect();
+    let mut auto_close = Vec::with_capacity(sessions.len());
+    for s in &mut sessions {
+        if let Some(&at) = last.get(&s.id.0) {
+            s.last_message_at = s.last_message_at.max(Timestamp::from_millis(at));
+        }
+        auto_close.push((Timer::AutoClose(s.id), s.last_message_at + AUTO_CLOSE_AFTER));
+    }
+    let mut timers = rows
         .timers
         .iter()
+        .filter(|(kind, _, _)| kind != Timer::AutoClose(SessionId(0)).kind())
         .map(|(kind, subject, at)| {
             Timer::from_parts(kind, *subject)
                 .map(|t| (t, Timestamp::from_millis(*at)))
                 .ok_or_else(|| corrupt("timer", format!("{kind}/{subject}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    timers.extend(auto_close);
+    timers.sort_unstable();
     let admin = Viewer {
         user_id: 0,
         role: Role::Admin,

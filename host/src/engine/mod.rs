@@ -16,6 +16,8 @@
 
 mod convert;
 mod driver;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

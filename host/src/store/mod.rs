@@ -8,6 +8,7 @@
 mod model;
 mod postgres;
 mod sql;
+mod sql_ingest;
 mod sql_routing;
 mod sqlite;
 

@@ -348,6 +348,9 @@ pub struct RoutingRows {
     pub sessions: Vec<String>,
     /// Pending timers: kind, subject, due time.
     pub timers: Vec<(String, i64, Millis)>,
+    /// The last message time of every session routing knows, from `sessions`,
+    /// which ingest keeps current in the message's own transaction.
+    pub last_messages: Vec<(i64, Millis)>,
     /// Sessions the store has open that routing does not know yet: opened
     /// before a crash let the engine hear of them. Channel id and session id.
     pub unrouted: Vec<(i64, i64)>,
@@ -365,14 +368,16 @@ pub struct TransitionRow {
     pub at: Millis,
 }
 
-/// Everything one routing step changes, written in one transaction.
+/// Everything one routing step changes, written in one transaction. Maps hold
+/// the final state of each row after the step, so a timer set and cleared in
+/// one step is simply absent.
 #[derive(Debug, Clone, Default)]
 pub struct RoutingBatch {
-    pub save_sessions: Vec<(i64, String)>,
-    pub forget_sessions: Vec<i64>,
-    pub save_agents: Vec<(i64, String)>,
-    pub set_timers: Vec<(String, i64, Millis)>,
-    pub clear_timers: Vec<(String, i64)>,
+    /// Session snapshot to save, or `None` to forget the session.
+    pub sessions: std::collections::BTreeMap<i64, Option<String>>,
+    pub agents: std::collections::BTreeMap<i64, String>,
+    /// Timer (kind, subject) due time, or `None` to clear it.
+    pub timers: std::collections::BTreeMap<(String, i64), Option<Millis>>,
     pub transitions: Vec<TransitionRow>,
     /// Texts for customers (e.g. R11's notice), queued in the outbox (S5).
     pub notices: Vec<(i64, String)>,
@@ -381,11 +386,9 @@ pub struct RoutingBatch {
 impl RoutingBatch {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
-        self.save_sessions.is_empty()
-            && self.forget_sessions.is_empty()
-            && self.save_agents.is_empty()
-            && self.set_timers.is_empty()
-            && self.clear_timers.is_empty()
+        self.sessions.is_empty()
+            && self.agents.is_empty()
+            && self.timers.is_empty()
             && self.transitions.is_empty()
             && self.notices.is_empty()
     }

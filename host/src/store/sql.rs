@@ -339,10 +339,7 @@ macro_rules! sql_store {
 
             async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>> {
                 let mut tx = self.write.begin().await?;
-                let mut answers = Vec::with_capacity(batch.len());
-                for item in batch {
-                    answers.push(ingest_one(&mut tx, item, now).await?);
-                }
+                let answers = ingest_batch(&mut tx, batch, now).await?;
                 tx.commit().await?;
                 Ok(answers)
             }
@@ -361,13 +358,14 @@ macro_rules! sql_store {
                     .await?
                     .ok_or(StoreError::NotFound("session"))?;
                 let message = sqlx::query_as::<_, Message>(
-                    "INSERT INTO messages (session_id, direction, author_id, body, created_at) \
-                     VALUES ($1, 'out', $2, $3, $4) RETURNING *",
+                    "INSERT INTO messages (session_id, channel_id, direction, author_id, body, created_at) \
+                     VALUES ($1, $5, 'out', $2, $3, $4) RETURNING *",
                 )
                 .bind(session_id)
                 .bind(author_id)
                 .bind(body)
                 .bind(now)
+                .bind(channel_id.0)
                 .fetch_one(&mut *tx)
                 .await?;
                 let outbox = sqlx::query_as::<_, OutboxItem>(
@@ -380,7 +378,7 @@ macro_rules! sql_store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE sessions SET updated_at = $2 WHERE id = $1")
+                sqlx::query("UPDATE sessions SET updated_at = $2, last_message_at = $2 WHERE id = $1")
                     .bind(session_id)
                     .bind(now)
                     .execute(&mut *tx)
@@ -428,142 +426,6 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        /// Stores one inbound message inside the batch's transaction (S3).
-        ///
-        /// The key row is claimed first: on PostgreSQL a second node inserting
-        /// the same key waits for this transaction and then finds it, so two
-        /// nodes never both store one message.
-        async fn ingest_one(tx: &mut sqlx::Transaction<'_, Db>, item: &IngestItem, now: Millis) -> Result<Accepted> {
-            let msg = &item.message;
-            let claimed = sqlx::query(
-                "INSERT INTO inbound_keys (channel_id, external_id, message_id, session_id, created_at) \
-                 VALUES ($1, $2, 0, 0, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind(item.channel_id)
-            .bind(&msg.external_id)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            if claimed.rows_affected() == 0 {
-                let (message_id, session_id): (i64, i64) = sqlx::query_as(
-                    "SELECT message_id, session_id FROM inbound_keys WHERE channel_id = $1 AND external_id = $2",
-                )
-                .bind(item.channel_id)
-                .bind(&msg.external_id)
-                .fetch_one(&mut **tx)
-                .await?;
-                return Ok(Accepted { message_id, session_id, duplicate: true, new_session: false });
-            }
-
-            let open: Option<(i64,)> = sqlx::query_as(
-                "SELECT id FROM sessions WHERE channel_id = $1 AND chat_id = $2 AND state NOT IN ('closed', 'rating')",
-            )
-            .bind(item.channel_id)
-            .bind(&msg.chat_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let new_session = open.is_none();
-            let session_id = match open {
-                Some((id,)) => {
-                    sqlx::query("UPDATE sessions SET last_message_at = $2, updated_at = $2 WHERE id = $1")
-                        .bind(id)
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                    id
-                }
-                None => open_session(tx, item, now).await?,
-            };
-            let (message_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO messages (session_id, direction, external_id, body, created_at) \
-                 VALUES ($1, 'in', $2, $3, $4) RETURNING id",
-            )
-            .bind(session_id)
-            .bind(&msg.external_id)
-            .bind(&msg.text)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
-            sqlx::query(
-                "UPDATE inbound_keys SET message_id = $3, session_id = $4 WHERE channel_id = $1 AND external_id = $2",
-            )
-            .bind(item.channel_id)
-            .bind(&msg.external_id)
-            .bind(message_id)
-            .bind(session_id)
-            .execute(&mut **tx)
-            .await?;
-            Ok(Accepted { message_id, session_id, duplicate: false, new_session })
-        }
-
-        /// Opens a session for a chat with no open one, matching or creating the contact (C1).
-        async fn open_session(tx: &mut sqlx::Transaction<'_, Db>, item: &IngestItem, now: Millis) -> Result<i64> {
-            let sender = &item.message.sender;
-            let known: Option<(i64,)> =
-                sqlx::query_as("SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2")
-                    .bind(item.channel_id)
-                    .bind(&sender.id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            let contact_id = match known {
-                Some((id,)) => id,
-                None => {
-                    let matched: Option<(i64,)> = sqlx::query_as(
-                        "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
-                         OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
-                    )
-                    .bind(&sender.email)
-                    .bind(&sender.phone)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    let id = match matched {
-                        Some((id,)) => id,
-                        None => {
-                            let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
-                            let (id,): (i64,) = sqlx::query_as(
-                                "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                            )
-                            .bind(name)
-                            .bind(&sender.email)
-                            .bind(&sender.phone)
-                            .bind(now)
-                            .fetch_one(&mut **tx)
-                            .await?;
-                            id
-                        }
-                    };
-                    sqlx::query(
-                        "INSERT INTO contact_identities (channel_id, external_id, contact_id) VALUES ($1, $2, $3)",
-                    )
-                    .bind(item.channel_id)
-                    .bind(&sender.id)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                    id
-                }
-            };
-            let (session_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO sessions (channel_id, contact_id, chat_id, source, state, created_at, updated_at, last_message_at) \
-                 VALUES ($1, $2, $3, $4, 'queued', $5, $5, $5) RETURNING id",
-            )
-            .bind(item.channel_id)
-            .bind(contact_id)
-            .bind(&item.message.chat_id)
-            .bind(&item.source)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO session_events (session_id, from_state, to_state, cause, at) \
-                 VALUES ($1, NULL, 'queued', 'first inbound message', $2)",
-            )
-            .bind(session_id)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            Ok(session_id)
-        }
     };
 }
 pub(super) use sql_store;

@@ -1,0 +1,255 @@
+//! The inbound path's SQL, shared by both backends (see `sql.rs`).
+//!
+//! A batch is written with a handful of multi-row statements instead of a
+//! few per message: per-statement overhead, not the disk, is what limits
+//! SQLite once group commit has shared out the fsync.
+
+macro_rules! sql_ingest {
+    () => {
+        /// Stores a batch of inbound messages inside one transaction (S3).
+        ///
+        /// Every key is claimed first, in one statement: the keys that come
+        /// back are new; the rest were stored by an earlier batch (answered
+        /// from `messages`), and a key repeated inside the batch is answered
+        /// like its first occurrence. On PostgreSQL a second node claiming the
+        /// same key waits for this transaction, then finds the key taken.
+        async fn ingest_batch(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            batch: &[IngestItem],
+            now: Millis,
+        ) -> Result<Vec<Accepted>> {
+            use std::collections::{HashMap, HashSet};
+            if batch.is_empty() {
+                return Ok(Vec::new());
+            }
+
+            let mut claim = sqlx::QueryBuilder::<Db>::new("INSERT INTO inbound_keys (channel_id, external_id, created_at) ");
+            claim.push_values(batch, |mut row, item| {
+                row.push_bind(item.channel_id).push_bind(item.message.external_id.as_str()).push_bind(now);
+            });
+            claim.push(" ON CONFLICT DO NOTHING RETURNING channel_id, external_id");
+            let claimed: HashSet<(i64, String)> =
+                claim.build_query_as::<(i64, String)>().fetch_all(&mut **tx).await?.into_iter().collect();
+
+            // Which items are new, which were stored before, which repeat an item of this batch.
+            let mut first: HashMap<(i64, &str), usize> = HashMap::new();
+            let (mut fresh, mut earlier) = (Vec::new(), Vec::new());
+            for (i, item) in batch.iter().enumerate() {
+                let key = (item.channel_id, item.message.external_id.as_str());
+                if first.contains_key(&key) {
+                    continue;
+                }
+                first.insert(key, i);
+                if claimed.contains(&(key.0, key.1.to_string())) {
+                    fresh.push(i);
+                } else {
+                    earlier.push(i);
+                }
+            }
+
+            let mut answers: Vec<Option<Accepted>> = vec![None; batch.len()];
+            if !earlier.is_empty() {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "SELECT channel_id, external_id, id, session_id FROM messages WHERE (channel_id, external_id) IN (",
+                );
+                q.push_values(&earlier, |mut row, &i| {
+                    row.push_bind(batch[i].channel_id).push_bind(batch[i].message.external_id.as_str());
+                });
+                q.push(")");
+                let found: HashMap<(i64, String), (i64, i64)> = q
+                    .build_query_as::<(i64, String, i64, i64)>()
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .into_iter()
+                    .map(|(c, e, m, s)| ((c, e), (m, s)))
+                    .collect();
+                for &i in &earlier {
+                    let key = (batch[i].channel_id, batch[i].message.external_id.clone());
+                    let &(message_id, session_id) = found.get(&key).ok_or_else(|| {
+                        StoreError::Invalid(format!("inbound key {key:?} is claimed but its message is missing"))
+                    })?;
+                    answers[i] = Some(Accepted { message_id, session_id, duplicate: true, new_session: false });
+                }
+            }
+
+            if !fresh.is_empty() {
+                let sessions = sessions_for(tx, batch, &fresh, now).await?;
+                let mut insert = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO messages (session_id, channel_id, direction, external_id, body, created_at) ",
+                );
+                insert.push_values(&fresh, |mut row, &i| {
+                    let item = &batch[i];
+                    row.push_bind(sessions.of(item))
+                        .push_bind(item.channel_id)
+                        .push_bind("in")
+                        .push_bind(item.message.external_id.as_str())
+                        .push_bind(item.message.text.as_str())
+                        .push_bind(now);
+                });
+                insert.push(" RETURNING channel_id, external_id, id");
+                let ids: HashMap<(i64, String), i64> = insert
+                    .build_query_as::<(i64, String, i64)>()
+                    .fetch_all(&mut **tx)
+                    .await?
+                    .into_iter()
+                    .map(|(c, e, id)| ((c, e), id))
+                    .collect();
+                for &i in &fresh {
+                    let item = &batch[i];
+                    let session_id = sessions.of(item);
+                    answers[i] = Some(Accepted {
+                        message_id: ids[&(item.channel_id, item.message.external_id.clone())],
+                        session_id,
+                        duplicate: false,
+                        new_session: sessions.opened_by.get(&session_id) == Some(&i),
+                    });
+                }
+            }
+
+            // Repeats inside the batch get their first occurrence's answer.
+            let mut out = Vec::with_capacity(batch.len());
+            for (i, item) in batch.iter().enumerate() {
+                let answer = match answers[i] {
+                    Some(answer) => answer,
+                    None => {
+                        let original = first[&(item.channel_id, item.message.external_id.as_str())];
+                        let answer = answers[original].expect("the first occurrence is answered");
+                        Accepted { duplicate: true, new_session: false, ..answer }
+                    }
+                };
+                out.push(answer);
+            }
+            Ok(out)
+        }
+
+        /// The open session of each chat in the batch, opening those that have none.
+        struct ChatSessions {
+            by_chat: std::collections::HashMap<(i64, String), i64>,
+            /// Sessions opened by this batch, with the item that opened them.
+            opened_by: std::collections::HashMap<i64, usize>,
+        }
+
+        impl ChatSessions {
+            fn of(&self, item: &IngestItem) -> i64 {
+                self.by_chat[&(item.channel_id, item.message.chat_id.clone())]
+            }
+        }
+
+        async fn sessions_for(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            batch: &[IngestItem],
+            fresh: &[usize],
+            now: Millis,
+        ) -> Result<ChatSessions> {
+            let mut chats: Vec<(i64, &str)> =
+                fresh.iter().map(|&i| (batch[i].channel_id, batch[i].message.chat_id.as_str())).collect();
+            chats.sort_unstable();
+            chats.dedup();
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT channel_id, chat_id, id FROM sessions WHERE state NOT IN ('closed', 'rating') \
+                 AND (channel_id, chat_id) IN (",
+            );
+            q.push_values(&chats, |mut row, &(channel, chat)| {
+                row.push_bind(channel).push_bind(chat);
+            });
+            q.push(")");
+            let by_chat: std::collections::HashMap<(i64, String), i64> = q
+                .build_query_as::<(i64, String, i64)>()
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|(c, chat, id)| ((c, chat), id))
+                .collect();
+            let mut sessions = ChatSessions { by_chat, opened_by: Default::default() };
+            if !sessions.by_chat.is_empty() {
+                let mut touch = sqlx::QueryBuilder::<Db>::new("UPDATE sessions SET last_message_at = ");
+                touch.push_bind(now).push(", updated_at = ").push_bind(now).push(" WHERE id IN (");
+                let mut ids = touch.separated(", ");
+                for id in sessions.by_chat.values() {
+                    ids.push_bind(*id);
+                }
+                touch.push(")");
+                touch.build().execute(&mut **tx).await?;
+            }
+            for &i in fresh {
+                let key = (batch[i].channel_id, batch[i].message.chat_id.clone());
+                if !sessions.by_chat.contains_key(&key) {
+                    let id = open_session(tx, &batch[i], now).await?;
+                    sessions.by_chat.insert(key, id);
+                    sessions.opened_by.insert(id, i);
+                }
+            }
+            Ok(sessions)
+        }
+
+        /// Opens a session for a chat with no open one, matching or creating the contact (C1).
+        async fn open_session(tx: &mut sqlx::Transaction<'_, Db>, item: &IngestItem, now: Millis) -> Result<i64> {
+            let sender = &item.message.sender;
+            let known: Option<(i64,)> =
+                sqlx::query_as("SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2")
+                    .bind(item.channel_id)
+                    .bind(&sender.id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let contact_id = match known {
+                Some((id,)) => id,
+                None => {
+                    let matched: Option<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
+                         OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
+                    )
+                    .bind(&sender.email)
+                    .bind(&sender.phone)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let id = match matched {
+                        Some((id,)) => id,
+                        None => {
+                            let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
+                            let (id,): (i64,) = sqlx::query_as(
+                                "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                            )
+                            .bind(name)
+                            .bind(&sender.email)
+                            .bind(&sender.phone)
+                            .bind(now)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            id
+                        }
+                    };
+                    sqlx::query(
+                        "INSERT INTO contact_identities (channel_id, external_id, contact_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(item.channel_id)
+                    .bind(&sender.id)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                    id
+                }
+            };
+            let (session_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO sessions (channel_id, contact_id, chat_id, source, state, created_at, updated_at, last_message_at) \
+                 VALUES ($1, $2, $3, $4, 'queued', $5, $5, $5) RETURNING id",
+            )
+            .bind(item.channel_id)
+            .bind(contact_id)
+            .bind(&item.message.chat_id)
+            .bind(&item.source)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO session_events (session_id, from_state, to_state, cause, at) \
+                 VALUES ($1, NULL, 'queued', 'first inbound message', $2)",
+            )
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok(session_id)
+        }
+    };
+}
+pub(super) use sql_ingest;
