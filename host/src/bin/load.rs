@@ -6,7 +6,7 @@
 //! 1. raw: the same inserts straight through the store, one commit per message;
 //! 2. raw, batched: the same, 512 messages per commit (group commit's ceiling);
 //! 3. HTTP, saturated: signed webhooks from many keep-alive connections;
-//! 4. HTTP, half load: an open-loop stream at half the saturated rate, for latency.
+//! 4. HTTP, half load: a paced stream at half the saturated rate, for latency.
 //!
 //! Run it with `cargo run --release --bin frontdesk-load`.
 
@@ -187,33 +187,52 @@ async fn saturated(
     })
 }
 
-/// An open-loop stream at `rate` per second: senders do not wait for answers
-/// to send the next, so a slow server shows up as latency, not as a lower rate.
-async fn open_loop(
+/// A paced stream at `rate` per second over `connections` keep-alive
+/// connections. Each request has a scheduled send time, and its latency is
+/// counted from that time, not from when a free connection sent it, so a slow
+/// server shows up as latency instead of quietly lowering the rate
+/// (no coordinated omission).
+async fn paced(
     client: &HttpClient,
     url: &str,
     bodies: Vec<(String, Bytes)>,
     rate: f64,
+    connections: usize,
 ) -> anyhow::Result<Run> {
     let interval = Duration::from_secs_f64(1.0 / rate);
+    let total = bodies.len();
+    let bodies = Arc::new(bodies);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let mut answers = Vec::with_capacity(bodies.len());
-    for (i, (sig, body)) in bodies.into_iter().enumerate() {
-        tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
-        let (client, url) = (client.clone(), url.to_string());
-        answers.push(tokio::spawn(async move {
-            let sent = Instant::now();
-            post(&client, &url, &sig, body)
-                .await
-                .map(|()| sent.elapsed())
-        }));
-    }
-    let mut latencies = Vec::with_capacity(answers.len());
-    for answer in answers {
-        latencies.push(answer.await??);
+    let workers: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, url, bodies, next) = (
+                client.clone(),
+                url.to_string(),
+                bodies.clone(),
+                next.clone(),
+            );
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((sig, body)) = bodies.get(i) else {
+                        return anyhow::Ok(latencies);
+                    };
+                    let scheduled = started + interval.mul_f64(i as f64);
+                    tokio::time::sleep_until(scheduled.into()).await;
+                    post(&client, &url, sig, body.clone()).await?;
+                    latencies.push(scheduled.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    for worker in workers {
+        latencies.extend(worker.await??);
     }
     Ok(Run {
-        rate: latencies.len() as f64 / started.elapsed().as_secs_f64(),
+        rate: total as f64 / started.elapsed().as_secs_f64(),
         latencies,
     })
 }
@@ -259,7 +278,7 @@ async fn main() -> anyhow::Result<()> {
     let start = 2_000 + args.messages;
     let count = (half_rate * args.half_load_secs as f64) as usize;
     let bodies = signed_bodies(&secret, start..start + count, args.chats);
-    let mut half = open_loop(&client, &url, bodies, half_rate).await?;
+    let mut half = paced(&client, &url, bodies, half_rate, args.connections).await?;
     let _ = stop.send(());
     server.await??;
 
@@ -284,7 +303,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let (p50, p99) = (half.percentile(0.50), half.percentile(0.99));
     println!(
-        "| HTTP webhooks, open loop at half that rate | {:.0} | {:.1}× | {} | {} |",
+        "| HTTP webhooks, paced at half that rate | {:.0} | {:.1}× | {} | {} |",
         half.rate,
         half.rate / raw,
         ms(p50),
