@@ -30,7 +30,7 @@ pub(crate) struct Grants {
     pub plugin: Arc<str>,
     pub version: Arc<str>,
     pub channel: String,
-    pub allow: AllowList,
+    pub allow: Arc<AllowList>,
     pub smtp: bool,
     pub kv: bool,
     /// When the call must be over; host calls never wait past it.

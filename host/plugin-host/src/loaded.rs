@@ -1,7 +1,8 @@
 //! One installed version, ready to run: its `InstancePre`, limits and health,
 //! and the call path (fresh store, instantiate, call, classify the outcome).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::Component;
@@ -27,6 +28,17 @@ enum Pre {
     Bot(bot::BotPre<CallState>),
 }
 
+/// Channels whose validated config one version keeps.
+const MAX_CACHED_CHANNELS: usize = 4096;
+
+/// A channel's config as checked for one version.
+struct PreparedChannel {
+    /// The config it was derived from; a different one is validated afresh.
+    config: serde_json::Value,
+    valid: config_schema::ValidatedConfig,
+    allow: Arc<AllowList>,
+}
+
 /// Where a call failed, which decides how its error reads.
 enum Failure {
     Instantiate(wasmtime::Error),
@@ -41,6 +53,8 @@ pub(crate) struct LoadedPlugin {
     version: Arc<str>,
     pre: Pre,
     patterns: Vec<HostPattern>,
+    /// Per channel id, what `prepare` derived from its config last time.
+    channels: RwLock<HashMap<String, Arc<PreparedChannel>>>,
     timeout: Duration,
     memory_bytes: usize,
 }
@@ -78,6 +92,7 @@ impl LoadedPlugin {
             name: manifest.name.as_str().into(),
             version: manifest.version.as_str().into(),
             patterns: manifest.allowed_hosts(),
+            channels: RwLock::new(HashMap::new()),
             manifest,
             health,
             pre,
@@ -187,18 +202,13 @@ impl LoadedPlugin {
                 reason: quarantine.reason,
             });
         }
-        let valid = config_schema::validate(
-            &self.name,
-            &self.version,
-            &self.manifest.config,
-            &channel.config,
-        )?;
+        let prepared = self.prepared_channel(channel)?;
         let deadline = Instant::now() + self.timeout;
         let grants = Grants {
             plugin: self.name.clone(),
             version: self.version.clone(),
             channel: channel.id.clone(),
-            allow: AllowList::resolve(&self.patterns, &channel.config),
+            allow: prepared.allow.clone(),
             smtp: self.manifest.capabilities.smtp,
             kv: self.manifest.capabilities.kv,
             deadline,
@@ -220,10 +230,46 @@ impl LoadedPlugin {
         });
         let context = ChannelContext {
             channel_id: channel.id.clone(),
-            config_json: valid.config_json,
-            secrets: valid.secrets,
+            config_json: prepared.valid.config_json.clone(),
+            secrets: prepared.valid.secrets.clone(),
         };
         Ok((store, context))
+    }
+
+    /// The channel's validated config and resolved allow-list, from the cache
+    /// while the channel's config is unchanged: validating parses URLs, which
+    /// was a tenth of a call.
+    fn prepared_channel(&self, channel: &Channel) -> Result<Arc<PreparedChannel>, CallError> {
+        let cached = self
+            .channels
+            .read()
+            .expect("channel cache lock")
+            .get(&channel.id)
+            .cloned();
+        if let Some(prepared) = cached
+            && prepared.config == channel.config
+        {
+            return Ok(prepared);
+        }
+        let valid = config_schema::validate(
+            &self.name,
+            &self.version,
+            &self.manifest.config,
+            &channel.config,
+        )?;
+        let prepared = Arc::new(PreparedChannel {
+            config: channel.config.clone(),
+            allow: Arc::new(AllowList::resolve(&self.patterns, &channel.config)),
+            valid,
+        });
+        let mut channels = self.channels.write().expect("channel cache lock");
+        // Deleted channels never leave on their own; a wholesale reset now
+        // and then bounds the cache at the cost of revalidating.
+        if channels.len() >= MAX_CACHED_CHANNELS {
+            channels.clear();
+        }
+        channels.insert(channel.id.clone(), prepared.clone());
+        Ok(prepared)
     }
 
     /// Turns what happened to a call into its result or a [`CallError`]

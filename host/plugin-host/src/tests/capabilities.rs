@@ -127,7 +127,17 @@ async fn secrets_are_per_channel() {
 async fn channel_config_is_checked_against_the_schema_naming_each_field() {
     let (_dir, host) = guests::host();
     host.install(&guests::echo()).unwrap();
-    let mut channel = echo_channel("bad", "t", "not a url");
+    // Served once with a good config, so a cached validation exists that a
+    // changed config must not reuse.
+    let mut channel = echo_channel("bad", "t", "http://127.0.0.1:9");
+    let request = echo_request("t", &one_message("m", "x"));
+    assert!(
+        host.handle_inbound(&channel, &request)
+            .await
+            .unwrap()
+            .value
+            .is_ok()
+    );
     channel.config = json!({"api_base_url": "not a url", "max_text_len": 0, "colour": "blue"});
 
     let expected = vec![
