@@ -89,3 +89,59 @@ async fn sigterm_drains_and_exits_cleanly() {
         .await;
     assert_eq!(channels.as_array().unwrap().len(), 1);
 }
+
+/// X1: an admin tries a script against an example event before saving it.
+#[test]
+fn x1_rules_check_and_test_report_errors_with_line_and_column_and_print_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("greet.rhai");
+    let broken = dir.path().join("broken.rhai");
+    let event = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules/examples/first_message.json"
+    );
+    std::fs::write(
+        &script,
+        Command::new(binary())
+            .args(["rules", "default", "first_message"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(&broken, "let greeting = ;\n").unwrap();
+
+    let ok = Command::new(binary())
+        .args(["rules", "check"])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let bad = Command::new(binary())
+        .args(["rules", "check"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("line 1, column 16"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+
+    let out = Command::new(binary())
+        .args(["rules", "test"])
+        .arg(&script)
+        .args(["--event", event])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let actions: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(actions[0]["action"], "reply", "{actions}");
+}

@@ -15,9 +15,12 @@
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
 //! - [`server`]: binds, serves and drains on shutdown.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
+//! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
+//! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod ingest;
@@ -27,3 +30,4 @@ pub mod store;
 mod test_support;
 
 pub use frontdesk_routing as routing;
+pub use frontdesk_rules as rules;

@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use frontdesk::api::AppState;
 use frontdesk::auth::{new_token, token_hash};
+use frontdesk::cli::rules::RulesCommand;
 use frontdesk::clock::{Clock, ManualClock, SystemClock};
 use frontdesk::store::{self, Role, UserStatusPatch};
 use tokio::net::TcpListener;
@@ -43,6 +44,9 @@ enum Command {
     /// Manages console and API users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Checks and tries auto-action scripts (X1) before an admin saves them.
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 #[derive(Subcommand)]
@@ -87,10 +91,30 @@ fn test_clock_start() -> anyhow::Result<Option<i64>> {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+/// Errors go to stderr as one readable line (with causes), never as a backtrace.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Cli::parse())) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing(cli.log_json);
+    // Needs no database, so it works on a laptop with just the binary.
+    if let Command::Rules(command) = cli.command {
+        return frontdesk::cli::rules::run(command);
+    }
     let store = store::connect(&cli.database)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database))?;
@@ -115,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");
         }
+        Command::Rules(_) => unreachable!("handled before the database is opened"),
         Command::Migrate => println!("migrations applied ({})", store.backend()),
         Command::User(UserCommand::Add { name, role }) => {
             let token = new_token();

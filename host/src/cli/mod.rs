@@ -1,0 +1,3 @@
+//! Command-line subcommands that need no server or database.
+
+pub mod rules;
