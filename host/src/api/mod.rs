@@ -46,6 +46,8 @@ pub struct AppState {
     pub channels: Arc<hooks::ChannelCache>,
     pub metrics: PrometheusHandle,
     pub engine: Engine,
+    /// The auto-action scripts the engine runs (A1–A5, W2, Q1, Q2).
+    pub rules: Arc<frontdesk_rules::Rules>,
     /// Set only when the server runs on a test clock (`FRONTDESK_TEST_CLOCK`).
     pub test_clock: Option<Arc<ManualClock>>,
 }
@@ -72,8 +74,10 @@ impl AppState {
     ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel));
+        let rules = Arc::new(frontdesk_rules::Rules::new());
         Ok(AppState {
-            engine: Engine::start(store.clone(), clock.clone()).await?,
+            engine: Engine::start(store.clone(), clock.clone(), rules.clone()).await?,
+            rules,
             test_clock,
             ingest: GroupCommit::start(store.clone(), clock.clone()),
             store,

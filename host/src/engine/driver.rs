@@ -11,7 +11,10 @@ use frontdesk_routing::{
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use frontdesk_rules::Rules;
+
 use super::convert::{agent_status, queue_config, record};
+use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
 use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
@@ -20,13 +23,25 @@ use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
 const MAX_STEP: usize = 256;
 
 pub(super) struct Driver {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    router: Router,
+    pub(super) router: Router,
     /// Each open session as last written; see [`Driver::needs_writing`].
     written: HashMap<i64, SessionSnapshot>,
     commands: broadcast::Sender<Command>,
+    /// The admins' auto-action scripts.
+    pub(super) rules: Arc<Rules>,
+    /// What scripts read of each channel.
+    pub(super) channels: ChannelCache,
+    /// Texts for customers that the next step writes to the outbox.
+    pub(super) notices: Vec<(i64, String)>,
+    /// Hooks the last step made due.
+    due_hooks: Vec<HookRun>,
 }
+
+/// How many rounds of hooks one step may set off (a hook's action can make
+/// another hook due, e.g. A2's back-to-queue); more is a loop and stops.
+const MAX_HOOK_ROUNDS: usize = 4;
 
 type Reply = Option<oneshot::Sender<Result<Outcome, EngineError>>>;
 
@@ -43,6 +58,7 @@ impl Driver {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         commands: broadcast::Sender<Command>,
+        rules: Arc<Rules>,
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
@@ -51,6 +67,10 @@ impl Driver {
             written: written_sessions(&router),
             router,
             commands,
+            rules,
+            channels: ChannelCache::new(),
+            notices: Vec::new(),
+            due_hooks: Vec::new(),
         };
         let now = driver.now();
         driver.router.handle_timeout(now);
@@ -108,7 +128,7 @@ impl Driver {
                 () = sleep => {
                     let now = self.now();
                     self.router.handle_timeout(now);
-                    if let Err(err) = self.step(now).await {
+                    if let Err(err) = self.step_and_hooks(now).await {
                         tracing::error!(error = %err, "storing a timer step failed");
                     }
                 }
@@ -122,15 +142,46 @@ impl Driver {
         self.router.handle_timeout(now);
         let mut replies: Vec<(Reply, Result<Outcome, EngineError>)> =
             Vec::with_capacity(jobs.len());
+        let mut customer_messages = Vec::new();
         for (event, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
                 replies.push((reply, Err(err)));
                 continue;
             }
+            if let Event::QueueChanged { channel, .. } = &event {
+                self.channels.remove(channel);
+            }
+            let message = match &event {
+                Event::SessionOpened { session, .. } => Some((*session, true)),
+                Event::CustomerMessage { session } => Some((*session, false)),
+                _ => None,
+            };
             let outcome = self.apply(now, event);
+            if let (Some(message), Ok(_)) = (message, &outcome) {
+                customer_messages.push(message);
+            }
             replies.push((reply, outcome));
         }
-        let stored = self.step(now).await;
+        // A1 on a session's first message; W2 only where working hours are
+        // closed. They run before the step is written, so the greeting goes
+        // out ahead of any routing notice.
+        let mut runs = Vec::new();
+        for (session, first) in customer_messages {
+            let channel = self.router.session(SessionId(session)).map(|s| s.queue.0);
+            let off_hours = match channel {
+                Some(channel) if !first => self.off_hours(channel, now).await,
+                _ => false,
+            };
+            if first || off_hours {
+                runs.push(HookRun {
+                    session,
+                    hook: None,
+                    message: None,
+                });
+            }
+        }
+        self.run_hooks(now, runs).await;
+        let stored = self.step_and_hooks(now).await;
         for (reply, outcome) in replies {
             let answer = match (&stored, outcome) {
                 (Ok(()), outcome) => outcome,
@@ -220,8 +271,31 @@ impl Driver {
     ///
     /// If the write fails, the core is rebuilt from the store, which still holds
     /// the state before this step, so memory and disk never disagree.
+    /// Writes the step, then runs the hooks it made due and writes what they
+    /// did, for a few rounds at most.
+    async fn step_and_hooks(&mut self, now: Timestamp) -> Result<(), EngineError> {
+        self.step(now).await?;
+        for _ in 0..MAX_HOOK_ROUNDS {
+            let runs = std::mem::take(&mut self.due_hooks);
+            if runs.is_empty() {
+                return Ok(());
+            }
+            self.run_hooks(now, runs).await;
+            self.step(now).await?;
+        }
+        let left = std::mem::take(&mut self.due_hooks);
+        if !left.is_empty() {
+            tracing::warn!(
+                hooks = left.len(),
+                "auto-actions keep setting each other off; stopped"
+            );
+        }
+        Ok(())
+    }
+
     async fn step(&mut self, now: Timestamp) -> Result<(), EngineError> {
         let mut batch = RoutingBatch::default();
+        batch.notices.append(&mut self.notices);
         let mut emitted = Vec::new();
         while let Some(command) = self.router.poll_command() {
             if self.needs_writing(&command) {
@@ -245,7 +319,12 @@ impl Driver {
         }
         for command in emitted {
             if let Command::RunHook { session, hook } = &command {
-                tracing::info!(session = session.0, ?hook, "auto-action hook due");
+                let hook = Some(frontdesk_rules::Hook::from_router(*hook));
+                self.due_hooks.push(HookRun {
+                    session: session.0,
+                    hook,
+                    message: None,
+                });
             }
             // Nobody listening is fine: the console may not be open.
             let _ = self.commands.send(command);

@@ -16,6 +16,7 @@
 
 mod convert;
 mod driver;
+mod hooks;
 #[cfg(test)]
 mod tests;
 
@@ -99,10 +100,11 @@ impl Engine {
     pub async fn start(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+        rules: Arc<frontdesk_rules::Rules>,
     ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
         let (commands, _) = broadcast::channel(4096);
-        let driver = driver::Driver::load(store, clock, commands.clone()).await?;
+        let driver = driver::Driver::load(store, clock, commands.clone(), rules).await?;
         tokio::spawn(driver.run(rx));
         Ok(Engine { jobs, commands })
     }

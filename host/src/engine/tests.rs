@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use super::{Engine, Event};
 use crate::clock::ManualClock;
-use crate::store::{InboundMessage, IngestItem, NewChannel, Role, Sender, Store, Viewer};
+use crate::store::{
+    InboundMessage, IngestItem, NewChannel, Queue, QueueMode, Role, Sender, Store, Viewer,
+};
 use crate::test_support::sqlite_store;
 
 const T0: i64 = 1_795_503_600_000;
@@ -28,6 +30,122 @@ fn message(channel_id: i64, id: &str) -> IngestItem {
             text: "hello".into(),
         },
     }
+}
+
+/// The texts sent to the customer, oldest first.
+async fn outbound(store: &Arc<dyn Store>, session: i64) -> Vec<String> {
+    let messages = store.messages(session, 0, 100).await.unwrap();
+    messages
+        .into_iter()
+        .filter(|m| m.direction == "out")
+        .map(|m| m.body)
+        .collect()
+}
+
+/// A channel with `config`, a queue of the given mode with one agent, and a
+/// running engine on a manual clock.
+async fn channel_with(
+    config: &str,
+    mode: QueueMode,
+) -> (
+    Arc<dyn Store>,
+    tempfile::TempDir,
+    i64,
+    Engine,
+    Arc<ManualClock>,
+) {
+    let (store, dir) = sqlite_store().await;
+    let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
+    let agent = store.create_user("bo", Role::Agent, "a", 0).await.unwrap();
+    let channel = NewChannel {
+        name: "Site".into(),
+        kind: "api".into(),
+        secret: "s".into(),
+        config: config.into(),
+    };
+    let channel = store
+        .create_channel(admin.id, &channel, 0)
+        .await
+        .unwrap()
+        .id;
+    let queue = Queue {
+        mode,
+        forward_interval_secs: 3600,
+        unanswered_interval_secs: 60,
+        agents: vec![agent.id],
+        ..Queue::default()
+    };
+    store.set_queue(admin.id, channel, &queue, 0).await.unwrap();
+    let clock = Arc::new(ManualClock::new(T0));
+    let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
+        .await
+        .unwrap();
+    (store, dir, channel, engine, clock)
+}
+
+async fn open(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str) -> i64 {
+    let first = store.ingest(&[message(channel, id)], T0).await.unwrap()[0];
+    engine
+        .send(Event::SessionOpened {
+            session: first.session_id,
+            channel,
+            responsible: None,
+        })
+        .await
+        .unwrap();
+    first.session_id
+}
+
+#[tokio::test]
+async fn a1_the_first_message_gets_the_default_auto_reply() {
+    let (store, _dir, channel, engine, _clock) = channel_with("{}", QueueMode::Evenly).await;
+    let session = open(&store, &engine, channel, "1").await;
+    let out = outbound(&store, session).await;
+    assert!(
+        out.iter()
+            .any(|text| text.contains("Thanks for writing to Site")),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn w2_outside_working_hours_the_customer_is_told_when_we_are_back() {
+    // Open only on Mondays 09:00-17:00 Berlin time; T0 is a Saturday.
+    let config =
+        r#"{"working_hours": {"time_zone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}}}"#;
+    let (store, _dir, channel, engine, _clock) = channel_with(config, QueueMode::Evenly).await;
+    let session = open(&store, &engine, channel, "1").await;
+    let out = outbound(&store, session).await;
+    assert!(
+        out.iter()
+            .any(|text| text.contains("closed right now") && text.contains("Monday")),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_requeues() {
+    let (store, _dir, channel, engine, clock) = channel_with("{}", QueueMode::Strict).await;
+    let session = open(&store, &engine, channel, "1").await;
+    let before = outbound(&store, session).await.len();
+    clock.advance(60_000);
+    engine.send(Event::Activity { agent: 2 }).await.unwrap();
+    let out = outbound(&store, session).await;
+    assert_eq!(out.len(), before + 1, "{out:?}");
+    assert!(
+        out.last().unwrap().contains("Sorry for the wait"),
+        "{out:?}"
+    );
+
+    let (store, _dir, channel, engine, clock) = channel_with("{}", QueueMode::Evenly).await;
+    let session = open(&store, &engine, channel, "1").await;
+    clock.advance(60_000);
+    engine.send(Event::Activity { agent: 2 }).await.unwrap();
+    let history = store.session_events(session).await.unwrap();
+    assert!(
+        history.iter().any(|e| e.cause == "back_to_queue"),
+        "{history:?}"
+    );
 }
 
 /// Waits for the engine task to write what the clock made due.
@@ -58,7 +176,9 @@ async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
         .id;
 
     let clock = Arc::new(ManualClock::new(T0));
-    let engine = Engine::start(store.clone(), clock.clone()).await.unwrap();
+    let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
+        .await
+        .unwrap();
     let first = store.ingest(&[message(channel, "1")], T0).await.unwrap()[0];
     engine
         .send(Event::SessionOpened {
@@ -86,7 +206,9 @@ async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
 
     // Restart: a new engine on the same database, at the same time.
     let clock = Arc::new(ManualClock::new(T0 + DAY));
-    let _engine = Engine::start(store.clone(), clock.clone()).await.unwrap();
+    let _engine = Engine::start(store.clone(), clock.clone(), Arc::default())
+        .await
+        .unwrap();
     clock.advance(7 * DAY - 1);
     assert!(
         !state_of(&store, first.session_id, "closed").await,
@@ -121,7 +243,9 @@ async fn r11_a_session_nobody_can_take_gets_the_notice_once_in_the_outbox() {
         .unwrap()
         .id;
     let clock = Arc::new(ManualClock::new(T0));
-    let engine = Engine::start(store.clone(), clock.clone()).await.unwrap();
+    let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
+        .await
+        .unwrap();
     let first = store.ingest(&[message(channel, "1")], T0).await.unwrap()[0];
     engine
         .send(Event::SessionOpened {
@@ -139,17 +263,18 @@ async fn r11_a_session_nobody_can_take_gets_the_notice_once_in_the_outbox() {
         })
         .await
         .unwrap();
-    let out: Vec<_> = store
-        .messages(first.session_id, 0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.direction == "out")
-        .collect();
-    assert_eq!(out.len(), 1, "{out:?}");
-    assert_eq!(out[0].body, super::convert::NOBODY_AVAILABLE);
+    let out = outbound(&store, first.session_id).await;
+    let notices = out
+        .iter()
+        .filter(|text| *text == super::convert::NOBODY_AVAILABLE)
+        .count();
+    assert_eq!(notices, 1, "{out:?}");
+    assert!(
+        out[0].contains("Thanks for writing"),
+        "the greeting (A1) goes first: {out:?}"
+    );
     assert_eq!(
         store.list_outbox(Some("pending"), 10).await.unwrap().len(),
-        1
+        out.len()
     );
 }

@@ -1,0 +1,216 @@
+//! Running the admins' auto-action scripts (A1–A3, W2, Q1) from the engine.
+//!
+//! The core says when a hook is due (`Command::RunHook`); customer messages
+//! decide A1 and W2. Scripts only return actions; this module builds what a
+//! script may read from the store, runs it through `frontdesk_rules` (the
+//! admin's script, or the default when it fails), and carries the actions out
+//! through the core and the outbox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use frontdesk_routing::{SessionId, State, Timestamp};
+use frontdesk_rules::{
+    Action, Author, ChannelInfo, ContactInfo, Event, Hook, SessionInfo, WorkingHours,
+};
+
+use super::EngineError;
+use super::driver::Driver;
+use crate::store::{Channel, QueueMode, Role, Viewer};
+
+const ADMIN: Viewer = Viewer {
+    user_id: 0,
+    role: Role::Admin,
+};
+
+/// A hook to run for a session, with the customer message that triggered it.
+#[derive(Debug, Clone)]
+pub(super) struct HookRun {
+    pub session: i64,
+    pub hook: Option<Hook>,
+    pub message: Option<String>,
+}
+
+/// What scripts read of a channel, cached because W2 is checked on every
+/// customer message of a channel with working hours.
+pub(super) type ChannelCache = HashMap<i64, Arc<ChannelInfo>>;
+
+/// The channel's settings for scripts: `language`, `working_hours` and
+/// `timeout_secs` (A5) from its config, mode and A4/Q2 options from its queue.
+async fn channel_info(driver: &Driver, channel: &Channel) -> Result<ChannelInfo, EngineError> {
+    let config: serde_json::Value = serde_json::from_str(&channel.config).unwrap_or_default();
+    let queue = driver.store.queue(channel.id).await?;
+    let working_hours = match config.get("working_hours") {
+        Some(v) => match serde_json::from_value::<WorkingHours>(v.clone()) {
+            Ok(hours) => Some(Arc::new(hours)),
+            Err(err) => {
+                tracing::warn!(channel = channel.id, error = %err, "working_hours ignored: always open");
+                None
+            }
+        },
+        None => None,
+    };
+    Ok(ChannelInfo {
+        name: channel.name.clone(),
+        language: config
+            .get("language")
+            .and_then(|v| v.as_str())
+            .unwrap_or("en")
+            .to_string(),
+        mode: match queue.mode {
+            QueueMode::Evenly => frontdesk_routing::Mode::Evenly,
+            QueueMode::Strict => frontdesk_routing::Mode::Strict,
+            QueueMode::Everybody => frontdesk_routing::Mode::Everybody,
+        },
+        working_hours,
+        close_delay_ms: queue.options.close_delay_secs * 1000,
+        timeout_ms: config
+            .get("timeout_secs")
+            .and_then(|v| v.as_i64())
+            .map(|s| s * 1000),
+        close_on_rating: queue.options.close_on_rating,
+    })
+}
+
+impl Driver {
+    /// The cached script view of a channel.
+    pub(super) async fn channel_for_hooks(
+        &mut self,
+        channel: i64,
+    ) -> Result<Arc<ChannelInfo>, EngineError> {
+        if let Some(info) = self.channels.get(&channel) {
+            return Ok(info.clone());
+        }
+        let row = self
+            .store
+            .channel(channel)
+            .await?
+            .ok_or(crate::store::StoreError::NotFound("channel"))?;
+        let info = Arc::new(channel_info(self, &row).await?);
+        self.channels.insert(channel, info.clone());
+        Ok(info)
+    }
+
+    /// Whether a customer message in this channel may need W2 now: only when
+    /// the channel has working hours and they are closed, so the usual message
+    /// costs no store reads.
+    pub(super) async fn off_hours(&mut self, channel: i64, now: Timestamp) -> bool {
+        match self.channel_for_hooks(channel).await {
+            Ok(info) => !info.is_open(now),
+            Err(err) => {
+                tracing::warn!(channel, error = %err, "cannot read the channel for W2");
+                false
+            }
+        }
+    }
+
+    /// Everything a script may read about the session.
+    async fn hook_event(
+        &mut self,
+        now: Timestamp,
+        run: &HookRun,
+    ) -> Result<Option<Event>, EngineError> {
+        let Some(session) = self.store.session(ADMIN, run.session).await? else {
+            return Ok(None);
+        };
+        let channel = self.channel_for_hooks(session.channel_id).await?;
+        let contact = self.store.contact(ADMIN, session.contact_id).await?;
+        let snapshot = self.router.session(SessionId(session.id)).cloned();
+        let state = snapshot.as_ref().map_or(State::Closed, |s| s.state);
+        let mut info = SessionInfo::new(
+            SessionId(session.id),
+            state,
+            Timestamp::from_millis(session.created_at),
+        );
+        info.last_message_at = Timestamp::from_millis(session.last_message_at);
+        info.unanswered = snapshot.as_ref().is_some_and(|s| s.unanswered);
+        for m in self.store.messages(session.id, 0, 10_000).await? {
+            let at = Timestamp::from_millis(m.created_at);
+            if m.direction == "in" {
+                info.customer_messages += 1;
+                info.previous_customer_message_at = info.last_customer_message_at;
+                info.last_customer_message_at = Some(at);
+                info.last_author = Some(Author::Customer);
+            } else if m.author_id.is_some() {
+                info.agent_messages += 1;
+                info.last_agent_message_at = Some(at);
+                info.last_author = Some(Author::Agent);
+            }
+        }
+        if let Some(agent) = session.agent_id {
+            info.agent_name = self.store.user(agent).await?.map(|u| u.name);
+        }
+        let contact = contact
+            .map(|c| ContactInfo {
+                known: c.email.is_some() || c.phone.is_some(),
+                name: Some(c.name),
+                email: c.email,
+                phone: c.phone,
+                ..ContactInfo::default()
+            })
+            .unwrap_or_default();
+        Ok(Some(Event {
+            hook: run.hook,
+            now,
+            session: info,
+            contact,
+            channel: (*channel).clone(),
+            message: run.message.clone(),
+            rating: None,
+        }))
+    }
+
+    /// Runs each hook and carries out its actions. A hook run without a hook
+    /// is a customer message: the rules decide whether A1 or W2 applies.
+    pub(super) async fn run_hooks(&mut self, now: Timestamp, runs: Vec<HookRun>) {
+        for run in runs {
+            let event = match self.hook_event(now, &run).await {
+                Ok(Some(event)) => event,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::error!(session = run.session, error = %err, "cannot prepare the auto-action");
+                    continue;
+                }
+            };
+            let hooks = match run.hook {
+                Some(hook) => vec![hook],
+                None => Hook::for_customer_message(&event),
+            };
+            for hook in hooks {
+                let outcome = self.rules.run_or_default(hook, &event);
+                if let Some(err) = &outcome.error {
+                    tracing::warn!(session = run.session, %hook, error = %err, "auto-action script failed; the default ran");
+                }
+                for action in outcome.actions {
+                    self.carry_out(now, run.session, action);
+                }
+            }
+        }
+    }
+
+    fn carry_out(&mut self, now: Timestamp, session: i64, action: Action) {
+        let sid = SessionId(session);
+        let refused = match action {
+            Action::Reply { text } | Action::AskRating { text } => {
+                self.notices.push((session, text));
+                Ok(())
+            }
+            Action::BackToQueue => self.router.handle_back_to_queue(now, sid),
+            Action::Close { message } => {
+                if let Some(text) = message {
+                    self.notices.push((session, text));
+                }
+                // In `rating`, Q2's close_on_rating already closed it in the core.
+                match self.router.session(sid).map(|s| s.state) {
+                    Some(state) if state.is_open() => self.router.handle_close(now, sid),
+                    _ => Ok(()),
+                }
+            }
+            // The queue's close delay (A4) governs; see README.
+            Action::CloseAfter { .. } => Ok(()),
+        };
+        if let Err(err) = refused {
+            tracing::info!(session, error = %err, "auto-action refused by routing");
+        }
+    }
+}
