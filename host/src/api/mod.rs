@@ -10,7 +10,9 @@ mod error;
 mod extract;
 mod hooks;
 mod ops;
+mod scripts;
 mod sessions;
+mod settings;
 mod users;
 
 use std::collections::HashMap;
@@ -74,7 +76,7 @@ impl AppState {
     ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel));
-        let rules = Arc::new(frontdesk_rules::Rules::new());
+        let rules = Arc::new(load_scripts(store.as_ref()).await?);
         Ok(AppState {
             engine: Engine::start(store.clone(), clock.clone(), rules.clone()).await?,
             rules,
@@ -87,6 +89,21 @@ impl AppState {
             metrics: metrics_handle(),
         })
     }
+}
+
+/// The auto-action scripts admins saved; one that no longer compiles (after
+/// an upgrade, say) is logged and its hook runs the default.
+async fn load_scripts(store: &dyn Store) -> Result<frontdesk_rules::Rules, EngineError> {
+    let rules = frontdesk_rules::Rules::new();
+    let active = store.active_scripts().await?;
+    let stored = active.iter().filter_map(|v| {
+        let hook = v.hook.parse::<frontdesk_rules::Hook>().ok()?;
+        Some((hook, v.source.as_deref()?))
+    });
+    for (hook, err) in rules.load(stored) {
+        tracing::error!(%hook, error = %err, "saved script does not compile; the default runs");
+    }
+    Ok(rules)
 }
 
 /// The process-wide Prometheus recorder; installed once, shared by every app.
@@ -136,7 +153,9 @@ pub fn app(state: AppState) -> Router {
         .merge(contacts::routes())
         .merge(sessions::routes())
         .merge(ops::admin_routes())
-        .merge(actions::routes());
+        .merge(actions::routes())
+        .merge(scripts::routes())
+        .merge(settings::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

@@ -148,7 +148,8 @@ impl Driver {
                 replies.push((reply, Err(err)));
                 continue;
             }
-            if let Event::QueueChanged { channel, .. } = &event {
+            if let Event::QueueChanged { channel, .. } | Event::ChannelChanged { channel } = &event
+            {
                 self.channels.remove(channel);
             }
             let message = match &event {
@@ -260,6 +261,7 @@ impl Driver {
             }
             Event::Activity { agent } => r.handle_agent_activity(now, AgentId(agent))?,
             Event::Disconnected { agent } => r.handle_agent_disconnected(now, AgentId(agent))?,
+            Event::ChannelChanged { .. } => {}
             Event::QueueChanged { channel, queue } => {
                 r.handle_queue_config(now, queue_config(channel, &queue))?
             }

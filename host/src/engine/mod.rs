@@ -59,6 +59,8 @@ pub enum Event {
     Activity { agent: i64 },
     /// The agent's console disconnected (R12).
     Disconnected { agent: i64 },
+    /// An admin changed a channel's settings (working hours, language, ...).
+    ChannelChanged { channel: i64 },
     /// An admin saved a channel's queue (R1–R10).
     QueueChanged { channel: i64, queue: Queue },
 }

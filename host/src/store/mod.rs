@@ -8,6 +8,7 @@
 mod model;
 mod postgres;
 mod sql;
+mod sql_config;
 mod sql_ingest;
 mod sql_routing;
 mod sqlite;
@@ -60,7 +61,7 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: RoutingStore + Send + Sync + 'static {
+pub trait Store: RoutingStore + ConfigStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
@@ -163,6 +164,47 @@ pub trait RoutingStore: Send + Sync + 'static {
         clocked_in: Option<bool>,
         on_break: Option<bool>,
     ) -> Result<User>;
+}
+
+/// What admins configure beyond channels and queues: scripts (A1–A5, W2,
+/// Q1, Q2), canned responses (A6), and ratings (Q1–Q3). Changes are audited (P4).
+#[async_trait]
+pub trait ConfigStore: Send + Sync + 'static {
+    /// Saves a new version of a hook's script; `None` resets it to the default.
+    async fn save_script(
+        &self,
+        hook: &str,
+        source: Option<&str>,
+        by: i64,
+        now: Millis,
+    ) -> Result<ScriptVersion>;
+    /// Every version of a hook's script, newest first.
+    async fn script_versions(&self, hook: &str) -> Result<Vec<ScriptVersion>>;
+    /// The newest version of each hook that has one.
+    async fn active_scripts(&self) -> Result<Vec<ScriptVersion>>;
+    /// Replaces a channel's canned-response lists (validated JSON).
+    async fn set_canned(&self, actor: i64, channel_id: i64, lists: &str, now: Millis)
+    -> Result<()>;
+    async fn canned(&self, channel_id: i64) -> Result<Option<String>>;
+    /// Records (or replaces) a rater's rating of a session.
+    async fn rate(
+        &self,
+        session_id: i64,
+        rater: &str,
+        score: i64,
+        comment: Option<&str>,
+        by: Option<i64>,
+        now: Millis,
+    ) -> Result<RatingRow>;
+    async fn ratings(&self, session_id: i64) -> Result<Vec<RatingRow>>;
+    /// Changes a channel's name, enabled flag or config, audited.
+    async fn update_channel(
+        &self,
+        actor: i64,
+        id: i64,
+        patch: &ChannelPatch,
+        now: Millis,
+    ) -> Result<Channel>;
 }
 
 /// Opens the database the URL names, applies its migrations, and returns the store.

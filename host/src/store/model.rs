@@ -393,3 +393,39 @@ impl RoutingBatch {
             && self.notices.is_empty()
     }
 }
+
+/// One saved version of an auto-action script (P4: who saved it, when).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ScriptVersion {
+    pub id: i64,
+    /// The hook's name, e.g. `first_message`.
+    pub hook: String,
+    /// `None` when this version reset the hook to its built-in default.
+    pub source: Option<String>,
+    pub saved_by: Option<i64>,
+    pub saved_at: Millis,
+}
+
+/// A rating of a session (Q1, Q3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct RatingRow {
+    /// `customer`, or `supervisor` (Q3).
+    pub rater: String,
+    /// 1 to 5.
+    pub score: i64,
+    pub comment: Option<String>,
+    /// The supervisor who rated.
+    pub rated_by: Option<i64>,
+    pub at: Millis,
+}
+
+/// An admin's change to a channel; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelPatch {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    /// Connector and channel settings, replaced whole (e.g. `working_hours`, `language`).
+    #[schema(value_type = Object)]
+    pub config: Option<serde_json::Value>,
+}

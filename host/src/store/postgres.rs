@@ -4,6 +4,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres};
 
 use super::sql::{like_pattern, sql_store, visible_channels};
+use super::sql_config::sql_config_store;
 use super::sql_ingest::sql_ingest;
 use super::sql_routing::sql_routing_store;
 use super::*;
@@ -34,3 +35,4 @@ impl PgStore {
 sql_store!(PgStore, "postgres");
 sql_routing_store!(PgStore);
 sql_ingest!();
+sql_config_store!(PgStore);

@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Pool, Sqlite};
 
 use super::sql::{like_pattern, sql_store, visible_channels};
+use super::sql_config::sql_config_store;
 use super::sql_ingest::sql_ingest;
 use super::sql_routing::sql_routing_store;
 use super::*;
@@ -50,3 +51,4 @@ impl SqliteStore {
 sql_store!(SqliteStore, "sqlite");
 sql_routing_store!(SqliteStore);
 sql_ingest!();
+sql_config_store!(SqliteStore);

@@ -136,6 +136,7 @@ fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, want_
 }
 
 mod access;
+mod settings;
 
 #[tokio::test]
 async fn s3_a_repeated_message_gets_the_same_answer_and_stores_nothing() {
