@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use frontdesk::api::AppState;
 use frontdesk::auth::{new_token, token_hash};
+use frontdesk::cli::plugin::PluginCommand;
 use frontdesk::cli::rules::RulesCommand;
 use frontdesk::clock::{Clock, ManualClock, SystemClock};
 use frontdesk::store::{self, Role, UserStatusPatch};
@@ -47,6 +48,14 @@ enum Command {
     /// Checks and tries auto-action scripts (X1) before an admin saves them.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Installs and manages connector and bot plugins (offline; use the admin API while serving).
+    Plugin {
+        /// Where plugins and their compiled artifacts live.
+        #[arg(long, env = "FRONTDESK_DATA_DIR", default_value = frontdesk::cli::plugin::DEFAULT_DATA_DIR)]
+        data_dir: std::path::PathBuf,
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -112,14 +121,21 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     init_tracing(cli.log_json);
     // Needs no database, so it works on a laptop with just the binary.
-    if let Command::Rules(command) = cli.command {
-        return frontdesk::cli::rules::run(command);
-    }
+    let command = match cli.command {
+        Command::Rules(command) => return frontdesk::cli::rules::run(command),
+        Command::Plugin { data_dir, command } => {
+            return tokio::task::spawn_blocking(move || {
+                frontdesk::cli::plugin::run(&data_dir, command)
+            })
+            .await?;
+        }
+        other => other,
+    };
     let store = store::connect(&cli.database)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    match cli.command {
+    match command {
         Command::Serve { listen } => {
             let listener = TcpListener::bind(&listen).await.with_context(|| {
                 format!("cannot listen on {listen}; is another server running there?")
@@ -139,7 +155,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");
         }
-        Command::Rules(_) => unreachable!("handled before the database is opened"),
+        Command::Rules(_) | Command::Plugin { .. } => {
+            unreachable!("handled before the database is opened")
+        }
         Command::Migrate => println!("migrations applied ({})", store.backend()),
         Command::User(UserCommand::Add { name, role }) => {
             let token = new_token();

@@ -161,3 +161,49 @@ impl Http {
 pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("frontdesk.db").display())
 }
+
+/// Builds the guest plugins (once per test binary) and lays out a package
+/// folder (`manifest.toml` + `plugin.wasm`) for the guest crate at
+/// `plugins/{dir}` whose wasm file is `{wasm}.wasm`.
+pub fn plugin_package(dir: &str, wasm: &str, into: &Path) -> PathBuf {
+    static WASM_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let wasm_dir = WASM_DIR.get_or_init(|| {
+        // Its own target dir: the outer `cargo test` holds the workspace's lock.
+        let target = root.join("target/wasm-plugins");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(root.join("plugins/Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .expect("run cargo to build the guest plugins");
+        assert!(
+            out.status.success(),
+            "building plugins/ failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        target.join("wasm32-wasip2/release")
+    });
+    let package = into.join(dir.replace('/', "-"));
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::copy(
+        root.join("plugins").join(dir).join("manifest.toml"),
+        package.join("manifest.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        wasm_dir.join(format!("{wasm}.wasm")),
+        package.join("plugin.wasm"),
+    )
+    .unwrap();
+    package
+}

@@ -1,3 +1,4 @@
 //! Command-line subcommands that need no server or database.
 
+pub mod plugin;
 pub mod rules;

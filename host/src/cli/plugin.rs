@@ -1,0 +1,132 @@
+//! `frontdesk plugin install|list|upgrade|rollback|activate|remove|release` (B2, O4, X2).
+//!
+//! These work on the plugin data directory directly. A running server only
+//! sees changes made through its own plugin host, so while it runs, use the
+//! admin API (`/api/v1/plugins`) instead, which switches channels at once.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
+
+/// Installs and manages connector and bot plugins.
+#[derive(Subcommand)]
+pub enum PluginCommand {
+    /// Installs a package folder (manifest.toml + .wasm); the first version of a plugin becomes active.
+    Install {
+        /// The package folder.
+        package: PathBuf,
+    },
+    /// Lists plugins with their versions, sha256, the active one and any quarantine.
+    List,
+    /// Installs a newer version and makes it active.
+    Upgrade {
+        /// The package folder.
+        package: PathBuf,
+    },
+    /// Goes back to the version that was active before.
+    Rollback {
+        /// The plugin's name.
+        name: String,
+    },
+    /// Makes an installed version active.
+    Activate {
+        /// The plugin's name.
+        name: String,
+        /// The version, e.g. 1.2.0.
+        version: String,
+    },
+    /// Removes a version that is not active, or the whole plugin.
+    Remove {
+        /// The plugin's name.
+        name: String,
+        /// Only this version; without it, the whole plugin.
+        version: Option<String>,
+    },
+    /// Lifts a quarantine after the cause is fixed.
+    Release {
+        /// The plugin's name.
+        name: String,
+        /// The quarantined version.
+        version: String,
+    },
+}
+
+/// Where plugins live unless `--data-dir` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "frontdesk-data";
+
+/// Opens the plugin host on `data_dir` (compiled artifacts are reused).
+pub fn open(data_dir: &std::path::Path) -> anyhow::Result<PluginHost> {
+    PluginHost::open(HostConfig::new(data_dir))
+        .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))
+}
+
+fn package(dir: &std::path::Path) -> anyhow::Result<Package> {
+    Package::from_dir(dir).with_context(|| format!("{} is not a plugin package", dir.display()))
+}
+
+/// Runs the subcommand and prints what changed.
+pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result<()> {
+    let host = open(data_dir)?;
+    match command {
+        PluginCommand::Install { package: dir } => {
+            let package = package(&dir)?;
+            let record = host.install(&package)?;
+            println!(
+                "installed {} {} (sha256 {})",
+                package.manifest.name, package.manifest.version, record.sha256
+            );
+        }
+        PluginCommand::Upgrade { package: dir } => {
+            let package = package(&dir)?;
+            host.upgrade(&package)?;
+            println!(
+                "{} {} is now active",
+                package.manifest.name, package.manifest.version
+            );
+        }
+        PluginCommand::Rollback { name } => {
+            println!("{name} {} is now active", host.rollback(&name)?)
+        }
+        PluginCommand::Activate { name, version } => {
+            host.activate(&name, &version)?;
+            println!("{name} {version} is now active");
+        }
+        PluginCommand::Remove { name, version } => {
+            host.remove(&name, version.as_deref())?;
+            println!(
+                "removed {name} {}",
+                version.as_deref().unwrap_or("(all versions)")
+            );
+        }
+        PluginCommand::Release { name, version } => {
+            host.release(&name, &version)?;
+            println!("{name} {version} is out of quarantine");
+        }
+        PluginCommand::List => {
+            for plugin in host.list() {
+                println!(
+                    "{} ({:?}): active {}",
+                    plugin.name, plugin.kind, plugin.active
+                );
+                for v in &plugin.versions {
+                    let mark = if v.active { "*" } else { " " };
+                    let quarantine = v
+                        .quarantine
+                        .as_ref()
+                        .map(|q| format!("  QUARANTINED: {q:?}"))
+                        .unwrap_or_default();
+                    println!(
+                        "  {mark} {} api {} sha256 {}{quarantine}",
+                        v.version, v.api, v.sha256
+                    );
+                }
+                if let Some(err) = &plugin.load_error {
+                    println!("  load error: {err}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
