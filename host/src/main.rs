@@ -39,6 +39,9 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (the bound address is logged).
         #[arg(long, env = "FRONTDESK_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Where plugins and their compiled artifacts live (created when missing).
+        #[arg(long, env = "FRONTDESK_DATA_DIR", default_value = frontdesk::cli::plugin::DEFAULT_DATA_DIR)]
+        data_dir: std::path::PathBuf,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -136,7 +139,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the database {}", cli.database))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, data_dir } => {
+            let plugins =
+                tokio::task::spawn_blocking(move || frontdesk::cli::plugin::open(&data_dir))
+                    .await??;
             let listener = TcpListener::bind(&listen).await.with_context(|| {
                 format!("cannot listen on {listen}; is another server running there?")
             })?;
@@ -151,7 +157,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     AppState::with_test_clock(store, Arc::new(ManualClock::new(start))).await?
                 }
                 None => AppState::new(store, clock).await?,
-            };
+            }
+            .with_plugins(plugins);
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");
         }

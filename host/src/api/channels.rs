@@ -75,13 +75,11 @@ async fn create_channel(
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::invalid("name must be 1 to 200 characters"));
     }
-    if !state.connectors.contains_key(&new.kind) {
-        let mut kinds: Vec<&str> = state.connectors.keys().map(String::as_str).collect();
-        kinds.sort();
+    if state.connector(&new.kind).is_none() {
         return Err(ApiError::invalid(format!(
             "unknown channel kind {:?}; installed kinds: {}",
             new.kind,
-            kinds.join(", ")
+            state.connector_kinds().join(", ")
         )));
     }
     let secret = new_secret();
@@ -89,6 +87,7 @@ async fn create_channel(
     if !config.is_object() {
         return Err(ApiError::invalid("config must be a JSON object"));
     }
+    state.validate_plugin_config(&new.kind, &config)?;
     let row = NewChannel {
         name: name.into(),
         kind: new.kind,

@@ -156,6 +156,9 @@ impl From<ConnectorError> for ApiError {
                 code: "invalid_payload",
                 message: m,
             },
+            ConnectorError::Unavailable(m) => ApiError::Unavailable(format!(
+                "the channel's connector failed: {m}; send it again"
+            )),
         }
     }
 }

@@ -82,7 +82,7 @@ async fn receive(
             "channel {channel_id} is disabled; an admin can enable it"
         )));
     }
-    let connector = state.connectors.get(&channel.kind).ok_or_else(|| {
+    let connector = state.connector(&channel.kind).ok_or_else(|| {
         ApiError::Unavailable(format!(
             "no connector is installed for channel kind {:?}",
             channel.kind

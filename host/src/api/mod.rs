@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod hooks;
 mod ops;
+mod plugins;
 mod scripts;
 mod sessions;
 mod settings;
@@ -34,7 +35,9 @@ pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
 
 use crate::clock::{Clock, ManualClock};
 use crate::engine::{Engine, EngineError};
-use crate::ingest::{ApiChannel, Connector, GroupCommit};
+use frontdesk_plugin_host::{PluginHost, PluginKind};
+
+use crate::ingest::{ApiChannel, Connector, GroupCommit, WasmChannel};
 use crate::store::Store;
 
 /// What every handler shares.
@@ -45,6 +48,8 @@ pub struct AppState {
     pub ingest: GroupCommit,
     /// Connector per channel kind; `api` is built in (X3).
     pub connectors: Arc<HashMap<String, Arc<dyn Connector>>>,
+    /// Installed connector and bot plugins; `None` runs with built-ins only.
+    pub plugins: Option<PluginHost>,
     pub channels: Arc<hooks::ChannelCache>,
     pub metrics: PrometheusHandle,
     pub engine: Engine,
@@ -85,9 +90,71 @@ impl AppState {
             store,
             clock,
             connectors: Arc::new(connectors),
+            plugins: None,
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
         })
+    }
+}
+
+impl AppState {
+    /// Serves plugin-backed channels from `host` (its connectors become channel kinds).
+    pub fn with_plugins(mut self, host: PluginHost) -> Self {
+        self.plugins = Some(host);
+        self
+    }
+
+    /// The connector for a channel kind: built in, or the active version of
+    /// the connector plugin of that name.
+    pub fn connector(&self, kind: &str) -> Option<Arc<dyn Connector>> {
+        if let Some(builtin) = self.connectors.get(kind) {
+            return Some(builtin.clone());
+        }
+        let host = self.plugins.as_ref()?;
+        let manifest = host.manifest(kind)?;
+        (manifest.kind == PluginKind::Connector).then(|| {
+            Arc::new(WasmChannel {
+                host: host.clone(),
+                plugin: kind.to_string(),
+            }) as Arc<dyn Connector>
+        })
+    }
+
+    /// Every channel kind that can be created, sorted.
+    pub fn connector_kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.connectors.keys().cloned().collect();
+        if let Some(host) = &self.plugins {
+            kinds.extend(
+                host.list()
+                    .into_iter()
+                    .filter(|p| p.kind == PluginKind::Connector)
+                    .map(|p| p.name),
+            );
+        }
+        kinds.sort();
+        kinds
+    }
+
+    /// Checks a plugin channel's config against the plugin's schema (errors name the field).
+    pub fn validate_plugin_config(
+        &self,
+        kind: &str,
+        config: &serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let Some(host) = self
+            .plugins
+            .as_ref()
+            .filter(|_| !self.connectors.contains_key(kind))
+        else {
+            return Ok(());
+        };
+        let channel = frontdesk_plugin_host::types::Channel {
+            id: "new".into(),
+            plugin: kind.into(),
+            config: config.clone(),
+        };
+        host.validate_channel(&channel)
+            .map_err(|e| ApiError::invalid(format!("config: {e}")))
     }
 }
 
@@ -155,6 +222,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::admin_routes())
         .merge(actions::routes())
         .merge(scripts::routes())
+        .merge(plugins::routes())
         .merge(settings::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)

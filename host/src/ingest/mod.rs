@@ -8,9 +8,11 @@
 
 mod api_channel;
 mod group_commit;
+mod wasm_channel;
 
 pub use api_channel::{ApiChannel, SIGNATURE_HEADER, sign};
 pub use group_commit::{GroupCommit, IngestError};
+pub use wasm_channel::WasmChannel;
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
@@ -33,6 +35,10 @@ pub enum ConnectorError {
     /// The request is authentic but its body is not in the provider's format.
     #[error("{0}")]
     Malformed(String),
+    /// The connector could not decide now (a plugin fault, timeout or
+    /// quarantine); the provider should retry, and nothing was stored.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The seam between the host and a network: built-in (`api`) or a Wasm plugin.

@@ -197,6 +197,15 @@ pub trait ConfigStore: Send + Sync + 'static {
         now: Millis,
     ) -> Result<RatingRow>;
     async fn ratings(&self, session_id: i64) -> Result<Vec<RatingRow>>;
+    /// Records an admin change made outside the database (a plugin upgrade, say).
+    async fn record_audit(
+        &self,
+        actor: i64,
+        action: &str,
+        target: &str,
+        detail: &serde_json::Value,
+        now: Millis,
+    ) -> Result<()>;
     /// Changes a channel's name, enabled flag or config, audited.
     async fn update_channel(
         &self,

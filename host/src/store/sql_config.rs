@@ -95,6 +95,20 @@ macro_rules! sql_config_store {
                 .await?)
             }
 
+            async fn record_audit(
+                &self,
+                actor: i64,
+                action: &str,
+                target: &str,
+                detail: &serde_json::Value,
+                now: Millis,
+            ) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                audit(&mut tx, Some(actor), action, target, detail, now).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn update_channel(&self, actor: i64, id: i64, patch: &ChannelPatch, now: Millis) -> Result<Channel> {
                 let mut tx = self.write.begin().await?;
                 let channel = sqlx::query_as::<_, Channel>(
