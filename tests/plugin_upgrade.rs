@@ -158,6 +158,42 @@ async fn x2_upgrade_and_rollback_under_traffic_store_every_message_once() {
         by_v2 > 0 && by_v2 < sent,
         "both versions served traffic ({by_v2} of {sent} by v2)"
     );
+
+    // The CLI changes the registry on disk while the server runs; the server
+    // follows within a second. Poll with real messages until v2 answers.
+    let out = std::process::Command::new(support::binary())
+        .args(["plugin", "--data-dir"])
+        .arg(&data)
+        .args(["activate", "echo", "0.2.0"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut switched = false;
+    for n in 1_000_000..1_020_000 {
+        let headers = [("x-echo-token", "t0k".to_string())];
+        let (status, answer) = http.send("POST", &hook, &headers, body(n)).await.unwrap();
+        assert_eq!(status, 200, "{answer}");
+        let session = &answer["messages"][0]["session_id"];
+        let message = answer["messages"][0]["message_id"].as_i64().unwrap();
+        let url = server.url(&format!(
+            "/api/v1/sessions/{session}/messages?after={}&limit=1",
+            message - 1
+        ));
+        let (_, stored) = http.api("GET", &url, &token, None).await;
+        if stored[0]["body"].as_str().unwrap().starts_with("v2: ") {
+            switched = true;
+            break;
+        }
+    }
+    assert!(
+        switched,
+        "the running server never followed the CLI's activation"
+    );
+
     let (_, audit) = http
         .api("GET", &server.url("/api/v1/audit"), &token, None)
         .await;

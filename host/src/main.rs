@@ -158,7 +158,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => AppState::new(store, clock).await?,
             }
-            .with_plugins(plugins);
+            .with_plugins(plugins.clone());
+            frontdesk::server::watch_plugins(plugins);
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");
         }

@@ -145,6 +145,50 @@ impl PluginHost {
         Ok(host)
     }
 
+    /// The registry file, for watching changes another process makes.
+    pub fn registry_path(&self) -> std::path::PathBuf {
+        self.inner.layout.registry()
+    }
+
+    /// Picks up what another process (the `frontdesk plugin` CLI) changed in
+    /// the registry on disk: each plugin switches to the version the file
+    /// names, with the same atomic swap an upgrade here uses, so calls in
+    /// flight finish on the version they started with. Returns the plugins
+    /// whose active version changed.
+    pub fn reload(&self) -> Result<Vec<String>, InstallError> {
+        let mut registry = self.inner.registry.lock().expect("registry lock");
+        let fresh = self.inner.layout.load()?;
+        let current = self.inner.active.load_full();
+        let mut active: HashMap<String, Arc<LoadedPlugin>> = (*current).clone();
+        let mut broken: HashMap<String, String> = (*self.inner.broken.load_full()).clone();
+        active.retain(|name, _| fresh.plugins.contains_key(name));
+        broken.retain(|name, _| fresh.plugins.contains_key(name));
+        let mut changed = Vec::new();
+        for (name, record) in &fresh.plugins {
+            if current
+                .get(name)
+                .is_some_and(|loaded| loaded.version() == record.active)
+            {
+                continue;
+            }
+            match self.load_version(name, &record.active, &fresh) {
+                Ok(loaded) => {
+                    active.insert(name.clone(), Arc::new(loaded));
+                    broken.remove(name);
+                    changed.push(name.clone());
+                }
+                Err(error) => {
+                    tracing::error!(plugin = %name, version = %record.active, %error, "plugin failed to load");
+                    broken.insert(name.clone(), error.to_string());
+                }
+            }
+        }
+        self.inner.active.store(Arc::new(active));
+        self.inner.broken.store(Arc::new(broken));
+        *registry = fresh;
+        Ok(changed)
+    }
+
     /// How many components this process compiled; after a restart with a
     /// warm cache this stays 0 until something new is installed.
     pub fn compilations(&self) -> u64 {
