@@ -9,6 +9,7 @@
 //!   it exactly once (S3), and only then is the sender answered (S4).
 //! - [`api`]: axum routes: webhooks at `/hooks/{channel}`, the REST API under
 //!   `/api/v1` (with its OpenAPI document), `/healthz` and `/metrics`.
+//! - [`plugin_kv`]: the plugins' `kv` import, on the database.
 //! - [`auth`]: API tokens, stored only as hashes (P2).
 //! - [`engine`]: drives the routing core: events in, each step stored in one
 //!   transaction before its effects go out, timers as rows.
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod ingest;
+pub mod plugin_kv;
 pub mod server;
 pub mod store;
 #[cfg(test)]

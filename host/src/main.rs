@@ -140,9 +140,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
         Command::Serve { listen, data_dir } => {
-            let plugins =
-                tokio::task::spawn_blocking(move || frontdesk::cli::plugin::open(&data_dir))
-                    .await??;
+            // Plugins' kv data lives in the database, so it survives restarts.
+            let kv = frontdesk::plugin_kv::StoreKv {
+                store: store.clone(),
+                quota_bytes: frontdesk::plugin_kv::KV_QUOTA_BYTES,
+            };
+            let config = frontdesk_plugin_host::HostConfig {
+                kv: Arc::new(kv),
+                ..frontdesk_plugin_host::HostConfig::new(&data_dir)
+            };
+            let plugins = tokio::task::spawn_blocking(move || {
+                frontdesk_plugin_host::PluginHost::open(config)
+            })
+            .await?
+            .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))?;
             let listener = TcpListener::bind(&listen).await.with_context(|| {
                 format!("cannot listen on {listen}; is another server running there?")
             })?;

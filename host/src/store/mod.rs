@@ -197,6 +197,19 @@ pub trait ConfigStore: Send + Sync + 'static {
         now: Millis,
     ) -> Result<RatingRow>;
     async fn ratings(&self, session_id: i64) -> Result<Vec<RatingRow>>;
+    /// A plugin's stored value (the `kv` import), by plugin, channel and key.
+    async fn kv_get(&self, plugin: &str, channel: &str, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Stores a value unless the scope would then hold more than `quota` bytes
+    /// of keys and values; returns false (and stores nothing) when it would.
+    async fn kv_set(
+        &self,
+        plugin: &str,
+        channel: &str,
+        key: &str,
+        value: &[u8],
+        quota: i64,
+    ) -> Result<bool>;
+    async fn kv_delete(&self, plugin: &str, channel: &str, key: &str) -> Result<()>;
     /// Records an admin change made outside the database (a plugin upgrade, say).
     async fn record_audit(
         &self,

@@ -95,6 +95,56 @@ macro_rules! sql_config_store {
                 .await?)
             }
 
+            async fn kv_get(&self, plugin: &str, channel: &str, key: &str) -> Result<Option<Vec<u8>>> {
+                let row: Option<(Vec<u8>,)> =
+                    sqlx::query_as("SELECT value FROM plugin_kv WHERE plugin = $1 AND channel = $2 AND key = $3")
+                        .bind(plugin)
+                        .bind(channel)
+                        .bind(key)
+                        .fetch_optional(&self.read)
+                        .await?;
+                Ok(row.map(|(value,)| value))
+            }
+
+            async fn kv_set(&self, plugin: &str, channel: &str, key: &str, value: &[u8], quota: i64) -> Result<bool> {
+                let mut tx = self.write.begin().await?;
+                // The scope's size without the key being replaced.
+                let (used,): (i64,) = sqlx::query_as(
+                    "SELECT CAST(COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS BIGINT) FROM plugin_kv \
+                     WHERE plugin = $1 AND channel = $2 AND key <> $3",
+                )
+                .bind(plugin)
+                .bind(channel)
+                .bind(key)
+                .fetch_one(&mut *tx)
+                .await?;
+                if used + (key.len() + value.len()) as i64 > quota {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO plugin_kv (plugin, channel, key, value) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (plugin, channel, key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(plugin)
+                .bind(channel)
+                .bind(key)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn kv_delete(&self, plugin: &str, channel: &str, key: &str) -> Result<()> {
+                sqlx::query("DELETE FROM plugin_kv WHERE plugin = $1 AND channel = $2 AND key = $3")
+                    .bind(plugin)
+                    .bind(channel)
+                    .bind(key)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
             async fn record_audit(
                 &self,
                 actor: i64,
