@@ -169,29 +169,8 @@ pub fn plugin_package(dir: &str, wasm: &str, into: &Path) -> PathBuf {
     static WASM_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let wasm_dir = WASM_DIR.get_or_init(|| {
-        // Its own target dir: the outer `cargo test` holds the workspace's lock.
-        let target = root.join("target/wasm-plugins");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(root.join("plugins/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .expect("run cargo to build the guest plugins");
-        assert!(
-            out.status.success(),
-            "building plugins/ failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("wasm32-wasip2/release")
+        frontdesk_plugin_host::guest_build::build_guests(&root, None)
+            .unwrap_or_else(|e| panic!("{e}"))
     });
     let package = into.join(dir.replace('/', "-"));
     std::fs::create_dir_all(&package).unwrap();

@@ -4,8 +4,7 @@
 //! Run: `cargo bench -p frontdesk-plugin-host --bench connector_call`.
 //! Builds `plugins/` for wasm32-wasip2 first, like the tests do.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -22,26 +21,9 @@ mod payload;
 
 fn build_echo() -> Package {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target: PathBuf = workspace.join("target/wasm-plugins");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "-p",
-            "echo",
-            "--manifest-path",
-        ])
-        .arg(workspace.join("plugins/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .status()
-        .expect("run cargo to build the echo plugin");
-    assert!(status.success(), "building plugins/echo failed");
-    let wasm = std::fs::read(target.join("wasm32-wasip2/release/echo.wasm")).unwrap();
+    let wasm_dir =
+        frontdesk_plugin_host::guest_build::build_guests(&workspace, Some("echo")).unwrap();
+    let wasm = std::fs::read(wasm_dir.join("echo.wasm")).unwrap();
     let manifest = std::fs::read_to_string(workspace.join("plugins/echo/manifest.toml")).unwrap();
     Package::from_parts(&manifest, wasm).unwrap()
 }

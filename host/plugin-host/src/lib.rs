@@ -78,6 +78,7 @@ mod call_state;
 pub mod config_schema;
 mod engine;
 mod error;
+pub mod guest_build;
 mod health;
 mod host;
 mod http_import;

@@ -2,7 +2,6 @@
 //! plus the small loopback HTTP provider the capability tests talk to.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -19,31 +18,8 @@ use crate::{HostConfig, HostLimits, Package, PluginHost};
 pub fn wasm_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let target = workspace.join("target/wasm-plugins");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let output = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(workspace.join("plugins/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target)
-            // Flags meant for the host build (coverage, sanitizers) would
-            // break or bloat the guests.
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .expect("run cargo to build the guest plugins");
-        assert!(
-            output.status.success(),
-            "building plugins/ failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        target.join("wasm32-wasip2/release")
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        crate::guest_build::build_guests(&root, None).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
