@@ -9,6 +9,8 @@
 //!   it exactly once (S3), and only then is the sender answered (S4).
 //! - [`api`]: axum routes: webhooks at `/hooks/{channel}`, the REST API under
 //!   `/api/v1` (with its OpenAPI document), `/healthz` and `/metrics`.
+//! - [`outbox`]: the delivery worker: sends the outbox through connectors,
+//!   retrying with backoff, failed items shown to admins (S5).
 //! - [`plugin_kv`]: the plugins' `kv` import, on the database.
 //! - [`auth`]: API tokens, stored only as hashes (P2).
 //! - [`engine`]: drives the routing core: events in, each step stored in one
@@ -25,6 +27,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod ingest;
+pub mod outbox;
 pub mod plugin_kv;
 pub mod server;
 pub mod store;

@@ -169,7 +169,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => AppState::new(store, clock).await?,
             }
-            .with_plugins(plugins.clone());
+            .with_plugins(plugins.clone())
+            .deliver_outbox();
             frontdesk::server::watch_plugins(plugins);
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");

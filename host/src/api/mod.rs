@@ -55,6 +55,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The auto-action scripts the engine runs (A1–A5, W2, Q1, Q2).
     pub rules: Arc<frontdesk_rules::Rules>,
+    /// Wakes the outbox worker when something was queued.
+    pub outbox: Arc<tokio::sync::Notify>,
     /// Set only when the server runs on a test clock (`FRONTDESK_TEST_CLOCK`).
     pub test_clock: Option<Arc<ManualClock>>,
 }
@@ -91,6 +93,7 @@ impl AppState {
             clock,
             connectors: Arc::new(connectors),
             plugins: None,
+            outbox: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
         })
@@ -98,6 +101,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Starts the outbox delivery worker on this state (S5).
+    pub fn deliver_outbox(self) -> Self {
+        crate::outbox::start(self.clone(), self.outbox.clone());
+        self
+    }
+
     /// Serves plugin-backed channels from `host` (its connectors become channel kinds).
     pub fn with_plugins(mut self, host: PluginHost) -> Self {
         self.plugins = Some(host);

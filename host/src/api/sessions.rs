@@ -140,5 +140,6 @@ async fn reply(
         .store
         .add_reply(id, caller.0.id, &reply.text, state.clock.now())
         .await?;
+    state.outbox.notify_one();
     Ok((StatusCode::ACCEPTED, Json(ReplyQueued { message, outbox })))
 }

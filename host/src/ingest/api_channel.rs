@@ -9,11 +9,15 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{Connector, ConnectorError, InboundRequest};
+use super::{Connector, ConnectorError, InboundRequest, Outbound, SendError};
 use crate::store::{Channel, InboundMessage, Sender};
 
 /// The header that carries the body's signature.
 pub const SIGNATURE_HEADER: &str = "x-frontdesk-signature";
+
+/// The header on outbound callbacks naming the delivery: a retry after a lost
+/// answer carries the same id, so the receiving system can drop the repeat.
+pub const DELIVERY_HEADER: &str = "x-frontdesk-delivery";
 
 /// Longest accepted message text, in bytes; longer is refused, not cut.
 const MAX_TEXT_BYTES: usize = 64 * 1024;
@@ -90,10 +94,71 @@ fn non_empty(field: &str, value: &str) -> Result<(), ConnectorError> {
     Ok(())
 }
 
+/// Shared by every send: connection pooling, and a deadline so a stuck
+/// receiver cannot hold the worker.
+fn client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("HTTP client")
+    })
+}
+
+/// Parses `Retry-After` in seconds (the form rate limiters send).
+fn retry_after_ms(response: &reqwest::Response) -> Option<i64> {
+    let value = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    value.trim().parse::<i64>().ok().map(|secs| secs * 1000)
+}
+
 #[async_trait]
 impl Connector for ApiChannel {
     fn network(&self) -> &str {
         "api"
+    }
+
+    /// POSTs `{"message_id", "chat_id", "text"}` to the channel's
+    /// `callback_url`, signed like inbound webhooks, with the delivery id.
+    async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError> {
+        let config: serde_json::Value = serde_json::from_str(&channel.config).unwrap_or_default();
+        let Some(url) = config.get("callback_url").and_then(|v| v.as_str()) else {
+            return Err(SendError::Permanent(format!(
+                "channel {} has no callback_url; set one with PATCH /api/v1/channels/{}",
+                channel.id, channel.id
+            )));
+        };
+        let body = serde_json::json!({ "message_id": message.message_id, "chat_id": message.chat_id, "text": message.text })
+            .to_string();
+        let response = client()
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, sign(&channel.secret, body.as_bytes()))
+            .header(DELIVERY_HEADER, message.delivery_id.to_string())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| SendError::Transient {
+                message: format!("callback failed: {e}"),
+                retry_after_ms: None,
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else if status.as_u16() == 429 || status.is_server_error() {
+            Err(SendError::Transient {
+                message: format!("callback answered {status}"),
+                retry_after_ms: retry_after_ms(&response),
+            })
+        } else {
+            Err(SendError::Permanent(format!("callback answered {status}")))
+        }
     }
 
     async fn verify_and_parse(

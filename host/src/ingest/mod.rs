@@ -10,7 +10,7 @@ mod api_channel;
 mod group_commit;
 mod wasm_channel;
 
-pub use api_channel::{ApiChannel, SIGNATURE_HEADER, sign};
+pub use api_channel::{ApiChannel, DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 pub use group_commit::{GroupCommit, IngestError};
 pub use wasm_channel::WasmChannel;
 
@@ -41,6 +41,31 @@ pub enum ConnectorError {
     Unavailable(String),
 }
 
+/// A message for a customer, as the delivery worker hands it to a connector.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    /// The outbox item: a delivery id the receiving side can dedupe on.
+    pub delivery_id: i64,
+    pub message_id: i64,
+    pub chat_id: String,
+    pub text: String,
+}
+
+/// Why a send did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again (a 5xx, a 429, a network error); `retry_after_ms`
+    /// is the provider's own wish, if it said.
+    #[error("{message}")]
+    Transient {
+        message: String,
+        retry_after_ms: Option<i64>,
+    },
+    /// Will never work as is (a 4xx, no callback configured).
+    #[error("{0}")]
+    Permanent(String),
+}
+
 /// The seam between the host and a network: built-in (`api`) or a Wasm plugin.
 #[async_trait]
 pub trait Connector: Send + Sync + 'static {
@@ -55,4 +80,7 @@ pub trait Connector: Send + Sync + 'static {
         channel: &Channel,
         request: &InboundRequest,
     ) -> Result<Vec<InboundMessage>, ConnectorError>;
+
+    /// Sends one message to the customer through the provider (S5).
+    async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError>;
 }

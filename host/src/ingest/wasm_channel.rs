@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use frontdesk_plugin_host::PluginHost;
 use frontdesk_plugin_host::types::{self, AttachmentKind};
 
-use super::{Connector, ConnectorError, InboundRequest};
+use super::{Connector, ConnectorError, InboundRequest, Outbound, SendError};
 use crate::store::{Channel, InboundMessage, Sender};
 
 /// The connector plugin named by a channel's kind.
@@ -53,10 +53,51 @@ fn normalize(message: types::InboundMessage) -> InboundMessage {
     }
 }
 
+fn target(plugin: &str, channel: &Channel) -> types::Channel {
+    let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
+    types::Channel {
+        id: channel.id.to_string(),
+        plugin: plugin.to_string(),
+        config,
+    }
+}
+
 #[async_trait]
 impl Connector for WasmChannel {
     fn network(&self) -> &str {
         &self.plugin
+    }
+
+    async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError> {
+        let outbound = types::OutboundMessage {
+            external_chat_id: message.chat_id.clone(),
+            outbox_id: message.delivery_id.to_string(),
+            text: Some(message.text.clone()),
+            attachments: Vec::new(),
+            quick_replies: Vec::new(),
+            in_reply_to: None,
+            author_name: None,
+        };
+        let served = self
+            .host
+            .send(&target(&self.plugin, channel), &outbound)
+            .await
+            .map_err(|fault| SendError::Transient {
+                message: format!("{} plugin fault: {fault}", self.plugin),
+                retry_after_ms: None,
+            })?;
+        match served.value {
+            Ok(_) => Ok(()),
+            Err(
+                types::ConnectorError::Permanent(m)
+                | types::ConnectorError::Malformed(m)
+                | types::ConnectorError::Unauthorized(m),
+            ) => Err(SendError::Permanent(m)),
+            Err(types::ConnectorError::Transient(m)) => Err(SendError::Transient {
+                message: m,
+                retry_after_ms: None,
+            }),
+        }
     }
 
     async fn verify_and_parse(
@@ -64,13 +105,7 @@ impl Connector for WasmChannel {
         channel: &Channel,
         request: &InboundRequest,
     ) -> Result<Vec<InboundMessage>, ConnectorError> {
-        let config =
-            serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
-        let target = types::Channel {
-            id: channel.id.to_string(),
-            plugin: self.plugin.clone(),
-            config,
-        };
+        let target = target(&self.plugin, channel);
         let headers = request
             .headers
             .iter()

@@ -10,6 +10,7 @@ mod postgres;
 mod sql;
 mod sql_config;
 mod sql_ingest;
+mod sql_outbox;
 mod sql_routing;
 mod sqlite;
 
@@ -61,7 +62,7 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: RoutingStore + ConfigStore + Send + Sync + 'static {
+pub trait Store: RoutingStore + ConfigStore + OutboxStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
@@ -227,6 +228,23 @@ pub trait ConfigStore: Send + Sync + 'static {
         patch: &ChannelPatch,
         now: Millis,
     ) -> Result<Channel>;
+}
+
+/// The durable outbox (S5): claimed by the delivery worker, finished once.
+#[async_trait]
+pub trait OutboxStore: Send + Sync + 'static {
+    /// Takes up to `limit` due items for `lease_ms`: nobody else takes them
+    /// before the lease runs out, and a crashed worker's items come back then.
+    async fn claim_outbox(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboundJob>>;
+    /// When the next pending item is due, if any.
+    async fn next_outbox_due(&self) -> Result<Option<Millis>>;
+    /// Records how a delivery attempt ended.
+    async fn finish_outbox(&self, id: i64, outcome: &Delivery, now: Millis) -> Result<()>;
 }
 
 /// Opens the database the URL names, applies its migrations, and returns the store.

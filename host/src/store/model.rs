@@ -429,3 +429,28 @@ pub struct ChannelPatch {
     #[schema(value_type = Object)]
     pub config: Option<serde_json::Value>,
 }
+
+/// An outbox item claimed for delivery, with what to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundJob {
+    /// The outbox item; also the delivery id receivers can dedupe on.
+    pub id: i64,
+    pub message_id: i64,
+    pub channel_id: i64,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    /// The provider's chat to send to.
+    pub chat_id: String,
+    pub text: String,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The provider took it; it is never sent again.
+    Sent,
+    /// Try again at `at` (backoff, or the provider's `Retry-After`).
+    Retry { at: Millis, error: String },
+    /// Given up: a permanent refusal or the last try; admins see it (S5).
+    Failed { error: String },
+}

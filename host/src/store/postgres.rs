@@ -6,6 +6,7 @@ use sqlx::{Pool, Postgres};
 use super::sql::{like_pattern, sql_store, visible_channels};
 use super::sql_config::sql_config_store;
 use super::sql_ingest::sql_ingest;
+use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
 use super::*;
 
@@ -36,3 +37,4 @@ sql_store!(PgStore, "postgres");
 sql_routing_store!(PgStore);
 sql_ingest!();
 sql_config_store!(PgStore);
+sql_outbox_store!(PgStore, " FOR UPDATE SKIP LOCKED");

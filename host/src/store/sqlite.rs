@@ -13,6 +13,7 @@ use sqlx::{Pool, Sqlite};
 use super::sql::{like_pattern, sql_store, visible_channels};
 use super::sql_config::sql_config_store;
 use super::sql_ingest::sql_ingest;
+use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
 use super::*;
 
@@ -52,3 +53,4 @@ sql_store!(SqliteStore, "sqlite");
 sql_routing_store!(SqliteStore);
 sql_ingest!();
 sql_config_store!(SqliteStore);
+sql_outbox_store!(SqliteStore, "");
