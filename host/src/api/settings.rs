@@ -38,6 +38,15 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
             "config.language must be a language code such as \"en\" or \"de\"",
         ));
     }
+    if let Some(url) = config.get("callback_url")
+        && !url
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
+    {
+        return Err(ApiError::invalid(
+            "config.callback_url must be an http:// or https:// URL",
+        ));
+    }
     if let Some(timeout) = config.get("timeout_secs")
         && timeout.as_i64().is_none_or(|t| t <= 0)
     {

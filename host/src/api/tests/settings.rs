@@ -129,6 +129,16 @@ async fn w1_channel_settings_are_validated_with_the_field_named() {
             .contains("working_hours"),
         "{body}"
     );
+    let bad_url = json!({"config": {"callback_url": "ftp://example.org"}});
+    let (status, body) = call(&w.app, "PATCH", &url, Some(&w.admin), Some(bad_url)).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_input");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("callback_url"),
+        "{body}"
+    );
     let good = json!({"name": "Website", "config": {"language": "de", "working_hours": {"time_zone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}}}});
     let (status, body) = call(&w.app, "PATCH", &url, Some(&w.admin), Some(good)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
