@@ -133,11 +133,18 @@ async fn route(state: &AppState, channel: i64, answer: Accepted) {
                 .and_then(|c| c.responsible_user_id),
             _ => None,
         };
-        state.engine.notify(Event::SessionOpened {
-            session,
-            channel,
-            responsible,
-        });
+        let opened = state
+            .engine
+            .enqueue(Event::SessionOpened {
+                session,
+                channel,
+                responsible,
+            })
+            .await;
+        if let Err(err) = opened {
+            // Stored already; the engine routes it when it starts again.
+            tracing::warn!(session, error = %err, "new session not handed to routing");
+        }
     } else {
         state.engine.notify(Event::CustomerMessage { session });
     }

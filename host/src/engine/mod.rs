@@ -121,10 +121,21 @@ impl Engine {
         answer.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// Queues an event without waiting for it to be handled, but waits for
+    /// room in the inbox rather than dropping it: for events that must not be
+    /// lost while the process runs, such as a new session to route.
+    pub async fn enqueue(&self, event: Event) -> Result<(), EngineError> {
+        self.jobs
+            .send((event, None))
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+
     /// Sends an event without waiting; for callers that already answered
     /// their client (ingest) and only log a failure.
     pub fn notify(&self, event: Event) {
         if let Err(err) = self.jobs.try_send((event, None)) {
+            metrics::counter!("frontdesk_engine_events_dropped_total").increment(1);
             tracing::warn!(error = %err, "routing engine inbox full; event dropped (a restart re-routes open sessions)");
         }
     }
