@@ -69,15 +69,39 @@ async fn write_batches(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut rx: mps
                     answer_one(reply, Ok(answer));
                 }
             }
-            // One bad message must not fail the others: retry them one by one.
-            Err(err) if items.len() > 1 => {
+            // One bad message must not fail the others, and a race with
+            // another node is worth another try: retry them one by one.
+            Err(err) => {
                 tracing::warn!(error = %err, batch = items.len(), "ingest batch failed; retrying its messages one by one");
                 for (item, reply) in items.into_iter().zip(replies) {
-                    let answer = store.ingest(std::slice::from_ref(&item), clock.now()).await;
-                    answer_one(reply, answer.map(|mut a| a.remove(0)));
+                    answer_one(
+                        reply,
+                        ingest_alone(store.as_ref(), clock.as_ref(), item).await,
+                    );
                 }
             }
-            Err(err) => answer_one(replies.into_iter().next().expect("one reply"), Err(err)),
+        }
+    }
+}
+
+/// How often a message that lost a race with another node is tried again.
+const CONFLICT_RETRIES: usize = 3;
+
+/// Stores one message in its own transaction. On PostgreSQL two nodes can
+/// open a session for the same chat, or record the same sender, at the same
+/// moment; the loser's transaction fails on the unique index, and on the
+/// next try it finds the winner's rows.
+async fn ingest_alone(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    item: IngestItem,
+) -> Result<Accepted, StoreError> {
+    let mut tries = 0;
+    loop {
+        match store.ingest(std::slice::from_ref(&item), clock.now()).await {
+            Ok(mut answers) => return Ok(answers.remove(0)),
+            Err(err) if err.is_conflict() && tries < CONFLICT_RETRIES => tries += 1,
+            Err(err) => return Err(err),
         }
     }
 }

@@ -45,6 +45,19 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+impl StoreError {
+    /// A concurrent transaction won a race (a unique index, a deadlock or a
+    /// serialization failure): the same work can succeed if tried again.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                db.is_unique_violation() || matches!(db.code().as_deref(), Some("40001" | "40P01"))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

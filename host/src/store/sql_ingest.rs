@@ -24,8 +24,14 @@ macro_rules! sql_ingest {
             }
 
             let mut claim = sqlx::QueryBuilder::<Db>::new("INSERT INTO inbound_keys (channel_id, external_id, created_at) ");
-            claim.push_values(batch, |mut row, item| {
-                row.push_bind(item.channel_id).push_bind(item.message.external_id.as_str()).push_bind(now);
+            // Keys are claimed in one global order, so two nodes claiming
+            // overlapping batches wait for each other instead of deadlocking.
+            let mut keys: Vec<(i64, &str)> =
+                batch.iter().map(|item| (item.channel_id, item.message.external_id.as_str())).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            claim.push_values(&keys, |mut row, &(channel, external)| {
+                row.push_bind(channel).push_bind(external).push_bind(now);
             });
             claim.push(" ON CONFLICT DO NOTHING RETURNING channel_id, external_id");
             let claimed: HashSet<(i64, String)> =
