@@ -54,9 +54,9 @@ fn name<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
-/// Adds one command's persistent part to the batch. Returns false for
-/// commands that only have effects (console events, hooks).
-pub fn record(batch: &mut RoutingBatch, command: &Command) -> bool {
+/// Adds one command's persistent part to the batch; commands that only have
+/// effects (console events, hooks) add nothing.
+pub fn record(batch: &mut RoutingBatch, command: &Command) {
     match command {
         Command::SaveSession(s) => {
             batch.sessions.insert(s.id.0, Some(json(s)));
@@ -85,9 +85,8 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) -> bool {
         Command::NotifyCustomer { session, .. } => batch
             .notices
             .push((session.0, NOBODY_AVAILABLE.to_string())),
-        _ => return false,
+        _ => {}
     }
-    true
 }
 
 fn timer_key(timer: Timer) -> (String, i64) {

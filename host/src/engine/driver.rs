@@ -177,7 +177,6 @@ impl Driver {
                 runs.push(HookRun {
                     session,
                     hook: None,
-                    message: None,
                 });
             }
         }
@@ -325,7 +324,6 @@ impl Driver {
                 self.due_hooks.push(HookRun {
                     session: session.0,
                     hook,
-                    message: None,
                 });
             }
             // Nobody listening is fine: the console may not be open.

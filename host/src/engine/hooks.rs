@@ -23,12 +23,12 @@ const ADMIN: Viewer = Viewer {
     role: Role::Admin,
 };
 
-/// A hook to run for a session, with the customer message that triggered it.
+/// A hook to run for a session; `None` is a customer message, for which the
+/// rules decide between A1 and W2.
 #[derive(Debug, Clone)]
 pub(super) struct HookRun {
     pub session: i64,
     pub hook: Option<Hook>,
-    pub message: Option<String>,
 }
 
 /// What scripts read of a channel, cached because W2 is checked on every
@@ -155,7 +155,8 @@ impl Driver {
             session: info,
             contact,
             channel: (*channel).clone(),
-            message: run.message.clone(),
+            // The engine hears of a message, not its text; scripts read the session.
+            message: None,
             rating: None,
         }))
     }

@@ -42,11 +42,12 @@ async fn outbound(store: &Arc<dyn Store>, session: i64) -> Vec<String> {
         .collect()
 }
 
-/// A channel with `config`, a queue of the given mode with one agent, and a
-/// running engine on a manual clock.
+/// A channel with `config`, an agent, and a running engine on a manual clock.
+/// With a `mode`, the agent is the queue's one member (1-minute R6);
+/// without, the queue keeps its defaults and has nobody in it.
 async fn channel_with(
     config: &str,
-    mode: QueueMode,
+    mode: Option<QueueMode>,
 ) -> (
     Arc<dyn Store>,
     tempfile::TempDir,
@@ -68,14 +69,16 @@ async fn channel_with(
         .await
         .unwrap()
         .id;
-    let queue = Queue {
-        mode,
-        forward_interval_secs: 3600,
-        unanswered_interval_secs: 60,
-        agents: vec![agent.id],
-        ..Queue::default()
-    };
-    store.set_queue(admin.id, channel, &queue, 0).await.unwrap();
+    if let Some(mode) = mode {
+        let queue = Queue {
+            mode,
+            forward_interval_secs: 3600,
+            unanswered_interval_secs: 60,
+            agents: vec![agent.id],
+            ..Queue::default()
+        };
+        store.set_queue(admin.id, channel, &queue, 0).await.unwrap();
+    }
     let clock = Arc::new(ManualClock::new(T0));
     let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
         .await
@@ -98,7 +101,7 @@ async fn open(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str) -
 
 #[tokio::test]
 async fn a1_the_first_message_gets_the_default_auto_reply() {
-    let (store, _dir, channel, engine, _clock) = channel_with("{}", QueueMode::Evenly).await;
+    let (store, _dir, channel, engine, _clock) = channel_with("{}", Some(QueueMode::Evenly)).await;
     let session = open(&store, &engine, channel, "1").await;
     let out = outbound(&store, session).await;
     assert!(
@@ -113,7 +116,8 @@ async fn w2_outside_working_hours_the_customer_is_told_when_we_are_back() {
     // Open only on Mondays 09:00-17:00 Berlin time; T0 is a Saturday.
     let config =
         r#"{"working_hours": {"time_zone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}}}"#;
-    let (store, _dir, channel, engine, _clock) = channel_with(config, QueueMode::Evenly).await;
+    let (store, _dir, channel, engine, _clock) =
+        channel_with(config, Some(QueueMode::Evenly)).await;
     let session = open(&store, &engine, channel, "1").await;
     let out = outbound(&store, session).await;
     assert!(
@@ -125,7 +129,7 @@ async fn w2_outside_working_hours_the_customer_is_told_when_we_are_back() {
 
 #[tokio::test]
 async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_requeues() {
-    let (store, _dir, channel, engine, clock) = channel_with("{}", QueueMode::Strict).await;
+    let (store, _dir, channel, engine, clock) = channel_with("{}", Some(QueueMode::Strict)).await;
     let session = open(&store, &engine, channel, "1").await;
     let before = outbound(&store, session).await.len();
     clock.advance(60_000);
@@ -137,7 +141,7 @@ async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_reque
         "{out:?}"
     );
 
-    let (store, _dir, channel, engine, clock) = channel_with("{}", QueueMode::Evenly).await;
+    let (store, _dir, channel, engine, clock) = channel_with("{}", Some(QueueMode::Evenly)).await;
     let session = open(&store, &engine, channel, "1").await;
     clock.advance(60_000);
     engine.send(Event::Activity { agent: 2 }).await.unwrap();
@@ -161,33 +165,8 @@ async fn state_of(store: &Arc<dyn Store>, session: i64, want: &str) -> bool {
 
 #[tokio::test]
 async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
-    let (store, _dir) = sqlite_store().await;
-    let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
-    let channel = NewChannel {
-        name: "Site".into(),
-        kind: "api".into(),
-        secret: "s".into(),
-        config: "{}".into(),
-    };
-    let channel = store
-        .create_channel(admin.id, &channel, 0)
-        .await
-        .unwrap()
-        .id;
-
-    let clock = Arc::new(ManualClock::new(T0));
-    let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
-        .await
-        .unwrap();
-    let first = store.ingest(&[message(channel, "1")], T0).await.unwrap()[0];
-    engine
-        .send(Event::SessionOpened {
-            session: first.session_id,
-            channel,
-            responsible: None,
-        })
-        .await
-        .unwrap();
+    let (store, _dir, channel, engine, clock) = channel_with("{}", None).await;
+    let session = open(&store, &engine, channel, "1").await;
 
     // A second message a day later moves R16's deadline; it is not written by
     // the engine, only by ingest (see `Driver::needs_writing`).
@@ -197,9 +176,7 @@ async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
         .await
         .unwrap();
     engine
-        .send(Event::CustomerMessage {
-            session: first.session_id,
-        })
+        .send(Event::CustomerMessage { session })
         .await
         .unwrap();
     drop(engine);
@@ -211,15 +188,15 @@ async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
         .unwrap();
     clock.advance(7 * DAY - 1);
     assert!(
-        !state_of(&store, first.session_id, "closed").await,
+        !state_of(&store, session, "closed").await,
         "closed before 7 days after the last message"
     );
     clock.advance(1);
     assert!(
-        state_of(&store, first.session_id, "closed").await,
+        state_of(&store, session, "closed").await,
         "not closed 7 days after the last message"
     );
-    let history = store.session_events(first.session_id).await.unwrap();
+    let history = store.session_events(session).await.unwrap();
     let last = history.last().unwrap();
     assert_eq!(
         (last.cause.as_str(), last.at),
@@ -229,41 +206,15 @@ async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
 
 #[tokio::test]
 async fn r11_a_session_nobody_can_take_gets_the_notice_once_in_the_outbox() {
-    let (store, _dir) = sqlite_store().await;
-    let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
-    let channel = NewChannel {
-        name: "Site".into(),
-        kind: "api".into(),
-        secret: "s".into(),
-        config: "{}".into(),
-    };
-    let channel = store
-        .create_channel(admin.id, &channel, 0)
-        .await
-        .unwrap()
-        .id;
-    let clock = Arc::new(ManualClock::new(T0));
-    let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
-        .await
-        .unwrap();
-    let first = store.ingest(&[message(channel, "1")], T0).await.unwrap()[0];
-    engine
-        .send(Event::SessionOpened {
-            session: first.session_id,
-            channel,
-            responsible: None,
-        })
-        .await
-        .unwrap();
+    let (store, _dir, channel, engine, clock) = channel_with("{}", None).await;
+    let session = open(&store, &engine, channel, "1").await;
     // Two retries (R11: every 2 minutes) later there is still one notice.
     clock.advance(4 * 60_000 + 1);
     engine
-        .send(Event::CustomerMessage {
-            session: first.session_id,
-        })
+        .send(Event::CustomerMessage { session })
         .await
         .unwrap();
-    let out = outbound(&store, first.session_id).await;
+    let out = outbound(&store, session).await;
     let notices = out
         .iter()
         .filter(|text| *text == super::convert::NOBODY_AVAILABLE)
