@@ -5,7 +5,8 @@ use std::marker::PhantomData;
 use crate::http;
 use crate::wit::connector as w;
 use crate::{
-    ChannelContext, ConnectorError, InboundOutcome, InboundRequest, OutboundMessage, SendReceipt,
+    Attachment, ChannelContext, ConnectorError, FetchedFile, InboundOutcome, InboundRequest,
+    OutboundMessage, RateLimit, SendReceipt,
 };
 
 /// A channel connector: implement this, then call [`export_connector!`](crate::export_connector).
@@ -13,6 +14,14 @@ use crate::{
 /// The host makes a fresh instance for every call, so there is no `self`:
 /// anything that must outlive a call goes in [`kv`](crate::kv).
 pub trait Connector {
+    /// Prepares the provider for a channel that was created, enabled or
+    /// reconfigured: registers `webhook_url` where the provider needs it
+    /// (Telegram's `setWebhook`). Called again after every change, so it must
+    /// be idempotent. The default does nothing.
+    fn setup(_ctx: &ChannelContext, _webhook_url: &str) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
     /// Checks the request's signature or secret token.
     ///
     /// Runs before [`parse`](Connector::parse). The default accepts everything,
@@ -58,9 +67,49 @@ pub trait Connector {
         let response = http::send(&request).map_err(http_error_to_connector)?;
         match response.status {
             200..=299 => Self::receipt(ctx, &response),
-            408 | 429 | 500..=599 => Err(ConnectorError::Transient(status_message(&response))),
-            _ => Err(ConnectorError::Permanent(status_message(&response))),
+            _ => Err(status_to_connector(&response)),
         }
+    }
+
+    /// Downloads an attachment a parsed message named. The default fetches
+    /// its `url` with a GET; the host's allow-list keeps that to the
+    /// provider's own hosts. Override it for providers that name files by id.
+    fn fetch_attachment(
+        _ctx: &ChannelContext,
+        attachment: &Attachment,
+    ) -> Result<FetchedFile, ConnectorError> {
+        let url = attachment.url.as_deref().ok_or_else(|| {
+            ConnectorError::Permanent("the attachment has no URL to fetch".to_string())
+        })?;
+        let response = http::send(&http::Request::get(url)).map_err(http_error_to_connector)?;
+        if !(200..=299).contains(&response.status) {
+            return Err(status_to_connector(&response));
+        }
+        let mime_type = response.header("content-type").map(str::to_owned);
+        Ok(FetchedFile {
+            mime_type,
+            body: response.body,
+        })
+    }
+}
+
+/// Classifies a provider's non-2xx answer: 429 with `Retry-After` is a rate
+/// limit, 408, 429 and 5xx are worth a retry, anything else is not.
+pub fn status_to_connector(response: &http::Response) -> ConnectorError {
+    let message = status_message(response);
+    match response.status {
+        429 => match response
+            .header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            Some(secs) => ConnectorError::RateLimited(RateLimit {
+                message,
+                retry_after_ms: secs.saturating_mul(1000),
+            }),
+            None => ConnectorError::Transient(message),
+        },
+        408 | 500..=599 => ConnectorError::Transient(message),
+        _ => ConnectorError::Permanent(message),
     }
 }
 
@@ -94,6 +143,17 @@ fn status_message(response: &http::Response) -> String {
 pub struct ConnectorExport<T>(PhantomData<T>);
 
 impl<T: Connector> w::Guest for ConnectorExport<T> {
+    fn setup(ctx: ChannelContext, webhook_url: String) -> Result<(), ConnectorError> {
+        T::setup(&ctx, &webhook_url)
+    }
+
+    fn fetch_attachment(
+        ctx: ChannelContext,
+        attachment: Attachment,
+    ) -> Result<FetchedFile, ConnectorError> {
+        T::fetch_attachment(&ctx, &attachment)
+    }
+
     fn handle_inbound(
         ctx: ChannelContext,
         req: InboundRequest,

@@ -57,6 +57,7 @@
 //!             attachments: Vec::new(),
 //!             sent_at_ms: None,
 //!             in_reply_to: None,
+//!             edit_of: None,
 //!         }]))
 //!     }
 //!
@@ -115,7 +116,7 @@ mod types;
 pub mod wit;
 
 pub use bot::Bot;
-pub use connector::{Connector, http_error_to_connector};
+pub use connector::{Connector, http_error_to_connector, status_to_connector};
 
 // WIT re-exports, listed one by one so that what authors see is chosen, and a
 // regenerated binding cannot leak new names into their namespace.
@@ -123,7 +124,7 @@ pub use wit::bot::frontdesk::plugin::bot_types::{
     Answer, BotAction, BotEvent, Question, Reply, Session, Timer, TransferTarget,
 };
 pub use wit::connector::frontdesk::plugin::connector_types::{
-    ConnectorError, InboundOutcome, InboundRequest, SendReceipt,
+    ConnectorError, FetchedFile, InboundOutcome, InboundRequest, RateLimit, SendReceipt,
 };
 pub use wit::connector::frontdesk::plugin::types::{
     Attachment, AttachmentKind, ChannelContext, InboundMessage, OutboundMessage, Sender,

@@ -86,10 +86,12 @@ fn native_parse(request: &InboundRequest) -> Vec<InboundMessage> {
                     file_name: a.name,
                     mime_type: a.mime,
                     size_bytes: a.size,
+                    data: None,
                 })
                 .collect(),
             sent_at_ms: m.ts,
             in_reply_to: m.reply_to,
+            edit_of: None,
         })
         .collect()
 }

@@ -16,8 +16,8 @@ use crate::package::sha256_hex;
 use crate::registry_file::{Layout, RegistryFile};
 use crate::services::HostConfig;
 use crate::types::{
-    BotAction, BotEvent, Channel, ConnectorError, InboundOutcome, InboundRequest, OutboundMessage,
-    SendReceipt, Session,
+    Attachment, BotAction, BotEvent, Channel, ConnectorError, FetchedFile, InboundOutcome,
+    InboundRequest, OutboundMessage, SendReceipt, Session,
 };
 
 /// A call's result with the version that served it.
@@ -257,6 +257,34 @@ impl PluginHost {
             &channel.config,
         )?;
         Ok(())
+    }
+
+    /// Prepares the provider for `channel` (e.g. registers its webhook URL).
+    pub async fn setup(
+        &self,
+        channel: &Channel,
+        webhook_url: &str,
+    ) -> Result<Served<Result<(), ConnectorError>>, CallError> {
+        let loaded = self.active(&channel.plugin)?;
+        let inner = &self.inner;
+        let result = loaded
+            .setup(&inner.engine, &inner.services, channel, webhook_url)
+            .await;
+        self.served(&loaded, result)
+    }
+
+    /// Downloads an attachment that `channel`'s connector named in a message.
+    pub async fn fetch_attachment(
+        &self,
+        channel: &Channel,
+        attachment: &Attachment,
+    ) -> Result<Served<Result<FetchedFile, ConnectorError>>, CallError> {
+        let loaded = self.active(&channel.plugin)?;
+        let inner = &self.inner;
+        let result = loaded
+            .fetch_attachment(&inner.engine, &inner.services, channel, attachment)
+            .await;
+        self.served(&loaded, result)
     }
 
     /// Verifies and parses a webhook request for `channel`.

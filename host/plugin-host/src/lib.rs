@@ -109,7 +109,7 @@ pub mod types {
         Answer, BotAction, BotEvent, Question, Reply, Session, Timer, TransferTarget,
     };
     pub use crate::bindings::v0_1_0::connector::frontdesk::plugin::connector_types::{
-        ConnectorError, InboundOutcome, InboundRequest, SendReceipt,
+        ConnectorError, FetchedFile, InboundOutcome, InboundRequest, RateLimit, SendReceipt,
     };
     pub use crate::bindings::v0_1_0::connector::frontdesk::plugin::http::Response as HttpResponse;
     pub use crate::bindings::v0_1_0::connector::frontdesk::plugin::types::{

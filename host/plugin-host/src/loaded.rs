@@ -18,8 +18,8 @@ use crate::health::Health;
 use crate::manifest::{Manifest, PluginKind};
 use crate::output_size::OutputSize;
 use crate::types::{
-    BotAction, BotEvent, Channel, ChannelContext, ConnectorError, InboundOutcome, InboundRequest,
-    OutboundMessage, SendReceipt, Session,
+    Attachment, BotAction, BotEvent, Channel, ChannelContext, ConnectorError, FetchedFile,
+    InboundOutcome, InboundRequest, OutboundMessage, SendReceipt, Session,
 };
 
 /// The pre-linked component of one kind.
@@ -109,6 +109,20 @@ impl LoadedPlugin {
         &self.version
     }
 
+    /// Registers the channel with the provider (e.g. Telegram's `setWebhook`).
+    pub async fn setup(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        webhook_url: &str,
+    ) -> Result<Result<(), ConnectorError>, CallError> {
+        self.call_connector(engine, services, channel, async |plugin, store, ctx| {
+            plugin.call_setup(store, ctx, webhook_url).await
+        })
+        .await
+    }
+
     /// Verifies and parses one webhook request.
     pub async fn handle_inbound(
         &self,
@@ -117,22 +131,10 @@ impl LoadedPlugin {
         channel: &Channel,
         request: &InboundRequest,
     ) -> Result<Result<InboundOutcome, ConnectorError>, CallError> {
-        let Pre::Connector(pre) = &self.pre else {
-            return Err(self.wrong_kind(PluginKind::Connector));
-        };
-        let (mut store, context) = self.prepare(engine, services, channel)?;
-        let run = async {
-            let instance = pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(Failure::Instantiate)?;
-            instance
-                .call_handle_inbound(&mut store, &context, request)
-                .await
-                .map_err(Failure::Call)
-        };
-        let result = tokio::time::timeout(self.timeout, run).await;
-        self.classify(&store, result, services.limits.max_output_bytes)
+        self.call_connector(engine, services, channel, async |plugin, store, ctx| {
+            plugin.call_handle_inbound(store, ctx, request).await
+        })
+        .await
     }
 
     /// Renders and sends one reply.
@@ -143,6 +145,38 @@ impl LoadedPlugin {
         channel: &Channel,
         message: &OutboundMessage,
     ) -> Result<Result<SendReceipt, ConnectorError>, CallError> {
+        self.call_connector(engine, services, channel, async |plugin, store, ctx| {
+            plugin.call_send(store, ctx, message).await
+        })
+        .await
+    }
+
+    /// Downloads one attachment a parsed message named.
+    pub async fn fetch_attachment(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        attachment: &Attachment,
+    ) -> Result<Result<FetchedFile, ConnectorError>, CallError> {
+        self.call_connector(engine, services, channel, async |plugin, store, ctx| {
+            plugin.call_fetch_attachment(store, ctx, attachment).await
+        })
+        .await
+    }
+
+    /// One connector export on a fresh instance, under the call's limits.
+    async fn call_connector<T: OutputSize>(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        call: impl AsyncFnOnce(
+            &connector::Connector,
+            &mut Store<CallState>,
+            &ChannelContext,
+        ) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
         let Pre::Connector(pre) = &self.pre else {
             return Err(self.wrong_kind(PluginKind::Connector));
         };
@@ -152,8 +186,7 @@ impl LoadedPlugin {
                 .instantiate_async(&mut store)
                 .await
                 .map_err(Failure::Instantiate)?;
-            instance
-                .call_send(&mut store, &context, message)
+            call(&instance, &mut store, &context)
                 .await
                 .map_err(Failure::Call)
         };

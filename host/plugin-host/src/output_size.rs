@@ -5,8 +5,8 @@
 //! keeps a single call from pushing megabytes into the store and the outbox.
 
 use crate::types::{
-    Attachment, BotAction, ConnectorError, HttpResponse, InboundMessage, InboundOutcome,
-    SendReceipt, Sender,
+    Attachment, BotAction, ConnectorError, FetchedFile, HttpResponse, InboundMessage,
+    InboundOutcome, SendReceipt, Sender,
 };
 
 /// Something a call returns.
@@ -53,7 +53,9 @@ impl OutputSize for ConnectorError {
             ConnectorError::Unauthorized(s)
             | ConnectorError::Malformed(s)
             | ConnectorError::Transient(s)
-            | ConnectorError::Permanent(s) => s.len(),
+            | ConnectorError::Permanent(s)
+            | ConnectorError::Unprocessable(s) => s.len(),
+            ConnectorError::RateLimited(limit) => limit.message.len(),
         }
     }
 }
@@ -61,6 +63,18 @@ impl OutputSize for ConnectorError {
 impl OutputSize for SendReceipt {
     fn output_size(&self) -> usize {
         self.external_message_id.output_size()
+    }
+}
+
+impl OutputSize for () {
+    fn output_size(&self) -> usize {
+        0
+    }
+}
+
+impl OutputSize for FetchedFile {
+    fn output_size(&self) -> usize {
+        self.mime_type.output_size() + self.body.len()
     }
 }
 
@@ -92,6 +106,7 @@ impl OutputSize for Attachment {
             + self.provider_file_id.output_size()
             + self.file_name.output_size()
             + self.mime_type.output_size()
+            + self.data.as_ref().map_or(0, Vec::len)
     }
 }
 
@@ -103,6 +118,7 @@ impl OutputSize for InboundMessage {
             + self.text.output_size()
             + self.attachments.output_size()
             + self.in_reply_to.output_size()
+            + self.edit_of.output_size()
     }
 }
 

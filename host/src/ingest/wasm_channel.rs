@@ -97,6 +97,13 @@ impl Connector for WasmChannel {
                 message: m,
                 retry_after_ms: None,
             }),
+            Err(types::ConnectorError::RateLimited(limit)) => Err(SendError::Transient {
+                message: limit.message,
+                retry_after_ms: Some(i64::try_from(limit.retry_after_ms).unwrap_or(i64::MAX)),
+            }),
+            // Only inbound calls report an unprocessable request; from a send
+            // it is a connector bug that retrying cannot mend.
+            Err(types::ConnectorError::Unprocessable(m)) => Err(SendError::Permanent(m)),
         }
     }
 
@@ -127,9 +134,14 @@ impl Connector for WasmChannel {
             Ok(outcome) => Ok(outcome.messages.into_iter().map(normalize).collect()),
             Err(types::ConnectorError::Unauthorized(m)) => Err(ConnectorError::Unauthenticated(m)),
             Err(types::ConnectorError::Malformed(m)) => Err(ConnectorError::Malformed(m)),
+            // TODO(issue 6): keep the raw request as a failed inbound and answer 200.
+            Err(types::ConnectorError::Unprocessable(m)) => Err(ConnectorError::Malformed(m)),
             Err(types::ConnectorError::Transient(m) | types::ConnectorError::Permanent(m)) => Err(
                 ConnectorError::Unavailable(format!("{} {}: {m}", served.plugin, served.version)),
             ),
+            Err(types::ConnectorError::RateLimited(limit)) => Err(ConnectorError::Unavailable(
+                format!("{} {}: {}", served.plugin, served.version, limit.message),
+            )),
         }
     }
 }

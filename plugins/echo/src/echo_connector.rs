@@ -64,6 +64,7 @@ fn normalize(message: payload::Message, prefix: &str, max_len: Option<u64>) -> I
         attachments: message.attachments.into_iter().map(attachment).collect(),
         sent_at_ms: message.ts,
         in_reply_to: message.reply_to,
+        edit_of: None,
     }
 }
 
@@ -84,6 +85,7 @@ fn attachment(a: payload::Attachment) -> Attachment {
         file_name: a.name,
         mime_type: a.mime,
         size_bytes: a.size,
+        data: None,
     }
 }
 

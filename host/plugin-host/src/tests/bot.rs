@@ -38,6 +38,7 @@ fn message(text: &str) -> InboundMessage {
         attachments: Vec::new(),
         sent_at_ms: None,
         in_reply_to: None,
+        edit_of: None,
     }
 }
 
