@@ -28,6 +28,9 @@ pub enum Hook {
     Closed,
     /// Q1: ask the customer for a rating.
     AskRating,
+    /// A5: the session has been quiet for the queue's conversation timeout;
+    /// the script may close it.
+    Timeout,
 }
 
 /// One thing for the engine to do, from [`Router::poll_command`].

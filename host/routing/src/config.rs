@@ -93,6 +93,10 @@ pub struct QueueConfig {
     /// Q2: close the session as soon as the rating arrives (otherwise it waits
     /// in `rating` until R16's auto-close).
     pub close_on_rating: bool,
+    /// A5: after this long without a message the timeout hook runs, which
+    /// may close the session; `None` never runs it.
+    #[serde(default)]
+    pub conversation_timeout: Option<Span>,
 }
 
 impl QueueConfig {
@@ -113,6 +117,7 @@ impl QueueConfig {
             close_delay: Span::ZERO,
             ask_rating: false,
             close_on_rating: false,
+            conversation_timeout: None,
         }
     }
 
@@ -125,6 +130,14 @@ impl QueueConfig {
             && limit.max == 0
         {
             return Err(Error::ZeroLimit { queue: self.id });
+        }
+        if let Some(given) = self.conversation_timeout
+            && given <= Span::ZERO
+        {
+            return Err(Error::NonPositiveTimeout {
+                queue: self.id,
+                given,
+            });
         }
         if self.close_delay < Span::ZERO {
             return Err(Error::NegativeCloseDelay {

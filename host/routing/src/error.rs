@@ -60,6 +60,16 @@ pub enum Error {
         /// The value that was given.
         given: Span,
     },
+    /// A5's conversation timeout must be a positive time.
+    #[error(
+        "{queue}: the conversation timeout (A5) must be longer than zero (it is {given}); leave it out to never time out"
+    )]
+    NonPositiveTimeout {
+        /// The queue being configured.
+        queue: QueueId,
+        /// The value that was given.
+        given: Span,
+    },
     /// The same agent listed twice in one queue, which would make queue order
     /// (R1) ambiguous.
     #[error(

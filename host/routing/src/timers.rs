@@ -27,6 +27,8 @@ pub enum Timer {
     CloseDelay(SessionId),
     /// R16: seven days after the last message.
     AutoClose(SessionId),
+    /// A5: the queue's conversation timeout after the last message.
+    Timeout(SessionId),
     /// R12: ten minutes after the agent's last activity.
     Presence(AgentId),
     /// R15: the daily sweep.
@@ -42,6 +44,7 @@ impl Timer {
             Timer::Retry(_) => "retry",
             Timer::CloseDelay(_) => "close_delay",
             Timer::AutoClose(_) => "auto_close",
+            Timer::Timeout(_) => "timeout",
             Timer::Presence(_) => "presence",
             Timer::Sweep => "sweep",
         }
@@ -55,7 +58,8 @@ impl Timer {
             | Timer::Unanswered(s)
             | Timer::Retry(s)
             | Timer::CloseDelay(s)
-            | Timer::AutoClose(s) => s.0,
+            | Timer::AutoClose(s)
+            | Timer::Timeout(s) => s.0,
             Timer::Presence(a) => a.0,
             Timer::Sweep => 0,
         }
@@ -71,6 +75,7 @@ impl Timer {
             "retry" => Timer::Retry(s),
             "close_delay" => Timer::CloseDelay(s),
             "auto_close" => Timer::AutoClose(s),
+            "timeout" => Timer::Timeout(s),
             "presence" => Timer::Presence(AgentId(subject)),
             "sweep" => Timer::Sweep,
             _ => return None,

@@ -165,9 +165,58 @@ impl ConsentGate {
     }
 }
 
+/// The notice as a chat message: the admin's text, then how to answer, in
+/// the channel's language (English when it has no translation).
+pub fn prompt(notice: &ConsentNotice, language: &str) -> String {
+    let how = match language {
+        "de" => "Bitte antworten Sie mit JA, um zuzustimmen, oder mit NEIN, um abzulehnen.",
+        _ => "Please reply YES to accept or NO to decline.",
+    };
+    format!("{}\n\n{how}", notice.text.trim())
+}
+
+/// Reads a customer's answer to the notice from plain text: `Some(true)` for
+/// yes, `Some(false)` for no, `None` when it is neither (the notice is shown
+/// again). Words in English and German, any case, trailing punctuation ignored.
+pub fn parse_answer(text: &str) -> Option<bool> {
+    let word = text
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .trim()
+        .to_lowercase();
+    match word.as_str() {
+        "yes" | "y" | "ok" | "okay" | "i agree" | "agree" | "accept" | "i accept" | "ja"
+        | "j" | "einverstanden" | "ich stimme zu" | "zustimmen" | "👍" => Some(true),
+        "no" | "n" | "decline" | "i decline" | "nein" | "ablehnen" | "ich lehne ab" | "👎" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn g1_answers_are_read_in_english_and_german() {
+        for yes in ["YES", "yes.", " Ja! ", "I agree", "einverstanden", "👍"] {
+            assert_eq!(parse_answer(yes), Some(true), "{yes}");
+        }
+        for no in ["no", "Nein", "decline!", "👎"] {
+            assert_eq!(parse_answer(no), Some(false), "{no}");
+        }
+        for neither in ["", "what is this?", "yes please tell me more", "noon"] {
+            assert_eq!(parse_answer(neither), None, "{neither}");
+        }
+        let notice = ConsentNotice {
+            text: "We store your messages for 90 days.".into(),
+            version: 1,
+        };
+        assert!(prompt(&notice, "de").ends_with("mit NEIN, um abzulehnen."));
+        assert!(prompt(&notice, "fr").starts_with("We store"));
+        assert!(prompt(&notice, "fr").ends_with("NO to decline."));
+    }
 
     #[test]
     fn notice_validation_names_the_field() {

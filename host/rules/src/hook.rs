@@ -101,6 +101,7 @@ impl Hook {
             frontdesk_routing::Hook::NoAnswer => Hook::NoAnswer,
             frontdesk_routing::Hook::Closed => Hook::Closed,
             frontdesk_routing::Hook::AskRating => Hook::AskRating,
+            frontdesk_routing::Hook::Timeout => Hook::Timeout,
         }
     }
 
@@ -225,5 +226,6 @@ mod tests {
         assert_eq!(Hook::from_router(R::NoAnswer), Hook::NoAnswer);
         assert_eq!(Hook::from_router(R::Closed), Hook::Closed);
         assert_eq!(Hook::from_router(R::AskRating), Hook::AskRating);
+        assert_eq!(Hook::from_router(R::Timeout), Hook::Timeout);
     }
 }

@@ -79,6 +79,8 @@ pub use canned::{CannedError, CannedList, CannedResponse};
 pub use cli::{check, test};
 pub use closing::{AfterClose, ClosingWindow};
 pub use consent::{ConsentError, ConsentGate, ConsentNotice, ConsentRecord, ConsentStatus};
+/// G1 helpers for channels without consent buttons.
+pub use consent::{parse_answer as parse_consent_answer, prompt as consent_prompt};
 pub use engine::{CompiledScript, Limits, RulesEngine};
 pub use error::{CompileError, RunError, TestError};
 pub use event::{Author, ChannelInfo, ContactInfo, Event, RatingInfo, SessionInfo};

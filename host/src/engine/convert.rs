@@ -4,7 +4,7 @@ use frontdesk_routing::{
     AgentId, AgentStatus, Command, Mode, QueueConfig, QueueId, SessionLimit, Span, Timer,
 };
 
-use crate::store::{Queue, QueueMode, RoutingBatch, TransitionRow, User};
+use crate::store::{Channel, Queue, QueueMode, RoutingBatch, TransitionRow, User};
 
 /// What R11 tells a customer nobody can answer yet.
 pub const NOBODY_AVAILABLE: &str = "All our agents are busy right now. Your message is saved and we will answer as soon as someone is free.";
@@ -17,6 +17,18 @@ pub fn agent_status(user: &User) -> AgentStatus {
         clocked_in: user.clocked_in,
         on_break: user.on_break,
     }
+}
+
+/// The core's configuration for a channel: its queue's settings plus the
+/// channel's A5 conversation timeout (`timeout_secs` in its config).
+pub fn channel_queue_config(channel: &Channel, queue: &Queue) -> QueueConfig {
+    let mut config = queue_config(channel.id, queue);
+    config.conversation_timeout = serde_json::from_str::<serde_json::Value>(&channel.config)
+        .ok()
+        .and_then(|c| c.get("timeout_secs").and_then(serde_json::Value::as_i64))
+        .filter(|secs| *secs > 0)
+        .map(Span::seconds);
+    config
 }
 
 /// The core's configuration for a channel's queue; `validate()` it before storing.
@@ -43,6 +55,8 @@ pub fn queue_config(channel: i64, queue: &Queue) -> QueueConfig {
         close_delay: Span::seconds(o.close_delay_secs),
         ask_rating: o.ask_rating,
         close_on_rating: o.close_on_rating,
+        // A channel setting, not a queue one: see `channel_queue_config`.
+        conversation_timeout: None,
     }
 }
 

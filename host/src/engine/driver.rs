@@ -6,14 +6,14 @@ use std::sync::Arc;
 use frontdesk_routing::config::AUTO_CLOSE_AFTER;
 
 use frontdesk_routing::{
-    AgentId, AgentSnapshot, Command, NewSession, QueueId, Router, SessionId, SessionSnapshot,
-    Snapshot, Timer, Timestamp,
+    AgentId, AgentSnapshot, Command, MessageOutcome, NewSession, QueueId, Router, SessionId,
+    SessionSnapshot, Snapshot, State, Timer, Timestamp,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use frontdesk_rules::Rules;
 
-use super::convert::{agent_status, queue_config, record};
+use super::convert::{agent_status, channel_queue_config, record};
 use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
@@ -88,7 +88,7 @@ impl Driver {
             role: Role::Admin,
         };
         for channel in driver.store.list_channels(admin).await? {
-            let config = queue_config(channel.id, &driver.store.queue(channel.id).await?);
+            let config = channel_queue_config(&channel, &driver.store.queue(channel.id).await?);
             if driver.router.queue(QueueId(channel.id)) != Some(&config) {
                 driver.router.handle_queue_config(now, config)?;
             }
@@ -143,25 +143,42 @@ impl Driver {
         let mut replies: Vec<(Reply, Result<Outcome, EngineError>)> =
             Vec::with_capacity(jobs.len());
         let mut customer_messages = Vec::new();
+        let mut ratings = Vec::new();
         for (event, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
                 replies.push((reply, Err(err)));
                 continue;
-            }
-            if let Event::QueueChanged { channel, .. } | Event::ChannelChanged { channel } = &event
-            {
-                self.channels.remove(channel);
             }
             let message = match &event {
                 Event::SessionOpened { session, .. } => Some((*session, true)),
                 Event::CustomerMessage { session } => Some((*session, false)),
                 _ => None,
             };
-            let outcome = self.apply(now, event);
-            if let (Some(message), Ok(_)) = (message, &outcome) {
-                customer_messages.push(message);
+            let outcome = match event {
+                Event::QueueChanged { channel, queue } => {
+                    self.reconfigure(now, channel, Some(queue)).await
+                }
+                Event::ChannelChanged { channel } => self.reconfigure(now, channel, None).await,
+                // A4: the close-delay script picks the delay.
+                Event::Close { session } => self.close_by_agent(now, session).await,
+                event => self.apply(now, event),
+            };
+            match (message, &outcome) {
+                // Ingest puts only a score-like answer into a session that
+                // waits for its rating (Q1).
+                (Some((session, _)), Ok(Outcome::Message(MessageOutcome::StartNewSession)))
+                    if self.router.session(SessionId(session)).map(|s| s.state)
+                        == Some(State::Rating) =>
+                {
+                    ratings.push(session);
+                }
+                (Some(message), Ok(_)) => customer_messages.push(message),
+                _ => {}
             }
             replies.push((reply, outcome));
+        }
+        for session in ratings {
+            self.customer_rating(now, session).await;
         }
         // A1 on a session's first message; W2 only where working hours are
         // closed. They run before the step is written, so the greeting goes
@@ -194,6 +211,30 @@ impl Driver {
                 let _ = reply.send(answer);
             }
         }
+    }
+
+    /// Applies a channel's queue and settings as stored now (R1–R10, A5).
+    async fn reconfigure(
+        &mut self,
+        now: Timestamp,
+        channel: i64,
+        queue: Option<crate::store::Queue>,
+    ) -> Result<Outcome, EngineError> {
+        self.channels.remove(&channel);
+        let row = self
+            .store
+            .channel(channel)
+            .await?
+            .ok_or(StoreError::NotFound("channel"))?;
+        let queue = match queue {
+            Some(queue) => queue,
+            None => self.store.queue(channel).await?,
+        };
+        let config = channel_queue_config(&row, &queue);
+        if self.router.queue(QueueId(channel)) != Some(&config) {
+            self.router.handle_queue_config(now, config)?;
+        }
+        Ok(Outcome::Done)
     }
 
     /// Users created while the server runs (`frontdesk user add`) are read
@@ -255,15 +296,13 @@ impl Driver {
                 r.handle_transfer_to_queue(now, SessionId(session), QueueId(channel))?
             }
             Event::Close { session } => r.handle_close(now, SessionId(session))?,
+            // Handled in `handle_jobs`, which reads the store for them.
+            Event::ChannelChanged { .. } | Event::QueueChanged { .. } => {}
             Event::AgentChanged(user) => {
                 r.handle_agent_upsert(now, AgentId(user.id), agent_status(&user))
             }
             Event::Activity { agent } => r.handle_agent_activity(now, AgentId(agent))?,
             Event::Disconnected { agent } => r.handle_agent_disconnected(now, AgentId(agent))?,
-            Event::ChannelChanged { .. } => {}
-            Event::QueueChanged { channel, queue } => {
-                r.handle_queue_config(now, queue_config(channel, &queue))?
-            }
         }
         Ok(Outcome::Done)
     }
@@ -426,7 +465,10 @@ async fn restore(store: &dyn Store, now: Timestamp) -> Result<Router, EngineErro
     };
     let mut queues = Vec::new();
     for channel in store.list_channels(admin).await? {
-        queues.push(queue_config(channel.id, &store.queue(channel.id).await?));
+        queues.push(channel_queue_config(
+            &channel,
+            &store.queue(channel.id).await?,
+        ));
     }
     Ok(Router::restore(Snapshot {
         agents,

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use frontdesk_routing::{SessionId, State, Timestamp};
+use frontdesk_routing::{SessionId, Span, State, Timestamp};
 use frontdesk_rules::{
     Action, Author, ChannelInfo, ContactInfo, Event, Hook, SessionInfo, WorkingHours,
 };
@@ -105,7 +105,7 @@ impl Driver {
     }
 
     /// Everything a script may read about the session.
-    async fn hook_event(
+    pub(super) async fn hook_event(
         &mut self,
         now: Timestamp,
         run: &HookRun,
@@ -189,7 +189,7 @@ impl Driver {
         }
     }
 
-    fn carry_out(&mut self, now: Timestamp, session: i64, action: Action) {
+    pub(super) fn carry_out(&mut self, now: Timestamp, session: i64, action: Action) {
         let sid = SessionId(session);
         let refused = match action {
             Action::Reply { text } | Action::AskRating { text } => {
@@ -201,13 +201,17 @@ impl Driver {
                 if let Some(text) = message {
                     self.notices.push((session, text));
                 }
+                // A script's close is not an agent's: A4's delay (for the
+                // customer's last word after an agent closed) does not apply.
                 // In `rating`, Q2's close_on_rating already closed it in the core.
                 match self.router.session(sid).map(|s| s.state) {
-                    Some(state) if state.is_open() => self.router.handle_close(now, sid),
+                    Some(state) if state.is_open() => {
+                        self.router.handle_close_after(now, sid, Span::ZERO)
+                    }
                     _ => Ok(()),
                 }
             }
-            // The queue's close delay (A4) governs; see README.
+            // Only the close-delay hook returns it, and `close_by_agent` reads it.
             Action::CloseAfter { .. } => Ok(()),
         };
         if let Err(err) = refused {

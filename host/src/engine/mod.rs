@@ -14,17 +14,20 @@
 //! Like the ingest writer, the task takes every event that queued up while the
 //! previous step was being written and writes them together (group commit).
 
+mod closing;
 mod convert;
 mod driver;
 mod hooks;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_closing;
 
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-pub use convert::{agent_status, queue_config};
+pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
 
 use crate::clock::Clock;

@@ -9,14 +9,14 @@ use crate::store::{
 };
 use crate::test_support::sqlite_store;
 
-const T0: i64 = 1_795_503_600_000;
-const DAY: i64 = 86_400_000;
+pub(super) const T0: i64 = 1_795_503_600_000;
+pub(super) const DAY: i64 = 86_400_000;
 const ADMIN: Viewer = Viewer {
     user_id: 0,
     role: Role::Admin,
 };
 
-fn message(channel_id: i64, id: &str) -> IngestItem {
+pub(super) fn message(channel_id: i64, id: &str) -> IngestItem {
     IngestItem {
         channel_id,
         source: "api".into(),
@@ -33,7 +33,7 @@ fn message(channel_id: i64, id: &str) -> IngestItem {
 }
 
 /// The texts sent to the customer, oldest first.
-async fn outbound(store: &Arc<dyn Store>, session: i64) -> Vec<String> {
+pub(super) async fn outbound(store: &Arc<dyn Store>, session: i64) -> Vec<String> {
     let messages = store.messages(session, 0, 100).await.unwrap();
     messages
         .into_iter()
@@ -45,16 +45,35 @@ async fn outbound(store: &Arc<dyn Store>, session: i64) -> Vec<String> {
 /// A channel with `config`, an agent, and a running engine on a manual clock.
 /// With a `mode`, the agent is the queue's one member (1-minute R6);
 /// without, the queue keeps its defaults and has nobody in it.
-async fn channel_with(
-    config: &str,
-    mode: Option<QueueMode>,
-) -> (
+async fn channel_with(config: &str, mode: Option<QueueMode>) -> Setup {
+    channel_with_queue(config, Arc::default(), |queue| match mode {
+        Some(mode) => {
+            queue.mode = mode;
+            queue.forward_interval_secs = 3600;
+            queue.unanswered_interval_secs = 60;
+            true
+        }
+        None => false,
+    })
+    .await
+}
+
+/// What the engine tests start from: store, its folder, channel, engine, clock.
+pub(super) type Setup = (
     Arc<dyn Store>,
     tempfile::TempDir,
     i64,
     Engine,
     Arc<ManualClock>,
-) {
+);
+
+/// A channel with `config`, the agent `bo` (user 2) and scripts `rules`;
+/// `queue` edits the queue and says whether `bo` is its one member.
+pub(super) async fn channel_with_queue(
+    config: &str,
+    rules: Arc<frontdesk_rules::Rules>,
+    queue: impl FnOnce(&mut Queue) -> bool,
+) -> Setup {
     let (store, dir) = sqlite_store().await;
     let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
     let agent = store.create_user("bo", Role::Agent, "a", 0).await.unwrap();
@@ -69,24 +88,22 @@ async fn channel_with(
         .await
         .unwrap()
         .id;
-    if let Some(mode) = mode {
-        let queue = Queue {
-            mode,
-            forward_interval_secs: 3600,
-            unanswered_interval_secs: 60,
-            agents: vec![agent.id],
-            ..Queue::default()
-        };
-        store.set_queue(admin.id, channel, &queue, 0).await.unwrap();
+    let mut settings = Queue::default();
+    if queue(&mut settings) {
+        settings.agents = vec![agent.id];
+        store
+            .set_queue(admin.id, channel, &settings, 0)
+            .await
+            .unwrap();
     }
     let clock = Arc::new(ManualClock::new(T0));
-    let engine = Engine::start(store.clone(), clock.clone(), Arc::default())
+    let engine = Engine::start(store.clone(), clock.clone(), rules)
         .await
         .unwrap();
     (store, dir, channel, engine, clock)
 }
 
-async fn open(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str) -> i64 {
+pub(super) async fn open(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str) -> i64 {
     let first = store.ingest(&[message(channel, id)], T0).await.unwrap()[0];
     engine
         .send(Event::SessionOpened {
@@ -153,7 +170,7 @@ async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_reque
 }
 
 /// Waits for the engine task to write what the clock made due.
-async fn state_of(store: &Arc<dyn Store>, session: i64, want: &str) -> bool {
+pub(super) async fn state_of(store: &Arc<dyn Store>, session: i64, want: &str) -> bool {
     for _ in 0..10_000 {
         if store.session(ADMIN, session).await.unwrap().unwrap().state == want {
             return true;

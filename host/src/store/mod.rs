@@ -241,6 +241,10 @@ pub trait ConfigStore: Send + Sync + 'static {
         patch: &ChannelPatch,
         now: Millis,
     ) -> Result<Channel>;
+    /// G1: the contact's answer to the consent notice, if they gave one.
+    async fn consent(&self, contact_id: i64) -> Result<Option<ConsentRow>>;
+    /// G1: records the contact's answer, replacing an earlier one.
+    async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()>;
 }
 
 /// The durable outbox (S5): claimed by the delivery worker, finished once.

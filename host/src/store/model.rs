@@ -419,6 +419,15 @@ pub struct RatingRow {
     pub at: Millis,
 }
 
+/// A contact's answer to the consent notice (G1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ConsentRow {
+    pub accepted: bool,
+    /// The notice version answered; a newer notice asks again.
+    pub notice_version: i64,
+    pub at: Millis,
+}
+
 /// An admin's change to a channel; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -177,6 +177,32 @@ macro_rules! sql_config_store {
                 tx.commit().await?;
                 Ok(channel)
             }
+
+            async fn consent(&self, contact_id: i64) -> Result<Option<ConsentRow>> {
+                let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                    "SELECT accepted, notice_version, at FROM contact_consents WHERE contact_id = $1",
+                )
+                .bind(contact_id)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|(accepted, notice_version, at)| ConsentRow { accepted: accepted != 0, notice_version, at }))
+            }
+
+            async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO contact_consents (contact_id, accepted, notice_version, at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (contact_id) DO UPDATE SET accepted = excluded.accepted, \
+                     notice_version = excluded.notice_version, at = excluded.at",
+                )
+                .bind(contact_id)
+                .bind(i64::from(answer.accepted))
+                .bind(answer.notice_version)
+                .bind(answer.at)
+                .execute(&self.write)
+                .await
+                .map_err(|e| conflict(e, || format!("contact {contact_id}")))?;
+                Ok(())
+            }
         }
     };
 }

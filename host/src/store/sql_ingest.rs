@@ -131,13 +131,21 @@ macro_rules! sql_ingest {
         /// The open session of each chat in the batch, opening those that have none.
         struct ChatSessions {
             by_chat: std::collections::HashMap<(i64, String), i64>,
+            /// Q1: a score from a chat with no open session answers the
+            /// chat's session that waits for its rating, keyed by
+            /// (channel, external id), instead of opening a new session.
+            rating_answers: std::collections::HashMap<(i64, String), i64>,
             /// Sessions opened by this batch, with the item that opened them.
             opened_by: std::collections::HashMap<i64, usize>,
         }
 
         impl ChatSessions {
             fn of(&self, item: &IngestItem) -> i64 {
-                self.by_chat[&(item.channel_id, item.message.chat_id.clone())]
+                let key = (item.channel_id, item.message.external_id.clone());
+                match self.rating_answers.get(&key) {
+                    Some(&session) => session,
+                    None => self.by_chat[&(item.channel_id, item.message.chat_id.clone())],
+                }
             }
         }
 
@@ -166,7 +174,7 @@ macro_rules! sql_ingest {
                 .into_iter()
                 .map(|(c, chat, id)| ((c, chat), id))
                 .collect();
-            let mut sessions = ChatSessions { by_chat, opened_by: Default::default() };
+            let mut sessions = ChatSessions { by_chat, rating_answers: Default::default(), opened_by: Default::default() };
             if !sessions.by_chat.is_empty() {
                 let mut touch = sqlx::QueryBuilder::<Db>::new("UPDATE sessions SET last_message_at = ");
                 touch.push_bind(now).push(", updated_at = ").push_bind(now).push(" WHERE id IN (");
@@ -178,7 +186,25 @@ macro_rules! sql_ingest {
                 touch.build().execute(&mut **tx).await?;
             }
             for &i in fresh {
-                let key = (batch[i].channel_id, batch[i].message.chat_id.clone());
+                let item = &batch[i];
+                let key = (item.channel_id, item.message.chat_id.clone());
+                // Rare (a score-like text with no open session), so one query each is fine.
+                if !sessions.by_chat.contains_key(&key)
+                    && frontdesk_rules::parse_score(&item.message.text).is_some()
+                {
+                    let rating: Option<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM sessions WHERE channel_id = $1 AND chat_id = $2 AND state = 'rating' \
+                         ORDER BY id DESC LIMIT 1",
+                    )
+                    .bind(item.channel_id)
+                    .bind(&item.message.chat_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    if let Some((id,)) = rating {
+                        sessions.rating_answers.insert((item.channel_id, item.message.external_id.clone()), id);
+                        continue;
+                    }
+                }
                 if !sessions.by_chat.contains_key(&key) {
                     let id = open_session(tx, &batch[i], now).await?;
                     sessions.by_chat.insert(key, id);

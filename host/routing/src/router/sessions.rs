@@ -79,7 +79,7 @@ impl Router {
             cause: Cause::Opened,
         }));
         self.dirty_sessions.push(sid);
-        self.set_timer(Timer::AutoClose(sid), now + AUTO_CLOSE_AFTER);
+        self.arm_quiet_timers(now, sid);
         if !new.bot {
             self.start_queue(now, sid, Cause::Opened);
         }
@@ -363,6 +363,19 @@ impl Router {
     /// `closing`, where a customer message reopens it; then `rating` (Q1) or
     /// `closed`.
     pub fn handle_close(&mut self, now: Timestamp, sid: SessionId) -> Result<(), Error> {
+        let delay = self.queues[&self.open_session(sid)?.queue].cfg.close_delay;
+        self.handle_close_after(now, sid, delay)
+    }
+
+    /// A4 as a script decides it: closes the session like
+    /// [`handle_close`](Self::handle_close), with `delay` in place of the
+    /// queue's close delay (zero closes at once).
+    pub fn handle_close_after(
+        &mut self,
+        now: Timestamp,
+        sid: SessionId,
+        delay: Span,
+    ) -> Result<(), Error> {
         let s = self.open_session(sid)?;
         if !s.state.is_open() {
             return Err(Error::WrongState {
@@ -370,7 +383,6 @@ impl Router {
                 state: s.state,
             });
         }
-        let delay = self.queues[&s.queue].cfg.close_delay;
         let holder = s.holder;
         self.unwait(sid);
         self.release_all(sid, holder);
@@ -430,12 +442,23 @@ impl Router {
         }
     }
 
-    /// A message either way: R16's seven days start again.
+    /// A message either way: R16's seven days and A5's timeout start again.
     fn touch(&mut self, now: Timestamp, sid: SessionId) {
         if let Some(s) = self.sessions.get_mut(&sid) {
             s.last_message_at = now;
             self.dirty_sessions.push(sid);
-            self.set_timer(Timer::AutoClose(sid), now + AUTO_CLOSE_AFTER);
+            self.arm_quiet_timers(now, sid);
+        }
+    }
+
+    /// The timers that count from the last message: R16's auto-close and,
+    /// where the queue has one, A5's conversation timeout.
+    fn arm_quiet_timers(&mut self, now: Timestamp, sid: SessionId) {
+        self.set_timer(Timer::AutoClose(sid), now + AUTO_CLOSE_AFTER);
+        let queue = self.sessions[&sid].queue;
+        match self.queues[&queue].cfg.conversation_timeout {
+            Some(timeout) => self.set_timer(Timer::Timeout(sid), now + timeout),
+            None => self.clear_timer(Timer::Timeout(sid)),
         }
     }
 

@@ -205,6 +205,7 @@ impl Router {
             Timer::Unanswered,
             Timer::CloseDelay,
             Timer::AutoClose,
+            Timer::Timeout,
         ] {
             self.clear_timer(timer(sid));
         }

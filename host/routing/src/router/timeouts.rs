@@ -33,6 +33,7 @@ impl Router {
                     }
                 }
                 Timer::AutoClose(sid) => self.auto_close(at, sid),
+                Timer::Timeout(sid) => self.conversation_timeout(sid),
                 Timer::Presence(agent) => {
                     if self.agents.contains_key(&agent) {
                         self.go_offline(agent);
@@ -119,6 +120,21 @@ impl Router {
             });
         }
         self.close_for_good(at, sid, Cause::AutoClosed);
+    }
+
+    /// A5: quiet for the queue's timeout. The script decides whether to
+    /// close; sessions already closing or rating, or with a bot, are left alone.
+    fn conversation_timeout(&mut self, sid: SessionId) {
+        let runs = self
+            .sessions
+            .get(&sid)
+            .is_some_and(|s| s.state.is_open() && s.state != State::Bot);
+        if runs {
+            self.emit(Command::RunHook {
+                session: sid,
+                hook: Hook::Timeout,
+            });
+        }
     }
 
     /// R15: sessions held by dismissed agents or agents on vacation go back to

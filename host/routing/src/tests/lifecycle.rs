@@ -247,3 +247,71 @@ fn s1_bot_sessions_wait_for_the_handover() {
         })
     );
 }
+
+#[test]
+fn a5_timeout_hook_runs_after_the_quiet_time_and_moves_with_every_message() {
+    let mut sim = Sim::new();
+    let a = sim.agent(1, true);
+    let mut cfg = queue(1, &[a]);
+    cfg.conversation_timeout = Some(Span::hours(2));
+    sim.queue(cfg);
+    let s = sim.open(1, QueueId(1));
+    sim.act(|r, now| r.handle_accept(now, s, a)).unwrap();
+    sim.advance(Span::hours(1));
+    sim.reply(s, a);
+    // Two hours after the reply, not after the first message.
+    sim.advance(Span::hours(1) + Span::minutes(59));
+    assert!(sim.hooks(s).iter().all(|(_, h)| *h != Hook::Timeout));
+    sim.advance(Span::minutes(1));
+    let timeouts: Vec<_> = sim
+        .hooks(s)
+        .into_iter()
+        .filter(|(_, h)| *h == Hook::Timeout)
+        .map(|(at, _)| (at - T0).as_millis() / 60_000)
+        .collect();
+    assert_eq!(timeouts, vec![180]);
+    // The hook decides: until it closes, the session stays as it was.
+    assert_eq!(sim.state(s), Some(State::Waiting));
+    sim.act(|r, now| r.handle_close(now, s)).unwrap();
+    assert_eq!(sim.router.session(s), None);
+    assert_eq!(sim.router.timer(crate::Timer::Timeout(s)), None);
+}
+
+#[test]
+fn a5_without_a_timeout_no_hook_and_a_zero_timeout_is_refused() {
+    let mut sim = Sim::new();
+    let a = sim.agent(1, true);
+    sim.queue(queue(1, &[a]));
+    let s = sim.open(1, QueueId(1));
+    sim.advance(Span::days(6));
+    assert!(sim.hooks(s).iter().all(|(_, h)| *h != Hook::Timeout));
+    let mut cfg = queue(1, &[a]);
+    cfg.conversation_timeout = Some(Span::ZERO);
+    let err = sim
+        .act(|r, now| r.handle_queue_config(now, cfg))
+        .unwrap_err();
+    assert!(matches!(err, Error::NonPositiveTimeout { .. }), "{err}");
+    assert!(err.to_string().contains("A5"));
+}
+
+#[test]
+fn a4_a_scripted_delay_replaces_the_queue_default() {
+    let mut sim = Sim::new();
+    let a = sim.agent(1, true);
+    let mut cfg = queue(1, &[a]);
+    cfg.close_delay = Span::minutes(5);
+    sim.queue(cfg);
+    let s = sim.open(1, QueueId(1));
+    sim.act(|r, now| r.handle_accept(now, s, a)).unwrap();
+    sim.reply(s, a);
+    sim.act(|r, now| r.handle_close_after(now, s, Span::minutes(30)))
+        .unwrap();
+    sim.advance(Span::minutes(29));
+    assert_eq!(sim.state(s), Some(State::Closing));
+    // A customer message in the delay reopens it with the same agent (A4, S2).
+    assert_eq!(sim.customer(s), MessageOutcome::Reopened);
+    assert_eq!(sim.holder(s), Some(a));
+    sim.act(|r, now| r.handle_close_after(now, s, Span::ZERO))
+        .unwrap();
+    assert_eq!(sim.router.session(s), None);
+}
