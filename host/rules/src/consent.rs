@@ -185,8 +185,8 @@ pub fn parse_answer(text: &str) -> Option<bool> {
         .trim()
         .to_lowercase();
     match word.as_str() {
-        "yes" | "y" | "ok" | "okay" | "i agree" | "agree" | "accept" | "i accept" | "ja"
-        | "j" | "einverstanden" | "ich stimme zu" | "zustimmen" | "👍" => Some(true),
+        "yes" | "y" | "ok" | "okay" | "i agree" | "agree" | "accept" | "i accept" | "ja" | "j"
+        | "einverstanden" | "ich stimme zu" | "zustimmen" | "👍" => Some(true),
         "no" | "n" | "decline" | "i decline" | "nein" | "ablehnen" | "ich lehne ab" | "👎" => {
             Some(false)
         }

@@ -38,6 +38,17 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
             "config.language must be a language code such as \"en\" or \"de\"",
         ));
     }
+    if let Some(consent) = config.get("consent") {
+        let notice = serde_json::from_value::<frontdesk_rules::ConsentNotice>(consent.clone())
+            .map_err(|e| {
+                ApiError::invalid(format!(
+                    "config.consent: {e}; write {{\"text\": \"...\", \"version\": 1}}"
+                ))
+            })?;
+        notice
+            .validate()
+            .map_err(|e| ApiError::invalid(format!("config.{e}")))?;
+    }
     if let Some(url) = config.get("callback_url")
         && !url
             .as_str()
@@ -61,7 +72,8 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
 ///
 /// Settings the auto-actions read: `working_hours` (W1: `{"time_zone":
 /// "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}, "holidays": ["2026-12-25"]}`),
-/// `language` (O3) and `timeout_secs` (A5).
+/// `language` (O3), `timeout_secs` (A5) and `consent` (G1: `{"text": "...",
+/// "version": 1}`; bump the version to ask everybody again).
 #[utoipa::path(patch, path = "/channels/{id}", tag = "channels", params(("id" = i64, Path)), request_body = ChannelPatch,
     responses((status = 200, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_channel(

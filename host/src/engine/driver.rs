@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use frontdesk_rules::Rules;
 
+use super::consent::ConsentCache;
 use super::convert::{agent_status, channel_queue_config, record};
 use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
@@ -37,6 +38,8 @@ pub(super) struct Driver {
     pub(super) notices: Vec<(i64, String)>,
     /// Hooks the last step made due.
     due_hooks: Vec<HookRun>,
+    /// Each channel's consent notice (G1).
+    pub(super) consents: ConsentCache,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -71,6 +74,7 @@ impl Driver {
             channels: ChannelCache::new(),
             notices: Vec::new(),
             due_hooks: Vec::new(),
+            consents: ConsentCache::new(),
         };
         let now = driver.now();
         driver.router.handle_timeout(now);
@@ -94,6 +98,9 @@ impl Driver {
             }
         }
         for (channel, session) in driver.store.load_routing().await?.unrouted {
+            if driver.awaits_consent(session).await? {
+                continue;
+            }
             tracing::info!(session, "routing a session opened before the last restart");
             let new = NewSession {
                 id: SessionId(session),
@@ -149,6 +156,18 @@ impl Driver {
                 replies.push((reply, Err(err)));
                 continue;
             }
+            let event = match self.consent_gate(now, event).await {
+                Ok(Some(event)) => event,
+                // Held for consent (G1): the notice is on its way.
+                Ok(None) => {
+                    replies.push((reply, Ok(Outcome::Done)));
+                    continue;
+                }
+                Err(err) => {
+                    replies.push((reply, Err(err)));
+                    continue;
+                }
+            };
             let message = match &event {
                 Event::SessionOpened { session, .. } => Some((*session, true)),
                 Event::CustomerMessage { session } => Some((*session, false)),
@@ -221,6 +240,7 @@ impl Driver {
         queue: Option<crate::store::Queue>,
     ) -> Result<Outcome, EngineError> {
         self.channels.remove(&channel);
+        self.consents.remove(&channel);
         let row = self
             .store
             .channel(channel)

@@ -15,6 +15,7 @@
 //! previous step was being written and writes them together (group commit).
 
 mod closing;
+mod consent;
 mod convert;
 mod driver;
 mod hooks;
@@ -22,6 +23,8 @@ mod hooks;
 mod tests;
 #[cfg(test)]
 mod tests_closing;
+#[cfg(test)]
+mod tests_consent;
 
 use std::sync::Arc;
 

@@ -139,6 +139,26 @@ async fn w1_channel_settings_are_validated_with_the_field_named() {
             .contains("callback_url"),
         "{body}"
     );
+    for (bad, field) in [
+        (json!({"consent": {"text": "  "}}), "consent.text"),
+        (json!({"consent": "yes please"}), "config.consent"),
+        (
+            json!({"consent": {"text": "ok", "version": 0}}),
+            "consent.version",
+        ),
+    ] {
+        let (status, body) = call(
+            &w.app,
+            "PATCH",
+            &url,
+            Some(&w.admin),
+            Some(json!({ "config": bad })),
+        )
+        .await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_input");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(field), "G1 names {field}: {message}");
+    }
     let good = json!({"name": "Website", "config": {"language": "de", "working_hours": {"time_zone": "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}}}});
     let (status, body) = call(&w.app, "PATCH", &url, Some(&w.admin), Some(good)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
