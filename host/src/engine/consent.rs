@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use frontdesk_routing::{SessionId, Timestamp};
 use frontdesk_rules::{
-    ConsentGate, ConsentNotice, ConsentRecord, consent_prompt, parse_consent_answer,
+    ConsentGate, ConsentNotice, ConsentRecord, ConsentStatus, consent_prompt, parse_consent_answer,
 };
 
 use super::driver::Driver;
@@ -67,17 +67,30 @@ impl Driver {
         let Some(notice) = self.consent_notice(session.channel_id).await? else {
             return Ok(None);
         };
-        let record = self
-            .store
-            .consent(session.contact_id)
-            .await?
-            .map(|row| ConsentRecord {
-                accepted: row.accepted,
-                at: Timestamp::from_millis(row.at),
-                notice_version: u32::try_from(row.notice_version).unwrap_or(0),
-            });
+        let record = self.consent_record(session.contact_id).await?;
         let gate = ConsentGate::decide(Some(&notice), record.as_ref());
         Ok(Some((notice, gate)))
+    }
+
+    /// The contact's standing with the channel's notice, as scripts read it
+    /// (`contact.consent`); costs a read only where the channel has a notice.
+    pub(super) async fn consent_status(
+        &mut self,
+        session: &Session,
+    ) -> Result<ConsentStatus, EngineError> {
+        let Some(notice) = self.consent_notice(session.channel_id).await? else {
+            return Ok(ConsentStatus::NotRequired);
+        };
+        let record = self.consent_record(session.contact_id).await?;
+        Ok(ConsentStatus::of(Some(&notice), record.as_ref()))
+    }
+
+    async fn consent_record(&self, contact: i64) -> Result<Option<ConsentRecord>, EngineError> {
+        Ok(self.store.consent(contact).await?.map(|row| ConsentRecord {
+            accepted: row.accepted,
+            at: Timestamp::from_millis(row.at),
+            notice_version: u32::try_from(row.notice_version).unwrap_or(0),
+        }))
     }
 
     /// Whether a session must wait for consent before it is routed; for the

@@ -140,13 +140,14 @@ impl Driver {
         if let Some(agent) = session.agent_id {
             info.agent_name = self.store.user(agent).await?.map(|u| u.name);
         }
+        let consent = self.consent_status(&session).await?;
         let contact = contact
             .map(|c| ContactInfo {
                 known: c.email.is_some() || c.phone.is_some(),
                 name: Some(c.name),
                 email: c.email,
                 phone: c.phone,
-                ..ContactInfo::default()
+                consent,
             })
             .unwrap_or_default();
         Ok(Some(Event {

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use frontdesk_rules::{Hook, Rules};
+
 use super::tests::{T0, channel_with_queue, message, open, outbound};
 use super::{Engine, Event};
 use crate::clock::ManualClock;
@@ -33,8 +35,12 @@ async fn state(store: &Arc<dyn Store>, session: i64) -> String {
 
 #[tokio::test]
 async fn g1_the_notice_comes_first_and_a_yes_is_recorded_and_lets_routing_go_on() {
-    let (store, _dir, channel, engine, _clock) =
-        channel_with_queue(CONFIG, Arc::default(), |_| true).await;
+    // Scripts read the answer as `contact.consent`.
+    let rules = Arc::new(Rules::new());
+    rules
+        .save(Hook::Closed, r#"reply(`consent: ${contact.consent}`)"#)
+        .unwrap();
+    let (store, _dir, channel, engine, _clock) = channel_with_queue(CONFIG, rules, |_| true).await;
     let session = open(&store, &engine, channel, "1").await;
     let out = outbound(&store, session).await;
     assert_eq!(
@@ -64,6 +70,9 @@ async fn g1_the_notice_comes_first_and_a_yes_is_recorded_and_lets_routing_go_on(
     );
     // Routed now: the queue's one agent has it.
     assert_eq!(state(&store, session).await, "assigned");
+    engine.send(Event::Close { session }).await.unwrap();
+    let out = outbound(&store, session).await;
+    assert_eq!(out.last().unwrap(), "consent: accepted");
 }
 
 #[tokio::test]
