@@ -11,6 +11,8 @@
 //!   `/api/v1` (with its OpenAPI document), `/healthz` and `/metrics`.
 //! - [`outbox`]: the delivery worker: sends the outbox through connectors,
 //!   retrying with backoff, failed items shown to admins (S5).
+//! - [`attachments`]: the fetch worker: downloads attachments through their
+//!   connector's allow-listed `http`, capped in size, into the database.
 //! - [`plugin_kv`]: the plugins' `kv` import, on the database.
 //! - [`auth`]: API tokens, stored only as hashes (P2).
 //! - [`engine`]: drives the routing core: events in, each step stored in one
@@ -22,6 +24,7 @@
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod clock;

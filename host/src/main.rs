@@ -42,6 +42,9 @@ enum Command {
         /// Where plugins and their compiled artifacts live (created when missing).
         #[arg(long, env = "FRONTDESK_DATA_DIR", default_value = frontdesk::cli::plugin::DEFAULT_DATA_DIR)]
         data_dir: std::path::PathBuf,
+        /// Largest attachment stored, in bytes; larger files are recorded as failed, not fetched.
+        #[arg(long, env = "FRONTDESK_MAX_ATTACHMENT_BYTES", default_value_t = frontdesk::attachments::DEFAULT_MAX_BYTES)]
+        max_attachment_bytes: usize,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -139,16 +142,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the database {}", cli.database))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { listen, data_dir } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            max_attachment_bytes,
+        } => {
             // Plugins' kv data lives in the database, so it survives restarts.
             let kv = frontdesk::plugin_kv::StoreKv {
                 store: store.clone(),
                 quota_bytes: frontdesk::plugin_kv::KV_QUOTA_BYTES,
             };
-            let config = frontdesk_plugin_host::HostConfig {
+            let mut config = frontdesk_plugin_host::HostConfig {
                 kv: Arc::new(kv),
                 ..frontdesk_plugin_host::HostConfig::new(&data_dir)
             };
+            config.limits.max_attachment_bytes = max_attachment_bytes;
             let plugins = tokio::task::spawn_blocking(move || {
                 frontdesk_plugin_host::PluginHost::open(config)
             })
@@ -170,7 +178,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => AppState::new(store, clock).await?,
             }
             .with_plugins(plugins.clone())
-            .deliver_outbox();
+            .deliver_outbox()
+            .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");

@@ -35,6 +35,10 @@ pub(crate) struct Grants {
     pub kv: bool,
     /// When the call must be over; host calls never wait past it.
     pub deadline: Instant,
+    /// Deadline of one outbound HTTP request in this call.
+    pub http_timeout: std::time::Duration,
+    /// Largest HTTP response body this call may receive.
+    pub max_response_bytes: usize,
 }
 
 /// Wasmtime's `StoreLimits`, plus a note of whether a memory growth was
@@ -102,6 +106,8 @@ pub(crate) struct CallState {
     pub log_budget: usize,
     /// Whether a log line was dropped for the budget; noted once.
     pub log_truncated: bool,
+    /// Whether the `http` import refused a response over `max_response_bytes`.
+    pub response_too_large: bool,
 }
 
 impl CallState {
@@ -123,6 +129,7 @@ impl CallState {
             services,
             log_budget,
             log_truncated: false,
+            response_too_large: false,
         }
     }
 

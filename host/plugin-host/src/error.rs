@@ -263,6 +263,22 @@ pub enum CallError {
         /// The limit.
         limit: usize,
     },
+    /// A `fetch-attachment` call met a file larger than
+    /// [`HostLimits::max_attachment_bytes`](crate::HostLimits::max_attachment_bytes):
+    /// the host stopped reading it. Not a fault of the plugin, and retrying
+    /// will not help.
+    #[error(
+        "plugin {plugin} {version}: the attachment is larger than the limit of {limit} bytes \
+         (raise --max-attachment-bytes to accept it)"
+    )]
+    AttachmentTooLarge {
+        /// The plugin.
+        plugin: String,
+        /// Its version.
+        version: String,
+        /// The limit that was applied.
+        limit: usize,
+    },
     /// Every pooled instance slot is in use; retry shortly.
     #[error("plugin {plugin} {version} could not start: {why}")]
     Unavailable {

@@ -14,7 +14,7 @@ use crate::loaded::LoadedPlugin;
 use crate::manifest::{Manifest, PluginKind};
 use crate::package::sha256_hex;
 use crate::registry_file::{Layout, RegistryFile};
-use crate::services::HostConfig;
+use crate::services::{HostConfig, HostLimits};
 use crate::types::{
     Attachment, BotAction, BotEvent, Channel, ConnectorError, FetchedFile, InboundOutcome,
     InboundRequest, OutboundMessage, SendReceipt, Session,
@@ -143,6 +143,11 @@ impl PluginHost {
         host.inner.active.store(Arc::new(active));
         host.inner.broken.store(Arc::new(broken));
         Ok(host)
+    }
+
+    /// The limits every call runs under (e.g. the attachment size cap).
+    pub fn limits(&self) -> &HostLimits {
+        &self.inner.services.limits
     }
 
     /// The registry file, for watching changes another process makes.

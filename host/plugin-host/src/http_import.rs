@@ -28,12 +28,13 @@ impl http::Host for CallState {
             )));
         }
         let asked = req.timeout_ms.map(|ms| Duration::from_millis(ms.into()));
-        let timeout = [Some(limits.http_timeout), asked, Some(self.remaining())]
+        let http_timeout = self.grants.http_timeout;
+        let timeout = [Some(http_timeout), asked, Some(self.remaining())]
             .into_iter()
             .flatten()
             .min()
-            .unwrap_or(limits.http_timeout);
-        let max_body = limits.max_http_response_bytes;
+            .unwrap_or(http_timeout);
+        let max_body = self.grants.max_response_bytes;
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -66,6 +67,7 @@ impl http::Host for CallState {
             .content_length()
             .is_some_and(|len| len > max_body as u64)
         {
+            self.response_too_large = true;
             return Err(Error::ResponseTooLarge(max_body as u64));
         }
         // Read in chunks so a provider that lies about (or omits) its length
@@ -73,6 +75,7 @@ impl http::Host for CallState {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > max_body {
+                self.response_too_large = true;
                 return Err(Error::ResponseTooLarge(max_body as u64));
             }
             body.extend_from_slice(&chunk);

@@ -17,6 +17,7 @@ use crate::error::CallError;
 use crate::health::Health;
 use crate::manifest::{Manifest, PluginKind};
 use crate::output_size::OutputSize;
+use crate::services::HostLimits;
 use crate::types::{
     Attachment, BotAction, BotEvent, Channel, ChannelContext, ConnectorError, FetchedFile,
     InboundOutcome, InboundRequest, OutboundMessage, SendReceipt, Session,
@@ -37,6 +38,39 @@ struct PreparedChannel {
     config: serde_json::Value,
     valid: config_schema::ValidatedConfig,
     allow: Arc<AllowList>,
+}
+
+/// The limits one call runs under: webhook, send, setup and bot calls share
+/// the standard ones; `fetch-attachment` downloads get their own size and time.
+struct CallProfile {
+    timeout: Duration,
+    http_timeout: Duration,
+    max_response_bytes: usize,
+    max_output_bytes: usize,
+}
+
+impl CallProfile {
+    fn standard(timeout: Duration, limits: &HostLimits) -> CallProfile {
+        CallProfile {
+            timeout,
+            http_timeout: limits.http_timeout,
+            max_response_bytes: limits.max_http_response_bytes,
+            max_output_bytes: limits.max_output_bytes,
+        }
+    }
+
+    /// The host's attachment limits, whatever the manifest asks: its
+    /// `timeout_ms` is sized for parsing, not for downloading a file.
+    fn attachment(limits: &HostLimits) -> CallProfile {
+        CallProfile {
+            timeout: limits.attachment_timeout,
+            http_timeout: limits.attachment_timeout,
+            max_response_bytes: limits.max_attachment_bytes,
+            max_output_bytes: limits
+                .max_attachment_bytes
+                .saturating_add(limits.max_output_bytes),
+        }
+    }
 }
 
 /// Where a call failed, which decides how its error reads.
@@ -151,7 +185,10 @@ impl LoadedPlugin {
         .await
     }
 
-    /// Downloads one attachment a parsed message named.
+    /// Downloads one attachment a parsed message named, under the attachment
+    /// limits: a response over [`HostLimits::max_attachment_bytes`] fails the
+    /// call with [`CallError::AttachmentTooLarge`] whatever the plugin makes
+    /// of the refused read, so the caller can tell "too big" from "try again".
     pub async fn fetch_attachment(
         &self,
         engine: &PluginEngine,
@@ -159,10 +196,26 @@ impl LoadedPlugin {
         channel: &Channel,
         attachment: &Attachment,
     ) -> Result<Result<FetchedFile, ConnectorError>, CallError> {
-        self.call_connector(engine, services, channel, async |plugin, store, ctx| {
-            plugin.call_fetch_attachment(store, ctx, attachment).await
-        })
-        .await
+        let profile = CallProfile::attachment(&services.limits);
+        let (result, too_large) = self
+            .call_connector_with(
+                engine,
+                services,
+                channel,
+                &profile,
+                async |plugin, store, ctx| {
+                    plugin.call_fetch_attachment(store, ctx, attachment).await
+                },
+            )
+            .await;
+        match result {
+            Ok(Err(_)) if too_large => Err(CallError::AttachmentTooLarge {
+                plugin: self.name.to_string(),
+                version: self.version.to_string(),
+                limit: services.limits.max_attachment_bytes,
+            }),
+            other => other,
+        }
     }
 
     /// One connector export on a fresh instance, under the call's limits.
@@ -177,10 +230,33 @@ impl LoadedPlugin {
             &ChannelContext,
         ) -> wasmtime::Result<T>,
     ) -> Result<T, CallError> {
+        let profile = CallProfile::standard(self.timeout, &services.limits);
+        self.call_connector_with(engine, services, channel, &profile, call)
+            .await
+            .0
+    }
+
+    /// Like `call_connector`, under `profile`; also says whether the `http`
+    /// import refused a response for its size.
+    async fn call_connector_with<T: OutputSize>(
+        &self,
+        engine: &PluginEngine,
+        services: &Arc<Services>,
+        channel: &Channel,
+        profile: &CallProfile,
+        call: impl AsyncFnOnce(
+            &connector::Connector,
+            &mut Store<CallState>,
+            &ChannelContext,
+        ) -> wasmtime::Result<T>,
+    ) -> (Result<T, CallError>, bool) {
         let Pre::Connector(pre) = &self.pre else {
-            return Err(self.wrong_kind(PluginKind::Connector));
+            return (Err(self.wrong_kind(PluginKind::Connector)), false);
         };
-        let (mut store, context) = self.prepare(engine, services, channel)?;
+        let (mut store, context) = match self.prepare(engine, services, channel, profile) {
+            Ok(prepared) => prepared,
+            Err(error) => return (Err(error), false),
+        };
         let run = async {
             let instance = pre
                 .instantiate_async(&mut store)
@@ -190,8 +266,9 @@ impl LoadedPlugin {
                 .await
                 .map_err(Failure::Call)
         };
-        let result = tokio::time::timeout(self.timeout, run).await;
-        self.classify(&store, result, services.limits.max_output_bytes)
+        let result = tokio::time::timeout(profile.timeout, run).await;
+        let too_large = store.data().response_too_large;
+        (self.classify(&store, result, profile), too_large)
     }
 
     /// Hands one session event to a bot.
@@ -206,7 +283,8 @@ impl LoadedPlugin {
         let Pre::Bot(pre) = &self.pre else {
             return Err(self.wrong_kind(PluginKind::Bot));
         };
-        let (mut store, context) = self.prepare(engine, services, channel)?;
+        let profile = CallProfile::standard(self.timeout, &services.limits);
+        let (mut store, context) = self.prepare(engine, services, channel, &profile)?;
         let run = async {
             let instance = pre
                 .instantiate_async(&mut store)
@@ -217,8 +295,8 @@ impl LoadedPlugin {
                 .await
                 .map_err(Failure::Call)
         };
-        let result = tokio::time::timeout(self.timeout, run).await;
-        self.classify(&store, result, services.limits.max_output_bytes)
+        let result = tokio::time::timeout(profile.timeout, run).await;
+        self.classify(&store, result, &profile)
     }
 
     /// Checks quarantine and config, then builds the call's store.
@@ -227,6 +305,7 @@ impl LoadedPlugin {
         engine: &PluginEngine,
         services: &Arc<Services>,
         channel: &Channel,
+        profile: &CallProfile,
     ) -> Result<(Store<CallState>, ChannelContext), CallError> {
         if let Some(quarantine) = self.health.quarantine() {
             return Err(CallError::Quarantined {
@@ -236,7 +315,7 @@ impl LoadedPlugin {
             });
         }
         let prepared = self.prepared_channel(channel)?;
-        let deadline = Instant::now() + self.timeout;
+        let deadline = Instant::now() + profile.timeout;
         let grants = Grants {
             plugin: self.name.clone(),
             version: self.version.clone(),
@@ -245,6 +324,8 @@ impl LoadedPlugin {
             smtp: self.manifest.capabilities.smtp,
             kv: self.manifest.capabilities.kv,
             deadline,
+            http_timeout: profile.http_timeout,
+            max_response_bytes: profile.max_response_bytes,
         };
         let mut store = Store::new(
             &engine.engine,
@@ -311,8 +392,9 @@ impl LoadedPlugin {
         &self,
         store: &Store<CallState>,
         result: Result<Result<T, Failure>, tokio::time::error::Elapsed>,
-        max_output_bytes: usize,
+        profile: &CallProfile,
     ) -> Result<T, CallError> {
+        let max_output_bytes = profile.max_output_bytes;
         let (plugin, version) = (self.name.to_string(), self.version.to_string());
         let state = store.data();
         let failure = match result {
@@ -320,7 +402,7 @@ impl LoadedPlugin {
                 return Err(CallError::Timeout {
                     plugin,
                     version,
-                    limit: self.timeout,
+                    limit: profile.timeout,
                 });
             }
             Ok(Ok(value)) => {
@@ -349,7 +431,7 @@ impl LoadedPlugin {
                 Err(CallError::Timeout {
                     plugin,
                     version,
-                    limit: self.timeout,
+                    limit: profile.timeout,
                 })
             }
             Failure::Call(error) => {

@@ -158,6 +158,16 @@ pub struct HostLimits {
     /// Instances that may run at once, across all plugins: the size of the
     /// wasmtime instance pool.
     pub max_concurrent_instances: u32,
+    /// Largest attachment a `fetch-attachment` call may download. In that
+    /// call every HTTP response body is capped at this instead of
+    /// `max_http_response_bytes`, and the result at this plus
+    /// `max_output_bytes`; a response over it fails the call with
+    /// [`CallError::AttachmentTooLarge`](crate::CallError::AttachmentTooLarge).
+    pub max_attachment_bytes: usize,
+    /// Deadline of a `fetch-attachment` call and of its HTTP requests, in
+    /// place of `timeout` and `http_timeout`: downloads take longer than a
+    /// webhook parse.
+    pub attachment_timeout: Duration,
 }
 
 impl Default for HostLimits {
@@ -173,6 +183,8 @@ impl Default for HostLimits {
             max_kv_key_bytes: 256,
             max_kv_value_bytes: 64 << 10,
             max_concurrent_instances: 128,
+            max_attachment_bytes: 20 << 20,
+            attachment_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -98,12 +98,19 @@ async fn receive(
         })?;
     let mut accepted = Vec::with_capacity(messages.len());
     for message in messages {
+        let fetch = message
+            .attachments
+            .iter()
+            .any(|a| a.initial_state().0 == "pending");
         let item = IngestItem {
             channel_id,
             source: connector.network().to_string(),
             message,
         };
         let answer = state.ingest.submit(item).await?;
+        if fetch && !answer.duplicate {
+            state.attachments.notify_one();
+        }
         route(&state, channel_id, answer).await;
         accepted.push(answer);
     }

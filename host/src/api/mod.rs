@@ -4,6 +4,7 @@
 //! tests drive it with `oneshot`.
 
 mod actions;
+mod attachments;
 mod channels;
 mod contacts;
 mod error;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub rules: Arc<frontdesk_rules::Rules>,
     /// Wakes the outbox worker when something was queued.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Wakes the attachment fetch worker when a message brought a file to fetch.
+    pub attachments: Arc<tokio::sync::Notify>,
     /// Set only when the server runs on a test clock (`FRONTDESK_TEST_CLOCK`).
     pub test_clock: Option<Arc<ManualClock>>,
 }
@@ -94,6 +97,7 @@ impl AppState {
             connectors: Arc::new(connectors),
             plugins: None,
             outbox: Arc::new(tokio::sync::Notify::new()),
+            attachments: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
         })
@@ -104,6 +108,12 @@ impl AppState {
     /// Starts the outbox delivery worker on this state (S5).
     pub fn deliver_outbox(self) -> Self {
         crate::outbox::start(self.clone(), self.outbox.clone());
+        self
+    }
+
+    /// Starts the attachment fetch worker on this state (issue 6).
+    pub fn fetch_attachments(self) -> Self {
+        crate::attachments::start(self.clone(), self.attachments.clone());
         self
     }
 
@@ -228,6 +238,7 @@ pub fn app(state: AppState) -> Router {
         .merge(channels::routes())
         .merge(contacts::routes())
         .merge(sessions::routes())
+        .merge(attachments::routes())
         .merge(ops::admin_routes())
         .merge(actions::routes())
         .merge(scripts::routes())

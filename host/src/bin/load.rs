@@ -60,6 +60,7 @@ fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
                 ..Sender::default()
             },
             text: format!("hello, this is message {n}"),
+            ..Default::default()
         },
     }
 }

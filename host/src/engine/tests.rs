@@ -28,6 +28,7 @@ pub(super) fn message(channel_id: i64, id: &str) -> IngestItem {
                 ..Sender::default()
             },
             text: "hello".into(),
+            ..Default::default()
         },
     }
 }

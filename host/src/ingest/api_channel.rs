@@ -194,6 +194,7 @@ impl Connector for ApiChannel {
             },
             chat_id: inbound.chat_id,
             text: inbound.text,
+            ..Default::default()
         }])
     }
 }

@@ -13,6 +13,7 @@ mod wasm_channel;
 pub use api_channel::{ApiChannel, DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 pub use group_commit::{GroupCommit, IngestError};
 pub use wasm_channel::WasmChannel;
+pub(crate) use wasm_channel::target as plugin_channel;
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;

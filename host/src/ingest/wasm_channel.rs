@@ -10,7 +10,7 @@ use frontdesk_plugin_host::PluginHost;
 use frontdesk_plugin_host::types::{self, AttachmentKind};
 
 use super::{Connector, ConnectorError, InboundRequest, Outbound, SendError};
-use crate::store::{Channel, InboundMessage, Sender};
+use crate::store::{Channel, InboundMessage, NewAttachment, Sender};
 
 /// The connector plugin named by a channel's kind.
 pub struct WasmChannel {
@@ -18,28 +18,55 @@ pub struct WasmChannel {
     pub plugin: String,
 }
 
-fn placeholder(kind: AttachmentKind) -> &'static str {
+/// The kind's name as stored and listed by the API.
+pub(crate) fn kind_name(kind: AttachmentKind) -> &'static str {
     match kind {
-        AttachmentKind::Image => "[image]",
-        AttachmentKind::Audio => "[audio]",
-        AttachmentKind::Video => "[video]",
-        AttachmentKind::File => "[file]",
-        AttachmentKind::Location => "[location]",
-        AttachmentKind::Sticker => "[sticker]",
-        AttachmentKind::Other => "[attachment]",
+        AttachmentKind::Image => "image",
+        AttachmentKind::Audio => "audio",
+        AttachmentKind::Video => "video",
+        AttachmentKind::File => "file",
+        AttachmentKind::Location => "location",
+        AttachmentKind::Sticker => "sticker",
+        AttachmentKind::Other => "other",
     }
 }
 
-fn normalize(message: types::InboundMessage) -> InboundMessage {
-    // Attachments are named in the text until the attachment store exists, so
-    // an agent never sees an empty message.
-    let mut text = message.text.unwrap_or_default();
-    for attachment in &message.attachments {
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        text.push_str(placeholder(attachment.kind));
+/// An attachment as the store records it. Bytes that came in the message
+/// are kept if within `max_bytes`; a file over it (carried, or declared by
+/// the provider) is recorded as failed, with no bytes and nothing to fetch.
+fn attachment(attachment: types::Attachment, max_bytes: usize) -> NewAttachment {
+    let declared_size = attachment
+        .size_bytes
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let size = attachment
+        .data
+        .as_ref()
+        .map(|d| d.len() as u64)
+        .or(attachment.size_bytes);
+    let refused = size.filter(|&n| n > max_bytes as u64).map(|n| {
+        format!("the file is {n} bytes, over the limit of {max_bytes} (--max-attachment-bytes)")
+    });
+    NewAttachment {
+        kind: kind_name(attachment.kind).to_string(),
+        file_name: attachment.file_name,
+        mime_type: attachment.mime_type,
+        declared_size,
+        url: attachment.url,
+        provider_file_id: attachment.provider_file_id,
+        data: if refused.is_some() {
+            None
+        } else {
+            attachment.data
+        },
+        refused,
     }
+}
+
+/// The store's shape of a plugin's message. Attachments travel as
+/// attachments, not as placeholders in the text: the text is what the
+/// customer wrote (empty for a photo alone), and the messages API lists the
+/// attachments beside it.
+fn normalize(message: types::InboundMessage, max_attachment_bytes: usize) -> InboundMessage {
     InboundMessage {
         external_id: message.external_message_id,
         chat_id: message.external_chat_id,
@@ -49,11 +76,17 @@ fn normalize(message: types::InboundMessage) -> InboundMessage {
             email: message.sender.email,
             phone: message.sender.phone,
         },
-        text,
+        text: message.text.unwrap_or_default(),
+        attachments: message
+            .attachments
+            .into_iter()
+            .map(|a| attachment(a, max_attachment_bytes))
+            .collect(),
+        edit_of: message.edit_of,
     }
 }
 
-fn target(plugin: &str, channel: &Channel) -> types::Channel {
+pub(crate) fn target(plugin: &str, channel: &Channel) -> types::Channel {
     let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
     types::Channel {
         id: channel.id.to_string(),
@@ -131,7 +164,14 @@ impl Connector for WasmChannel {
             .await
             .map_err(|fault| ConnectorError::Unavailable(fault.to_string()))?;
         match served.value {
-            Ok(outcome) => Ok(outcome.messages.into_iter().map(normalize).collect()),
+            Ok(outcome) => {
+                let max_bytes = self.host.limits().max_attachment_bytes;
+                Ok(outcome
+                    .messages
+                    .into_iter()
+                    .map(|m| normalize(m, max_bytes))
+                    .collect())
+            }
             Err(types::ConnectorError::Unauthorized(m)) => Err(ConnectorError::Unauthenticated(m)),
             Err(types::ConnectorError::Malformed(m)) => Err(ConnectorError::Malformed(m)),
             // TODO(issue 6): keep the raw request as a failed inbound and answer 200.

@@ -76,6 +76,7 @@ async fn setup(url: &str) -> (AppState, Arc<ManualClock>, i64, tempfile::TempDir
             ..Sender::default()
         },
         text: "hi".into(),
+        ..Default::default()
     };
     let item = IngestItem {
         channel_id: channel,

@@ -5,9 +5,11 @@
 //! [`connect`]. Both run the same SQL (see `sql.rs`); only connection setup and
 //! migrations differ, and each backend has its own migrations folder.
 
+mod attachment_model;
 mod model;
 mod postgres;
 mod sql;
+mod sql_attachments;
 mod sql_config;
 mod sql_ingest;
 mod sql_outbox;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use attachment_model::*;
 pub use model::*;
 
 /// Everything that can go wrong in the store.
@@ -75,7 +78,9 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: RoutingStore + ConfigStore + OutboxStore + Send + Sync + 'static {
+pub trait Store:
+    RoutingStore + ConfigStore + OutboxStore + AttachmentStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
@@ -264,6 +269,30 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn finish_outbox(&self, id: i64, outcome: &Delivery, now: Millis) -> Result<()>;
 }
 
+/// Attachments of inbound messages (issue 6): fetched by the worker in
+/// `attachments/`, served by `GET /api/v1/attachments/{id}`. Ingest writes
+/// them with their message (see [`Store::ingest`]).
+#[async_trait]
+pub trait AttachmentStore: Send + Sync + 'static {
+    /// Takes up to `limit` due pending attachments for `lease_ms`, like
+    /// [`OutboxStore::claim_outbox`]: a crashed worker's claims come back
+    /// when the lease runs out, and on PostgreSQL two nodes never share one.
+    async fn claim_attachments(
+        &self,
+        now: Millis,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<AttachmentJob>>;
+    /// When the next pending attachment is due, if any.
+    async fn next_attachment_due(&self) -> Result<Option<Millis>>;
+    /// Records how a fetch attempt ended; a no-op if the attachment is no
+    /// longer pending (another worker finished it after this one's lease ran out).
+    async fn finish_attachment(&self, id: &str, outcome: &FetchOutcome, now: Millis) -> Result<()>;
+    /// An attachment with its bytes, if the viewer may see its session (P1,
+    /// P2): otherwise `None`, exactly as if it did not exist.
+    async fn attachment_file(&self, viewer: Viewer, id: &str) -> Result<Option<AttachmentFile>>;
+}
+
 /// Opens the database the URL names, applies its migrations, and returns the store.
 ///
 /// `sqlite://PATH` (created when missing) or `postgres://...`. A bare path is
@@ -294,5 +323,7 @@ fn conflict(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
     }
 }
 
+#[cfg(test)]
+mod attachment_tests;
 #[cfg(test)]
 mod tests;

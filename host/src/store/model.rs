@@ -249,19 +249,33 @@ pub struct Message {
     pub direction: String,
     pub author_id: Option<i64>,
     pub external_id: Option<String>,
+    /// The text as the customer wrote it: empty for a message of attachments only.
     pub body: String,
     pub created_at: Millis,
+    /// Set when this message is a customer's edit of an earlier one: the
+    /// provider's id of the edited message (its `external_id`).
+    pub edit_of: Option<String>,
+    /// Files and media that came with it, in the order the provider gave them.
+    #[sqlx(skip)]
+    pub attachments: Vec<super::AttachmentInfo>,
 }
 
 /// A normalized inbound message, as a connector hands it over.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct InboundMessage {
     /// The provider's message id: with the channel, the idempotency key (S3).
     pub external_id: String,
     /// The provider's chat id: all messages of one chat share a session.
     pub chat_id: String,
     pub sender: Sender,
+    /// The customer's text; empty for a message of attachments only.
     pub text: String,
+    /// Stored with the message, in the same transaction.
+    #[serde(default)]
+    pub attachments: Vec<super::NewAttachment>,
+    /// The provider's id of the message this one edits, if it is an edit.
+    #[serde(default)]
+    pub edit_of: Option<String>,
 }
 
 /// Who wrote an inbound message, as far as the provider tells.

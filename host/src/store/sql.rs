@@ -327,14 +327,16 @@ macro_rules! sql_store {
             }
 
             async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>> {
-                Ok(sqlx::query_as::<_, Message>(
+                let mut messages = sqlx::query_as::<_, Message>(
                     "SELECT * FROM messages WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3",
                 )
                 .bind(session_id)
                 .bind(after)
                 .bind(limit)
                 .fetch_all(&self.read)
-                .await?)
+                .await?;
+                attach_files(&self.read, session_id, &mut messages).await?;
+                Ok(messages)
             }
 
             async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>> {

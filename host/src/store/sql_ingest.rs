@@ -81,7 +81,7 @@ macro_rules! sql_ingest {
             if !fresh.is_empty() {
                 let sessions = sessions_for(tx, batch, &fresh, now).await?;
                 let mut insert = sqlx::QueryBuilder::<Db>::new(
-                    "INSERT INTO messages (session_id, channel_id, direction, external_id, body, created_at) ",
+                    "INSERT INTO messages (session_id, channel_id, direction, external_id, body, created_at, edit_of) ",
                 );
                 insert.push_values(&fresh, |mut row, &i| {
                     let item = &batch[i];
@@ -90,7 +90,8 @@ macro_rules! sql_ingest {
                         .push_bind("in")
                         .push_bind(item.message.external_id.as_str())
                         .push_bind(item.message.text.as_str())
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(item.message.edit_of.as_deref());
                 });
                 insert.push(" RETURNING channel_id, external_id, id");
                 let ids: HashMap<(i64, String), i64> = insert
@@ -100,15 +101,24 @@ macro_rules! sql_ingest {
                     .into_iter()
                     .map(|(c, e, id)| ((c, e), id))
                     .collect();
+                let mut with_files = Vec::new();
                 for &i in &fresh {
                     let item = &batch[i];
                     let session_id = sessions.of(item);
+                    let message_id = ids[&(item.channel_id, item.message.external_id.clone())];
                     answers[i] = Some(Accepted {
-                        message_id: ids[&(item.channel_id, item.message.external_id.clone())],
+                        message_id,
                         session_id,
                         duplicate: false,
                         new_session: sessions.opened_by.get(&session_id) == Some(&i),
                     });
+                    if !item.message.attachments.is_empty() {
+                        with_files.push((i, message_id, session_id));
+                    }
+                }
+                // In the message's transaction, so a retry stores none twice (S3).
+                if !with_files.is_empty() {
+                    insert_attachments(tx, batch, &with_files, now).await?;
                 }
             }
 

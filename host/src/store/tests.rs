@@ -19,6 +19,7 @@ fn inbound(channel_id: i64, external_id: &str, chat: &str, email: Option<&str>) 
                 phone: None,
             },
             text: format!("text of {external_id}"),
+            ..Default::default()
         },
     }
 }

@@ -1,0 +1,245 @@
+//! The attachment fetch worker (issue 6): downloads the files connectors
+//! named in inbound messages and stores them, with their content type, in
+//! the database.
+//!
+//! A pending attachment is claimed with a lease (like the outbox), handed to
+//! its channel's connector plugin (`fetch-attachment`), and then stored,
+//! due again, or failed with the reason. The plugin fetches through the
+//! host's `http` import, which checks the manifest's allow-list before any
+//! socket opens: a URL a message names on a host outside it is refused,
+//! never requested. The plugin host caps each response at
+//! [`HostLimits::max_attachment_bytes`](frontdesk_plugin_host::HostLimits)
+//! (`--max-attachment-bytes`) and stops reading there.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use frontdesk_plugin_host::CallError;
+use frontdesk_plugin_host::types::{self, AttachmentKind, ConnectorError};
+use tokio::sync::Notify;
+
+use crate::api::AppState;
+use crate::outbox::backoff_ms;
+use crate::store::{AttachmentJob, FetchOutcome, Millis};
+
+/// Attempts before an attachment is marked failed.
+pub const MAX_ATTEMPTS: i64 = 8;
+/// How long a claimed attachment is kept from other workers; longer than a
+/// fetch call may run (`HostLimits::attachment_timeout`).
+const LEASE_MS: i64 = 5 * 60_000;
+/// Attachments claimed, and fetched side by side, at once.
+const BATCH: i64 = 4;
+/// How often the worker looks for attachments nobody told it about (another
+/// node's ingest, or one whose wake-up was missed).
+const POLL: Duration = Duration::from_secs(1);
+
+/// The default for `--max-attachment-bytes`: 20 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 20 << 20;
+
+/// Starts the worker; `wake` makes it look at once (after a message with a
+/// pending attachment was stored).
+pub fn start(state: AppState, wake: Arc<Notify>) {
+    tokio::spawn(async move {
+        loop {
+            let now = state.clock.now();
+            let due = match state.store.next_attachment_due().await {
+                Ok(due) => due,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot read pending attachments");
+                    None
+                }
+            };
+            // Until the next one is due; after an empty claim (another node
+            // took them) only a wake-up or the poll.
+            let mut wait_until = due.unwrap_or(Millis::MAX);
+            if due.is_some_and(|due| due <= now) {
+                match state.store.claim_attachments(now, LEASE_MS, BATCH).await {
+                    Ok(jobs) if !jobs.is_empty() => {
+                        let mut fetches = tokio::task::JoinSet::new();
+                        for job in jobs {
+                            let state = state.clone();
+                            fetches.spawn(async move { fetch(&state, job).await });
+                        }
+                        while fetches.join_next().await.is_some() {}
+                        continue;
+                    }
+                    Ok(_) => wait_until = Millis::MAX,
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot claim attachments");
+                        wait_until = Millis::MAX;
+                    }
+                }
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                () = state.clock.sleep_until(wait_until) => {}
+            }
+        }
+    });
+}
+
+/// Why an attempt did not store the file.
+enum Failure {
+    /// Worth another try (a 5xx, a timeout, a plugin fault), after the
+    /// provider's wish if it said.
+    Transient {
+        message: String,
+        retry_after_ms: Option<i64>,
+    },
+    /// Will never work (refused host, 404, over the size cap).
+    Permanent(String),
+}
+
+fn transient(message: impl Into<String>) -> Failure {
+    Failure::Transient {
+        message: message.into(),
+        retry_after_ms: None,
+    }
+}
+
+async fn fetch(state: &AppState, job: AttachmentJob) {
+    let outcome = match attempt(state, &job).await {
+        Ok((mime_type, data)) => FetchOutcome::Stored { mime_type, data },
+        Err(Failure::Permanent(error)) => FetchOutcome::Failed { error },
+        Err(Failure::Transient { message, .. }) if job.attempts + 1 >= MAX_ATTEMPTS => {
+            FetchOutcome::Failed {
+                error: format!("gave up after {MAX_ATTEMPTS} attempts: {message}"),
+            }
+        }
+        Err(Failure::Transient {
+            message,
+            retry_after_ms,
+        }) => FetchOutcome::Retry {
+            at: state.clock.now() + retry_after_ms.unwrap_or_else(|| backoff_ms(job.attempts)),
+            error: message,
+        },
+    };
+    let label = match &outcome {
+        FetchOutcome::Stored { .. } => "stored",
+        FetchOutcome::Retry { .. } => "retry",
+        FetchOutcome::Failed { error } => {
+            tracing::warn!(attachment = %job.id, channel = job.channel_id, %error, "attachment could not be fetched");
+            "failed"
+        }
+    };
+    metrics::counter!("frontdesk_attachment_fetches_total", "outcome" => label).increment(1);
+    if let Err(err) = state
+        .store
+        .finish_attachment(&job.id, &outcome, state.clock.now())
+        .await
+    {
+        // The lease runs out and the attachment is fetched again.
+        tracing::error!(attachment = %job.id, error = %err, "cannot record an attachment fetch");
+    }
+}
+
+/// One fetch through the channel's connector: the content type and bytes.
+async fn attempt(state: &AppState, job: &AttachmentJob) -> Result<(String, Vec<u8>), Failure> {
+    let channel = state
+        .store
+        .channel(job.channel_id)
+        .await
+        .map_err(|e| transient(e.to_string()))?
+        .ok_or_else(|| {
+            Failure::Permanent(format!("channel {} no longer exists", job.channel_id))
+        })?;
+    let host = state.plugins.as_ref().ok_or_else(|| {
+        transient(format!(
+            "channel kind {:?} needs a connector plugin, and this server runs without plugins",
+            channel.kind
+        ))
+    })?;
+    let max_bytes = host.limits().max_attachment_bytes;
+    let attachment = types::Attachment {
+        kind: kind_from_name(&job.kind),
+        url: job.url.clone(),
+        provider_file_id: job.provider_file_id.clone(),
+        file_name: job.file_name.clone(),
+        mime_type: job.mime_type.clone(),
+        size_bytes: job.declared_size.and_then(|n| u64::try_from(n).ok()),
+        data: None,
+    };
+    let target = crate::ingest::plugin_channel(&channel.kind, &channel);
+    let served = host.fetch_attachment(&target, &attachment).await.map_err(
+        |error| match error {
+            CallError::AttachmentTooLarge { limit, .. } => Failure::Permanent(over_limit(limit)),
+            CallError::OutputTooLarge { limit, .. } => Failure::Permanent(format!(
+                "the plugin returned more than the limit of {limit} bytes (--max-attachment-bytes)"
+            )),
+            other => transient(other.to_string()),
+        },
+    )?;
+    let file = served.value.map_err(|error| match error {
+        ConnectorError::Transient(m) => transient(m),
+        ConnectorError::RateLimited(limit) => Failure::Transient {
+            message: limit.message,
+            retry_after_ms: Some(i64::try_from(limit.retry_after_ms).unwrap_or(i64::MAX)),
+        },
+        ConnectorError::Permanent(m)
+        | ConnectorError::Malformed(m)
+        | ConnectorError::Unauthorized(m)
+        | ConnectorError::Unprocessable(m) => Failure::Permanent(m),
+    })?;
+    if file.body.len() > max_bytes {
+        return Err(Failure::Permanent(over_limit(max_bytes)));
+    }
+    let mime_type = [file.mime_type.as_deref(), job.mime_type.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(content_type)
+        .unwrap_or_else(|| "application/octet-stream".to_string());
+    Ok((mime_type, file.body))
+}
+
+fn over_limit(limit: usize) -> String {
+    format!("the file is larger than the limit of {limit} bytes (--max-attachment-bytes)")
+}
+
+/// The WIT kind of a stored kind name (see `ingest::wasm_channel::kind_name`).
+fn kind_from_name(name: &str) -> AttachmentKind {
+    match name {
+        "image" => AttachmentKind::Image,
+        "audio" => AttachmentKind::Audio,
+        "video" => AttachmentKind::Video,
+        "file" => AttachmentKind::File,
+        "location" => AttachmentKind::Location,
+        "sticker" => AttachmentKind::Sticker,
+        _ => AttachmentKind::Other,
+    }
+}
+
+/// A provider's content type, if it is a well-formed `type/subtype` with
+/// optional parameters; the type and subtype are lowercased. Anything else
+/// is not served as a content type.
+pub fn content_type(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 255 || !raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return None;
+    }
+    let (essence, params) = match raw.split_once(';') {
+        Some((essence, params)) => (essence.trim(), Some(params)),
+        None => (raw, None),
+    };
+    let (kind, subtype) = essence.split_once('/')?;
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    if !token(kind) || !token(subtype) {
+        return None;
+    }
+    let essence = format!(
+        "{}/{}",
+        kind.to_ascii_lowercase(),
+        subtype.to_ascii_lowercase()
+    );
+    Some(match params {
+        Some(params) => format!("{essence};{params}"),
+        None => essence,
+    })
+}
+
+#[cfg(test)]
+mod tests;
