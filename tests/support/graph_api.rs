@@ -210,7 +210,7 @@ impl Mock {
     }
 
     /// Graph's checks on the version and the token, in Graph's order.
-    fn authorize(&self, version: &str, query: &HashMap<String, String>) -> Result<(), Response> {
+    fn authorize(&self, version: &str, query: &HashMap<String, String>) -> Result<(), Refusal> {
         let valid_version = version
             .strip_prefix('v')
             .and_then(|v| v.split_once('.'))
@@ -220,7 +220,7 @@ impl Mock {
                     && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
             });
         if !valid_version {
-            return Err(graph_error(
+            return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 2500,
                 None,
@@ -228,13 +228,13 @@ impl Mock {
             ));
         }
         match query.get("access_token") {
-            None => Err(graph_error(
+            None => Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 2500,
                 None,
                 "An active access token must be used to query information about the current user.",
             )),
-            Some(token) if *token != self.page_token => Err(graph_error(
+            Some(token) if *token != self.page_token => Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 190,
                 None,
@@ -242,6 +242,36 @@ impl Mock {
             )),
             Some(_) => Ok(()),
         }
+    }
+}
+
+/// A Graph error Meta answers a bad request with.
+struct Refusal {
+    status: StatusCode,
+    code: i64,
+    subcode: Option<i64>,
+    message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: i64, subcode: Option<i64>, message: &str) -> Refusal {
+        Refusal {
+            status,
+            code,
+            subcode,
+            message: message.to_string(),
+        }
+    }
+
+    fn outcome(&self) -> Outcome {
+        Outcome::Refused {
+            status: self.status.as_u16(),
+            code: self.code,
+        }
+    }
+
+    fn response(&self) -> Response {
+        graph_error(self.status, self.code, self.subcode, &self.message)
     }
 }
 
@@ -262,18 +292,12 @@ fn graph_error(status: StatusCode, code: i64, subcode: Option<i64>, message: &st
     (status, axum::Json(json!({ "error": error }))).into_response()
 }
 
-fn param_error(message: &str) -> (Response, Outcome) {
-    (
-        graph_error(StatusCode::BAD_REQUEST, 100, None, message),
-        Outcome::Refused {
-            status: 400,
-            code: 100,
-        },
-    )
+fn param_error(message: &str) -> Refusal {
+    Refusal::new(StatusCode::BAD_REQUEST, 100, None, message)
 }
 
 /// What Meta's Send API checks in the body, in order; `Ok` is the recipient.
-fn check_send(body: &Value, known: &HashSet<String>) -> Result<String, (Response, Outcome)> {
+fn check_send(body: &Value, known: &HashSet<String>) -> Result<String, Refusal> {
     let recipient = body["recipient"]["id"]
         .as_str()
         .filter(|id| !id.is_empty())
@@ -323,17 +347,11 @@ fn check_send(body: &Value, known: &HashSet<String>) -> Result<String, (Response
         }
     }
     if !known.contains(recipient) {
-        return Err((
-            graph_error(
-                StatusCode::BAD_REQUEST,
-                100,
-                Some(2018001),
-                "(#100) No matching user found",
-            ),
-            Outcome::Refused {
-                status: 400,
-                code: 100,
-            },
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            100,
+            Some(2018001),
+            "(#100) No matching user found",
         ));
     }
     Ok(recipient.to_string())
@@ -362,12 +380,9 @@ async fn send_message(
         },
     };
     if let Err(refused) = mock.authorize(&version, &query) {
-        call.outcome = Outcome::Refused {
-            status: refused.status().as_u16(),
-            code: -1,
-        };
+        call.outcome = refused.outcome();
         mock.record(call);
-        return refused;
+        return refused.response();
     }
     let text = json["message"]["text"].as_str().unwrap_or("").to_string();
     if let Some(failure) = mock.injected(&text) {
@@ -390,10 +405,10 @@ async fn send_message(
         };
     }
     match check_send(&json, &mock.known_psids) {
-        Err((response, outcome)) => {
-            call.outcome = outcome;
+        Err(refused) => {
+            call.outcome = refused.outcome();
             mock.record(call);
-            response
+            refused.response()
         }
         Ok(recipient) => {
             let n = mock.calls.lock().unwrap().len();
@@ -418,18 +433,15 @@ async fn subscribe(
         outcome: Outcome::Delivered(String::new()),
     };
     if let Err(refused) = mock.authorize(&version, &query) {
-        call.outcome = Outcome::Refused {
-            status: refused.status().as_u16(),
-            code: -1,
-        };
+        call.outcome = refused.outcome();
         mock.record(call);
-        return refused;
+        return refused.response();
     }
     if !query.contains_key("subscribed_fields") {
-        let (response, outcome) = param_error("(#100) The parameter subscribed_fields is required");
-        call.outcome = outcome;
+        let refused = param_error("(#100) The parameter subscribed_fields is required");
+        call.outcome = refused.outcome();
         mock.record(call);
-        return response;
+        return refused.response();
     }
     mock.record(call);
     axum::Json(json!({"success": true})).into_response()
