@@ -458,3 +458,76 @@ async fn s5_a_permanent_graph_error_ends_failed_without_retries() {
         }
     );
 }
+
+/// The plugin's own calls, straight through the plugin host: `setup`
+/// subscribes the Page to its webhook fields, and attachments are fetched
+/// only from hosts the manifest allows (here the mock stands in for Meta's CDN).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_subscribes_the_page_and_attachments_come_only_from_allowed_hosts() {
+    use frontdesk_plugin_host::types::{Attachment, AttachmentKind, Channel, ConnectorError};
+    use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
+
+    let dir = tempfile::tempdir().unwrap();
+    let graph = GraphApi::start(PAGE_TOKEN, &[]).await;
+    let host = PluginHost::open(HostConfig::new(dir.path().join("data"))).unwrap();
+    let package = Package::from_dir(&plugin_package("facebook", "facebook", dir.path())).unwrap();
+    host.install(&package).unwrap();
+    let channel = Channel {
+        id: "1".into(),
+        plugin: "facebook".into(),
+        config: json!({
+            "graph_base_url": graph.url(),
+            "page_access_token": PAGE_TOKEN,
+            "app_secret": APP_SECRET,
+            "verify_token": VERIFY_TOKEN,
+        }),
+    };
+
+    let served = host
+        .setup(&channel, "https://support.example.org/hooks/1")
+        .await
+        .unwrap();
+    assert!(served.value.is_ok(), "{:?}", served.value);
+    let calls = graph.calls();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    // The default Graph version, the Page token, and the fields the README names.
+    assert_eq!(calls[0].path, "/v24.0/me/subscribed_apps");
+    assert_eq!(calls[0].query["access_token"], PAGE_TOKEN);
+    assert_eq!(
+        calls[0].query["subscribed_fields"],
+        "messages,messaging_postbacks,message_edits"
+    );
+
+    let attachment = |url: String| Attachment {
+        kind: AttachmentKind::Image,
+        url: Some(url),
+        provider_file_id: None,
+        file_name: None,
+        mime_type: None,
+        size_bytes: None,
+        data: None,
+    };
+    let fetched = host
+        .fetch_attachment(
+            &channel,
+            &attachment(format!("{}/cdn/v/t1/photo.jpg", graph.url())),
+        )
+        .await
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(fetched.body, graph_api::CDN_BYTES);
+    assert_eq!(fetched.mime_type.as_deref(), Some("image/jpeg"));
+    // Same port, other address: not on the allow-list, refused before any
+    // socket opens (the host checks the list first).
+    let elsewhere = graph.url().replace("127.0.0.1", "127.0.0.2");
+    let refused = host
+        .fetch_attachment(&channel, &attachment(format!("{elsewhere}/cdn/x.jpg")))
+        .await
+        .unwrap()
+        .value;
+    assert!(
+        matches!(&refused, Err(ConnectorError::Permanent(m)) if m.contains("host not allowed")),
+        "{refused:?}"
+    );
+}

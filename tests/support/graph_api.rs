@@ -118,6 +118,8 @@ impl GraphApi {
         let app = Router::new()
             .route("/{version}/me/messages", post(send_message))
             .route("/{version}/me/subscribed_apps", post(subscribe))
+            // Stands in for Meta's attachment CDN (scontent.*.fbcdn.net).
+            .route("/cdn/{*file}", axum::routing::get(cdn_file))
             .fallback(|uri: axum::http::Uri| async move {
                 graph_error(
                     StatusCode::BAD_REQUEST,
@@ -445,6 +447,16 @@ async fn subscribe(
     }
     mock.record(call);
     axum::Json(json!({"success": true})).into_response()
+}
+
+/// The bytes the mock CDN serves for every file.
+pub const CDN_BYTES: &[u8] = b"\xff\xd8\xff\xe0 not really a JPEG";
+
+async fn cdn_file(Path(file): Path<String>) -> Response {
+    if !file.ends_with(".jpg") {
+        return (StatusCode::NOT_FOUND, "URL signature mismatch").into_response();
+    }
+    ([("content-type", "image/jpeg")], CDN_BYTES).into_response()
 }
 
 /// Serialises a webhook delivery as Meta sends it: compact JSON with every
