@@ -1,6 +1,8 @@
-//! Webhooks: `POST /hooks/{channel}` (S3, S4, P3).
+//! Webhooks: `POST` and `GET /hooks/{channel}[/{rest}]` (S3, S4, P3).
 //!
-//! The answer goes out only after the message's transaction committed; a
+//! The connector sees the method, the path after the channel, the raw query
+//! and the raw body bytes. The answer (the host's JSON, or the connector's
+//! own reply) goes out only after the messages' transaction committed; a
 //! repeated external id gets the same answer and stores nothing.
 
 use std::collections::HashMap;
@@ -12,13 +14,14 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::HeaderMap;
-use axum::routing::post;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use serde::Serialize;
 
 use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
-use crate::ingest::InboundRequest;
+use crate::ingest::{InboundRequest, Reply};
 use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
 
 /// How long a channel's settings are reused before they are read again.
@@ -61,22 +64,78 @@ pub struct HookAnswer {
     pub messages: Vec<Accepted>,
 }
 
+/// The outcome of one inbound request whose messages are all committed.
+#[derive(Debug)]
+pub struct Received {
+    /// Where each message landed, in the order the connector returned them.
+    pub accepted: Vec<Accepted>,
+    /// The connector's own answer for the provider, if it chose one.
+    pub reply: Option<Reply>,
+}
+
+impl IntoResponse for Received {
+    fn into_response(self) -> Response {
+        match self.reply {
+            Some(reply) => (reply.status, reply.headers, reply.body).into_response(),
+            None => Json(HookAnswer {
+                messages: self.accepted,
+            })
+            .into_response(),
+        }
+    }
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/hooks/{channel}", post(receive))
+    // GET carries handshakes (Messenger's `hub.challenge`); a provider that
+    // posts to a sub-path (`/hooks/7/events`) gets that path passed on.
+    Router::new()
+        .route("/hooks/{channel}", get(receive).post(receive))
+        .route("/hooks/{channel}/{*rest}", get(receive).post(receive))
 }
 
 async fn receive(
     State(state): State<AppState>,
-    ApiPath(channel_id): ApiPath<i64>,
+    ApiPath(params): ApiPath<HashMap<String, String>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<HookAnswer>, ApiError> {
+) -> Result<Received, ApiError> {
+    let channel_id = params
+        .get("channel")
+        .and_then(|id| id.parse::<i64>().ok())
+        .ok_or_else(|| ApiError::invalid("the channel in /hooks/{channel} must be a number"))?;
+    let path = params
+        .get("rest")
+        .map(|rest| format!("/{rest}"))
+        .unwrap_or_default();
+    let request = InboundRequest {
+        method,
+        path,
+        query: uri.query().unwrap_or_default().to_string(),
+        headers,
+        body: body?,
+    };
+    receive_inbound(&state, channel_id, request).await
+}
+
+/// The core of every inbound path (webhooks now, the SMTP listener too):
+/// the channel's connector verifies and parses `request`, its messages are
+/// committed (S3, S4), routing is told, and only then is there an answer.
+///
+/// `Err` means nothing of this request needs to be kept by the sender as
+/// acknowledged: a refused signature stored nothing (P3), and a failed
+/// store asks the sender to try again.
+pub async fn receive_inbound(
+    state: &AppState,
+    channel_id: i64,
+    request: InboundRequest,
+) -> Result<Received, ApiError> {
     let channel = state
         .channels
-        .get(&state, channel_id)
+        .get(state, channel_id)
         .await?
         .ok_or_else(|| ApiError::not_found("channel", channel_id))?;
-    let body = body?;
     if !channel.enabled {
         return Err(ApiError::Unavailable(format!(
             "channel {channel_id} is disabled; an admin can enable it"
@@ -88,16 +147,15 @@ async fn receive(
             channel.kind
         ))
     })?;
-    let request = InboundRequest { headers, body };
-    let messages = connector
+    let parsed = connector
         .verify_and_parse(&channel, &request)
         .await
         .inspect_err(|err| {
             metrics::counter!("frontdesk_webhook_refused_total").increment(1);
             tracing::info!(channel = channel_id, error = %err, "webhook refused");
         })?;
-    let mut accepted = Vec::with_capacity(messages.len());
-    for message in messages {
+    let mut accepted = Vec::with_capacity(parsed.messages.len());
+    for message in parsed.messages {
         let fetch = message
             .attachments
             .iter()
@@ -111,10 +169,13 @@ async fn receive(
         if fetch && !answer.duplicate {
             state.attachments.notify_one();
         }
-        route(&state, channel_id, answer).await;
+        route(state, channel_id, answer).await;
         accepted.push(answer);
     }
-    Ok(Json(HookAnswer { messages: accepted }))
+    Ok(Received {
+        accepted,
+        reply: parsed.reply,
+    })
 }
 
 /// Tells the routing engine about a stored message, without making the

@@ -33,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, BODY_LIMIT, ErrorBody};
 pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
+pub use hooks::{Received, receive_inbound};
 
 use crate::clock::{Clock, ManualClock};
 use crate::engine::{Engine, EngineError};

@@ -9,7 +9,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::{Connector, ConnectorError, InboundRequest, Outbound, SendError};
+use super::{Connector, ConnectorError, InboundRequest, Outbound, Parsed, SendError};
 use crate::store::{Channel, InboundMessage, Sender};
 
 /// The header that carries the body's signature.
@@ -165,7 +165,13 @@ impl Connector for ApiChannel {
         &self,
         channel: &Channel,
         request: &InboundRequest,
-    ) -> Result<Vec<InboundMessage>, ConnectorError> {
+    ) -> Result<Parsed, ConnectorError> {
+        if request.method != axum::http::Method::POST || !request.path.is_empty() {
+            return Err(ConnectorError::Malformed(format!(
+                "an api channel takes POST /hooks/{} only, not {} /hooks/{}{}",
+                channel.id, request.method, channel.id, request.path
+            )));
+        }
         verify(&channel.secret, request)?;
         let inbound: ApiInbound = serde_json::from_slice(&request.body).map_err(|e| {
             ConnectorError::Malformed(format!("body is not a valid api message: {e}"))
@@ -184,7 +190,7 @@ impl Connector for ApiChannel {
             email: None,
             phone: None,
         });
-        Ok(vec![InboundMessage {
+        Ok(Parsed::messages(vec![InboundMessage {
             external_id: inbound.message_id,
             sender: Sender {
                 id: sender.id.unwrap_or_else(|| inbound.chat_id.clone()),
@@ -195,7 +201,7 @@ impl Connector for ApiChannel {
             chat_id: inbound.chat_id,
             text: inbound.text,
             ..Default::default()
-        }])
+        }]))
     }
 }
 
@@ -221,10 +227,7 @@ mod tests {
         if let Some(sig) = signature {
             headers.insert(SIGNATURE_HEADER, sig.parse().unwrap());
         }
-        InboundRequest {
-            headers,
-            body: bytes::Bytes::from(body.to_string()),
-        }
+        InboundRequest::post(headers, bytes::Bytes::from(body.to_string()))
     }
 
     #[tokio::test]
@@ -237,6 +240,8 @@ mod tests {
             )
             .await;
         let parsed = parsed.unwrap();
+        assert!(parsed.reply.is_none());
+        let parsed = parsed.messages;
         assert_eq!(parsed[0].external_id, "m1");
         assert_eq!(parsed[0].sender.id, "c1");
         assert_eq!(parsed[0].sender.name.as_deref(), Some("Ann"));

@@ -16,13 +16,60 @@ pub use wasm_channel::WasmChannel;
 pub(crate) use wasm_channel::target as plugin_channel;
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, StatusCode};
 
 use crate::store::{Channel, InboundMessage};
 
 /// A webhook request as the connector sees it: the raw bytes, never re-serialised.
 #[derive(Debug, Clone)]
 pub struct InboundRequest {
+    /// `POST` for deliveries; `GET` for handshakes such as Messenger's `hub.challenge`.
+    pub method: Method,
+    /// The path after `/hooks/{channel}`: empty, or starting with `/`.
+    pub path: String,
+    /// The raw query string, without `?`, exactly as received (still percent-encoded).
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl InboundRequest {
+    /// A `POST` with no path or query, as most providers send.
+    pub fn post(headers: HeaderMap, body: bytes::Bytes) -> Self {
+        InboundRequest {
+            method: Method::POST,
+            path: String::new(),
+            query: String::new(),
+            headers,
+            body,
+        }
+    }
+}
+
+/// What one inbound request amounts to.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// The messages to store; none for a handshake, a receipt or an echo.
+    pub messages: Vec<InboundMessage>,
+    /// The answer the provider expects instead of the host's JSON (e.g. the
+    /// `hub.challenge` echo); sent only after `messages` are committed (S4).
+    pub reply: Option<Reply>,
+}
+
+impl Parsed {
+    /// Messages, answered with the host's own JSON.
+    pub fn messages(messages: Vec<InboundMessage>) -> Self {
+        Parsed {
+            messages,
+            reply: None,
+        }
+    }
+}
+
+/// An HTTP answer a connector chose for the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: bytes::Bytes,
 }
@@ -75,12 +122,13 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Checks the request is from the provider (P3), then parses it.
     ///
-    /// Must not store anything: the host stores what this returns, once.
+    /// Must not store anything: the host stores the messages this returns,
+    /// once, and only then answers with its reply (or the host's JSON).
     async fn verify_and_parse(
         &self,
         channel: &Channel,
         request: &InboundRequest,
-    ) -> Result<Vec<InboundMessage>, ConnectorError>;
+    ) -> Result<Parsed, ConnectorError>;
 
     /// Sends one message to the customer through the provider (S5).
     async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError>;

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use frontdesk_plugin_host::PluginHost;
 use frontdesk_plugin_host::types::{self, AttachmentKind};
 
-use super::{Connector, ConnectorError, InboundRequest, Outbound, SendError};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+
+use super::{Connector, ConnectorError, InboundRequest, Outbound, Parsed, Reply, SendError};
 use crate::store::{Channel, InboundMessage, NewAttachment, Sender};
 
 /// The connector plugin named by a channel's kind.
@@ -86,6 +88,40 @@ fn normalize(message: types::InboundMessage, max_attachment_bytes: usize) -> Inb
     }
 }
 
+/// Headers a plugin may not set: the host frames the response itself.
+const FRAMING_HEADERS: &[&str] = &[
+    "connection",
+    "content-length",
+    "keep-alive",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Turns a plugin's reply into an HTTP answer, or says why it cannot be one.
+fn reply(response: types::HttpResponse) -> Result<Reply, String> {
+    let status = StatusCode::from_u16(response.status)
+        .ok()
+        .filter(|s| (200..=599).contains(&s.as_u16()))
+        .ok_or_else(|| format!("status {} is not between 200 and 599", response.status))?;
+    let mut headers = HeaderMap::new();
+    for (name, value) in response.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("{name:?} is not a header name"))?;
+        if FRAMING_HEADERS.contains(&name.as_str()) {
+            return Err(format!("the {name} header is the host's to set"));
+        }
+        let value =
+            HeaderValue::from_str(&value).map_err(|_| format!("bad value for header {name}"))?;
+        headers.append(name, value);
+    }
+    Ok(Reply {
+        status,
+        headers,
+        body: response.body.into(),
+    })
+}
+
 pub(crate) fn target(plugin: &str, channel: &Channel) -> types::Channel {
     let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
     types::Channel {
@@ -144,7 +180,7 @@ impl Connector for WasmChannel {
         &self,
         channel: &Channel,
         request: &InboundRequest,
-    ) -> Result<Vec<InboundMessage>, ConnectorError> {
+    ) -> Result<Parsed, ConnectorError> {
         let target = target(&self.plugin, channel);
         let headers = request
             .headers
@@ -152,9 +188,9 @@ impl Connector for WasmChannel {
             .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
             .collect();
         let call = types::InboundRequest {
-            method: "POST".into(),
-            path: String::new(),
-            query: String::new(),
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            query: request.query.clone(),
             headers,
             body: request.body.to_vec(),
         };
@@ -166,11 +202,22 @@ impl Connector for WasmChannel {
         match served.value {
             Ok(outcome) => {
                 let max_bytes = self.host.limits().max_attachment_bytes;
-                Ok(outcome
-                    .messages
-                    .into_iter()
-                    .map(|m| normalize(m, max_bytes))
-                    .collect())
+                // Checked before anything is stored: a reply the host cannot
+                // send must not leave messages stored but unacknowledged.
+                let reply = outcome.reply.map(reply).transpose().map_err(|why| {
+                    ConnectorError::Unavailable(format!(
+                        "{} {} gave a reply the host cannot send: {why}",
+                        served.plugin, served.version
+                    ))
+                })?;
+                Ok(Parsed {
+                    messages: outcome
+                        .messages
+                        .into_iter()
+                        .map(|m| normalize(m, max_bytes))
+                        .collect(),
+                    reply,
+                })
             }
             Err(types::ConnectorError::Unauthorized(m)) => Err(ConnectorError::Unauthenticated(m)),
             Err(types::ConnectorError::Malformed(m)) => Err(ConnectorError::Malformed(m)),
@@ -182,6 +229,50 @@ impl Connector for WasmChannel {
             Err(types::ConnectorError::RateLimited(limit)) => Err(ConnectorError::Unavailable(
                 format!("{} {}: {}", served.plugin, served.version, limit.message),
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> types::HttpResponse {
+        types::HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: b"challenge-123".to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_plugin_reply_keeps_its_status_headers_and_body() {
+        let r = reply(response(200, &[("Content-Type", "text/plain")])).unwrap();
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-type"], "text/plain");
+        assert_eq!(&r.body[..], b"challenge-123");
+    }
+
+    #[test]
+    fn replies_the_host_cannot_send_are_refused_with_the_reason() {
+        for (status, headers, needle) in [
+            (99, vec![], "status 99"),
+            (101, vec![], "status 101"),
+            (700, vec![], "status 700"),
+            (200, vec![("content-length", "3")], "content-length"),
+            (
+                200,
+                vec![("Transfer-Encoding", "chunked")],
+                "transfer-encoding",
+            ),
+            (200, vec![("bad name", "x")], "header name"),
+            (200, vec![("x-ok", "line\nbreak")], "bad value"),
+        ] {
+            let err = reply(response(status, &headers)).unwrap_err();
+            assert!(err.contains(needle), "{err} should mention {needle}");
         }
     }
 }
