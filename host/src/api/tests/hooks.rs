@@ -73,6 +73,7 @@ impl Connector for Recorder {
                         ..Sender::default()
                     },
                     text: format!("message {id}"),
+                    ..InboundMessage::default()
                 }],
                 reply: text_reply(StatusCode::ACCEPTED, format!("stored {id}")),
             }),
