@@ -42,6 +42,10 @@ enum Command {
         /// Where plugins and their compiled artifacts live (created when missing).
         #[arg(long, env = "FRONTDESK_DATA_DIR", default_value = frontdesk::cli::plugin::DEFAULT_DATA_DIR)]
         data_dir: std::path::PathBuf,
+        /// The URL providers reach this server at, e.g. https://support.example.com;
+        /// connectors register webhooks as {public_url}/hooks/{channel}. Default: http://{bound address}.
+        #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -139,7 +143,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the database {}", cli.database))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match command {
-        Command::Serve { listen, data_dir } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            public_url,
+        } => {
+            if let Some(url) = &public_url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                bail!(
+                    "--public-url {url:?} must be an http:// or https:// URL, e.g. https://support.example.com"
+                );
+            }
             // Plugins' kv data lives in the database, so it survives restarts.
             let kv = frontdesk::plugin_kv::StoreKv {
                 store: store.clone(),
@@ -170,6 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => AppState::new(store, clock).await?,
             }
             .with_plugins(plugins.clone())
+            .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")))
             .deliver_outbox();
             frontdesk::server::watch_plugins(plugins);
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
-use crate::ingest::InboundRequest;
+use crate::ingest::{ConnectorError, InboundRequest};
 use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
 
 /// How long a channel's settings are reused before they are read again.
@@ -89,13 +89,27 @@ async fn receive(
         ))
     })?;
     let request = InboundRequest { headers, body };
-    let messages = connector
-        .verify_and_parse(&channel, &request)
-        .await
-        .inspect_err(|err| {
+    let messages = match connector.verify_and_parse(&channel, &request).await {
+        // Authentic but unreadable: kept for admins, and 200 so the provider
+        // does not hold back the chat's later updates.
+        Err(ConnectorError::Unprocessable(reason)) => {
+            super::failed_inbound::keep(
+                &state,
+                channel_id,
+                &request.headers,
+                &request.body,
+                &reason,
+            )
+            .await?;
+            return Ok(Json(HookAnswer {
+                messages: Vec::new(),
+            }));
+        }
+        other => other.inspect_err(|err| {
             metrics::counter!("frontdesk_webhook_refused_total").increment(1);
             tracing::info!(channel = channel_id, error = %err, "webhook refused");
-        })?;
+        })?,
+    };
     let mut accepted = Vec::with_capacity(messages.len());
     for message in messages {
         let item = IngestItem {

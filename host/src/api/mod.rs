@@ -4,10 +4,12 @@
 //! tests drive it with `oneshot`.
 
 mod actions;
+mod channel_setup;
 mod channels;
 mod contacts;
 mod error;
 mod extract;
+mod failed_inbound;
 mod hooks;
 mod ops;
 mod plugins;
@@ -40,6 +42,9 @@ use frontdesk_plugin_host::{PluginHost, PluginKind};
 use crate::ingest::{ApiChannel, Connector, GroupCommit, WasmChannel};
 use crate::store::Store;
 
+/// The public URL when none is set: the default listen address.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -59,6 +64,9 @@ pub struct AppState {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Set only when the server runs on a test clock (`FRONTDESK_TEST_CLOCK`).
     pub test_clock: Option<Arc<ManualClock>>,
+    /// Where providers reach this server (`--public-url`); webhooks are
+    /// registered as `{public_url}/hooks/{channel}`.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -96,6 +104,7 @@ impl AppState {
             outbox: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
         })
     }
 }
@@ -104,6 +113,12 @@ impl AppState {
     /// Starts the outbox delivery worker on this state (S5).
     pub fn deliver_outbox(self) -> Self {
         crate::outbox::start(self.clone(), self.outbox.clone());
+        self
+    }
+
+    /// Sets the URL providers reach this server at (no trailing `/` needed).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
         self
     }
 
@@ -232,7 +247,8 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::routes())
         .merge(scripts::routes())
         .merge(plugins::routes())
-        .merge(settings::routes());
+        .merge(settings::routes())
+        .merge(failed_inbound::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

@@ -9,6 +9,7 @@ mod model;
 mod postgres;
 mod sql;
 mod sql_config;
+mod sql_failed_inbound;
 mod sql_ingest;
 mod sql_outbox;
 mod sql_routing;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use model::*;
+pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +77,9 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: RoutingStore + ConfigStore + OutboxStore + Send + Sync + 'static {
+pub trait Store:
+    RoutingStore + ConfigStore + OutboxStore + FailedInboundStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
