@@ -81,7 +81,12 @@ impl World {
             .as_array()
             .unwrap()
             .iter()
-            .map(|u| u["message"]["text"].as_str().unwrap_or_default().to_string())
+            .map(|u| {
+                u["message"]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect()
     }
 
@@ -91,7 +96,12 @@ impl World {
             headers.push(("x-telegram-bot-api-secret-token", secret.to_string()));
         }
         self.http
-            .send("POST", &self.server.url(&format!("/hooks/{channel}")), &headers, body)
+            .send(
+                "POST",
+                &self.server.url(&format!("/hooks/{channel}")),
+                &headers,
+                body,
+            )
             .await
             .expect("frontdesk answers")
     }
@@ -134,7 +144,11 @@ impl World {
 
     async fn advance_clock(&self, ms: i64) {
         let (status, body) = self
-            .api("POST", "/api/v1/test/clock", Some(json!({"advance_ms": ms})))
+            .api(
+                "POST",
+                "/api/v1/test/clock",
+                Some(json!({"advance_ms": ms})),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
     }
@@ -153,7 +167,11 @@ async fn world() -> World {
         .arg(&package)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let emulator = Emulator::start();
     let front = Front::start(&emulator.url).await;
     let server = Server::start(
@@ -190,10 +208,22 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
         .await;
     assert_eq!(status, 201, "{created}");
     let channel = created["channel"]["id"].as_i64().unwrap();
-    let webhook = w.front.webhook.lock().unwrap().clone().expect("setWebhook was called");
-    assert_eq!(webhook["url"], format!("{}/hooks/{channel}", w.front.public_url()));
+    let webhook = w
+        .front
+        .webhook
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("setWebhook was called");
+    assert_eq!(
+        webhook["url"],
+        format!("{}/hooks/{channel}", w.front.public_url())
+    );
     assert_eq!(webhook["secret_token"], SECRET);
-    assert_eq!(webhook["allowed_updates"], json!(["message", "edited_message"]));
+    assert_eq!(
+        webhook["allowed_updates"],
+        json!(["message", "edited_message"])
+    );
 
     // A customer message goes in through the emulator's webhook push.
     w.customer_says("My parcel is late").await;
@@ -204,7 +234,10 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
     let sessions = sessions.as_array().unwrap();
     assert_eq!(sessions.len(), 1, "{sessions:?}");
     let session = sessions[0]["id"].as_i64().unwrap();
-    assert_eq!(sessions[0]["source"], "telegram", "C3: the network is recorded");
+    assert_eq!(
+        sessions[0]["source"], "telegram",
+        "C3: the network is recorded"
+    );
     assert_eq!(sessions[0]["chat_id"], CUSTOMER.to_string());
     let inbound = w.inbound_messages(session).await;
     assert_eq!(inbound.len(), 1);
@@ -215,14 +248,25 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
     let outbox = w.reply(session, "Sorry! It ships today.").await;
     w.front
         .wait_call("the reply's sendMessage", |c| {
-            c.method == "sendMessage" && c.body["text"] == "Sorry! It ships today." && c.status == 200
+            c.method == "sendMessage"
+                && c.body["text"] == "Sorry! It ships today."
+                && c.status == 200
         })
         .await;
-    assert!(w.customer_receives().await.contains(&"Sorry! It ships today.".to_string()));
-    assert_eq!(w.outbox_item(outbox).await["state"], "sent");
+    assert!(
+        w.customer_receives()
+            .await
+            .contains(&"Sorry! It ships today.".to_string())
+    );
+    w.wait_outbox(outbox, |i| i["state"] == "sent").await;
     // Exactly Telegram's fields: the outbox id is never sent to be shown.
-    let sent = w.front.calls(|c| c.body["text"] == "Sorry! It ships today.");
-    assert_eq!(sent[0].body, json!({"chat_id": CUSTOMER, "text": "Sorry! It ships today."}));
+    let sent = w
+        .front
+        .calls(|c| c.body["text"] == "Sorry! It ships today.");
+    assert_eq!(
+        sent[0].body,
+        json!({"chat_id": CUSTOMER, "text": "Sorry! It ships today."})
+    );
 
     // S3: Telegram delivering the same update again stores nothing new.
     let (status, again) = w.hook(channel, Some(SECRET), pushes[0].body.to_vec()).await;
@@ -236,8 +280,14 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
         "chat": {"id": 666, "type": "private"}, "text": "forged"}})
     .to_string()
     .into_bytes();
-    let (status, body) = w.hook(channel, Some("not-the-secret"), forged.clone()).await;
-    assert_eq!((status, &body["error"]["code"]), (403, &json!("bad_signature")), "{body}");
+    let (status, body) = w
+        .hook(channel, Some("not-the-secret"), forged.clone())
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (403, &json!("bad_signature")),
+        "{body}"
+    );
     let (status, _) = w.hook(channel, None, forged).await;
     assert_eq!(status, 403);
     let (_, sessions) = w.api("GET", "/api/v1/sessions", None).await;
@@ -253,32 +303,53 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
     assert_eq!(failed.as_array().unwrap().len(), 1, "{failed}");
     assert_eq!(failed[0]["channel_id"], channel);
     assert_eq!(failed[0]["body"], std::str::from_utf8(unreadable).unwrap());
-    assert!(failed[0]["reason"].as_str().unwrap().contains("chat"), "{failed}");
-    assert_eq!(failed[0]["headers"]["x-telegram-bot-api-secret-token"], "<redacted>");
+    assert!(
+        failed[0]["reason"].as_str().unwrap().contains("chat"),
+        "{failed}"
+    );
+    assert_eq!(
+        failed[0]["headers"]["x-telegram-bot-api-secret-token"],
+        "<redacted>"
+    );
 
     // S5: Telegram down (502): the reply waits in the outbox, then goes out once.
     w.front.set_mode(Mode::Down);
     let outbox = w.reply(session, "Tracking number: 42").await;
     let failed_call = w
         .front
-        .wait_call("the 502 attempt", |c| c.body["text"] == "Tracking number: 42")
+        .wait_call("the 502 attempt", |c| {
+            c.body["text"] == "Tracking number: 42"
+        })
         .await;
     assert_eq!(failed_call.status, 502);
     let item = w.wait_outbox(outbox, |i| i["attempts"] == 1).await;
     assert_eq!(item["state"], "pending", "{item}");
-    assert!(item["last_error"].as_str().unwrap().contains("502"), "{item}");
-    assert!(!item["last_error"].as_str().unwrap().contains(TOKEN), "no token in errors: {item}");
+    assert!(
+        item["last_error"].as_str().unwrap().contains("502"),
+        "{item}"
+    );
+    assert!(
+        !item["last_error"].as_str().unwrap().contains(TOKEN),
+        "no token in errors: {item}"
+    );
     w.front.set_mode(Mode::Pass);
-    w.advance_clock(item["next_attempt_at"].as_i64().unwrap() - w.now().await).await;
+    w.advance_clock(item["next_attempt_at"].as_i64().unwrap() - w.now().await)
+        .await;
     w.front
         .wait_call("the retried sendMessage", |c| {
             c.body["text"] == "Tracking number: 42" && c.status == 200
         })
         .await;
-    assert_eq!(w.wait_outbox(outbox, |i| i["state"] == "sent").await["attempts"], 2);
+    assert_eq!(
+        w.wait_outbox(outbox, |i| i["state"] == "sent").await["attempts"],
+        2
+    );
     let received = w.customer_receives().await;
     assert_eq!(
-        received.iter().filter(|t| *t == "Tracking number: 42").count(),
+        received
+            .iter()
+            .filter(|t| *t == "Tracking number: 42")
+            .count(),
         1,
         "delivered once: {received:?}"
     );
@@ -294,7 +365,11 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
     assert_eq!(limited.status, 429);
     let item = w.wait_outbox(outbox, |i| i["attempts"] == 1).await;
     let now = w.now().await;
-    assert_eq!(item["next_attempt_at"].as_i64().unwrap() - now, 30_000, "{item}");
+    assert_eq!(
+        item["next_attempt_at"].as_i64().unwrap() - now,
+        30_000,
+        "{item}"
+    );
     w.advance_clock(29_000).await;
     assert_eq!(w.outbox_item(outbox).await["state"], "pending");
     w.advance_clock(1_000).await;
@@ -310,9 +385,7 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
         "{received:?}"
     );
     assert_eq!(
-        w.front
-            .calls(|c| c.body["text"] == "One more thing")
-            .len(),
+        w.front.calls(|c| c.body["text"] == "One more thing").len(),
         2,
         "one refused attempt, one delivery"
     );
@@ -333,8 +406,14 @@ async fn a_refused_set_webhook_names_telegrams_words_and_a_patch_retries_it() {
     assert_eq!(status, 502, "{body}");
     assert_eq!(body["error"]["code"], "provider_setup_failed");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("setWebhook: 401 Unauthorized"), "{message}");
-    assert!(!message.contains("999:wrong"), "the token is not echoed: {message}");
+    assert!(
+        message.contains("setWebhook: 401 Unauthorized"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("999:wrong"),
+        "the token is not echoed: {message}"
+    );
 
     // The channel is saved; fixing the token with a PATCH registers the webhook.
     let (_, channels) = w.api("GET", "/api/v1/channels", None).await;
@@ -350,7 +429,10 @@ async fn a_refused_set_webhook_names_telegrams_words_and_a_patch_retries_it() {
         .await;
     assert_eq!(status, 200, "{body}");
     let webhook = w.front.webhook.lock().unwrap().clone().unwrap();
-    assert_eq!(webhook["url"], format!("{}/hooks/{channel}", w.front.public_url()));
+    assert_eq!(
+        webhook["url"],
+        format!("{}/hooks/{channel}", w.front.public_url())
+    );
     let ok = w
         .front
         .calls(|c| c.method == "setWebhook" && c.status == 200);
@@ -371,17 +453,23 @@ impl World {
             .unwrap()
     }
 
-    /// Polls the outbox item until `pred` holds (a real signal: the worker
-    /// records each attempt), within the deadline.
+    /// Polls the outbox item until `pred` holds (the worker records each
+    /// attempt right after the provider answered), within the deadline.
     async fn wait_outbox(&self, id: i64, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + telegram_peers::DEADLINE;
+        // A poll interval, not a wait for time to pass: it only keeps the
+        // loop from hammering the server while the worker records.
+        let mut poll = tokio::time::interval(std::time::Duration::from_millis(10));
         loop {
+            poll.tick().await;
             let item = self.outbox_item(id).await;
             if pred(&item) {
                 return item;
             }
-            assert!(tokio::time::Instant::now() < deadline, "outbox item never got there: {item}");
-            tokio::task::yield_now().await;
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "outbox item never got there: {item}"
+            );
         }
     }
 }

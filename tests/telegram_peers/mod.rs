@@ -177,20 +177,24 @@ impl Front {
     /// Waits until a Bot API call matching `pred` was answered; returns it.
     pub async fn wait_call(&self, what: &str, pred: impl Fn(&Call) -> bool) -> Call {
         let mut rx = self.calls.subscribe();
-        let found = tokio::time::timeout(DEADLINE, rx.wait_for(|calls| calls.iter().any(&pred)))
+        tokio::time::timeout(DEADLINE, rx.wait_for(|calls| calls.iter().any(&pred)))
             .await
             .unwrap_or_else(|_| panic!("no Bot API call: {what}; saw {:?}", self.calls.borrow()))
             .unwrap()
             .iter()
             .find(|c| pred(c))
             .cloned()
-            .unwrap();
-        found
+            .unwrap()
     }
 
     /// Every call so far that matches `pred`.
     pub fn calls(&self, pred: impl Fn(&Call) -> bool) -> Vec<Call> {
-        self.calls.borrow().iter().filter(|c| pred(c)).cloned().collect()
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|c| pred(c))
+            .cloned()
+            .collect()
     }
 
     /// Waits until `n` webhook pushes were relayed; returns them.
@@ -279,13 +283,20 @@ async fn forward(
         .await
         .expect("emulator answers");
     let status = response.status().as_u16();
-    (status, response.into_body().collect().await.unwrap().to_bytes())
+    (
+        status,
+        response.into_body().collect().await.unwrap().to_bytes(),
+    )
 }
 
 /// Passes the emulator's webhook push to frontdesk, with the secret header
 /// Telegram adds.
 async fn relay(front: &Front, hook: &str, body: Bytes) -> Response {
-    let frontdesk = front.frontdesk.lock().unwrap().expect("relay_to was called");
+    let frontdesk = front
+        .frontdesk
+        .lock()
+        .unwrap()
+        .expect("relay_to was called");
     let secret = front
         .webhook
         .lock()
