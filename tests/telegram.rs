@@ -274,6 +274,21 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
     assert_eq!(again["messages"][0]["message_id"], inbound[0]["id"]);
     assert_eq!(w.inbound_messages(session).await.len(), 1);
 
+    // The customer edits that message: stored as a message of its own, so
+    // the log keeps both versions.
+    let original = update["message"]["message_id"].as_i64().unwrap();
+    let edit = json!({"update_id": update["update_id"].as_i64().unwrap() + 1000,
+        "edited_message": {"message_id": original, "date": START / 1000, "edit_date": START / 1000 + 60,
+            "from": {"id": CUSTOMER, "is_bot": false, "first_name": "Ada"},
+            "chat": {"id": CUSTOMER, "type": "private"}, "text": "My parcel #881 is late"}});
+    let (status, body) = w
+        .hook(channel, Some(SECRET), edit.to_string().into_bytes())
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let inbound = w.inbound_messages(session).await;
+    assert_eq!(inbound.len(), 2, "{inbound:?}");
+    assert_eq!(inbound[1]["body"], "My parcel #881 is late");
+
     // P3: a wrong or missing secret is refused and stores nothing.
     let forged = json!({"update_id": 555, "message": {"message_id": 90, "date": START / 1000,
         "from": {"id": 666, "is_bot": false, "first_name": "Mallory"},
