@@ -45,6 +45,10 @@ enum Command {
         /// Largest attachment stored, in bytes; larger files are recorded as failed, not fetched.
         #[arg(long, env = "FRONTDESK_MAX_ATTACHMENT_BYTES", default_value_t = frontdesk::attachments::DEFAULT_MAX_BYTES)]
         max_attachment_bytes: usize,
+        /// The URL providers reach this server at, e.g. https://support.example.com;
+        /// connectors register webhooks as {public_url}/hooks/{channel}. Default: http://{bound address}.
+        #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -146,7 +150,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             data_dir,
             max_attachment_bytes,
+            public_url,
         } => {
+            if let Some(url) = &public_url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                bail!(
+                    "--public-url {url:?} must be an http:// or https:// URL, e.g. https://support.example.com"
+                );
+            }
             // Plugins' kv data lives in the database, so it survives restarts.
             let kv = frontdesk::plugin_kv::StoreKv {
                 store: store.clone(),
@@ -178,6 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => AppState::new(store, clock).await?,
             }
             .with_plugins(plugins.clone())
+            .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")))
             .deliver_outbox()
             .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);

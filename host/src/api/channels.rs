@@ -62,9 +62,13 @@ pub struct CreatedChannel {
     pub webhook_path: String,
 }
 
-/// Creates a channel with a default queue (admins only).
+/// Creates a channel with a default queue (admins only). A connector plugin's
+/// channel is then set up at its provider (Telegram: `setWebhook` to
+/// `{public_url}/hooks/{id}`); if that fails the channel stays saved and the
+/// answer is 502 `provider_setup_failed` with the provider's words.
 #[utoipa::path(post, path = "/channels", tag = "channels", request_body = CreateChannel,
-    responses((status = 201, body = CreatedChannel), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CreatedChannel), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "saved, but the provider refused the connector's setup")))]
 async fn create_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +110,8 @@ async fn create_channel(
             queue,
         })
         .await?;
+    // Saved first: a failed setup leaves the channel for a PATCH to retry.
+    super::channel_setup::run(&state, &channel).await?;
     let webhook_path = format!("/hooks/{}", channel.id);
     Ok((
         StatusCode::CREATED,

@@ -44,6 +44,10 @@ pub enum ApiError {
     /// The server cannot take the request now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
+    /// The channel was saved, but its provider refused the connector's setup
+    /// (e.g. Telegram's `setWebhook`); the message says what the provider said.
+    #[error("{0}")]
+    ProviderSetup(String),
     /// A bug or an outage; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -95,6 +99,7 @@ impl ApiError {
             }
             ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature".into()),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into()),
+            ApiError::ProviderSetup(_) => (StatusCode::BAD_GATEWAY, "provider_setup_failed".into()),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
         }
     }
@@ -159,6 +164,11 @@ impl From<ConnectorError> for ApiError {
             ConnectorError::Unavailable(m) => ApiError::Unavailable(format!(
                 "the channel's connector failed: {m}; send it again"
             )),
+            // The webhook keeps these as failed inbound; elsewhere it is a bad payload.
+            ConnectorError::Unprocessable(m) => ApiError::BadRequest {
+                code: "unprocessable_payload",
+                message: m,
+            },
         }
     }
 }

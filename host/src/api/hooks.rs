@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
-use crate::ingest::{InboundRequest, Reply};
+use crate::ingest::{ConnectorError, InboundRequest, Reply};
 use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
 
 /// How long a channel's settings are reused before they are read again.
@@ -147,13 +147,28 @@ pub async fn receive_inbound(
             channel.kind
         ))
     })?;
-    let parsed = connector
-        .verify_and_parse(&channel, &request)
-        .await
-        .inspect_err(|err| {
+    let parsed = match connector.verify_and_parse(&channel, &request).await {
+        // Authentic but unreadable: kept for admins, and 200 so the provider
+        // does not hold back the chat's later updates.
+        Err(ConnectorError::Unprocessable(reason)) => {
+            super::failed_inbound::keep(
+                state,
+                channel_id,
+                &request.headers,
+                &request.body,
+                &reason,
+            )
+            .await?;
+            return Ok(Received {
+                accepted: Vec::new(),
+                reply: None,
+            });
+        }
+        other => other.inspect_err(|err| {
             metrics::counter!("frontdesk_webhook_refused_total").increment(1);
             tracing::info!(channel = channel_id, error = %err, "webhook refused");
-        })?;
+        })?,
+    };
     let mut accepted = Vec::with_capacity(parsed.messages.len());
     for message in parsed.messages {
         let fetch = message

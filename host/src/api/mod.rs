@@ -5,10 +5,12 @@
 
 mod actions;
 mod attachments;
+mod channel_setup;
 mod channels;
 mod contacts;
 mod error;
 mod extract;
+mod failed_inbound;
 mod hooks;
 mod ops;
 mod plugins;
@@ -42,6 +44,9 @@ use frontdesk_plugin_host::{PluginHost, PluginKind};
 use crate::ingest::{ApiChannel, Connector, GroupCommit, WasmChannel};
 use crate::store::Store;
 
+/// The public URL when none is set: the default listen address.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -63,6 +68,9 @@ pub struct AppState {
     pub attachments: Arc<tokio::sync::Notify>,
     /// Set only when the server runs on a test clock (`FRONTDESK_TEST_CLOCK`).
     pub test_clock: Option<Arc<ManualClock>>,
+    /// Where providers reach this server (`--public-url`); webhooks are
+    /// registered as `{public_url}/hooks/{channel}`.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -101,6 +109,7 @@ impl AppState {
             attachments: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
         })
     }
 }
@@ -115,6 +124,12 @@ impl AppState {
     /// Starts the attachment fetch worker on this state (issue 6).
     pub fn fetch_attachments(self) -> Self {
         crate::attachments::start(self.clone(), self.attachments.clone());
+        self
+    }
+
+    /// Sets the URL providers reach this server at (no trailing `/` needed).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
         self
     }
 
@@ -244,7 +259,8 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::routes())
         .merge(scripts::routes())
         .merge(plugins::routes())
-        .merge(settings::routes());
+        .merge(settings::routes())
+        .merge(failed_inbound::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

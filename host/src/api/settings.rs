@@ -70,12 +70,17 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
 
 /// Changes a channel's name, enabled flag or settings (admins only; audited).
 ///
+/// Setting `config`, or `enabled: true`, runs the connector's provider setup
+/// again (Telegram: `setWebhook`); if it fails the change stays saved and the
+/// answer is 502 `provider_setup_failed`.
+///
 /// Settings the auto-actions read: `working_hours` (W1: `{"time_zone":
 /// "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}, "holidays": ["2026-12-25"]}`),
 /// `language` (O3), `timeout_secs` (A5) and `consent` (G1: `{"text": "...",
 /// "version": 1}`; bump the version to ask everybody again).
 #[utoipa::path(patch, path = "/channels/{id}", tag = "channels", params(("id" = i64, Path)), request_body = ChannelPatch,
-    responses((status = 200, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody, description = "saved, but the provider refused the connector's setup")))]
 async fn update_channel(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,6 +90,9 @@ async fn update_channel(
     caller.require(&[Role::Admin], "changing channels")?;
     if let Some(config) = &patch.config {
         validate_config(config)?;
+        if let Some(current) = state.store.channel(id).await? {
+            state.validate_plugin_config(&current.kind, config)?;
+        }
     }
     if patch
         .name
@@ -106,6 +114,9 @@ async fn update_channel(
         .engine
         .send(Event::ChannelChanged { channel: id })
         .await?;
+    if patch.enabled == Some(true) || patch.config.is_some() {
+        super::channel_setup::run(&state, &channel).await?;
+    }
     Ok(Json(channel))
 }
 

@@ -83,6 +83,11 @@ pub enum ConnectorError {
     /// The request is authentic but its body is not in the provider's format.
     #[error("{0}")]
     Malformed(String),
+    /// The request is authentic but the connector cannot parse it: the
+    /// webhook keeps it raw as a failed inbound and answers 200, because
+    /// providers such as Telegram hold back later updates while one fails.
+    #[error("{0}")]
+    Unprocessable(String),
     /// The connector could not decide now (a plugin fault, timeout or
     /// quarantine); the provider should retry, and nothing was stored.
     #[error("{0}")]
@@ -114,6 +119,17 @@ pub enum SendError {
     Permanent(String),
 }
 
+/// Why a connector's provider setup (e.g. Telegram's `setWebhook`) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The provider refused or failed the setup; the message is what it said.
+    #[error("{0}")]
+    Provider(String),
+    /// The connector itself could not run (a plugin fault, timeout or quarantine).
+    #[error("{0}")]
+    Connector(String),
+}
+
 /// The seam between the host and a network: built-in (`api`) or a Wasm plugin.
 #[async_trait]
 pub trait Connector: Send + Sync + 'static {
@@ -132,4 +148,11 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Sends one message to the customer through the provider (S5).
     async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError>;
+
+    /// Prepares the provider for a channel that was created, enabled or
+    /// reconfigured, e.g. registers `webhook_url`. Must be safe to repeat.
+    /// Built-in connectors need nothing.
+    async fn setup(&self, _channel: &Channel, _webhook_url: &str) -> Result<(), SetupError> {
+        Ok(())
+    }
 }

@@ -11,7 +11,9 @@ use frontdesk_plugin_host::types::{self, AttachmentKind};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
-use super::{Connector, ConnectorError, InboundRequest, Outbound, Parsed, Reply, SendError};
+use super::{
+    Connector, ConnectorError, InboundRequest, Outbound, Parsed, Reply, SendError, SetupError,
+};
 use crate::store::{Channel, InboundMessage, NewAttachment, Sender};
 
 /// The connector plugin named by a channel's kind.
@@ -176,6 +178,28 @@ impl Connector for WasmChannel {
         }
     }
 
+    async fn setup(&self, channel: &Channel, webhook_url: &str) -> Result<(), SetupError> {
+        let served = self
+            .host
+            .setup(&target(&self.plugin, channel), webhook_url)
+            .await
+            .map_err(|fault| SetupError::Connector(format!("{} plugin: {fault}", self.plugin)))?;
+        served.value.map_err(|error| {
+            SetupError::Provider(match error {
+                types::ConnectorError::RateLimited(limit) => format!(
+                    "{} (retry after {} s)",
+                    limit.message,
+                    limit.retry_after_ms.div_ceil(1000)
+                ),
+                types::ConnectorError::Unauthorized(m)
+                | types::ConnectorError::Malformed(m)
+                | types::ConnectorError::Transient(m)
+                | types::ConnectorError::Permanent(m)
+                | types::ConnectorError::Unprocessable(m) => m,
+            })
+        })
+    }
+
     async fn verify_and_parse(
         &self,
         channel: &Channel,
@@ -221,8 +245,9 @@ impl Connector for WasmChannel {
             }
             Err(types::ConnectorError::Unauthorized(m)) => Err(ConnectorError::Unauthenticated(m)),
             Err(types::ConnectorError::Malformed(m)) => Err(ConnectorError::Malformed(m)),
-            // TODO(issue 6): keep the raw request as a failed inbound and answer 200.
-            Err(types::ConnectorError::Unprocessable(m)) => Err(ConnectorError::Malformed(m)),
+            Err(types::ConnectorError::Unprocessable(m)) => Err(ConnectorError::Unprocessable(
+                format!("{} {}: {m}", served.plugin, served.version),
+            )),
             Err(types::ConnectorError::Transient(m) | types::ConnectorError::Permanent(m)) => Err(
                 ConnectorError::Unavailable(format!("{} {}: {m}", served.plugin, served.version)),
             ),

@@ -11,6 +11,7 @@ mod postgres;
 mod sql;
 mod sql_attachments;
 mod sql_config;
+mod sql_failed_inbound;
 mod sql_ingest;
 mod sql_outbox;
 mod sql_routing;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 
 pub use attachment_model::*;
 pub use model::*;
+pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +81,14 @@ pub struct IngestItem {
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
 pub trait Store:
-    RoutingStore + ConfigStore + OutboxStore + AttachmentStore + Send + Sync + 'static
+    RoutingStore
+    + ConfigStore
+    + OutboxStore
+    + AttachmentStore
+    + FailedInboundStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
