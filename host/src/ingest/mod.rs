@@ -13,6 +13,8 @@ mod wasm_channel;
 pub use api_channel::{ApiChannel, DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 pub use group_commit::{GroupCommit, IngestError};
 pub use wasm_channel::WasmChannel;
+// The mail listener and poller call the email plugin with their own methods (`SMTP`, `IMAP`).
+pub(crate) use wasm_channel::{normalize, target};
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;

@@ -30,7 +30,7 @@ fn placeholder(kind: AttachmentKind) -> &'static str {
     }
 }
 
-fn normalize(message: types::InboundMessage) -> InboundMessage {
+pub(crate) fn normalize(message: types::InboundMessage) -> InboundMessage {
     // Attachments are named in the text until the attachment store exists, so
     // an agent never sees an empty message.
     let mut text = message.text.unwrap_or_default();
@@ -53,7 +53,7 @@ fn normalize(message: types::InboundMessage) -> InboundMessage {
     }
 }
 
-fn target(plugin: &str, channel: &Channel) -> types::Channel {
+pub(crate) fn target(plugin: &str, channel: &Channel) -> types::Channel {
     let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
     types::Channel {
         id: channel.id.to_string(),

@@ -10,6 +10,7 @@ mod postgres;
 mod sql;
 mod sql_config;
 mod sql_ingest;
+mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
 mod sqlite;
@@ -75,7 +76,9 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: RoutingStore + ConfigStore + OutboxStore + Send + Sync + 'static {
+pub trait Store:
+    RoutingStore + ConfigStore + OutboxStore + MailStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
@@ -258,6 +261,30 @@ pub trait OutboxStore: Send + Sync + 'static {
     async fn next_outbox_due(&self) -> Result<Option<Millis>>;
     /// Records how a delivery attempt ended.
     async fn finish_outbox(&self, id: i64, outcome: &Delivery, now: Millis) -> Result<()>;
+}
+
+/// How far the IMAP poller has read one mailbox (issue 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImapCursor {
+    /// The mailbox's UIDVALIDITY when `last_uid` was read.
+    pub uid_validity: i64,
+    /// Every message up to this UID is stored.
+    pub last_uid: i64,
+}
+
+/// The email connector's durable state: IMAP cursors.
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
+    /// The cursor of a channel's mailbox, if it was ever polled.
+    async fn imap_cursor(&self, channel_id: i64, mailbox: &str) -> Result<Option<ImapCursor>>;
+    /// Moves the cursor; called only after the message at `last_uid` is committed.
+    async fn set_imap_cursor(
+        &self,
+        channel_id: i64,
+        mailbox: &str,
+        cursor: ImapCursor,
+        now: Millis,
+    ) -> Result<()>;
 }
 
 /// Opens the database the URL names, applies its migrations, and returns the store.

@@ -37,6 +37,11 @@ pub fn classify(message: &Message<'_>, mail_from: Option<&str>) -> Option<NotCon
     if mail_from.is_some_and(|from| from.trim().trim_matches(['<', '>']).is_empty()) {
         return Some(NotConversation::Bounce("null envelope sender".into()));
     }
+    // Mail read from a mailbox has no envelope; the delivering server
+    // recorded the reverse-path as Return-Path (RFC 5321 §4.4).
+    if mail_from.is_none() && header_text(message, "Return-Path").is_some_and(|p| p == "<>") {
+        return Some(NotConversation::Bounce("Return-Path: <>".into()));
+    }
     if message.is_content_type("multipart", "report") {
         let report = message
             .content_type()
@@ -112,6 +117,13 @@ mod tests {
             check(PERSON, Some("<>")),
             Some(NotConversation::Bounce(_))
         ));
+        let stored = format!("Return-Path: <>\r\n{PERSON}");
+        assert!(matches!(
+            check(&stored, None),
+            Some(NotConversation::Bounce(_))
+        ));
+        let person = format!("Return-Path: <bob@example.org>\r\n{PERSON}");
+        assert_eq!(check(&person, None), None);
     }
 
     #[test]
