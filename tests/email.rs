@@ -144,7 +144,13 @@ fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
         .map(|l| l[name.len() + 1..].trim())
 }
 
+/// A customer's mail; `extra` holds more header lines.
 fn mail(id: &str, extra: &str, body: &str) -> String {
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!("{extra}\n")
+    };
     format!(
         "From: Bob Example <bob@example.org>\nTo: {SHOP}\nSubject: Order 42\nDate: Mon, 30 Nov 2026 10:00:00 +0000\nMessage-ID: <{id}>\n{extra}\n{body}\n"
     )
@@ -270,14 +276,18 @@ async fn smtp_in_threaded_replies_out_dedupe_bounces_and_a_relay_outage() {
     assert_eq!(header(&reply, "X-RcptTo"), Some("bob@example.org"));
     assert!(header(&reply, "From").unwrap().contains(SHOP));
     let sent_id = header(&reply, "Message-ID").unwrap().to_string();
-    let items = get(&http, &server, token, "/api/v1/outbox?state=sent").await;
-    assert!(
+    // The relay has it before the worker records the send: wait for the record.
+    wait_for("the reply marked sent", || {
+        let rt = tokio::runtime::Handle::current();
+        let items = tokio::task::block_in_place(|| {
+            rt.block_on(get(&http, &server, token, "/api/v1/outbox?state=sent"))
+        });
         items
             .as_array()
-            .unwrap()
-            .iter()
+            .into_iter()
+            .flatten()
             .any(|i| i["id"].as_i64() == Some(reply_outbox))
-    );
+    });
     let copies = relay
         .received()
         .iter()
@@ -345,33 +355,36 @@ async fn imap_mail_appended_during_outages_is_stored_once_in_order() {
     // Appended while frontdesk is down: all picked up once it is back, in order.
     dovecot.append(&[thread(1, "one"), thread(2, "two"), thread(3, "three")]);
     let (server, _) = start(&s.db, &env);
-    let mut now = texts(3);
     wait_for("the three mails appended while frontdesk was down", || {
-        now().len() == 3
+        texts_now(&http, &server, token, 3).len() == 3
     });
-    assert_eq!(texts(3)(), vec!["one", "two", "three"]);
+    assert_eq!(
+        texts_now(&http, &server, token, 3),
+        vec!["one", "two", "three"]
+    );
 
     // The IMAP server goes down; mail arrives in the mailbox meanwhile.
     dovecot.stop();
     dovecot.deliver_to_maildir(&[thread(4, "four"), thread(5, "five")], 1_796_100_000);
     dovecot.resume();
-    let mut now = texts(5);
     wait_for("the mails delivered while the IMAP server was down", || {
-        now().len() == 5
+        texts_now(&http, &server, token, 5).len() == 5
     });
-    assert_eq!(texts(5)(), vec!["one", "two", "three", "four", "five"]);
+    assert_eq!(
+        texts_now(&http, &server, token, 5),
+        vec!["one", "two", "three", "four", "five"]
+    );
 
     // A restart refetches nothing: the cursor is durable, so the new
     // process fetches only the one new mail.
     drop(server);
     dovecot.append(&[thread(6, "six")]);
     let (server, _) = start(&s.db, &env);
-    let mut now = texts(6);
     wait_for("the mail appended while frontdesk was down again", || {
-        now().len() == 6
+        texts_now(&http, &server, token, 6).len() == 6
     });
     assert_eq!(
-        texts(6)(),
+        texts_now(&http, &server, token, 6),
         vec!["one", "two", "three", "four", "five", "six"]
     );
     let body = raw_get(&server.url("/metrics")).await;

@@ -154,6 +154,14 @@ fn parse_mail(ctx: &ChannelContext, req: InboundRequest) -> Result<InboundOutcom
             data: part.data,
         });
     }
+    if text.trim().is_empty() && attachments.is_empty() {
+        // An empty mail still says something: show its subject.
+        text = if mail.subject.is_empty() {
+            "(an empty mail)".to_string()
+        } else {
+            format!("(an empty mail) {}", mail.subject)
+        };
+    }
     let message = InboundMessage {
         external_chat_id: chat,
         in_reply_to: mail.in_reply_to.first().cloned(),
