@@ -167,12 +167,13 @@ async fn smtp_in_threaded_replies_out_dedupe_bounces_and_a_relay_outage() {
         ("FRONTDESK_TEST_CLOCK", clock.as_str()),
         ("FRONTDESK_SMTP_LISTEN", "127.0.0.1:0"),
         ("FRONTDESK_SMTP_RELAY", relay_url.as_str()),
+        ("FRONTDESK_SMTP_MAX_BYTES", "65536"),
     ];
     let (server, smtp) = start(&s.db, &env);
     let smtp = smtp.unwrap();
     let http = Http::default();
     let token = &s.token;
-    create_channel(
+    let channel = create_channel(
         &http,
         &server,
         token,
@@ -202,6 +203,28 @@ async fn smtp_in_threaded_replies_out_dedupe_bounces_and_a_relay_outage() {
             .as_str()
             .unwrap()
             .contains("no frontdesk email channel")
+    );
+
+    // Over the size limit: 552, nothing stored.
+    let big = mail("big@example.org", "", &"x".repeat(100_000));
+    let out = smtp_send(smtp, "bob@example.org", &[SHOP], &big);
+    assert_eq!(out["data"][0], 552, "{out}");
+
+    // Mail cannot be injected over HTTP: the webhook of an email channel refuses it (P3).
+    let (status, _) = http
+        .send(
+            "POST",
+            &server.url(&format!("/hooks/{channel}")),
+            &[],
+            mail("forged@example.org", "", "forged").into_bytes(),
+        )
+        .await
+        .unwrap();
+    assert!((400..500).contains(&status), "webhook answered {status}");
+    assert_eq!(sessions(&http, &server, token).await.len(), 1);
+    assert_eq!(
+        customer_texts(&http, &server, token, session).await.len(),
+        1
     );
 
     // An out-of-office reply and a bounce open no session and add nothing.
