@@ -9,6 +9,8 @@
 //!   it exactly once (S3), and only then is the sender answered (S4).
 //! - [`api`]: axum routes: webhooks at `/hooks/{channel}`, the REST API under
 //!   `/api/v1` (with its OpenAPI document), `/healthz` and `/metrics`.
+//! - [`mail`]: the SMTP listener, the IMAP poller and the SMTP relay for
+//!   email channels (the email plugin parses and threads).
 //! - [`outbox`]: the delivery worker: sends the outbox through connectors,
 //!   retrying with backoff, failed items shown to admins (S5).
 //! - [`attachments`]: the fetch worker: downloads attachments through their
@@ -30,6 +32,7 @@ pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod ingest;
+pub mod mail;
 pub mod outbox;
 pub mod plugin_kv;
 pub mod server;

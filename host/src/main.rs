@@ -49,6 +49,8 @@ enum Command {
         /// connectors register webhooks as {public_url}/hooks/{channel}. Default: http://{bound address}.
         #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -66,6 +68,23 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+}
+
+/// Email channels: where mail comes in and where replies go out.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// Accept mail for email channels over SMTP on this address (e.g. 127.0.0.1:2525; port 0 picks one). Off when unset.
+    #[arg(long, env = "FRONTDESK_SMTP_LISTEN")]
+    smtp_listen: Option<String>,
+    /// Largest mail the SMTP listener accepts, in bytes (announced as SIZE).
+    #[arg(long, env = "FRONTDESK_SMTP_MAX_BYTES", default_value_t = 10 << 20)]
+    smtp_max_bytes: usize,
+    /// The name the SMTP listener greets with.
+    #[arg(long, env = "FRONTDESK_SMTP_HOSTNAME", default_value = "frontdesk")]
+    smtp_hostname: String,
+    /// Relay for replies: smtp://HOST:PORT, smtp://HOST:587?tls=required or smtps://USER:PASS@HOST:465. Without it email replies fail.
+    #[arg(long, env = "FRONTDESK_SMTP_RELAY")]
+    smtp_relay: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -151,6 +170,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             max_attachment_bytes,
             public_url,
+            mail,
         } => {
             if let Some(url) = &public_url
                 && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -164,8 +184,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 store: store.clone(),
                 quota_bytes: frontdesk::plugin_kv::KV_QUOTA_BYTES,
             };
+            let mailer = match &mail.smtp_relay {
+                Some(url) => Some(Arc::new(frontdesk::mail::SmtpRelay::from_url(url)?)
+                    as Arc<dyn frontdesk_plugin_host::Mailer>),
+                None => None,
+            };
             let mut config = frontdesk_plugin_host::HostConfig {
                 kv: Arc::new(kv),
+                mailer,
                 ..frontdesk_plugin_host::HostConfig::new(&data_dir)
             };
             config.limits.max_attachment_bytes = max_attachment_bytes;
@@ -194,6 +220,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .deliver_outbox()
             .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);
+            if let Some(smtp) = &mail.smtp_listen {
+                let smtp_listener = TcpListener::bind(smtp).await.with_context(|| {
+                    format!(
+                        "cannot listen for SMTP on {smtp}; is another mail server running there?"
+                    )
+                })?;
+                let smtp_addr = smtp_listener.local_addr()?;
+                tracing::info!(%smtp_addr, "accepting mail for email channels on smtp://{smtp_addr}");
+                let config = frontdesk::mail::SmtpConfig {
+                    hostname: mail.smtp_hostname.clone(),
+                    max_size: mail.smtp_max_bytes,
+                };
+                tokio::spawn(frontdesk::mail::smtp_listener::run(
+                    smtp_listener,
+                    state.clone(),
+                    config,
+                    frontdesk::server::shutdown_signal(),
+                ));
+            }
+            frontdesk::mail::imap_poller::start(state.clone());
             frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
             tracing::info!("stopped");
         }

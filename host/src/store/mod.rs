@@ -13,6 +13,7 @@ mod sql_attachments;
 mod sql_config;
 mod sql_failed_inbound;
 mod sql_ingest;
+mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
 mod sqlite;
@@ -86,6 +87,7 @@ pub trait Store:
     + OutboxStore
     + AttachmentStore
     + FailedInboundStore
+    + MailStore
     + Send
     + Sync
     + 'static
@@ -300,6 +302,30 @@ pub trait AttachmentStore: Send + Sync + 'static {
     /// An attachment with its bytes, if the viewer may see its session (P1,
     /// P2): otherwise `None`, exactly as if it did not exist.
     async fn attachment_file(&self, viewer: Viewer, id: &str) -> Result<Option<AttachmentFile>>;
+}
+
+/// How far the IMAP poller has read one mailbox (issue 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImapCursor {
+    /// The mailbox's UIDVALIDITY when `last_uid` was read.
+    pub uid_validity: i64,
+    /// Every message up to this UID is stored.
+    pub last_uid: i64,
+}
+
+/// The email connector's durable state: IMAP cursors.
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
+    /// The cursor of a channel's mailbox, if it was ever polled.
+    async fn imap_cursor(&self, channel_id: i64, mailbox: &str) -> Result<Option<ImapCursor>>;
+    /// Moves the cursor; called only after the message at `last_uid` is committed.
+    async fn set_imap_cursor(
+        &self,
+        channel_id: i64,
+        mailbox: &str,
+        cursor: ImapCursor,
+        now: Millis,
+    ) -> Result<()>;
 }
 
 /// Opens the database the URL names, applies its migrations, and returns the store.
