@@ -4,6 +4,7 @@
 //! tests drive it with `oneshot`.
 
 mod actions;
+mod bots;
 mod channels;
 mod contacts;
 mod error;
@@ -109,6 +110,10 @@ impl AppState {
 
     /// Serves plugin-backed channels from `host` (its connectors become channel kinds).
     pub fn with_plugins(mut self, host: PluginHost) -> Self {
+        // Bots (B1) run on the same host; the engine hands sessions to them.
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        self.engine
+            .start_bots(host.clone(), store, clock, self.outbox.clone());
         self.plugins = Some(host);
         self
     }
@@ -232,7 +237,8 @@ pub fn app(state: AppState) -> Router {
         .merge(actions::routes())
         .merge(scripts::routes())
         .merge(plugins::routes())
-        .merge(settings::routes());
+        .merge(settings::routes())
+        .merge(bots::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use frontdesk_rules::Rules;
 
+use super::bots::{DriverBots, Link};
 use super::convert::{agent_status, queue_config, record};
 use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
@@ -37,6 +38,8 @@ pub(super) struct Driver {
     pub(super) notices: Vec<(i64, String)>,
     /// Hooks the last step made due.
     due_hooks: Vec<HookRun>,
+    /// Channels' bots and the sessions to hand to them (B1).
+    pub(super) bots: DriverBots,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -59,6 +62,7 @@ impl Driver {
         clock: Arc<dyn Clock>,
         commands: broadcast::Sender<Command>,
         rules: Arc<Rules>,
+        bots: Link,
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
@@ -71,6 +75,7 @@ impl Driver {
             channels: ChannelCache::new(),
             notices: Vec::new(),
             due_hooks: Vec::new(),
+            bots: DriverBots::new(bots),
         };
         let now = driver.now();
         driver.router.handle_timeout(now);
@@ -151,13 +156,15 @@ impl Driver {
             if let Event::QueueChanged { channel, .. } | Event::ChannelChanged { channel } = &event
             {
                 self.channels.remove(channel);
+                self.bots.forget(*channel);
             }
             let message = match &event {
                 Event::SessionOpened { session, .. } => Some((*session, true)),
                 Event::CustomerMessage { session } => Some((*session, false)),
                 _ => None,
             };
-            let outcome = self.apply(now, event);
+            let bot = self.opens_with_bot(&event).await;
+            let outcome = self.apply(now, event, bot);
             if let (Some(message), Ok(_)) = (message, &outcome) {
                 customer_messages.push(message);
             }
@@ -168,6 +175,10 @@ impl Driver {
         // out ahead of any routing notice.
         let mut runs = Vec::new();
         for (session, first) in customer_messages {
+            // A session the bot holds (B1) gets its messages there instead.
+            if self.bots.takes(&self.router, session) {
+                continue;
+            }
             let channel = self.router.session(SessionId(session)).map(|s| s.queue.0);
             let off_hours = match channel {
                 Some(channel) if !first => self.off_hours(channel, now).await,
@@ -182,6 +193,7 @@ impl Driver {
         }
         self.run_hooks(now, runs).await;
         let stored = self.step_and_hooks(now).await;
+        self.bots.flush();
         for (reply, outcome) in replies {
             let answer = match (&stored, outcome) {
                 (Ok(()), outcome) => outcome,
@@ -218,7 +230,7 @@ impl Driver {
     }
 
     /// Feeds one event to the core. A refused event changes nothing.
-    fn apply(&mut self, now: Timestamp, event: Event) -> Result<Outcome, EngineError> {
+    fn apply(&mut self, now: Timestamp, event: Event, bot: bool) -> Result<Outcome, EngineError> {
         let r = &mut self.router;
         match event {
             Event::SessionOpened {
@@ -230,10 +242,11 @@ impl Driver {
                     id: SessionId(session),
                     queue: QueueId(channel),
                     responsible: responsible.map(AgentId),
-                    bot: false,
+                    bot,
                 };
                 r.handle_session_opened(now, new)?;
             }
+            Event::BotHandover { session } => r.handle_bot_handover(now, SessionId(session))?,
             Event::CustomerMessage { session } => {
                 return Ok(Outcome::Message(
                     r.handle_customer_message(now, SessionId(session))?,

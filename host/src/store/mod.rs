@@ -5,9 +5,11 @@
 //! [`connect`]. Both run the same SQL (see `sql.rs`); only connection setup and
 //! migrations differ, and each backend has its own migrations folder.
 
+mod bot_store;
 mod model;
 mod postgres;
 mod sql;
+mod sql_bots;
 mod sql_config;
 mod sql_ingest;
 mod sql_outbox;
@@ -18,6 +20,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use bot_store::*;
 pub use model::*;
 
 /// Everything that can go wrong in the store.
@@ -75,7 +78,9 @@ pub struct IngestItem {
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
-pub trait Store: RoutingStore + ConfigStore + OutboxStore + Send + Sync + 'static {
+pub trait Store:
+    RoutingStore + ConfigStore + OutboxStore + BotStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`, for logs and `/healthz`.
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.

@@ -4,6 +4,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres};
 
 use super::sql::{like_pattern, sql_store, visible_channels};
+use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;
 use super::sql_ingest::sql_ingest;
 use super::sql_outbox::sql_outbox_store;
@@ -38,3 +39,4 @@ sql_routing_store!(PgStore);
 sql_ingest!();
 sql_config_store!(PgStore);
 sql_outbox_store!(PgStore, " FOR UPDATE SKIP LOCKED");
+sql_bots_store!(PgStore);

@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Pool, Sqlite};
 
 use super::sql::{like_pattern, sql_store, visible_channels};
+use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;
 use super::sql_ingest::sql_ingest;
 use super::sql_outbox::sql_outbox_store;
@@ -54,3 +55,4 @@ sql_routing_store!(SqliteStore);
 sql_ingest!();
 sql_config_store!(SqliteStore);
 sql_outbox_store!(SqliteStore, "");
+sql_bots_store!(SqliteStore);
