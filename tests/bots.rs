@@ -57,6 +57,19 @@ struct Setup {
     http: Http,
     token: String,
     db: String,
+    data: String,
+}
+
+/// `serve` on the test clock with the plugin data directory.
+fn serve(db: &str, data: &str) -> Server {
+    let clock = T0.to_string();
+    Server::start(
+        db,
+        &[
+            ("FRONTDESK_TEST_CLOCK", clock.as_str()),
+            ("FRONTDESK_DATA_DIR", data),
+        ],
+    )
 }
 
 /// A server on the test clock with the given bot archives installed by the CLI.
@@ -74,25 +87,25 @@ fn start(bots: &[(&str, &str)]) -> Setup {
         assert!(shown.contains("installed "), "{shown}");
     }
     let token = admin_token(&db);
-    let clock = T0.to_string();
     let data = data.to_str().unwrap().to_string();
-    let server = Server::start(
-        &db,
-        &[
-            ("FRONTDESK_TEST_CLOCK", clock.as_str()),
-            ("FRONTDESK_DATA_DIR", data.as_str()),
-        ],
-    );
+    let server = serve(&db, &data);
     Setup {
         _dir: dir,
         server,
         http: Http::default(),
         token,
         db,
+        data,
     }
 }
 
 impl Setup {
+    /// `kill -9` and start again on the same database and plugins.
+    fn crash_and_restart(&mut self) {
+        self.server.kill9();
+        self.server = serve(&self.db, &self.data);
+    }
+
     async fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         self.http
             .api(method, &self.server.url(path), &self.token, body)
@@ -403,6 +416,60 @@ async fn b1_c2_lead_form_rejects_a_bad_email_then_stores_contact_and_lead() {
             .contains("Lead form done: Ada Lovelace"),
         "{bot}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b1_a_bot_conversation_and_its_handover_survive_a_crash() {
+    let mut s = start(&[
+        ("../bots/lead-form", "lead_form_bot"),
+        ("fixtures/broken-bot", "broken_bot"),
+    ]);
+    let (id, secret) = s.channel("Sales", json!({"plugin": "lead-form"})).await;
+    let session = s.say((id, &secret), "m1", "lead-2", "Hi").await;
+    s.until_outbound(session, 2).await;
+    s.say((id, &secret), "m2", "lead-2", "Grace Hopper").await;
+    s.until_outbound(session, 3).await;
+    // A silent bot's deadline is a row too.
+    let (quiet, quiet_secret) = s
+        .channel(
+            "Quiet",
+            json!({"plugin": "broken-bot", "timeout_secs": 30, "config": {"mode": "silent"}}),
+        )
+        .await;
+    let silent = s.say((quiet, &quiet_secret), "m1", "q", "anyone?").await;
+    let deadline = Instant::now() + PATIENCE;
+    while s.bot(silent).await["bot"]["due_at"].is_null() {
+        assert!(Instant::now() < deadline, "no silence deadline");
+        tokio::task::yield_now().await;
+    }
+
+    s.crash_and_restart();
+
+    // The form goes on where it was: no second greeting, no repeated question.
+    s.say((id, &secret), "m3", "lead-2", "grace@example.org")
+        .await;
+    let out = s.until_outbound(session, 4).await;
+    assert_eq!(out.len(), 4, "{out:?}");
+    assert_eq!(out[3], "And your phone number?");
+    s.say((id, &secret), "m4", "lead-2", "555 0100 200").await;
+    s.until_left_bot(session).await;
+    let (_, leads) = s
+        .api("GET", &format!("/api/v1/leads?session_id={session}"), None)
+        .await;
+    assert_eq!(leads.as_array().unwrap().len(), 1, "{leads}");
+    assert_eq!(leads[0]["name"], "Grace Hopper");
+
+    // The silence deadline set before the crash still hands over after it.
+    let (status, _) = s
+        .api(
+            "POST",
+            "/api/v1/test/clock",
+            Some(json!({"advance_ms": 30_000})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let detail = s.until_left_bot(silent).await;
+    assert_eq!(detail["session"]["state"], "queued", "{detail}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
