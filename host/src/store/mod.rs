@@ -297,3 +297,5 @@ fn conflict(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bots;
