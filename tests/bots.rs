@@ -322,8 +322,11 @@ async fn b1_faq_bot_answers_then_hands_over_and_routing_picks_an_agent() {
             )
         })
         .collect();
-    assert!(
-        moves.contains(&("queued".into(), "bot_handover".into())),
+    // S1: the session opened with the bot, which handed it to the queue.
+    assert_eq!(moves[0].0, "bot", "{moves:?}");
+    assert_eq!(
+        moves[1],
+        ("queued".to_string(), "bot_handover".to_string()),
         "{moves:?}"
     );
     let bot = s.bot(session).await;
