@@ -200,6 +200,10 @@ impl PluginHost {
         let artifact = dir.join(&engine.artifact_name);
         write_atomic(&dir.join("plugin.wasm"), &package.wasm)?;
         write_atomic(&dir.join("manifest.toml"), package.manifest_text.as_bytes())?;
+        // Paths were checked to be plain and relative when the archive was read.
+        for (name, bytes) in &package.assets {
+            write_atomic(&dir.join("assets").join(name), bytes)?;
+        }
         write_atomic(&artifact, &compiled)?;
         // Link now, so a component lacking its world's exports is refused at
         // install rather than at its first call.

@@ -27,6 +27,25 @@ pub enum ManifestError {
         /// What is wrong with it.
         why: String,
     },
+    /// A bot's manifest lacks a field a marketplace package must have (B2).
+    #[error("manifest.toml of {plugin} lacks {field}: add it, e.g. {example}")]
+    MissingField {
+        /// The plugin.
+        plugin: String,
+        /// The missing field.
+        field: &'static str,
+        /// A line to copy.
+        example: &'static str,
+    },
+    /// The package does not say it works with open channels (B2).
+    #[error(
+        "plugin {plugin} does not declare that it works with open channels: a bot built with \
+         frontdesk-plugin-api for frontdesk's bot world adds `open_channels = true` to manifest.toml"
+    )]
+    NotForOpenChannels {
+        /// The plugin.
+        plugin: String,
+    },
     /// A config schema field is declared inconsistently.
     #[error("config field {field:?} is declared wrong: {why}")]
     BadSchema {
@@ -147,6 +166,14 @@ pub enum InstallError {
         plugin: String,
         /// The active version.
         version: String,
+    },
+    /// A package file is not a package: not an archive, unsafe paths, too large.
+    #[error("package {path} cannot be installed: {why}")]
+    BadPackage {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
     },
     /// A package on disk lacks a file.
     #[error("package {dir} has no {file}")]

@@ -5,8 +5,12 @@
 //! version = "0.1.0"
 //! kind = "connector"          # or "bot"
 //! api = "0.1.0"               # the frontdesk:plugin WIT version it was built for
+//! publisher = "Acme Ltd"      # who publishes it (required for bots)
+//! description = "One line."   # shown to admins (required for bots)
+//! open_channels = true        # B2: built for open channels (required for bots)
 //!
-//! [capabilities]              # everything is denied unless granted here
+//! [capabilities]              # the permissions it asks for, also spelled
+//!                             # [permissions]; everything else is denied
 //! allowed_hosts = ["api.telegram.org", "${config.api_base_url}"]
 //! smtp = false
 //! kv = true
@@ -92,8 +96,15 @@ pub struct Manifest {
     /// One line for admins.
     #[serde(default)]
     pub description: Option<String>,
-    /// What it may do.
+    /// Who publishes it; a bot must say (B2).
     #[serde(default)]
+    pub publisher: Option<String>,
+    /// That it is built for open channels (B2). A bot must declare `true`;
+    /// a connector is a channel by definition, so it may leave it out.
+    #[serde(default)]
+    pub open_channels: Option<bool>,
+    /// What it may do: the permissions it asks for.
+    #[serde(default, alias = "permissions")]
     pub capabilities: Capabilities,
     /// What it asks for.
     #[serde(default)]
@@ -155,6 +166,14 @@ impl Manifest {
                 return Err(ManifestError::BadVersion(version.clone()));
             }
         }
+        if self.kind == PluginKind::Bot {
+            self.check_marketplace()?;
+        }
+        if self.open_channels == Some(false) {
+            return Err(ManifestError::NotForOpenChannels {
+                plugin: self.name.clone(),
+            });
+        }
         for (field, spec) in &self.config {
             spec.check(field)?;
         }
@@ -178,6 +197,70 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+}
+
+impl Manifest {
+    /// B2: a bot is installed like a marketplace app, so its manifest says
+    /// who publishes it, what it is, and that it works with open channels.
+    fn check_marketplace(&self) -> Result<(), ManifestError> {
+        let missing = |field: &'static str, example: &'static str| ManifestError::MissingField {
+            plugin: self.name.clone(),
+            field,
+            example,
+        };
+        let filled = |value: &Option<String>| {
+            value
+                .as_deref()
+                .is_some_and(|v| !v.trim().is_empty() && v.len() <= 500)
+        };
+        if !filled(&self.publisher) {
+            return Err(missing("publisher", "publisher = \"Acme Ltd\""));
+        }
+        if !filled(&self.description) {
+            return Err(missing(
+                "description",
+                "description = \"Answers common questions, then hands over.\"",
+            ));
+        }
+        if self.open_channels != Some(true) {
+            return Err(ManifestError::NotForOpenChannels {
+                plugin: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The permissions it asks for, one line each, for admins to read
+    /// before they install it.
+    pub fn permissions(&self) -> Vec<String> {
+        let c = &self.capabilities;
+        let mut lines = Vec::new();
+        if !c.allowed_hosts.is_empty() {
+            lines.push(format!(
+                "send HTTP requests to: {}",
+                c.allowed_hosts.join(", ")
+            ));
+        }
+        if c.smtp {
+            lines.push("send email through the server's mail relay".to_string());
+        }
+        if c.kv {
+            lines.push("keep data in its own key-value store per channel".to_string());
+        }
+        let secrets: Vec<&str> = self
+            .config
+            .iter()
+            .filter(|(_, spec)| spec.secret)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !secrets.is_empty() {
+            lines.push(format!(
+                "read these channel secrets: {}",
+                secrets.join(", ")
+            ));
+        }
+        lines
     }
 }
 
@@ -257,6 +340,52 @@ mod tests {
                 &ECHO.replace("kind = \"connector\"", "kind = \"connector\"\nunknown = 1")
             ),
             Err(ManifestError::Toml(_))
+        ));
+    }
+
+    const BOT: &str = r#"
+        name = "faq"
+        version = "0.1.0"
+        kind = "bot"
+        api = "0.1.0"
+        publisher = "Acme"
+        description = "Answers questions."
+        open_channels = true
+        [permissions]
+        kv = true
+    "#;
+
+    #[test]
+    fn b2_bots_declare_publisher_description_and_open_channels() {
+        let bot = Manifest::parse(BOT).unwrap();
+        assert!(
+            bot.capabilities.kv,
+            "[permissions] is read as the capabilities"
+        );
+        assert_eq!(
+            bot.permissions(),
+            ["keep data in its own key-value store per channel"]
+        );
+        let error = Manifest::parse(&BOT.replace("open_channels = true", "")).unwrap_err();
+        assert!(matches!(error, ManifestError::NotForOpenChannels { .. }));
+        assert!(
+            error.to_string().contains("open_channels = true"),
+            "{error}"
+        );
+        let error = Manifest::parse(&BOT.replace("publisher = \"Acme\"", "")).unwrap_err();
+        assert!(
+            error.to_string().contains("publisher = \"Acme Ltd\""),
+            "{error}"
+        );
+        let error =
+            Manifest::parse(&BOT.replace("description = \"Answers questions.\"", "")).unwrap_err();
+        assert!(error.to_string().contains("lacks description"), "{error}");
+        // Connectors are channels by definition: the flag is optional, but `false` is refused.
+        assert!(Manifest::parse(ECHO).unwrap().open_channels.is_none());
+        let refused = Manifest::parse(&format!("open_channels = false\n{ECHO}"));
+        assert!(matches!(
+            refused,
+            Err(ManifestError::NotForOpenChannels { .. })
         ));
     }
 

@@ -5,6 +5,7 @@
 
 mod actions;
 mod attachments;
+mod bots;
 mod channel_setup;
 mod channels;
 mod contacts;
@@ -135,6 +136,10 @@ impl AppState {
 
     /// Serves plugin-backed channels from `host` (its connectors become channel kinds).
     pub fn with_plugins(mut self, host: PluginHost) -> Self {
+        // Bots (B1) run on the same host; the engine hands sessions to them.
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        self.engine
+            .start_bots(host.clone(), store, clock, self.outbox.clone());
         self.plugins = Some(host);
         self
     }
@@ -260,7 +265,8 @@ pub fn app(state: AppState) -> Router {
         .merge(scripts::routes())
         .merge(plugins::routes())
         .merge(settings::routes())
-        .merge(failed_inbound::routes());
+        .merge(failed_inbound::routes())
+        .merge(bots::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

@@ -110,7 +110,7 @@ async fn list_plugins(
     Ok(Json(host(&state)?.list().into_iter().map(view).collect()))
 }
 
-/// A package folder on the server: `manifest.toml` and the `.wasm`.
+/// A package on the server: a `.tar.gz` archive, or a folder with `manifest.toml` and the `.wasm`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackagePath {
@@ -119,7 +119,7 @@ pub struct PackagePath {
 }
 
 fn read(path: &std::path::Path) -> Result<Package, String> {
-    Package::from_dir(path).map_err(|e| format!("{} is not a plugin package: {e}", path.display()))
+    Package::open(path).map_err(|e| format!("{} is not a plugin package: {e}", path.display()))
 }
 
 /// Installs a package; the first version of a plugin becomes active (admins only).

@@ -1,4 +1,4 @@
-//! `frontdesk plugin install|list|upgrade|rollback|activate|remove|release` (B2, O4, X2).
+//! `frontdesk plugin install|pack|list|upgrade|rollback|activate|remove|release` (B2, O4, X2).
 //!
 //! These work on the plugin data directory directly. A running server only
 //! sees changes made through its own plugin host, so while it runs, use the
@@ -13,16 +13,24 @@ use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
 /// Installs and manages connector and bot plugins.
 #[derive(Subcommand)]
 pub enum PluginCommand {
-    /// Installs a package folder (manifest.toml + .wasm); the first version of a plugin becomes active.
+    /// Installs a package (a .tar.gz archive or a folder with manifest.toml and the .wasm);
+    /// shows what it is and the permissions it asks for. The first version of a plugin becomes active.
     Install {
-        /// The package folder.
+        /// The package archive or folder.
         package: PathBuf,
+    },
+    /// Packs a package folder (manifest.toml, the .wasm, optional assets/) into a .tar.gz.
+    Pack {
+        /// The package folder.
+        dir: PathBuf,
+        /// The archive to write, e.g. faq-0.1.0.tar.gz.
+        output: PathBuf,
     },
     /// Lists plugins with their versions, sha256, the active one and any quarantine.
     List,
     /// Installs a newer version and makes it active.
     Upgrade {
-        /// The package folder.
+        /// The package archive or folder.
         package: PathBuf,
     },
     /// Goes back to the version that was active before.
@@ -62,16 +70,54 @@ pub fn open(data_dir: &std::path::Path) -> anyhow::Result<PluginHost> {
         .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))
 }
 
-fn package(dir: &std::path::Path) -> anyhow::Result<Package> {
-    Package::from_dir(dir).with_context(|| format!("{} is not a plugin package", dir.display()))
+fn package(path: &std::path::Path) -> anyhow::Result<Package> {
+    Package::open(path).with_context(|| format!("{} is not a plugin package", path.display()))
+}
+
+/// What a package is and what it may do, for the admin to read (B2).
+pub fn describe(package: &Package) -> String {
+    let m = &package.manifest;
+    let mut out = format!("{} {} ({})", m.name, m.version, m.kind.as_str());
+    if let Some(publisher) = &m.publisher {
+        out.push_str(&format!(" by {publisher}"));
+    }
+    out.push('\n');
+    if let Some(description) = &m.description {
+        out.push_str(&format!("  {description}\n"));
+    }
+    out.push_str(&format!("  plugin API: {}\n", m.api));
+    if m.open_channels == Some(true) {
+        out.push_str("  works with open channels: yes\n");
+    }
+    let permissions = m.permissions();
+    if permissions.is_empty() {
+        out.push_str("  permissions: none (no network, mail or stored data)\n");
+    } else {
+        out.push_str("  permissions it asks for:\n");
+        for line in permissions {
+            out.push_str(&format!("    - {line}\n"));
+        }
+    }
+    if !package.assets.is_empty() {
+        out.push_str(&format!("  assets: {} file(s)\n", package.assets.len()));
+    }
+    out
 }
 
 /// Runs the subcommand and prints what changed.
 pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result<()> {
+    if let PluginCommand::Pack { dir, output } = &command {
+        let package = Package::pack(dir, output)
+            .with_context(|| format!("{} is not a plugin package", dir.display()))?;
+        print!("{}", describe(&package));
+        println!("packed into {}", output.display());
+        return Ok(());
+    }
     let host = open(data_dir)?;
     match command {
         PluginCommand::Install { package: dir } => {
             let package = package(&dir)?;
+            print!("{}", describe(&package));
             let record = host.install(&package)?;
             println!(
                 "installed {} {} (sha256 {})",
@@ -80,6 +126,7 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
         }
         PluginCommand::Upgrade { package: dir } => {
             let package = package(&dir)?;
+            print!("{}", describe(&package));
             host.upgrade(&package)?;
             println!(
                 "{} {} is now active",
@@ -104,6 +151,7 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
             host.release(&name, &version)?;
             println!("{name} {version} is out of quarantine");
         }
+        PluginCommand::Pack { .. } => unreachable!("handled before the host opens"),
         PluginCommand::List => {
             for plugin in host.list() {
                 println!(

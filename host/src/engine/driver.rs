@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use frontdesk_rules::Rules;
 
+use super::bots::{DriverBots, Link};
 use super::consent::ConsentCache;
 use super::convert::{agent_status, channel_queue_config, record};
 use super::hooks::{ChannelCache, HookRun};
@@ -40,6 +41,8 @@ pub(super) struct Driver {
     due_hooks: Vec<HookRun>,
     /// Each channel's consent notice (G1).
     pub(super) consents: ConsentCache,
+    /// Channels' bots and the sessions to hand to them (B1).
+    pub(super) bots: DriverBots,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -62,6 +65,7 @@ impl Driver {
         clock: Arc<dyn Clock>,
         commands: broadcast::Sender<Command>,
         rules: Arc<Rules>,
+        bots: Link,
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
@@ -75,6 +79,7 @@ impl Driver {
             notices: Vec::new(),
             due_hooks: Vec::new(),
             consents: ConsentCache::new(),
+            bots: DriverBots::new(bots),
         };
         let now = driver.now();
         driver.router.handle_timeout(now);
@@ -173,6 +178,7 @@ impl Driver {
                 Event::CustomerMessage { session } => Some((*session, false)),
                 _ => None,
             };
+            let bot = self.opens_with_bot(&event).await;
             let outcome = match event {
                 Event::QueueChanged { channel, queue } => {
                     self.reconfigure(now, channel, Some(queue)).await
@@ -180,7 +186,7 @@ impl Driver {
                 Event::ChannelChanged { channel } => self.reconfigure(now, channel, None).await,
                 // A4: the close-delay script picks the delay.
                 Event::Close { session } => self.close_by_agent(now, session).await,
-                event => self.apply(now, event),
+                event => self.apply(now, event, bot),
             };
             match (message, &outcome) {
                 // Ingest puts only a score-like answer into a session that
@@ -204,6 +210,10 @@ impl Driver {
         // out ahead of any routing notice.
         let mut runs = Vec::new();
         for (session, first) in customer_messages {
+            // A session the bot holds (B1) gets its messages there instead.
+            if self.bots.takes(&self.router, session) {
+                continue;
+            }
             let channel = self.router.session(SessionId(session)).map(|s| s.queue.0);
             let off_hours = match channel {
                 Some(channel) if !first => self.off_hours(channel, now).await,
@@ -218,6 +228,7 @@ impl Driver {
         }
         self.run_hooks(now, runs).await;
         let stored = self.step_and_hooks(now).await;
+        self.bots.flush();
         for (reply, outcome) in replies {
             let answer = match (&stored, outcome) {
                 (Ok(()), outcome) => outcome,
@@ -241,6 +252,7 @@ impl Driver {
     ) -> Result<Outcome, EngineError> {
         self.channels.remove(&channel);
         self.consents.remove(&channel);
+        self.bots.forget(channel);
         let row = self
             .store
             .channel(channel)
@@ -279,7 +291,7 @@ impl Driver {
     }
 
     /// Feeds one event to the core. A refused event changes nothing.
-    fn apply(&mut self, now: Timestamp, event: Event) -> Result<Outcome, EngineError> {
+    fn apply(&mut self, now: Timestamp, event: Event, bot: bool) -> Result<Outcome, EngineError> {
         let r = &mut self.router;
         match event {
             Event::SessionOpened {
@@ -291,10 +303,11 @@ impl Driver {
                     id: SessionId(session),
                     queue: QueueId(channel),
                     responsible: responsible.map(AgentId),
-                    bot: false,
+                    bot,
                 };
                 r.handle_session_opened(now, new)?;
             }
+            Event::BotHandover { session } => r.handle_bot_handover(now, SessionId(session))?,
             Event::CustomerMessage { session } => {
                 return Ok(Outcome::Message(
                     r.handle_customer_message(now, SessionId(session))?,

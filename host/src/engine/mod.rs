@@ -14,6 +14,7 @@
 //! Like the ingest writer, the task takes every event that queued up while the
 //! previous step was being written and writes them together (group commit).
 
+mod bots;
 mod closing;
 mod consent;
 mod convert;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
 pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
 
@@ -69,6 +71,8 @@ pub enum Event {
     ChannelChanged { channel: i64 },
     /// An admin saved a channel's queue (R1–R10).
     QueueChanged { channel: i64, queue: Queue },
+    /// The channel's bot hands the session to the queue (B1).
+    BotHandover { session: i64 },
 }
 
 /// Why the engine refused or failed an event.
@@ -101,6 +105,8 @@ type Job = (Event, Option<oneshot::Sender<Result<Outcome, EngineError>>>);
 pub struct Engine {
     jobs: mpsc::Sender<Job>,
     commands: broadcast::Sender<Command>,
+    /// Wakes the bot worker (B1), once [`Engine::start_bots`] started it.
+    bots: bots::Link,
 }
 
 impl Engine {
@@ -112,9 +118,15 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
         let (commands, _) = broadcast::channel(4096);
-        let driver = driver::Driver::load(store, clock, commands.clone(), rules).await?;
+        let bots = bots::Link::new();
+        let driver =
+            driver::Driver::load(store, clock, commands.clone(), rules, bots.clone()).await?;
         tokio::spawn(driver.run(rx));
-        Ok(Engine { jobs, commands })
+        Ok(Engine {
+            jobs,
+            commands,
+            bots,
+        })
     }
 
     /// Sends an event and waits until its effects are stored.

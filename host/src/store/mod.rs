@@ -6,10 +6,12 @@
 //! migrations differ, and each backend has its own migrations folder.
 
 mod attachment_model;
+mod bot_store;
 mod model;
 mod postgres;
 mod sql;
 mod sql_attachments;
+mod sql_bots;
 mod sql_config;
 mod sql_failed_inbound;
 mod sql_ingest;
@@ -23,6 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use attachment_model::*;
+pub use bot_store::*;
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 
@@ -88,6 +91,7 @@ pub trait Store:
     + AttachmentStore
     + FailedInboundStore
     + MailStore
+    + BotStore
     + Send
     + Sync
     + 'static
@@ -362,3 +366,5 @@ fn conflict(err: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
 mod attachment_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_bots;

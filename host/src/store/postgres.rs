@@ -5,6 +5,7 @@ use sqlx::{Pool, Postgres};
 
 use super::sql::{like_pattern, sql_store, visible_channels};
 use super::sql_attachments::sql_attachments_store;
+use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;
 use super::sql_failed_inbound::sql_failed_inbound_store;
 use super::sql_ingest::sql_ingest;
@@ -44,3 +45,4 @@ sql_outbox_store!(PgStore, " FOR UPDATE SKIP LOCKED");
 sql_attachments_store!(PgStore, " FOR UPDATE SKIP LOCKED");
 sql_failed_inbound_store!(PgStore);
 sql_mail_store!(PgStore);
+sql_bots_store!(PgStore);

@@ -102,6 +102,15 @@ macro_rules! sql_routing_store {
                     q.build().execute(&mut *tx).await?;
                 }
 
+                // Ingest recorded each opening as `queued`; one the bot took (B1) opened in `bot`.
+                for t in batch.transitions.iter().filter(|t| t.from_state.is_none() && t.to_state != "queued") {
+                    sqlx::query("UPDATE session_events SET to_state = $2 WHERE session_id = $1 AND from_state IS NULL")
+                        .bind(t.session_id)
+                        .bind(&t.to_state)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+
                 for (session_id, text) in &batch.notices {
                     let (channel_id,): (i64,) = sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
                         .bind(session_id)

@@ -12,6 +12,7 @@ use sqlx::{Pool, Sqlite};
 
 use super::sql::{like_pattern, sql_store, visible_channels};
 use super::sql_attachments::sql_attachments_store;
+use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;
 use super::sql_failed_inbound::sql_failed_inbound_store;
 use super::sql_ingest::sql_ingest;
@@ -60,3 +61,4 @@ sql_outbox_store!(SqliteStore, "");
 sql_attachments_store!(SqliteStore, "");
 sql_failed_inbound_store!(SqliteStore);
 sql_mail_store!(SqliteStore);
+sql_bots_store!(SqliteStore);

@@ -214,9 +214,10 @@ fn a_wrong_api_version_is_refused_at_install() {
 fn a_bot_cannot_pose_as_a_connector() {
     let (_dir, host) = guests::host();
     let echo = guests::echo();
-    let manifest = echo
-        .manifest_text
-        .replace("kind = \"connector\"", "kind = \"bot\"");
+    let manifest = echo.manifest_text.replace(
+        "kind = \"connector\"",
+        "kind = \"bot\"\npublisher = \"x\"\nopen_channels = true",
+    );
     let error = host
         .install(&crate::Package::from_parts(&manifest, echo.wasm).unwrap())
         .unwrap_err();

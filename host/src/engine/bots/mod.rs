@@ -1,0 +1,161 @@
+//! Chat bots (B1): a channel's new sessions go to its bot first.
+//!
+//! The engine decides, when a session opens, whether its channel has a bot;
+//! if so the core opens it in state `bot` and waits for the handover. The
+//! bots themselves run in a worker of their own ([`worker`]), so a slow or
+//! broken bot never holds up the engine's loop for other sessions. The engine
+//! only wakes the worker (after the step that put a session in `bot` or
+//! stored a customer message for one is written); the worker reads what to do
+//! from the store:
+//!
+//! - `bot_sessions` holds each conversation's progress: whether
+//!   `session-started` was delivered and the last inbound message the bot saw.
+//!   Messages are already durable in `messages`, so nothing waits in memory
+//!   only, and a restart hands the bot exactly what it had not seen.
+//! - A bot event's results (replies through the outbox, data, contact fields,
+//!   the lead, timers, the routing move) are written in one transaction with
+//!   what the event consumed.
+//! - The routing move (hand-over, transfer, close) is written as `leaving`
+//!   first and applied through the engine afterwards; a restart applies a
+//!   `leaving` move again, so a handover is never lost.
+//! - A bot that traps, times out, returns an error, or stays silent past the
+//!   channel's bot timeout when it is its turn hands the session to the queue,
+//!   with a note saying why.
+//!
+//! Each session's events run in order (one task per session at a time);
+//! different sessions run in parallel, up to [`worker::MAX_PARALLEL`] calls.
+
+mod actions;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use frontdesk_plugin_host::PluginHost;
+use frontdesk_routing::{Router, SessionId, State};
+use tokio::sync::{Notify, mpsc};
+
+use super::driver::Driver;
+use super::{Engine, Event};
+use crate::clock::Clock;
+use crate::store::{ChannelBot, Store};
+
+/// The default for how long a bot may stay silent on its turn (B1).
+pub const DEFAULT_BOT_TIMEOUT_SECS: i64 = 60;
+
+/// The engine's line to the bot worker. Wakes sent before the worker starts
+/// wait in the channel; while no worker runs, no session is given to a bot.
+#[derive(Clone)]
+pub(crate) struct Link {
+    wakes: mpsc::UnboundedSender<i64>,
+    inbox: Arc<Mutex<Option<mpsc::UnboundedReceiver<i64>>>>,
+    running: Arc<AtomicBool>,
+}
+
+impl Link {
+    pub(crate) fn new() -> Link {
+        let (wakes, inbox) = mpsc::unbounded_channel();
+        Link {
+            wakes,
+            inbox: Arc::new(Mutex::new(Some(inbox))),
+            running: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Asks the worker to look at a session.
+    pub(crate) fn wake(&self, session: i64) {
+        // Only fails once the worker is gone, i.e. while shutting down; a
+        // restart resumes every live bot conversation from the store.
+        let _ = self.wakes.send(session);
+    }
+}
+
+/// What the engine's task keeps for bots.
+pub(crate) struct DriverBots {
+    link: Link,
+    /// Each channel's bot, read once; forgotten when the channel changes.
+    channels: HashMap<i64, Option<ChannelBot>>,
+    /// Sessions to wake once the current step is written.
+    pending: Vec<i64>,
+}
+
+impl DriverBots {
+    pub(crate) fn new(link: Link) -> DriverBots {
+        DriverBots {
+            link,
+            channels: HashMap::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Forgets a channel's bot after an admin changed the channel.
+    pub(crate) fn forget(&mut self, channel: i64) {
+        self.channels.remove(&channel);
+    }
+
+    /// A customer message (or a new session) in a session the bot holds
+    /// goes to the bot, not to the auto-actions: returns whether it did.
+    pub(crate) fn takes(&mut self, router: &Router, session: i64) -> bool {
+        let in_bot = router
+            .session(SessionId(session))
+            .is_some_and(|s| s.state == State::Bot);
+        if in_bot {
+            self.pending.push(session);
+        }
+        in_bot
+    }
+
+    /// Wakes the worker for what the step just written gave the bots.
+    pub(crate) fn flush(&mut self) {
+        for session in self.pending.drain(..) {
+            self.link.wake(session);
+        }
+    }
+}
+
+impl Driver {
+    /// Whether a new session opened by `event` goes to its channel's bot first (B1).
+    pub(super) async fn opens_with_bot(&mut self, event: &Event) -> bool {
+        let Event::SessionOpened { channel, .. } = event else {
+            return false;
+        };
+        if !self.bots.link.running.load(Ordering::Acquire) {
+            return false;
+        }
+        if let Some(bot) = self.bots.channels.get(channel) {
+            return bot.is_some();
+        }
+        match self.store.channel_bot(*channel).await {
+            Ok(bot) => {
+                let has = bot.is_some();
+                self.bots.channels.insert(*channel, bot);
+                has
+            }
+            Err(err) => {
+                // The queue is the safe default: a customer is never stuck.
+                tracing::warn!(channel, error = %err, "cannot read the channel's bot; the session goes to the queue");
+                false
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Starts the bot worker with the plugin host that runs the bots. Until
+    /// it runs, new sessions go straight to the queue. Starting twice is a no-op.
+    pub fn start_bots(
+        &self,
+        host: PluginHost,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        outbox: Arc<Notify>,
+    ) {
+        let Some(inbox) = self.bots.inbox.lock().expect("bot link lock").take() else {
+            return;
+        };
+        self.bots.running.store(true, Ordering::Release);
+        let worker = worker::Worker::new(store, clock, self.clone(), host, outbox);
+        tokio::spawn(worker.run(inbox));
+    }
+}
