@@ -157,10 +157,12 @@ impl World {
                 .iter()
                 .filter(|m| m["direction"] == "in")
                 .map(|m| {
-                    (
-                        m["external_id"].as_str().unwrap().to_string(),
-                        m["body"].as_str().unwrap().to_string(),
-                    )
+                    // The text, then each attachment's kind in brackets.
+                    let mut shown = m["body"].as_str().unwrap().to_string();
+                    for a in m["attachments"].as_array().into_iter().flatten() {
+                        shown.push_str(&format!("[{}]", a["kind"].as_str().unwrap()));
+                    }
+                    (m["external_id"].as_str().unwrap().to_string(), shown)
                 })
                 .collect();
             let previous = chats.insert(
@@ -324,6 +326,7 @@ async fn p3_s3_handshake_batched_deliveries_repeats_and_forged_signatures() {
             (
                 "facebook".to_string(),
                 vec![
+                    // A photo alone: no text, one image attachment.
                     ("m_ben_1".into(), "[image]".into()),
                     ("m_ben_2".into(), "Talk to a human".into()),
                 ],

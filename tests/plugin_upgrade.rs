@@ -208,3 +208,66 @@ async fn x2_upgrade_and_rollback_under_traffic_store_every_message_once() {
         "{actions:?}"
     );
 }
+
+/// P2: a plugin channel's secret config values are never shown, not even to
+/// admins, and sending the shown config back keeps them. Host settings (W1,
+/// O3, A5, G1) sit beside the plugin's own fields without upsetting its schema.
+#[tokio::test]
+async fn p2_plugin_secrets_are_never_shown_and_host_settings_sit_beside_plugin_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let data = dir.path().join("data");
+    let package = plugin_package("echo", "echo", dir.path());
+    let token = admin_token(&db);
+    let out = std::process::Command::new(support::binary())
+        .args(["plugin", "--data-dir"])
+        .arg(&data)
+        .arg("install")
+        .arg(&package)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let data_dir = data.to_str().unwrap().to_string();
+    let server = Server::start(&db, &[("FRONTDESK_DATA_DIR", data_dir.as_str())]);
+    let http = Http::default();
+    let config = json!({"api_base_url": "http://127.0.0.1:9", "token": "s3cret",
+                        "language": "de", "timeout_secs": 3600});
+    let (status, created) = http
+        .api(
+            "POST",
+            &server.url("/api/v1/channels"),
+            &token,
+            Some(json!({"name": "Echo", "kind": "echo", "config": config})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["channel"]["id"].as_i64().unwrap();
+    let url = server.url(&format!("/api/v1/channels/{id}"));
+    let (_, shown) = http.api("GET", &url, &token, None).await;
+    let shown_config = shown["config"].clone();
+    assert_eq!(shown_config["token"], "********");
+    assert_eq!(shown_config["language"], "de");
+    assert!(!created.to_string().contains("s3cret"), "{created}");
+
+    // The admin edits the language and sends the rest back as shown.
+    let mut edited = shown_config.clone();
+    edited["language"] = json!("en");
+    let (status, body) = http
+        .api("PATCH", &url, &token, Some(json!({ "config": edited })))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The stored token is still the real one: the webhook accepts it.
+    let hook = server.url(&format!("/hooks/{id}"));
+    let payload =
+        json!({"messages": [{"chat": "c1", "id": "m1", "from": {"id": "u1"}, "text": "hi"}]});
+    let (status, answer) = http
+        .send(
+            "POST",
+            &hook,
+            &[("x-echo-token", "s3cret".to_string())],
+            payload.to_string().into_bytes(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{answer}");
+}

@@ -30,7 +30,13 @@ async fn list_channels(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Channel>>, ApiError> {
-    Ok(Json(state.store.list_channels(caller.viewer()).await?))
+    let channels = state.store.list_channels(caller.viewer()).await?;
+    Ok(Json(
+        channels
+            .into_iter()
+            .map(|c| state.present_channel(c))
+            .collect(),
+    ))
 }
 
 /// A new channel.
@@ -116,7 +122,7 @@ async fn create_channel(
     Ok((
         StatusCode::CREATED,
         Json(CreatedChannel {
-            channel,
+            channel: state.present_channel(channel),
             secret,
             webhook_path,
         }),
@@ -139,7 +145,9 @@ async fn get_channel(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Channel>, ApiError> {
-    Ok(Json(visible(&state, &caller, id).await?))
+    Ok(Json(
+        state.present_channel(visible(&state, &caller, id).await?),
+    ))
 }
 
 /// The channel's queue: mode, intervals and agents in order (R1).

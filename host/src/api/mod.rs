@@ -43,7 +43,7 @@ use crate::engine::{Engine, EngineError};
 use frontdesk_plugin_host::{PluginHost, PluginKind};
 
 use crate::ingest::{ApiChannel, Connector, GroupCommit, WasmChannel};
-use crate::store::Store;
+use crate::store::{Channel, Store};
 
 /// The public URL when none is set: the default listen address.
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
@@ -191,12 +191,58 @@ impl AppState {
         let channel = frontdesk_plugin_host::types::Channel {
             id: "new".into(),
             plugin: kind.into(),
-            config: config.clone(),
+            config: crate::ingest::plugin_config(config),
         };
         host.validate_channel(&channel)
             .map_err(|e| ApiError::invalid(format!("config: {e}")))
     }
+
+    /// A channel as the API shows it: the values of fields its plugin's
+    /// schema marks secret (bot tokens, app secrets) are replaced by
+    /// `********`, for admins too. They are set, never read back (P2).
+    pub fn present_channel(&self, mut channel: Channel) -> Channel {
+        let Some(manifest) = self
+            .plugins
+            .as_ref()
+            .and_then(|h| h.manifest(&channel.kind))
+        else {
+            return channel;
+        };
+        if let Ok(config) = serde_json::from_str::<serde_json::Value>(&channel.config) {
+            let shown = frontdesk_plugin_host::config_schema::redact(&manifest.config, &config);
+            channel.config = shown.to_string();
+        }
+        channel
+    }
+
+    /// A config an admin sends back as they read it keeps its secrets: a
+    /// secret field still `********` keeps the stored value.
+    pub fn keep_secrets(&self, current: &Channel, config: &mut serde_json::Value) {
+        let Some(manifest) = self
+            .plugins
+            .as_ref()
+            .and_then(|h| h.manifest(&current.kind))
+        else {
+            return;
+        };
+        let stored: serde_json::Value = serde_json::from_str(&current.config).unwrap_or_default();
+        let Some(fields) = config.as_object_mut() else {
+            return;
+        };
+        for (name, value) in fields.iter_mut() {
+            let secret = manifest.config.get(name).is_some_and(|spec| spec.secret);
+            if secret
+                && value.as_str() == Some(REDACTED)
+                && let Some(kept) = stored.get(name)
+            {
+                *value = kept.clone();
+            }
+        }
+    }
 }
+
+/// What the API shows in place of a secret config value.
+const REDACTED: &str = "********";
 
 /// The auto-action scripts admins saved; one that no longer compiles (after
 /// an upgrade, say) is logged and its hook runs the default.

@@ -85,12 +85,13 @@ async fn update_channel(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(patch): ApiJson<ChannelPatch>,
+    ApiJson(mut patch): ApiJson<ChannelPatch>,
 ) -> Result<Json<Channel>, ApiError> {
     caller.require(&[Role::Admin], "changing channels")?;
-    if let Some(config) = &patch.config {
+    if let Some(config) = &mut patch.config {
         validate_config(config)?;
         if let Some(current) = state.store.channel(id).await? {
+            state.keep_secrets(&current, config);
             state.validate_plugin_config(&current.kind, config)?;
         }
     }
@@ -117,7 +118,7 @@ async fn update_channel(
     if patch.enabled == Some(true) || patch.config.is_some() {
         super::channel_setup::run(&state, &channel).await?;
     }
-    Ok(Json(channel))
+    Ok(Json(state.present_channel(channel)))
 }
 
 /// A channel's canned-response lists (A6).

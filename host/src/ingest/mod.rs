@@ -14,6 +14,7 @@ pub use api_channel::{ApiChannel, DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 pub use group_commit::{GroupCommit, IngestError};
 pub use wasm_channel::WasmChannel;
 pub(crate) use wasm_channel::target as plugin_channel;
+pub use wasm_channel::{HOST_SETTINGS, plugin_config};
 
 use async_trait::async_trait;
 use axum::http::{HeaderMap, Method, StatusCode};

@@ -124,12 +124,28 @@ fn reply(response: types::HttpResponse) -> Result<Reply, String> {
     })
 }
 
+/// Channel settings the host reads itself (auto-actions W1, O3, A5 and
+/// consent G1). They sit in the same config object as the connector's own
+/// fields, but a plugin never sees them, so its schema need not list them.
+pub const HOST_SETTINGS: &[&str] = &["working_hours", "language", "timeout_secs", "consent"];
+
+/// The part of a channel's config that belongs to its connector plugin.
+pub fn plugin_config(config: &serde_json::Value) -> serde_json::Value {
+    let mut config = config.clone();
+    if let Some(fields) = config.as_object_mut() {
+        for key in HOST_SETTINGS {
+            fields.remove(*key);
+        }
+    }
+    config
+}
+
 pub(crate) fn target(plugin: &str, channel: &Channel) -> types::Channel {
     let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
     types::Channel {
         id: channel.id.to_string(),
         plugin: plugin.to_string(),
-        config,
+        config: plugin_config(&config),
     }
 }
 
