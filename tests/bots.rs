@@ -546,3 +546,6 @@ async fn b1_a_bot_that_traps_loops_errs_or_stays_silent_hands_over() {
         "The bot broken-bot did not answer the customer within 30 s, so the session was handed to the queue."
     );
 }
+
+#[path = "bots/actions.rs"]
+mod actions;

@@ -72,6 +72,18 @@ impl Clock for ManualClock {
     }
 }
 
+/// The server's clock as the plugin host's `clock` import, so plugins (a
+/// bot's `clock::now_ms`, install times) read the same time as the engine,
+/// including the test clock.
+#[derive(Clone)]
+pub struct PluginClock(pub std::sync::Arc<dyn Clock>);
+
+impl frontdesk_plugin_host::WallClock for PluginClock {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.0.now()).unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +98,16 @@ mod tests {
         assert!(futures_poll(&mut sleep).is_pending());
         clock.advance(1);
         assert!(futures_poll(&mut sleep).is_ready());
+    }
+
+    #[test]
+    fn plugins_read_the_servers_clock() {
+        use frontdesk_plugin_host::WallClock;
+        let clock = std::sync::Arc::new(ManualClock::new(5_000));
+        let plugins = PluginClock(clock.clone());
+        assert_eq!(plugins.now_ms(), 5_000);
+        clock.advance(1_500);
+        assert_eq!(plugins.now_ms(), 6_500);
     }
 
     fn futures_poll<F: Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {

@@ -189,9 +189,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     as Arc<dyn frontdesk_plugin_host::Mailer>),
                 None => None,
             };
+            // Plugins read the server's clock, the test clock included (B1 timers).
+            let test_clock = test_clock_start()?.map(|start| Arc::new(ManualClock::new(start)));
+            let server_clock: Arc<dyn Clock> = match &test_clock {
+                Some(manual) => manual.clone(),
+                None => clock.clone(),
+            };
             let mut config = frontdesk_plugin_host::HostConfig {
                 kv: Arc::new(kv),
                 mailer,
+                clock: Arc::new(frontdesk::clock::PluginClock(server_clock)),
                 ..frontdesk_plugin_host::HostConfig::new(&data_dir)
             };
             config.limits.max_attachment_bytes = max_attachment_bytes;
@@ -205,13 +212,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, database = store.backend(), "frontdesk listening on http://{addr}");
-            let state = match test_clock_start()? {
-                Some(start) => {
+            let state = match test_clock {
+                Some(manual) => {
                     tracing::warn!(
-                        start,
+                        start = manual.now(),
                         "running on a TEST clock that only POST /api/v1/test/clock moves"
                     );
-                    AppState::with_test_clock(store, Arc::new(ManualClock::new(start))).await?
+                    AppState::with_test_clock(store, manual).await?
                 }
                 None => AppState::new(store, clock).await?,
             }
