@@ -76,18 +76,7 @@ async fn attachments_are_fetched_capped_stored_once_and_served() {
     let data = dir.path().join("data");
     let echo = plugin_package("echo", "echo", dir.path());
     let token = admin_token(&db);
-    let out = std::process::Command::new(support::binary())
-        .args(["plugin", "--data-dir"])
-        .arg(&data)
-        .arg("install")
-        .arg(&echo)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::plugin_cli(&data, &["install", echo.to_str().unwrap()]);
     let data_dir = data.to_str().unwrap().to_string();
     let server = Server::start(
         &db,

@@ -69,15 +69,9 @@ fn setup() -> Setup {
     let token = admin_token(&db);
     let package = plugin_package("email", "email", dir.path());
     let data = dir.path().join("data").to_str().unwrap().to_string();
-    let out = Command::new(support::binary())
-        .args(["plugin", "--data-dir", &data, "install"])
-        .arg(&package)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    support::plugin_cli(
+        std::path::Path::new(&data),
+        &["install", package.to_str().unwrap()],
     );
     Setup {
         dir,

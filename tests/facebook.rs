@@ -43,18 +43,7 @@ async fn world(known_psids: &[&str]) -> World {
     let data = dir.path().join("data");
     let package = plugin_package("facebook", "facebook", dir.path());
     let token = admin_token(&db);
-    let out = std::process::Command::new(support::binary())
-        .args(["plugin", "--data-dir"])
-        .arg(&data)
-        .arg("install")
-        .arg(&package)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::plugin_cli(&data, &["install", package.to_str().unwrap()]);
     let data = data.to_str().unwrap().to_string();
     let clock = T0.to_string();
     let server = Server::start(

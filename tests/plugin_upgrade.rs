@@ -29,18 +29,7 @@ async fn x2_upgrade_and_rollback_under_traffic_store_every_message_once() {
     let v1 = plugin_package("echo", "echo", dir.path());
     let v2 = plugin_package("fixtures/echo-v2", "echo_v2", dir.path());
     let token = admin_token(&db);
-    let out = std::process::Command::new(support::binary())
-        .args(["plugin", "--data-dir"])
-        .arg(&data)
-        .arg("install")
-        .arg(&v1)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::plugin_cli(&data, &["install", v1.to_str().unwrap()]);
 
     let data_dir = data.to_str().unwrap().to_string();
     let server = Server::start(&db, &[("FRONTDESK_DATA_DIR", data_dir.as_str())]);
@@ -161,17 +150,7 @@ async fn x2_upgrade_and_rollback_under_traffic_store_every_message_once() {
 
     // The CLI changes the registry on disk while the server runs; the server
     // follows within a second. Poll with real messages until v2 answers.
-    let out = std::process::Command::new(support::binary())
-        .args(["plugin", "--data-dir"])
-        .arg(&data)
-        .args(["activate", "echo", "0.2.0"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::plugin_cli(&data, &["activate", "echo", "0.2.0"]);
     let mut switched = false;
     for n in 1_000_000..1_020_000 {
         let headers = [("x-echo-token", "t0k".to_string())];
@@ -219,14 +198,7 @@ async fn p2_plugin_secrets_are_never_shown_and_host_settings_sit_beside_plugin_f
     let data = dir.path().join("data");
     let package = plugin_package("echo", "echo", dir.path());
     let token = admin_token(&db);
-    let out = std::process::Command::new(support::binary())
-        .args(["plugin", "--data-dir"])
-        .arg(&data)
-        .arg("install")
-        .arg(&package)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    support::plugin_cli(&data, &["install", package.to_str().unwrap()]);
     let data_dir = data.to_str().unwrap().to_string();
     let server = Server::start(&db, &[("FRONTDESK_DATA_DIR", data_dir.as_str())]);
     let http = Http::default();

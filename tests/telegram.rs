@@ -160,18 +160,7 @@ async fn world() -> World {
     let data = dir.path().join("data");
     let package = plugin_package("telegram", "telegram", dir.path());
     let admin = admin_token(&db);
-    let out = std::process::Command::new(support::binary())
-        .args(["plugin", "--data-dir"])
-        .arg(&data)
-        .arg("install")
-        .arg(&package)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::plugin_cli(&data, &["install", package.to_str().unwrap()]);
     let emulator = Emulator::start();
     let front = Front::start(&emulator.url).await;
     let server = Server::start(

@@ -186,3 +186,20 @@ pub fn plugin_package(dir: &str, wasm: &str, into: &Path) -> PathBuf {
     .unwrap();
     package
 }
+
+/// Runs `frontdesk plugin --data-dir DATA ARGS...` as an admin would and
+/// returns its output; panics with its error output unless it succeeds.
+pub fn plugin_cli(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .args(["plugin", "--data-dir"])
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run frontdesk plugin");
+    assert!(
+        out.status.success(),
+        "frontdesk plugin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
