@@ -85,6 +85,7 @@ impl IntoResponse for Received {
     }
 }
 
+/// `GET` and `POST /hooks/{channel}`, and the same under a sub-path.
 pub fn routes() -> Router<AppState> {
     // GET carries handshakes (Messenger's `hub.challenge`); a provider that
     // posts to a sub-path (`/hooks/7/events`) gets that path passed on.
@@ -123,9 +124,10 @@ async fn receive(
 /// the channel's connector verifies and parses `request`, its messages are
 /// committed (S3, S4), routing is told, and only then is there an answer.
 ///
-/// `Err` means nothing of this request needs to be kept by the sender as
-/// acknowledged: a refused signature stored nothing (P3), and a failed
-/// store asks the sender to try again.
+/// An `Err` is never an acknowledgement: a refused signature stored nothing
+/// (P3), and a failed commit tells the sender to try again. The SMTP
+/// listener builds its request with [`InboundRequest::post`] and answers 250
+/// only on `Ok`.
 pub async fn receive_inbound(
     state: &AppState,
     channel_id: i64,

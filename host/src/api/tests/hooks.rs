@@ -146,6 +146,7 @@ impl Hooks {
         self.recorder.seen.lock().unwrap().last().cloned().unwrap()
     }
 
+    /// Inbound messages stored, in every session.
     async fn stored(&self) -> usize {
         let viewer = crate::store::Viewer {
             user_id: 1,
@@ -158,7 +159,9 @@ impl Hooks {
             .await
             .unwrap()
         {
-            n += self.store.messages(s.id, 0, 1000).await.unwrap().len();
+            // Only the customer's: the engine may have queued replies (A1, R11).
+            let messages = self.store.messages(s.id, 0, 1000).await.unwrap();
+            n += messages.iter().filter(|m| m.direction == "in").count();
         }
         n
     }
