@@ -299,6 +299,12 @@ async fn a_fetched_attachment_is_stored_with_its_content_type_and_served_only_to
         "{large:?}"
     );
 
+    let request = Request::get("/api/v1/openapi.json")
+        .body(Body::empty())
+        .unwrap();
+    let openapi = String::from_utf8(w.call(request).await.2).unwrap();
+    assert!(openapi.contains("/api/v1/attachments/{id}") && openapi.contains("AttachmentInfo"));
+
     // The messages API lists it with its state.
     let request = Request::get("/api/v1/sessions/1/messages")
         .header("authorization", format!("Bearer {}", w.agent))
