@@ -27,6 +27,8 @@ use crate::test_support::sqlite_store;
 
 const T0: i64 = 1_795_503_600_000;
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n not really a picture";
+/// Over the plugin host's per-call output cap (1 MiB), under the attachment cap.
+const LARGE: usize = 3 << 20;
 
 /// The echo connector's package, built once per test binary.
 fn echo_package() -> Package {
@@ -53,6 +55,7 @@ async fn provider() -> (String, mpsc::UnboundedReceiver<String>) {
             match name.as_str() {
                 "photo.png" => ([("content-type", "image/png")], PNG.to_vec()).into_response(),
                 "big.bin" => vec![7u8; 4096].into_response(),
+                "large.bin" => vec![1u8; LARGE].into_response(),
                 "flaky.txt" if first.swap(false, Ordering::SeqCst) => {
                     (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response()
                 }
@@ -229,7 +232,7 @@ impl World {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fetched_attachment_is_stored_with_its_content_type_and_served_only_to_who_may_see_it() {
-    let mut w = world(1 << 20).await;
+    let mut w = world(4 << 20).await;
     let url = format!("{}/files/photo.png", w.provider);
     let files = w
         .receive(
@@ -283,6 +286,24 @@ async fn a_fetched_attachment_is_stored_with_its_content_type_and_served_only_to
         .body(Body::empty())
         .unwrap();
     assert_eq!(w.call(request).await.0, StatusCode::UNAUTHORIZED);
+
+    // Fetches have their own limits: more than any other call may return.
+    let url = format!("{}/files/large.bin", w.provider);
+    let files_2 = w
+        .receive("m2", json!([{"kind": "video", "url": url}]))
+        .await;
+    let large = w.until(&files_2[0].id, |a| a.state != "pending").await;
+    assert_eq!(
+        (large.state.as_str(), large.size),
+        ("stored", Some(LARGE as i64)),
+        "{large:?}"
+    );
+
+    let request = Request::get("/api/v1/openapi.json")
+        .body(Body::empty())
+        .unwrap();
+    let openapi = String::from_utf8(w.call(request).await.2).unwrap();
+    assert!(openapi.contains("/api/v1/attachments/{id}") && openapi.contains("AttachmentInfo"));
 
     // The messages API lists it with its state.
     let request = Request::get("/api/v1/sessions/1/messages")

@@ -317,3 +317,83 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod normalize_tests {
+    use super::*;
+
+    fn with(attachments: Vec<types::Attachment>) -> types::InboundMessage {
+        types::InboundMessage {
+            external_chat_id: "c".into(),
+            external_message_id: "edit-7".into(),
+            sender: types::Sender {
+                external_id: "u".into(),
+                name: None,
+                handle: Some("ann".into()),
+                email: None,
+                phone: None,
+            },
+            text: None,
+            attachments,
+            sent_at_ms: None,
+            in_reply_to: None,
+            edit_of: Some("7".into()),
+        }
+    }
+
+    fn file(data: Option<Vec<u8>>, size: Option<u64>) -> types::Attachment {
+        types::Attachment {
+            kind: AttachmentKind::File,
+            url: None,
+            provider_file_id: Some("f1".into()),
+            file_name: Some("a.pdf".into()),
+            mime_type: Some("application/pdf".into()),
+            size_bytes: size,
+            data,
+        }
+    }
+
+    #[test]
+    fn attachments_travel_as_attachments_and_the_cap_applies_to_carried_and_declared_sizes() {
+        let message = normalize(
+            with(vec![
+                file(Some(vec![1; 10]), None),
+                file(Some(vec![1; 11]), None),
+                file(None, Some(11)),
+                file(None, None),
+            ]),
+            10,
+        );
+        assert_eq!(
+            message.text, "",
+            "no placeholder for a message of files only"
+        );
+        assert_eq!(message.edit_of.as_deref(), Some("7"));
+        assert_eq!(message.sender.name.as_deref(), Some("ann"));
+        let states: Vec<(&str, Option<String>)> = message
+            .attachments
+            .iter()
+            .map(|a| a.initial_state())
+            .collect();
+        let over = |n| {
+            Some(format!(
+                "the file is {n} bytes, over the limit of 10 (--max-attachment-bytes)"
+            ))
+        };
+        assert_eq!(
+            states,
+            [
+                ("stored", None),
+                ("failed", over(11)),
+                ("failed", over(11)),
+                ("pending", None)
+            ]
+        );
+        assert_eq!(message.attachments[0].data.as_deref(), Some(&[1; 10][..]));
+        assert_eq!(
+            message.attachments[1].data, None,
+            "bytes over the cap are not kept"
+        );
+        assert_eq!(message.attachments[3].kind, "file");
+    }
+}
