@@ -6,28 +6,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use support::{binary, plugin_package};
-
-fn plugin(data: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
-        .arg("plugin")
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{plugin_cli, plugin_command, plugin_package};
 
 /// Writes a `.tar.gz` of `files` with the system's tar, as a publisher would.
 fn tarball(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
@@ -65,7 +46,7 @@ fn b2_install_refuses_bad_packages_with_a_clear_message() {
                 ("plugin.wasm", &wasm),
             ],
         );
-        let out = plugin(&data, &["install", archive.to_str().unwrap()]);
+        let out = plugin_command(&data, &["install", archive.to_str().unwrap()]);
         assert!(!out.status.success(), "{name} was installed");
         String::from_utf8(out.stderr).unwrap()
     };
@@ -93,8 +74,17 @@ fn b2_install_refuses_bad_packages_with_a_clear_message() {
         "{flag}"
     );
 
-    let nothing = plugin(&data, &["list"]);
-    assert_eq!(ok(nothing), "", "nothing was installed");
+    let nothing = plugin_command(&data, &["list"]);
+    assert!(
+        nothing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&nothing.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&nothing.stdout),
+        "",
+        "nothing was installed"
+    );
     // The good one installs from the same kind of archive.
     let archive = tarball(
         dir.path(),
@@ -104,7 +94,7 @@ fn b2_install_refuses_bad_packages_with_a_clear_message() {
             ("plugin.wasm", &wasm),
         ],
     );
-    let shown = ok(plugin(&data, &["install", archive.to_str().unwrap()]));
+    let shown = plugin_cli(&data, &["install", archive.to_str().unwrap()]);
     assert!(shown.contains("permissions: none"), "{shown}");
     assert!(shown.contains("installed faq 0.1.0"), "{shown}");
 }

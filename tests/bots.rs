@@ -7,46 +7,26 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use frontdesk::ingest::{SIGNATURE_HEADER, sign};
 use serde_json::{Value, json};
-use support::{Http, Server, admin_token, binary, cli, plugin_package, sqlite_url};
+use support::{Http, Server, admin_token, cli, plugin_cli, plugin_package, sqlite_url};
 
 /// A Monday morning, 09:00 UTC, in unix milliseconds.
 const T0: i64 = 1_795_503_600_000;
 /// How long a wait for the server may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn plugin(data: &Path, args: &[&str]) -> Output {
-    Command::new(binary())
-        .arg("plugin")
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Builds the bot at `bots/{name}` (or a fixture), packs it into a `.tar.gz`
 /// with `frontdesk plugin pack`, and returns the archive.
 fn archive(crate_dir: &str, wasm: &str, into: &Path) -> PathBuf {
     let folder = plugin_package(crate_dir, wasm, into);
     let out = into.join(format!("{wasm}.tar.gz"));
-    let packed = ok(plugin(
+    let packed = plugin_cli(
         &into.join("unused"),
         &["pack", folder.to_str().unwrap(), out.to_str().unwrap()],
-    ));
+    );
     assert!(packed.contains("packed into"), "{packed}");
     out
 }
@@ -79,7 +59,7 @@ fn start(bots: &[(&str, &str)]) -> Setup {
     let data = dir.path().join("data");
     for (crate_dir, wasm) in bots {
         let archive = archive(crate_dir, wasm, dir.path());
-        let shown = ok(plugin(&data, &["install", archive.to_str().unwrap()]));
+        let shown = plugin_cli(&data, &["install", archive.to_str().unwrap()]);
         // B2: the admin sees what it is and what it may do before it runs.
         assert!(shown.contains("(bot) by "), "{shown}");
         assert!(shown.contains("works with open channels: yes"), "{shown}");

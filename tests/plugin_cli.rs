@@ -4,28 +4,7 @@
 
 mod support;
 
-use std::process::{Command, Output};
-
-use support::{binary, plugin_package};
-
-fn plugin(data: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(binary())
-        .arg("plugin")
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{plugin_cli, plugin_command, plugin_package};
 
 #[test]
 fn x2_install_upgrade_rollback_and_refusals() {
@@ -35,25 +14,25 @@ fn x2_install_upgrade_rollback_and_refusals() {
     let v2 = plugin_package("fixtures/echo-v2", "echo_v2", dir.path());
     let wrong_api = plugin_package("fixtures/wrong-api", "echo", dir.path());
 
-    let installed = ok(plugin(&data, &["install", v1.to_str().unwrap()]));
+    let installed = plugin_cli(&data, &["install", v1.to_str().unwrap()]);
     assert!(
         installed.contains("installed echo 0.1.0 (sha256 "),
         "{installed}"
     );
-    ok(plugin(&data, &["upgrade", v2.to_str().unwrap()]));
-    let list = ok(plugin(&data, &["list"]));
+    plugin_cli(&data, &["upgrade", v2.to_str().unwrap()]);
+    let list = plugin_cli(&data, &["list"]);
     assert!(
         list.contains("active 0.2.0") && list.contains("* 0.2.0"),
         "{list}"
     );
-    assert!(ok(plugin(&data, &["rollback", "echo"])).contains("echo 0.1.0 is now active"));
-    assert!(ok(plugin(&data, &["list"])).contains("* 0.1.0"));
+    assert!(plugin_cli(&data, &["rollback", "echo"]).contains("echo 0.1.0 is now active"));
+    assert!(plugin_cli(&data, &["list"]).contains("* 0.1.0"));
 
-    let refused = plugin(&data, &["install", wrong_api.to_str().unwrap()]);
+    let refused = plugin_command(&data, &["install", wrong_api.to_str().unwrap()]);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("api") || stderr.contains("API"), "{stderr}");
-    let active_removal = plugin(&data, &["remove", "echo", "0.1.0"]);
+    let active_removal = plugin_command(&data, &["remove", "echo", "0.1.0"]);
     assert!(
         !active_removal.status.success(),
         "the active version must not be removable"

@@ -187,15 +187,21 @@ pub fn plugin_package(dir: &str, wasm: &str, into: &Path) -> PathBuf {
     package
 }
 
-/// Runs `frontdesk plugin --data-dir DATA ARGS...` as an admin would and
-/// returns its output; panics with its error output unless it succeeds.
-pub fn plugin_cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(binary())
+/// Runs `frontdesk plugin --data-dir DATA ARGS...` as an admin would, for
+/// tests that look at a refusal.
+pub fn plugin_command(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
         .args(["plugin", "--data-dir"])
         .arg(data)
         .args(args)
         .output()
-        .expect("run frontdesk plugin");
+        .expect("run frontdesk plugin")
+}
+
+/// Runs `frontdesk plugin --data-dir DATA ARGS...` and returns its output;
+/// panics with its error output unless it succeeds.
+pub fn plugin_cli(data: &Path, args: &[&str]) -> String {
+    let out = plugin_command(data, args);
     assert!(
         out.status.success(),
         "frontdesk plugin {args:?} failed: {}",
