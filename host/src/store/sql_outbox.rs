@@ -7,6 +7,36 @@
 
 macro_rules! sql_outbox_store {
     ($Store:ident, $skip_locked:literal) => {
+        /// Queues a text the host sends by itself (a routing notice, a
+        /// script's or a bot's reply): an outbound message and its outbox
+        /// item, in the caller's transaction, so both commit with the step
+        /// that decided on them (S5).
+        async fn queue_customer_text(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            session_id: i64,
+            channel_id: i64,
+            text: &str,
+            now: Millis,
+        ) -> Result<()> {
+            let (message_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO messages (session_id, channel_id, direction, body, created_at) \
+                 VALUES ($1, $2, 'out', $3, $4) RETURNING id",
+            )
+            .bind(session_id)
+            .bind(channel_id)
+            .bind(text)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await?;
+            sqlx::query("INSERT INTO outbox (message_id, channel_id, next_attempt_at, created_at) VALUES ($1, $2, $3, $3)")
+                .bind(message_id)
+                .bind(channel_id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
         #[async_trait::async_trait]
         impl crate::store::OutboxStore for $Store {
             async fn claim_outbox(&self, now: Millis, lease_ms: i64, limit: i64) -> Result<Vec<OutboundJob>> {

@@ -116,24 +116,7 @@ macro_rules! sql_routing_store {
                         .bind(session_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                    let (message_id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO messages (session_id, channel_id, direction, body, created_at) \
-                         VALUES ($1, $2, 'out', $3, $4) RETURNING id",
-                    )
-                    .bind(session_id)
-                    .bind(channel_id)
-                    .bind(text)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO outbox (message_id, channel_id, next_attempt_at, created_at) VALUES ($1, $2, $3, $3)",
-                    )
-                    .bind(message_id)
-                    .bind(channel_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    queue_customer_text(&mut tx, *session_id, channel_id, text, now).await?;
                 }
                 tx.commit().await?;
                 Ok(())
