@@ -42,7 +42,8 @@ pub fn echo() -> Package {
 /// Limits small enough that the hostile fixtures fail fast.
 pub fn test_limits() -> HostLimits {
     HostLimits {
-        timeout: Duration::from_millis(400),
+        // Long enough that a slow, shared CI machine finishes the healthy calls.
+        timeout: Duration::from_secs(1),
         memory_bytes: 32 << 20,
         max_concurrent_instances: 32,
         ..HostLimits::default()

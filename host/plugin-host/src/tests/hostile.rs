@@ -49,7 +49,7 @@ async fn each_fault_fails_one_call_with_a_clear_error() {
     assert!(matches!(error, CallError::Timeout { .. }), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "plugin infinite-loop 0.1.0 did not finish within 400ms and was stopped"
+        "plugin infinite-loop 0.1.0 did not finish within 1s and was stopped"
     );
     echo_still_works(&host).await;
 
