@@ -54,6 +54,7 @@ pub trait Connector {
     ) -> Result<SendReceipt, ConnectorError> {
         Ok(SendReceipt {
             external_message_id: None,
+            push: None,
         })
     }
 

@@ -62,7 +62,7 @@ impl OutputSize for ConnectorError {
 
 impl OutputSize for SendReceipt {
     fn output_size(&self) -> usize {
-        self.external_message_id.output_size()
+        self.external_message_id.output_size() + self.push.as_ref().map_or(0, Vec::len)
     }
 }
 

@@ -103,6 +103,16 @@ pub struct Outbound {
     pub message_id: i64,
     pub chat_id: String,
     pub text: String,
+    /// The agent as the channel shows them (I1); `None` for bots, notices
+    /// and channels that hide agents.
+    pub author: Option<AuthorIdentity>,
+}
+
+/// What a customer sees of the agent who wrote (I1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorIdentity {
+    pub name: String,
+    pub avatar_url: Option<String>,
 }
 
 /// Why a send did not go through.

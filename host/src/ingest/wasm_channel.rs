@@ -163,7 +163,8 @@ impl Connector for WasmChannel {
             attachments: Vec::new(),
             quick_replies: Vec::new(),
             in_reply_to: None,
-            author_name: None,
+            author_name: message.author.as_ref().map(|a| a.name.clone()),
+            author_avatar: message.author.as_ref().and_then(|a| a.avatar_url.clone()),
         };
         let served = self
             .host

@@ -88,6 +88,7 @@ async fn attempt(state: &AppState, job: &OutboundJob) -> Result<(), SendError> {
         message_id: job.message_id,
         chat_id: job.chat_id.clone(),
         text: job.text.clone(),
+        author: None,
     };
     connector.send(&channel, &message).await
 }

@@ -128,5 +128,6 @@ pub fn receipt(
         .map_err(|error| ConnectorError::Transient(format!("kv: {error:?}")))?;
     Ok(SendReceipt {
         external_message_id: id,
+        push: None,
     })
 }

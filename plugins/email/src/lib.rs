@@ -244,6 +244,7 @@ fn send_reply(ctx: &ChannelContext, msg: OutboundMessage) -> Result<SendReceipt,
     }
     Ok(SendReceipt {
         external_message_id: Some(message_id),
+        push: None,
     })
 }
 

@@ -128,6 +128,7 @@ impl Connector for Messenger {
         }
         Ok(SendReceipt {
             external_message_id: last_id,
+            push: None,
         })
     }
 }

@@ -189,6 +189,7 @@ pub fn receipt(response: &http::Response) -> SendReceipt {
         .and_then(|v| v.get("message_id")?.as_str().map(str::to_owned));
     SendReceipt {
         external_message_id: message_id,
+        push: None,
     }
 }
 

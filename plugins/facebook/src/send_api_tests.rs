@@ -27,6 +27,7 @@ fn reply(text: Option<&str>) -> OutboundMessage {
         quick_replies: Vec::new(),
         in_reply_to: None,
         author_name: None,
+        author_avatar: None,
     }
 }
 

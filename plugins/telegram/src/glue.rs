@@ -128,6 +128,7 @@ impl Connector for Telegram {
         }
         Ok(SendReceipt {
             external_message_id: first_id,
+            push: None,
         })
     }
 

@@ -145,6 +145,7 @@ mod tests {
             quick_replies: Vec::new(),
             in_reply_to: None,
             author_name: Some("Ada".into()),
+            author_avatar: None,
         }
     }
 

@@ -20,6 +20,7 @@ fn reply(chat: &str, text: &str) -> OutboundMessage {
         quick_replies: Vec::new(),
         in_reply_to: None,
         author_name: None,
+        author_avatar: None,
     }
 }
 
