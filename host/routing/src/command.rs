@@ -66,6 +66,17 @@ pub enum Command {
         /// The new holder.
         agent: AgentId,
     },
+    /// C5, R14: make the agent responsible for the session's contact. Only
+    /// when the contact has nobody responsible yet, unless `replace` (a
+    /// transfer by hand in a queue with C5 on).
+    MakeResponsible {
+        /// The session whose contact it is.
+        session: SessionId,
+        /// The agent who becomes responsible.
+        agent: AgentId,
+        /// Replace an agent already responsible.
+        replace: bool,
+    },
     /// The agent no longer holds the session: it went back to the queue, was
     /// forwarded, transferred or swept.
     Release {

@@ -97,6 +97,10 @@ pub struct QueueConfig {
     /// may close the session; `None` never runs it.
     #[serde(default)]
     pub conversation_timeout: Option<Span>,
+    /// C5: a transfer by hand makes the new agent responsible for the
+    /// contact; otherwise the first agent who took the session stays so.
+    #[serde(default)]
+    pub transfer_makes_responsible: bool,
 }
 
 impl QueueConfig {
@@ -118,6 +122,7 @@ impl QueueConfig {
             ask_rating: false,
             close_on_rating: false,
             conversation_timeout: None,
+            transfer_makes_responsible: false,
         }
     }
 

@@ -6,9 +6,6 @@ use frontdesk_routing::{
 
 use crate::store::{Channel, Queue, QueueMode, RoutingBatch, TransitionRow, User};
 
-/// What R11 tells a customer nobody can answer yet.
-pub const NOBODY_AVAILABLE: &str = "All our agents are busy right now. Your message is saved and we will answer as soon as someone is free.";
-
 /// The core's view of a user: disabled users count as dismissed (R13).
 pub fn agent_status(user: &User) -> AgentStatus {
     AgentStatus {
@@ -55,6 +52,7 @@ pub fn queue_config(channel: i64, queue: &Queue) -> QueueConfig {
         close_delay: Span::seconds(o.close_delay_secs),
         ask_rating: o.ask_rating,
         close_on_rating: o.close_on_rating,
+        transfer_makes_responsible: o.transfer_makes_responsible,
         // A channel setting, not a queue one: see `channel_queue_config`.
         conversation_timeout: None,
     }
@@ -96,9 +94,11 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) {
             cause: name(&t.cause),
             at: t.at.as_millis(),
         }),
-        Command::NotifyCustomer { session, .. } => batch
-            .notices
-            .push((session.0, NOBODY_AVAILABLE.to_string())),
+        Command::MakeResponsible {
+            session,
+            agent,
+            replace,
+        } => batch.responsible.push((session.0, agent.0, *replace)),
         _ => {}
     }
 }

@@ -111,6 +111,18 @@ macro_rules! sql_routing_store {
                         .await?;
                 }
 
+                for (session_id, agent_id, replace) in &batch.responsible {
+                    sqlx::query(
+                        "UPDATE contacts SET responsible_user_id = $2 \
+                         WHERE id = (SELECT contact_id FROM sessions WHERE id = $1) \
+                         AND ($3 OR responsible_user_id IS NULL)",
+                    )
+                    .bind(session_id)
+                    .bind(agent_id)
+                    .bind(replace)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 for (session_id, text) in &batch.notices {
                     let (channel_id,): (i64,) = sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
                         .bind(session_id)

@@ -156,12 +156,27 @@ impl Router {
             s.queued_since = None;
             s.customer_notified = false;
         });
+        let replace = cause == Cause::TransferredToAgent
+            && self.queues[&self.sessions[&sid].queue]
+                .cfg
+                .transfer_makes_responsible;
+        self.emit_assign(sid, agent, replace);
+        // R2: an assignment restarts the agent's idle time.
+        self.restart_idle(agent, now);
+    }
+
+    /// The agent holds the session now; the first agent to hold a contact's
+    /// session becomes responsible for it (C5) unless someone already is.
+    pub(super) fn emit_assign(&mut self, sid: SessionId, agent: AgentId, replace: bool) {
         self.emit(Command::Assign {
             session: sid,
             agent,
         });
-        // R2: an assignment restarts the agent's idle time.
-        self.restart_idle(agent, now);
+        self.emit(Command::MakeResponsible {
+            session: sid,
+            agent,
+            replace,
+        });
     }
 
     /// Strict order (R3): offers the session to one agent, who holds it until

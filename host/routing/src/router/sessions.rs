@@ -182,10 +182,7 @@ impl Router {
             }
             State::Offered if holder != Some(agent) => self.assign(now, sid, agent, Cause::Taken),
             // The offered agent answering is accepting (R3).
-            State::Offered => self.emit(Command::Assign {
-                session: sid,
-                agent,
-            }),
+            State::Offered => self.emit_assign(sid, agent, false),
             _ => {}
         }
         self.clear_timer(Timer::Forward(sid));
@@ -224,10 +221,7 @@ impl Router {
                 // Strict order: accepting claims the session but does not stop
                 // the forward interval; only an answer does (R5).
                 self.edit_session(now, sid, Cause::Accepted, |s| s.state = State::Assigned);
-                self.emit(Command::Assign {
-                    session: sid,
-                    agent,
-                });
+                self.emit_assign(sid, agent, false);
             }
             (State::Offered, None) if s.offered_to.contains(&agent) => {
                 let q = &self.queues[&s.queue];

@@ -1,7 +1,9 @@
 //! Eligibility, presence and the periodic rules: R7–R9, R11–R16.
 
 use super::harness::{Sim, T0, queue};
-use crate::{Cause, Command, Hook, NewSession, Notice, QueueId, SessionId, Span, State, Timer};
+use crate::{
+    AgentId, Cause, Command, Hook, NewSession, Notice, QueueId, SessionId, Span, State, Timer,
+};
 
 #[test]
 fn r7_clocked_out_or_on_break_agents_get_no_sessions() {
@@ -353,4 +355,50 @@ fn r16_auto_close_seven_days_after_the_last_message() {
         "only the sweep and presence remain: {:?}",
         sim.router.snapshot().timers
     );
+}
+
+/// The `MakeResponsible` commands one call emitted, as (agent, replace).
+fn responsibility(sim: &Sim, mark: usize) -> Vec<(AgentId, bool)> {
+    sim.since(mark)
+        .filter_map(|c| match c {
+            Command::MakeResponsible { agent, replace, .. } => Some((*agent, *replace)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn c5_without_the_option_a_transfer_leaves_the_first_agent_responsible() {
+    let mut sim = Sim::new();
+    let a = sim.agent(1, true);
+    let b = sim.agent(2, true);
+    sim.queue(queue(1, &[a]));
+    let mark = sim.mark();
+    let s = sim.open(1, QueueId(1));
+    assert_eq!(sim.holder(s), Some(a));
+    assert_eq!(
+        responsibility(&sim, mark),
+        vec![(a, false)],
+        "the first agent becomes responsible if nobody is"
+    );
+    let mark = sim.mark();
+    sim.act(|r, now| r.handle_transfer_to_agent(now, s, b))
+        .unwrap();
+    assert_eq!(sim.holder(s), Some(b));
+    assert_eq!(responsibility(&sim, mark), vec![(b, false)]);
+}
+
+#[test]
+fn c5_with_the_option_a_transfer_by_hand_makes_the_new_agent_responsible() {
+    let mut sim = Sim::new();
+    let a = sim.agent(1, true);
+    let b = sim.agent(2, true);
+    let mut cfg = queue(1, &[a]);
+    cfg.transfer_makes_responsible = true;
+    sim.queue(cfg);
+    let s = sim.open(1, QueueId(1));
+    let mark = sim.mark();
+    sim.act(|r, now| r.handle_transfer_to_agent(now, s, b))
+        .unwrap();
+    assert_eq!(responsibility(&sim, mark), vec![(b, true)]);
 }
