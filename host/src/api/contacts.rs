@@ -4,16 +4,60 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
+use crate::contacts::normalize;
 use crate::store::{Contact, NewContact, Role};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_contacts, create_contact))
         .routes(routes!(get_contact))
+        .routes(routes!(merge_contact))
+}
+
+/// Which contact to fold into this one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {
+    /// The other record of the same customer; it is deleted by the merge.
+    pub from: i64,
+}
+
+/// C1: one customer writing from two places (say Telegram and email) ends
+/// up as one contact. The other contact's channel identities, sessions,
+/// leads and consent move here, empty fields here are filled from it, and
+/// it is deleted. The caller must be able to see both. Audited (P4).
+#[utoipa::path(post, path = "/contacts/{id}/merge", tag = "contacts", params(("id" = i64, Path)),
+    request_body = Merge,
+    responses((status = 200, body = Contact), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn merge_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(merge): ApiJson<Merge>,
+) -> Result<Json<Contact>, ApiError> {
+    if merge.from == id {
+        return Err(ApiError::invalid(
+            "a contact cannot be merged into itself: `from` must name another contact",
+        ));
+    }
+    for contact in [id, merge.from] {
+        state
+            .store
+            .contact(caller.viewer(), contact)
+            .await?
+            .ok_or_else(|| ApiError::not_found("contact", contact))?;
+    }
+    let merged = state
+        .store
+        .merge_contacts(caller.0.id, id, merge.from, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact", merge.from))?;
+    Ok(Json(merged))
 }
 
 /// Search and paging for contacts.
@@ -53,6 +97,11 @@ async fn create_contact(
     if new.name.trim().is_empty() {
         return Err(ApiError::invalid("name must not be empty"));
     }
+    // C1: stored as matched, so a later message from `Ada@Example.org` finds it.
+    new.email = normalize::checked_email(new.email.as_deref())
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    new.phone = normalize::checked_phone(new.phone.as_deref())
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
     if caller.0.role != Role::Admin {
         match new.responsible_user_id {
             None => new.responsible_user_id = Some(caller.0.id),

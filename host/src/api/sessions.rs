@@ -42,7 +42,11 @@ pub struct SessionDetail {
     pub history: Vec<SessionEvent>,
 }
 
-async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<Session, ApiError> {
+pub(super) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<Session, ApiError> {
     state
         .store
         .session(caller.viewer(), id)

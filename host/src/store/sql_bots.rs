@@ -161,8 +161,8 @@ macro_rules! sql_bots_store {
                     }
                     BotConsumed::Nothing => {}
                 }
-                let (channel_id, contact_id, source): (i64, i64, String) =
-                    sqlx::query_as("SELECT channel_id, contact_id, source FROM sessions WHERE id = $1")
+                let (channel_id, contact_id): (i64, i64) =
+                    sqlx::query_as("SELECT channel_id, contact_id FROM sessions WHERE id = $1")
                         .bind(id)
                         .fetch_one(&mut *tx)
                         .await?;
@@ -189,39 +189,16 @@ macro_rules! sql_bots_store {
                     )
                     .bind(contact_id)
                     .bind(&c.name)
-                    .bind(&c.email)
-                    .bind(&c.phone)
+                    .bind(crate::contacts::normalize::lenient_email(c.email.as_deref()))
+                    .bind(crate::contacts::normalize::lenient_phone(c.phone.as_deref()))
                     .execute(&mut *tx)
                     .await?;
                 }
-                if step.lead {
-                    let (name, email, phone): (String, Option<String>, Option<String>) =
-                        sqlx::query_as("SELECT name, email, phone FROM contacts WHERE id = $1")
-                            .bind(contact_id)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    // C2: only a customer who can be reached again becomes a lead.
-                    let network_reaches = matches!(source.as_str(), "telegram" | "facebook" | "messenger" | "email");
-                    if network_reaches || email.is_some() || phone.is_some() {
-                        sqlx::query(
-                            "INSERT INTO leads (contact_id, session_id, channel_id, source, name, created_by, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (session_id) DO NOTHING",
-                        )
-                        .bind(contact_id)
-                        .bind(id)
-                        .bind(channel_id)
-                        .bind(&source)
-                        .bind(&name)
-                        .bind(format!("bot:{plugin}"))
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    } else {
-                        outcome.lead_refused = Some(format!(
-                            "no lead for session {id}: a customer writing through {source} can only be reached again \
-                             with an email or phone on their contact (C2)"
-                        ));
-                    }
+                if step.lead
+                    && let crate::store::LeadOutcome::Refused { reason } =
+                        lead_in(&mut tx, id, &format!("bot:{plugin}"), now).await?
+                {
+                    outcome.lead_refused = Some(format!("no lead for session {id}: {reason}"));
                 }
                 for (name, due) in &step.timers {
                     sqlx::query(

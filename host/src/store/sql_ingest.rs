@@ -227,6 +227,9 @@ macro_rules! sql_ingest {
         /// Opens a session for a chat with no open one, matching or creating the contact (C1).
         async fn open_session(tx: &mut sqlx::Transaction<'_, Db>, item: &IngestItem, now: Millis) -> Result<i64> {
             let sender = &item.message.sender;
+            let email = crate::contacts::normalize::lenient_email(sender.email.as_deref());
+            let phone = crate::contacts::normalize::lenient_phone(sender.phone.as_deref());
+            let mut new_contact = false;
             let known: Option<(i64,)> =
                 sqlx::query_as("SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2")
                     .bind(item.channel_id)
@@ -240,20 +243,21 @@ macro_rules! sql_ingest {
                         "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
                          OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
                     )
-                    .bind(&sender.email)
-                    .bind(&sender.phone)
+                    .bind(&email)
+                    .bind(&phone)
                     .fetch_optional(&mut **tx)
                     .await?;
                     let id = match matched {
                         Some((id,)) => id,
                         None => {
+                            new_contact = true;
                             let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
                             let (id,): (i64,) = sqlx::query_as(
                                 "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                             )
                             .bind(name)
-                            .bind(&sender.email)
-                            .bind(&sender.phone)
+                            .bind(&email)
+                            .bind(&phone)
                             .bind(now)
                             .fetch_one(&mut **tx)
                             .await?;
@@ -290,7 +294,34 @@ macro_rules! sql_ingest {
             .bind(now)
             .execute(&mut **tx)
             .await?;
+            auto_lead(tx, item.channel_id, session_id, new_contact, now).await?;
             Ok(session_id)
+        }
+
+        /// C2: a new customer's session gets a lead when the channel creates
+        /// them automatically; otherwise the session notes why it has none.
+        async fn auto_lead(
+            tx: &mut sqlx::Transaction<'_, Db>,
+            channel_id: i64,
+            session_id: i64,
+            new_contact: bool,
+            now: Millis,
+        ) -> Result<()> {
+            use crate::store::LeadMode;
+            let (config,): (String,) = sqlx::query_as("SELECT config FROM channels WHERE id = $1")
+                .bind(channel_id)
+                .fetch_one(&mut **tx)
+                .await?;
+            let note = match LeadMode::of_channel_config(&config) {
+                LeadMode::Off => "this channel creates no leads (setting `leads`: off)",
+                LeadMode::Manual => "in this channel an agent creates the lead (setting `leads`: manual)",
+                LeadMode::Auto if !new_contact => "the customer was already a known contact (C1)",
+                LeadMode::Auto => {
+                    lead_in(tx, session_id, "auto", now).await?;
+                    return Ok(());
+                }
+            };
+            note_no_lead(tx, session_id, note).await
         }
     };
 }

@@ -1,0 +1,87 @@
+//! Contacts and leads (C1–C3): merging two records of one customer, and the
+//! leads agents and the ingest path create.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{Contact, Lead, Millis, Result};
+
+/// C2: when a channel creates leads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadMode {
+    /// A lead for every new customer who can be reached again (the default).
+    #[default]
+    Auto,
+    /// Only when an agent clicks "create lead" in the chat.
+    Manual,
+    /// Never.
+    Off,
+}
+
+impl LeadMode {
+    /// The mode in a channel's config JSON (`"leads"`), defaulting to `auto`.
+    pub fn of_channel_config(config: &str) -> LeadMode {
+        serde_json::from_str::<serde_json::Value>(config)
+            .ok()
+            .and_then(|v| serde_json::from_value(v.get("leads")?.clone()).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// C2: whether a customer can be reached again, and if not, why not.
+pub fn unreachable_reason(
+    source: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Option<String> {
+    // These networks let the business write first again later.
+    let network_reaches = matches!(source, "telegram" | "facebook" | "messenger" | "email");
+    if network_reaches || email.is_some() || phone.is_some() {
+        None
+    } else {
+        Some(format!(
+            "the customer wrote through {source} and left no email or phone, so they cannot be reached again (C2)"
+        ))
+    }
+}
+
+/// What asking for a session's lead came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum LeadOutcome {
+    /// A new lead.
+    Created { lead: Lead },
+    /// The session already had one; it is unchanged.
+    Exists { lead: Lead },
+    /// None was created, and why.
+    Refused { reason: String },
+}
+
+/// Contacts and leads.
+#[async_trait]
+pub trait ContactStore: Send + Sync + 'static {
+    /// C1: folds `merged` into `kept`: its channel identities, sessions,
+    /// leads and consent move over, empty fields of `kept` are filled from
+    /// it, and `merged` is deleted. Audited (P4). `None` if either is missing.
+    async fn merge_contacts(
+        &self,
+        actor: i64,
+        kept: i64,
+        merged: i64,
+        now: Millis,
+    ) -> Result<Option<Contact>>;
+    /// C2: creates the session's lead if the customer can be reached again;
+    /// `created_by` is e.g. `agent:7`. A refusal is noted on the session.
+    async fn create_lead(
+        &self,
+        session_id: i64,
+        created_by: &str,
+        now: Millis,
+    ) -> Result<LeadOutcome>;
+    /// C2: why the session has no lead, if that was noted.
+    async fn lead_note(&self, session_id: i64) -> Result<Option<String>>;
+    /// C2: one lead.
+    async fn lead(&self, id: i64) -> Result<Option<Lead>>;
+}
