@@ -187,7 +187,10 @@ async fn telegram_bot_end_to_end_through_the_emulator() {
     let w = world().await;
 
     // Creating the channel registers the webhook with its secret (setWebhook).
-    let config = json!({"api_base_url": w.front.api_base_url(), "bot_token": TOKEN, "webhook_secret": SECRET});
+    // Agents stay anonymous here, so replies are exactly what the agent
+    // typed; I1 has its own test below.
+    let config = json!({"api_base_url": w.front.api_base_url(), "bot_token": TOKEN, "webhook_secret": SECRET,
+                        "agent_identity": {"mode": "hidden"}});
     let (status, created) = w
         .api(
             "POST",
@@ -445,6 +448,94 @@ async fn a_refused_set_webhook_names_telegrams_words_and_a_patch_retries_it() {
     // And messages flow.
     w.customer_says("hello?").await;
     assert_eq!(w.front.wait_pushes(1).await[0].status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i1_each_agent_identity_mode_shows_in_the_telegram_reply() {
+    let w = world().await;
+    let config = |identity: Value| {
+        json!({"api_base_url": w.front.api_base_url(), "bot_token": TOKEN, "webhook_secret": SECRET,
+               "agent_identity": identity})
+    };
+    let (status, created) = w
+        .api(
+            "POST",
+            "/api/v1/channels",
+            Some(json!({"name": "Shop bot", "kind": "telegram", "config": config(json!({"mode": "profile"}))})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let channel = created["channel"]["id"].as_i64().unwrap();
+    let (status, me) = w
+        .api(
+            "PATCH",
+            "/api/v1/me",
+            Some(json!({"display_name": "Ada L.", "avatar_url": "https://example.org/ada.png"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &me["display_name"]),
+        (200, &json!("Ada L.")),
+        "{me}"
+    );
+    w.customer_says("Where is my parcel?").await;
+    w.front.wait_pushes(1).await;
+    let (_, sessions) = w.api("GET", "/api/v1/sessions", None).await;
+    let session = sessions[0]["id"].as_i64().unwrap();
+
+    for (identity, typed, shown) in [
+        (
+            json!({"mode": "profile"}),
+            "It ships today.",
+            "Ada L.:\nIt ships today.",
+        ),
+        (
+            json!({"mode": "channel", "name": "Shop Support"}),
+            "Tracking follows.",
+            "Shop Support:\nTracking follows.",
+        ),
+        (
+            json!({"mode": "hidden"}),
+            "Anything else?",
+            "Anything else?",
+        ),
+    ] {
+        let (status, body) = w
+            .api(
+                "PATCH",
+                &format!("/api/v1/channels/{channel}"),
+                Some(json!({"config": config(identity.clone())})),
+            )
+            .await;
+        assert_eq!(status, 200, "{identity}: {body}");
+        w.reply(session, typed).await;
+        w.front
+            .wait_call(shown, |c| {
+                c.method == "sendMessage" && c.body["text"] == shown && c.status == 200
+            })
+            .await;
+        assert!(
+            w.customer_receives().await.contains(&shown.to_string()),
+            "{identity}: the customer's client shows {shown:?}"
+        );
+    }
+
+    // A setting that is not one of the three is refused, naming the forms.
+    let (status, body) = w
+        .api(
+            "PATCH",
+            &format!("/api/v1/channels/{channel}"),
+            Some(json!({"config": config(json!({"mode": "anonymous"}))})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("agent_identity"),
+        "{body}"
+    );
 }
 
 impl World {

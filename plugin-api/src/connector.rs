@@ -181,3 +181,18 @@ macro_rules! export_connector {
         );
     };
 }
+
+/// The reply's text with the agent's name as its first line (I1), for
+/// networks whose messages cannot carry a sender name of their own (a
+/// Telegram bot or a Messenger page always writes as itself). Without an
+/// author (the channel hides agents, or a bot or the host wrote) the text is
+/// unchanged.
+pub fn text_with_author(msg: &OutboundMessage) -> Option<String> {
+    let text = msg.text.as_deref()?;
+    match msg.author_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() && !text.trim().is_empty() => {
+            Some(format!("{name}:\n{text}"))
+        }
+        _ => Some(text.to_string()),
+    }
+}

@@ -116,7 +116,7 @@ mod types;
 pub mod wit;
 
 pub use bot::Bot;
-pub use connector::{Connector, http_error_to_connector, status_to_connector};
+pub use connector::{Connector, http_error_to_connector, status_to_connector, text_with_author};
 
 // WIT re-exports, listed one by one so that what authors see is chosen, and a
 // regenerated binding cannot leak new names into their namespace.

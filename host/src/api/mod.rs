@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod failed_inbound;
 mod hooks;
+mod leads;
 mod ops;
 mod plugins;
 mod scripts;
@@ -312,7 +313,8 @@ pub fn app(state: AppState) -> Router {
         .merge(plugins::routes())
         .merge(settings::routes())
         .merge(failed_inbound::routes())
-        .merge(bots::routes());
+        .merge(bots::routes())
+        .merge(leads::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

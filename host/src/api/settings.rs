@@ -49,6 +49,16 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
             .validate()
             .map_err(|e| ApiError::invalid(format!("config.{e}")))?;
     }
+    if let Some(identity) = config.get("agent_identity") {
+        crate::identity::AgentIdentity::parse(identity).map_err(ApiError::invalid)?;
+    }
+    if let Some(leads) = config.get("leads")
+        && serde_json::from_value::<crate::store::LeadMode>(leads.clone()).is_err()
+    {
+        return Err(ApiError::invalid(
+            "config.leads must be \"auto\" (a lead for every new customer who can be reached again), \"manual\" (an agent's click) or \"off\"",
+        ));
+    }
     if let Some(url) = config.get("callback_url")
         && !url
             .as_str()

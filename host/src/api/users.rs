@@ -15,7 +15,7 @@ use crate::store::{Role, User, UserStatusPatch};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(me))
+        .routes(routes!(me, update_me))
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
 }
@@ -25,6 +25,45 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
 async fn me(caller: Caller) -> Json<User> {
     Json(caller.0)
+}
+
+/// What a user shows customers of themselves (I1).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Shown instead of the user name on channels that show agents' profiles.
+    pub display_name: Option<String>,
+    /// An http(s) URL of the avatar.
+    pub avatar_url: Option<String>,
+}
+
+/// Sets the caller's own display name and avatar (I1); a missing field is cleared.
+#[utoipa::path(patch, path = "/me", tag = "users", request_body = Profile,
+    responses((status = 200, body = User), (status = 400, body = ErrorBody)))]
+async fn update_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(profile): ApiJson<Profile>,
+) -> Result<Json<User>, ApiError> {
+    let name = profile
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 80) {
+        return Err(ApiError::invalid(
+            "display_name must be at most 80 characters",
+        ));
+    }
+    if let Some(url) = &profile.avatar_url {
+        crate::identity::check_avatar_url(url).map_err(ApiError::invalid)?;
+    }
+    Ok(Json(
+        state
+            .store
+            .set_profile(caller.0.id, name, profile.avatar_url.as_deref())
+            .await?,
+    ))
 }
 
 /// Every user (admins only).

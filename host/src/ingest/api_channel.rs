@@ -134,8 +134,18 @@ impl Connector for ApiChannel {
                 channel.id, channel.id
             )));
         };
-        let body = serde_json::json!({ "message_id": message.message_id, "chat_id": message.chat_id, "text": message.text })
-            .to_string();
+        // I1: `author` is the agent as the channel shows them, or null.
+        let author = message
+            .author
+            .as_ref()
+            .map(|a| serde_json::json!({ "name": a.name, "avatar_url": a.avatar_url }));
+        let body = serde_json::json!({
+            "message_id": message.message_id,
+            "chat_id": message.chat_id,
+            "text": message.text,
+            "author": author,
+        })
+        .to_string();
         let response = client()
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -127,7 +127,14 @@ fn reply(response: types::HttpResponse) -> Result<Reply, String> {
 /// Channel settings the host reads itself (auto-actions W1, O3, A5 and
 /// consent G1). They sit in the same config object as the connector's own
 /// fields, but a plugin never sees them, so its schema need not list them.
-pub const HOST_SETTINGS: &[&str] = &["working_hours", "language", "timeout_secs", "consent"];
+pub const HOST_SETTINGS: &[&str] = &[
+    "working_hours",
+    "language",
+    "timeout_secs",
+    "consent",
+    "agent_identity",
+    "leads",
+];
 
 /// The part of a channel's config that belongs to its connector plugin.
 pub fn plugin_config(config: &serde_json::Value) -> serde_json::Value {

@@ -14,7 +14,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::api::AppState;
-use crate::ingest::{Outbound, SendError};
+use crate::identity::AgentIdentity;
+use crate::ingest::{AuthorIdentity, Outbound, SendError};
 use crate::store::{Delivery, Millis, OutboundJob};
 
 /// Attempts before an item is marked failed for admins to see.
@@ -83,14 +84,39 @@ async fn attempt(state: &AppState, job: &OutboundJob) -> Result<(), SendError> {
             ),
             retry_after_ms: None,
         })?;
+    let author = match job.author_id {
+        Some(agent) => shown_author(state, &channel.config, agent).await,
+        None => None,
+    };
     let message = Outbound {
         delivery_id: job.id,
         message_id: job.message_id,
         chat_id: job.chat_id.clone(),
         text: job.text.clone(),
-        author: None,
+        author,
     };
     connector.send(&channel, &message).await
+}
+
+/// I1: the agent as the channel shows them. A user who cannot be read now
+/// is sent without a name rather than holding the customer's reply back.
+async fn shown_author(
+    state: &AppState,
+    channel_config: &str,
+    agent: i64,
+) -> Option<AuthorIdentity> {
+    let identity = AgentIdentity::of_channel_config(channel_config);
+    if identity == AgentIdentity::Hidden {
+        return None;
+    }
+    match state.store.user(agent).await {
+        Ok(Some(user)) => identity.shown(&user),
+        Ok(None) => None,
+        Err(err) => {
+            tracing::warn!(agent, error = %err, "cannot read the agent for their name; sending without it");
+            None
+        }
+    }
 }
 
 async fn deliver(state: &AppState, job: OutboundJob) {

@@ -7,12 +7,14 @@
 
 mod attachment_model;
 mod bot_store;
+mod contact_store;
 mod model;
 mod postgres;
 mod sql;
 mod sql_attachments;
 mod sql_bots;
 mod sql_config;
+mod sql_contacts;
 mod sql_failed_inbound;
 mod sql_ingest;
 mod sql_mail;
@@ -26,6 +28,7 @@ use async_trait::async_trait;
 
 pub use attachment_model::*;
 pub use bot_store::*;
+pub use contact_store::*;
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 
@@ -92,6 +95,7 @@ pub trait Store:
     + FailedInboundStore
     + MailStore
     + BotStore
+    + ContactStore
     + Send
     + Sync
     + 'static
@@ -121,6 +125,13 @@ pub trait Store:
         id: i64,
         patch: &UserStatusPatch,
         now: Millis,
+    ) -> Result<User>;
+    /// I1: sets the name and avatar customers may see; `None` clears one.
+    async fn set_profile(
+        &self,
+        id: i64,
+        display_name: Option<&str>,
+        avatar_url: Option<&str>,
     ) -> Result<User>;
 
     /// Creates a channel with a default queue, audited (P4).
@@ -368,3 +379,5 @@ mod attachment_tests;
 mod tests;
 #[cfg(test)]
 mod tests_bots;
+#[cfg(test)]
+mod tests_contacts;

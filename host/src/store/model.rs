@@ -56,6 +56,11 @@ pub struct User {
     pub on_break: bool,
     pub last_activity_at: Option<Millis>,
     pub created_at: Millis,
+    /// I1: the name customers see on channels that show agents' profiles;
+    /// the user name when unset.
+    pub display_name: Option<String>,
+    /// I1: the avatar that goes with it.
+    pub avatar_url: Option<String>,
 }
 
 impl TryFrom<String> for Role {
@@ -188,6 +193,9 @@ pub struct QueueOptions {
     pub ask_rating: bool,
     /// Q2: close the session as soon as the rating arrives.
     pub close_on_rating: bool,
+    /// C5: a transfer by hand makes the new agent responsible for the
+    /// contact; off, the first agent who took a session stays responsible.
+    pub transfer_makes_responsible: bool,
 }
 
 /// A known customer, matched by channel identity, email or phone (C1).
@@ -395,6 +403,9 @@ pub struct RoutingBatch {
     pub transitions: Vec<TransitionRow>,
     /// Texts for customers (e.g. R11's notice), queued in the outbox (S5).
     pub notices: Vec<(i64, String)>,
+    /// C5: (session, agent, replace) — the agent becomes responsible for the
+    /// session's contact if nobody is, or in any case with `replace`.
+    pub responsible: Vec<(i64, i64, bool)>,
 }
 
 impl RoutingBatch {
@@ -405,6 +416,7 @@ impl RoutingBatch {
             && self.timers.is_empty()
             && self.transitions.is_empty()
             && self.notices.is_empty()
+            && self.responsible.is_empty()
     }
 }
 
@@ -459,6 +471,8 @@ pub struct OutboundJob {
     /// The outbox item; also the delivery id receivers can dedupe on.
     pub id: i64,
     pub message_id: i64,
+    /// The agent who wrote it (I1); `None` for bots and the host's notices.
+    pub author_id: Option<i64>,
     pub channel_id: i64,
     /// Attempts made before this one.
     pub attempts: i64,

@@ -76,6 +76,16 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            async fn set_profile(&self, id: i64, display_name: Option<&str>, avatar_url: Option<&str>) -> Result<User> {
+                sqlx::query_as::<_, User>("UPDATE users SET display_name = $2, avatar_url = $3 WHERE id = $1 RETURNING *")
+                    .bind(id)
+                    .bind(display_name)
+                    .bind(avatar_url)
+                    .fetch_optional(&self.write)
+                    .await?
+                    .ok_or(StoreError::NotFound("user"))
+            }
+
             async fn update_user_status(
                 &self,
                 actor: Option<i64>,

@@ -53,13 +53,14 @@ macro_rules! sql_outbox_store {
                 .await?;
                 let mut jobs = Vec::with_capacity(claimed.len());
                 for (id, message_id, channel_id, attempts) in claimed {
-                    let (body, chat_id): (String, String) = sqlx::query_as(
-                        "SELECT m.body, s.chat_id FROM messages m JOIN sessions s ON s.id = m.session_id WHERE m.id = $1",
+                    let (body, chat_id, author_id): (String, String, Option<i64>) = sqlx::query_as(
+                        "SELECT m.body, s.chat_id, m.author_id FROM messages m JOIN sessions s ON s.id = m.session_id \
+                         WHERE m.id = $1",
                     )
                     .bind(message_id)
                     .fetch_one(&self.read)
                     .await?;
-                    jobs.push(OutboundJob { id, message_id, channel_id, attempts, chat_id, text: body });
+                    jobs.push(OutboundJob { id, message_id, author_id, channel_id, attempts, chat_id, text: body });
                 }
                 Ok(jobs)
             }

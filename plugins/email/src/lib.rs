@@ -214,7 +214,9 @@ fn send_reply(ctx: &ChannelContext, msg: OutboundMessage) -> Result<SendReceipt,
         &chat,
         compose::Reply {
             from_address: &address,
-            from_name: display_name.as_deref().or(msg.author_name.as_deref()),
+            // I1: the agent as the channel shows them; the mailbox's own
+            // display name when the channel hides agents.
+            from_name: msg.author_name.as_deref().or(display_name.as_deref()),
             message_id: &message_id,
             text: msg.text.as_deref().unwrap_or_default(),
             attachments: files,

@@ -117,8 +117,8 @@ fn valid_version(version: &str) -> bool {
 /// (split at [`MAX_TEXT_CHARS`]), then one per attachment, since a Messenger
 /// message holds text or one attachment. Quick replies go on the last.
 pub fn parts(msg: &OutboundMessage) -> Result<Vec<Value>, ConnectorError> {
-    let mut parts: Vec<Value> = msg
-        .text
+    // I1: a page always writes as itself, so the agent's name is a first line.
+    let mut parts: Vec<Value> = frontdesk_plugin_api::text_with_author(msg)
         .as_deref()
         .map(split_text)
         .unwrap_or_default()

@@ -21,7 +21,9 @@ pub struct Call {
 /// messages; quick replies ride on the last call as a one-time keyboard.
 pub fn plan(msg: &OutboundMessage) -> Result<Vec<Call>, ConnectorError> {
     let chat_id = chat_id(&msg.external_chat_id);
-    let text = msg.text.as_deref().unwrap_or("").trim_end();
+    // I1: a bot always writes as itself, so the agent's name is a first line.
+    let labelled = frontdesk_plugin_api::text_with_author(msg).unwrap_or_default();
+    let text = labelled.trim_end();
     let mut calls = Vec::new();
     let mut caption = None;
     let sendable: Vec<_> = msg.attachments.iter().collect();
@@ -144,7 +146,7 @@ mod tests {
             attachments: Vec::new(),
             quick_replies: Vec::new(),
             in_reply_to: None,
-            author_name: Some("Ada".into()),
+            author_name: None,
             author_avatar: None,
         }
     }
@@ -159,6 +161,17 @@ mod tests {
             size_bytes: None,
             data: None,
         }
+    }
+
+    #[test]
+    fn i1_the_agent_name_the_channel_shows_is_the_first_line() {
+        let mut msg = reply(Some("Hello from support"));
+        msg.author_name = Some("Ada".into());
+        let calls = plan(&msg).unwrap();
+        assert_eq!(
+            calls[0].body,
+            json!({"chat_id": 123456789, "text": "Ada:\nHello from support"})
+        );
     }
 
     #[test]
