@@ -8,6 +8,7 @@
 //! | `contact.name`, `.email`, `.phone`, `.consent`, `.known` | the customer |
 //! | `channel.name`, `.language`, `.mode`, `.close_delay`, `.timeout`, `.close_on_rating`, `.time_zone` | the channel |
 //! | `channel.is_open()`, `.is_open_at(t)`, `.next_open()`, `.next_open_after(t)`, `.local_time(t)`, `.local_time(t, strftime)` | working hours (W1) |
+//! | `channel.text(id)`, `.text(id, #{arg: value})` | a customer text from the language catalogues (O3), in the channel's language |
 //! | `message` | the triggering customer message, or `()` |
 //! | `rating.score`, `rating.comment` | Q2's rating, or `rating` is `()` |
 //! | `reply(text)`, `back_to_queue()`, `close()`, `close(text)`, `close_after(ms)`, `ask_rating(text)` | actions |
@@ -185,6 +186,22 @@ fn register_channel(engine: &mut Engine) {
             let zone = c.0.channel.working_hours.as_ref().map(|h| h.time_zone());
             ImmutableString::from(zone.unwrap_or("UTC"))
         })
+        // O3: texts from the language catalogues, in the channel's language.
+        .register_fn("text", |c: &mut ChannelView, id: ImmutableString| {
+            frontdesk_i18n::text(&c.0.channel.language, &id, &[])
+        })
+        .register_fn(
+            "text",
+            |c: &mut ChannelView, id: ImmutableString, args: rhai::Map| {
+                let args: Vec<(String, String)> = args
+                    .into_iter()
+                    .map(|(name, value)| (name.to_string(), value.to_string()))
+                    .collect();
+                let args: Vec<(&str, &str)> =
+                    args.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                frontdesk_i18n::text(&c.0.channel.language, &id, &args)
+            },
+        )
         .register_fn("is_open", |c: &mut ChannelView| {
             c.0.channel.is_open(c.0.now)
         })

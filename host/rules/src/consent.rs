@@ -168,10 +168,7 @@ impl ConsentGate {
 /// The notice as a chat message: the admin's text, then how to answer, in
 /// the channel's language (English when it has no translation).
 pub fn prompt(notice: &ConsentNotice, language: &str) -> String {
-    let how = match language {
-        "de" => "Bitte antworten Sie mit JA, um zuzustimmen, oder mit NEIN, um abzulehnen.",
-        _ => "Please reply YES to accept or NO to decline.",
-    };
+    let how = frontdesk_i18n::text(language, "consent-how-to-answer", &[]);
     format!("{}\n\n{how}", notice.text.trim())
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use frontdesk_routing::config::AUTO_CLOSE_AFTER;
 
 use frontdesk_routing::{
-    AgentId, AgentSnapshot, Command, MessageOutcome, NewSession, QueueId, Router, SessionId,
-    SessionSnapshot, Snapshot, State, Timer, Timestamp,
+    AgentId, AgentSnapshot, Command, MessageOutcome, NewSession, Notice, QueueId, Router,
+    SessionId, SessionSnapshot, Snapshot, State, Timer, Timestamp,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -366,6 +366,22 @@ impl Driver {
         Ok(())
     }
 
+    /// A routing notice (R11) in the language of the session's channel (O3).
+    async fn notice_text(
+        &mut self,
+        session: SessionId,
+        notice: Notice,
+    ) -> Result<String, EngineError> {
+        let id = match notice {
+            Notice::NobodyAvailable => "nobody-available",
+        };
+        let language = match self.router.session(session) {
+            Some(s) => self.channel_for_hooks(s.queue.0).await?.language.clone(),
+            None => frontdesk_i18n::FALLBACK.to_string(),
+        };
+        Ok(frontdesk_i18n::text(&language, id, &[]))
+    }
+
     async fn step(&mut self, now: Timestamp) -> Result<(), EngineError> {
         let mut batch = RoutingBatch::default();
         batch.notices.append(&mut self.notices);
@@ -373,6 +389,10 @@ impl Driver {
         while let Some(command) = self.router.poll_command() {
             if self.needs_writing(&command) {
                 record(&mut batch, &command);
+            }
+            if let Command::NotifyCustomer { session, notice } = &command {
+                let text = self.notice_text(*session, *notice).await?;
+                batch.notices.push((session.0, text));
             }
             emitted.push(command);
         }

@@ -235,7 +235,7 @@ async fn r11_a_session_nobody_can_take_gets_the_notice_once_in_the_outbox() {
     let out = outbound(&store, session).await;
     let notices = out
         .iter()
-        .filter(|text| *text == super::convert::NOBODY_AVAILABLE)
+        .filter(|text| **text == frontdesk_i18n::text("en", "nobody-available", &[]))
         .count();
     assert_eq!(notices, 1, "{out:?}");
     assert!(
