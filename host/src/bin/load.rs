@@ -76,6 +76,10 @@ struct Args {
     /// Live mode: how long visitors keep writing, in seconds.
     #[arg(long, default_value_t = 30)]
     live_secs: u64,
+    /// Live mode: `--channel` is an `api` channel with this secret;
+    /// customers write by signed webhook instead of the widget.
+    #[arg(long)]
+    api_secret: Option<String>,
 }
 
 fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
@@ -286,6 +290,7 @@ async fn main() -> anyhow::Result<()> {
             agents: args.agents,
             interval_ms: args.interval_ms.max(1),
             secs: args.live_secs,
+            api_secret: args.api_secret,
         })
         .await;
     }

@@ -33,6 +33,9 @@ pub struct LiveArgs {
     pub agents: usize,
     pub interval_ms: u64,
     pub secs: u64,
+    /// Customers write through the signed `api` channel (X3) instead of
+    /// widget WebSockets: the consoles' half alone, on any server.
+    pub api_secret: Option<String>,
 }
 
 /// Send times by message text, shared by the visitors (writers) and agents (readers).
@@ -156,6 +159,43 @@ async fn console(
     Ok(delays)
 }
 
+/// A customer of the `api` channel: a signed webhook every `interval`.
+async fn api_customer(
+    http: reqwest::Client,
+    args: Arc<(String, i64, Duration, Duration)>,
+    secret: String,
+    n: usize,
+    offset: Duration,
+    sent: Sent,
+) -> anyhow::Result<usize> {
+    let (url, channel, interval, run_for) = &*args;
+    let started = Instant::now();
+    tokio::time::sleep(offset).await;
+    let mut acked = 0;
+    let mut i = 0;
+    while started.elapsed() < *run_for {
+        let text = format!("customer {n} message {i}");
+        let body =
+            json!({"message_id": format!("{n}-{i}"), "chat_id": format!("load-{n}"), "text": text})
+                .to_string();
+        let signature = frontdesk::ingest::sign(&secret, body.as_bytes());
+        let next = tokio::time::Instant::now() + *interval;
+        sent.lock().expect("sent lock").insert(text, Instant::now());
+        let res = http
+            .post(format!("{url}/hooks/{channel}"))
+            .header(frontdesk::ingest::SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await?;
+        if res.status().is_success() {
+            acked += 1;
+        }
+        tokio::time::sleep_until(next).await;
+        i += 1;
+    }
+    Ok(acked)
+}
+
 /// One widget visitor: writes every `interval`, first after `offset`.
 async fn visitor(
     http: reqwest::Client,
@@ -251,13 +291,23 @@ pub async fn run(args: LiveArgs) -> anyhow::Result<()> {
     let visitors: Vec<_> = (0..args.widgets)
         .map(|n| {
             let offset = interval.mul_f64(n as f64 / args.widgets as f64);
-            tokio::spawn(visitor(
-                http.clone(),
-                shared.clone(),
-                n,
-                offset,
-                sent.clone(),
-            ))
+            match &args.api_secret {
+                Some(secret) => tokio::spawn(api_customer(
+                    http.clone(),
+                    shared.clone(),
+                    secret.clone(),
+                    n,
+                    offset,
+                    sent.clone(),
+                )),
+                None => tokio::spawn(visitor(
+                    http.clone(),
+                    shared.clone(),
+                    n,
+                    offset,
+                    sent.clone(),
+                )),
+            }
         })
         .collect();
     let mut acked = 0;
@@ -278,7 +328,13 @@ pub async fn run(args: LiveArgs) -> anyhow::Result<()> {
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
     println!("| live load | value |");
     println!("|---|---:|");
-    println!("| widget WebSockets | {} |", args.widgets);
+    match args.api_secret {
+        Some(_) => println!(
+            "| customers on the api channel (webhooks) | {} |",
+            args.widgets
+        ),
+        None => println!("| widget WebSockets | {} |", args.widgets),
+    }
     println!("| agent consoles (/api/v1/live) | {} |", args.agents);
     println!("| customer messages sent / acked | {messages} / {acked} |");
     println!(
