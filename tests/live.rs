@@ -261,6 +261,22 @@ async fn p1_agent_gets_their_channels_sessions_and_messages_live_and_nothing_els
         !leaked(&frames),
         "another channel's event leaked: {frames:?}"
     );
+
+    // An admin moves the session to Sales' queue (R18): Ann no longer
+    // holds it, and her socket says so.
+    let (status, body) = http
+        .api(
+            "POST",
+            &server.url(&format!("/api/v1/sessions/{session}/transfer")),
+            &admin,
+            Some(json!({"channel_id": sales})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    until(&mut agent, "the session leaving Ann", |f| {
+        f["type"] == "session" && f["session"]["id"] == session && f["session"]["agent_id"] != ann
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -119,9 +119,15 @@ async function loadDirectory() {
   }
 }
 
+/** Open sessions by state (so old closed ones never crowd them out), plus
+ * the latest of all for supervisors' and admins' overview. */
+const OPEN_STATES = ['queued', 'offered', 'assigned', 'answered', 'waiting', 'closing', 'rating'];
+
 async function loadSessions() {
-  const list = await api('GET', '/sessions?limit=500');
-  state.sessions = new Map(list.map((s) => [s.id, s]));
+  const queries = OPEN_STATES.map((s) => `/sessions?state=${s}&limit=500`);
+  if (state.me.role !== 'agent') queries.push('/sessions?limit=200');
+  const lists = await Promise.all(queries.map((q) => api('GET', q)));
+  state.sessions = new Map(lists.flat().map((s) => [s.id, s]));
   scheduleRender();
 }
 
@@ -196,8 +202,14 @@ function scheduleRender() {
 
 function renderLists() {
   const me = state.me.id;
-  const all = [...state.sessions.values()];
-  const queue = all.filter((s) => s.agent_id === null && WAITING.has(s.state))
+  // A session transferred to a channel I am not in leaves my lists (its
+  // last event reached me so that it could).
+  const held = (s) => s.agent_id === me;
+  const all = [...state.sessions.values()]
+    .filter((s) => state.me.role === 'admin' || held(s) || state.channels.has(s.channel_id));
+  // Waiting sessions, including those offered to someone else (anyone in
+  // the queue may take them); one offered to me is under My sessions.
+  const queue = all.filter((s) => WAITING.has(s.state) && s.agent_id !== me)
     .sort((a, b) => a.created_at - b.created_at);
   const mine = all.filter((s) => s.agent_id === me && s.state !== 'closed')
     .sort((a, b) => b.last_message_at - a.last_message_at);
@@ -333,7 +345,8 @@ function renderHead() {
   $('chat-agent').textContent = s.agent_id ? `with ${personName(s.agent_id)}` : 'nobody has it';
   const closed = s.state === 'closed';
   const mine = s.agent_id === state.me.id;
-  $('take-btn').hidden = closed || mine;
+  // An offer to me is taken (accepted) the same way as a queued session.
+  $('take-btn').hidden = closed || (mine && s.state !== 'offered');
   $('close-btn').disabled = closed;
   $('transfer-btn').disabled = closed;
   $('send-btn').disabled = closed;

@@ -140,6 +140,7 @@ impl Scope {
             || frame.agent_id == me
             || frame.previous_agent_id == me
             || self.channels.contains(&frame.channel_id)
+            || self.channels.contains(&frame.previous_channel_id)
     }
 }
 

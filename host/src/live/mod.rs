@@ -63,6 +63,9 @@ pub struct Frame {
     pub agent_id: Option<i64>,
     /// The agent who held it before this event, so they see it leave.
     pub previous_agent_id: Option<i64>,
+    /// Its channel before this event (a transfer to another queue), so
+    /// that channel's people see it leave.
+    pub previous_channel_id: i64,
     /// The JSON text sent as is.
     pub json: Arc<str>,
 }

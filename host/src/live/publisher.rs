@@ -95,7 +95,7 @@ async fn publish(
     id: i64,
     want: Wanted,
 ) -> Result<(), crate::store::StoreError> {
-    let mut previous_agent_id = None;
+    let mut previous = None;
     if want.session || !known.contains_key(&id) {
         let Some(row) = store.session(admin, id).await? else {
             return Ok(());
@@ -104,13 +104,13 @@ async fn publish(
             session: Arc::new(row.clone()),
             last_message: 0,
         });
-        previous_agent_id = entry.session.agent_id;
+        previous = Some((entry.session.agent_id, entry.session.channel_id));
         entry.session = Arc::new(row);
         // A session first seen because of a message is news too: it is new.
         send(
             events,
             &entry.session,
-            previous_agent_id,
+            previous,
             json!({"type": "session", "session": *entry.session}),
         );
     }
@@ -138,7 +138,7 @@ async fn publish(
                 if since.is_some_and(|s| message.created_at < s) {
                     continue;
                 }
-                send_message(events, &entry.session, previous_agent_id, &message);
+                send_message(events, &entry.session, previous, &message);
             }
             if !full {
                 break;
@@ -154,28 +154,32 @@ async fn publish(
 fn send_message(
     events: &broadcast::Sender<Arc<LiveEvent>>,
     session: &Session,
-    previous_agent_id: Option<i64>,
+    previous: Option<(Option<i64>, i64)>,
     message: &Message,
 ) {
     send(
         events,
         session,
-        previous_agent_id,
+        previous,
         json!({"type": "message", "session_id": session.id, "message": message}),
     );
 }
 
+/// `previous`: the session's holder and channel before this event, if known.
 fn send(
     events: &broadcast::Sender<Arc<LiveEvent>>,
     session: &Session,
-    previous_agent_id: Option<i64>,
+    previous: Option<(Option<i64>, i64)>,
     value: serde_json::Value,
 ) {
+    let (previous_agent_id, previous_channel_id) =
+        previous.unwrap_or((session.agent_id, session.channel_id));
     let frame = Frame {
         session_id: session.id,
         channel_id: session.channel_id,
         agent_id: session.agent_id,
         previous_agent_id,
+        previous_channel_id,
         json: Arc::from(value.to_string()),
     };
     // No socket open is fine.
