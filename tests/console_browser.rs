@@ -158,7 +158,8 @@ async fn session(desk: &Desk, id: i64) -> (Value, Vec<Value>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn r18_a6_agent_takes_a_live_session_replies_by_shortcut_and_closes() {
+async fn r18_a6_q3_agent_takes_a_live_session_replies_by_shortcut_closes_and_a_supervisor_rates_it()
+{
     let _one = BROWSER.lock().await;
     let desk = desk().await;
     let shot = root().join("docs/screenshots/console.png");
@@ -176,6 +177,53 @@ async fn r18_a6_agent_takes_a_live_session_replies_by_shortcut_and_closes() {
         .find(|m| m["direction"] == "out" && m["author_id"] == desk.users[0].0)
         .expect("Ann's reply is stored");
     assert_eq!(reply["body"], CANNED_TEXT);
+
+    // Q3: Sam supervises the channel; he finds the closed session and rates it.
+    let (status, body) = desk
+        .http
+        .api(
+            "POST",
+            &desk.server.url("/api/v1/users"),
+            &desk.admin,
+            Some(json!({"name": "sam", "role": "supervisor"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let sam = body["user"]["id"].as_i64().unwrap();
+    let sam_token = body["token"].as_str().unwrap().to_string();
+    let (status, body) = desk
+        .http
+        .api(
+            "PUT",
+            &desk
+                .server
+                .url(&format!("/api/v1/channels/{}/supervisors", desk.channel)),
+            &desk.admin,
+            Some(json!({"users": [sam]})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let id = session["id"].as_i64().unwrap();
+    run(
+        &desk,
+        "console_supervisor.mjs",
+        &[("SAM_TOKEN", sam_token), ("SESSION", id.to_string())],
+    );
+    let (status, ratings) = desk
+        .http
+        .api(
+            "GET",
+            &desk.server.url(&format!("/api/v1/sessions/{id}/ratings")),
+            &desk.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{ratings}");
+    let rating = &ratings[0];
+    assert_eq!(rating["rater"], "supervisor");
+    assert_eq!(rating["score"], 4);
+    assert_eq!(rating["rated_by"], sam);
+    assert_eq!(rating["comment"], "Friendly and quick. <b>Well done</b>");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
