@@ -19,6 +19,9 @@
 //! - [`auth`]: API tokens, stored only as hashes (P2).
 //! - [`engine`]: drives the routing core: events in, each step stored in one
 //!   transaction before its effects go out, timers as rows.
+//! - [`console`]: the agent console's files at `/console/`, embedded.
+//! - [`live`]: the event hub behind the agent console's WebSocket: stored
+//!   session and message changes, read back once and broadcast per node.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
 //! - [`server`]: binds, serves and drains on shutdown.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
@@ -31,9 +34,11 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod contacts;
+pub mod console;
 pub mod engine;
 pub mod identity;
 pub mod ingest;
+pub mod live;
 pub mod mail;
 pub mod outbox;
 pub mod plugin_kv;

@@ -64,6 +64,14 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
             })?;
+        Caller::from_token(state, token).await
+    }
+}
+
+impl Caller {
+    /// The user behind an API token, checked as for every API request; for
+    /// places where the token cannot come as a header (a browser WebSocket).
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Self, ApiError> {
         let user = state
             .store
             .user_by_token_hash(&token_hash(token.trim()))

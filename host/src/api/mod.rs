@@ -14,6 +14,7 @@ mod extract;
 mod failed_inbound;
 mod hooks;
 mod leads;
+mod live;
 mod ops;
 mod plugins;
 mod scripts;
@@ -98,11 +99,12 @@ impl AppState {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel));
         let rules = Arc::new(load_scripts(store.as_ref()).await?);
+        let engine = Engine::start(store.clone(), clock.clone(), rules.clone()).await?;
         Ok(AppState {
-            engine: Engine::start(store.clone(), clock.clone(), rules.clone()).await?,
+            ingest: GroupCommit::start(store.clone(), clock.clone(), engine.live().clone()),
+            engine,
             rules,
             test_clock,
-            ingest: GroupCommit::start(store.clone(), clock.clone()),
             store,
             clock,
             connectors: Arc::new(connectors),
@@ -314,7 +316,8 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(failed_inbound::routes())
         .merge(bots::routes())
-        .merge(leads::routes());
+        .merge(leads::routes())
+        .merge(live::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();
@@ -323,8 +326,10 @@ pub fn app(state: AppState) -> Router {
         "/api/v1/openapi.json",
         get(move || async move { axum::Json(openapi.as_ref().clone()) }),
     )
+    .route("/api/v1/live", get(live::socket))
     .merge(hooks::routes())
     .merge(ops::routes())
+    .merge(crate::console::routes())
     .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_string()) })
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(CatchPanicLayer::custom(|_| {

@@ -145,5 +145,6 @@ async fn reply(
         .add_reply(id, caller.0.id, &reply.text, state.clock.now())
         .await?;
     state.outbox.notify_one();
+    state.engine.live().message_added(id, message.id);
     Ok((StatusCode::ACCEPTED, Json(ReplyQueued { message, outbox })))
 }

@@ -9,6 +9,13 @@
 //! 4. HTTP, half load: a paced stream at half the saturated rate, for latency.
 //!
 //! Run it with `cargo run --release --bin frontdesk-load`.
+//!
+//! With `--live-url` it instead puts widget visitors and agent consoles on a
+//! running server (see `load/live.rs`):
+//! `frontdesk-load --live-url http://127.0.0.1:8080 --admin-token T --channel 3 --server-pid PID`.
+
+#[path = "load/live.rs"]
+mod live;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +52,34 @@ struct Args {
     /// How long the half-load phase runs, in seconds.
     #[arg(long, default_value_t = 5)]
     half_load_secs: u64,
+    /// Live mode: the running server to load with widgets and consoles.
+    #[arg(long)]
+    live_url: Option<String>,
+    /// Live mode: an admin's API token on that server.
+    #[arg(long, default_value = "")]
+    admin_token: String,
+    /// Live mode: the webchat channel the visitors write to.
+    #[arg(long, default_value_t = 0)]
+    channel: i64,
+    /// Live mode: the server's process id, to read its memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Live mode: concurrent widget WebSockets.
+    #[arg(long, default_value_t = 1_000)]
+    widgets: usize,
+    /// Live mode: concurrent agent consoles.
+    #[arg(long, default_value_t = 100)]
+    agents: usize,
+    /// Live mode: each visitor writes once per this many milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    interval_ms: u64,
+    /// Live mode: how long visitors keep writing, in seconds.
+    #[arg(long, default_value_t = 30)]
+    live_secs: u64,
+    /// Live mode: `--channel` is an `api` channel with this secret;
+    /// customers write by signed webhook instead of the widget.
+    #[arg(long)]
+    api_secret: Option<String>,
 }
 
 fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
@@ -245,6 +280,20 @@ fn ms(d: Duration) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(url) = args.live_url {
+        return live::run(live::LiveArgs {
+            url: url.trim_end_matches('/').to_string(),
+            admin_token: args.admin_token,
+            channel: args.channel,
+            server_pid: args.server_pid,
+            widgets: args.widgets,
+            agents: args.agents,
+            interval_ms: args.interval_ms.max(1),
+            secs: args.live_secs,
+            api_secret: args.api_secret,
+        })
+        .await;
+    }
     let dir = tempfile::tempdir().context("temp dir")?;
 
     let raw = raw_rate(&dir, "raw.db", args.raw_messages, 1, args.chats).await?;

@@ -19,6 +19,7 @@ use super::convert::{agent_status, channel_queue_config, record};
 use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
+use crate::live::Live;
 use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
 
 /// The most events one step takes; bounds how long a caller waits.
@@ -43,6 +44,8 @@ pub(super) struct Driver {
     pub(super) consents: ConsentCache,
     /// Channels' bots and the sessions to hand to them (B1).
     pub(super) bots: DriverBots,
+    /// The consoles' event hub: told which sessions each stored step touched.
+    live: Live,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -66,6 +69,7 @@ impl Driver {
         commands: broadcast::Sender<Command>,
         rules: Arc<Rules>,
         bots: Link,
+        live: Live,
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
@@ -80,6 +84,7 @@ impl Driver {
             due_hooks: Vec::new(),
             consents: ConsentCache::new(),
             bots: DriverBots::new(bots),
+            live,
         };
         let now = driver.now();
         driver.router.handle_timeout(now);
@@ -410,6 +415,7 @@ impl Driver {
             }
             return Err(err.into());
         }
+        self.publish_live(&batch, &emitted, now);
         for command in emitted {
             if let Command::RunHook { session, hook } = &command {
                 let hook = Some(frontdesk_rules::Hook::from_router(*hook));
@@ -422,6 +428,25 @@ impl Driver {
             let _ = self.commands.send(command);
         }
         Ok(())
+    }
+}
+
+impl Driver {
+    /// Tells the consoles' hub what a stored step changed: sessions that
+    /// moved or changed hands, and sessions that got a notice written.
+    fn publish_live(&self, batch: &RoutingBatch, emitted: &[Command], now: Timestamp) {
+        for command in emitted {
+            match command {
+                Command::Transition(t) => self.live.session_changed(t.session.0),
+                Command::Assign { session, .. } | Command::Release { session, .. } => {
+                    self.live.session_changed(session.0)
+                }
+                _ => {}
+            }
+        }
+        for (session, _) in &batch.notices {
+            self.live.messages_since(*session, now.as_millis());
+        }
     }
 }
 

@@ -107,6 +107,8 @@ pub struct Engine {
     commands: broadcast::Sender<Command>,
     /// Wakes the bot worker (B1), once [`Engine::start_bots`] started it.
     bots: bots::Link,
+    /// Where session and message changes go for the agent consoles.
+    live: crate::live::Live,
 }
 
 impl Engine {
@@ -119,13 +121,22 @@ impl Engine {
         let (jobs, rx) = mpsc::channel(8192);
         let (commands, _) = broadcast::channel(4096);
         let bots = bots::Link::new();
-        let driver =
-            driver::Driver::load(store, clock, commands.clone(), rules, bots.clone()).await?;
+        let live = crate::live::Live::start(store.clone());
+        let driver = driver::Driver::load(
+            store,
+            clock,
+            commands.clone(),
+            rules,
+            bots.clone(),
+            live.clone(),
+        )
+        .await?;
         tokio::spawn(driver.run(rx));
         Ok(Engine {
             jobs,
             commands,
             bots,
+            live,
         })
     }
 
@@ -156,6 +167,11 @@ impl Engine {
             metrics::counter!("frontdesk_engine_events_dropped_total").increment(1);
             tracing::warn!(error = %err, "routing engine inbox full; event dropped (a restart re-routes open sessions)");
         }
+    }
+
+    /// The live event hub the engine publishes its session changes to.
+    pub fn live(&self) -> &crate::live::Live {
+        &self.live
     }
 
     /// Every command the core emits, after it is stored: for the agent console.

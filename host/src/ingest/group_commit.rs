@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::live::Live;
 use crate::store::{Accepted, IngestItem, Store, StoreError};
 
 /// The most messages one transaction takes; bounds the latency a batch adds.
@@ -41,9 +42,10 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer task. It stops once every handle is dropped.
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    /// Each stored message is announced to the consoles through `live`.
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, live: Live) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(write_batches(store, clock, rx));
+        tokio::spawn(write_batches(store, clock, live, rx));
         GroupCommit { jobs }
     }
 
@@ -58,7 +60,12 @@ impl GroupCommit {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Job>) {
+async fn write_batches(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    live: Live,
+    mut rx: mpsc::Receiver<Job>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (items, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
@@ -66,6 +73,7 @@ async fn write_batches(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut rx: mps
         match store.ingest(&items, clock.now()).await {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
+                    announce(&live, &answer);
                     answer_one(reply, Ok(answer));
                 }
             }
@@ -74,13 +82,21 @@ async fn write_batches(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut rx: mps
             Err(err) => {
                 tracing::warn!(error = %err, batch = items.len(), "ingest batch failed; retrying its messages one by one");
                 for (item, reply) in items.into_iter().zip(replies) {
-                    answer_one(
-                        reply,
-                        ingest_alone(store.as_ref(), clock.as_ref(), item).await,
-                    );
+                    let answer = ingest_alone(store.as_ref(), clock.as_ref(), item).await;
+                    if let Ok(accepted) = &answer {
+                        announce(&live, accepted);
+                    }
+                    answer_one(reply, answer);
                 }
             }
         }
+    }
+}
+
+/// Tells the consoles about a newly stored message (a repeat stored nothing).
+fn announce(live: &Live, accepted: &Accepted) {
+    if !accepted.duplicate {
+        live.message_added(accepted.session_id, accepted.message_id);
     }
 }
 

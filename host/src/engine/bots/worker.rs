@@ -234,6 +234,7 @@ impl Worker {
             let written = self.store.apply_bot_step(&step, now).await?;
             if !step.replies.is_empty() {
                 self.outbox.notify_one();
+                self.engine.live().messages_since(session, now);
             }
             if let Some(why) = written.lead_refused {
                 tracing::info!(session, "{why}");

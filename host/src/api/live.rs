@@ -1,0 +1,264 @@
+//! `GET /api/v1/live`: the agent console's WebSocket (P1, R12), and the
+//! colleague list the console offers for transfers (R18).
+//!
+//! The token is checked exactly as for the REST API. Browsers cannot set an
+//! `Authorization` header on a WebSocket, so it may also come as the
+//! subprotocol `bearer.<token>` (offered beside `frontdesk`, which the
+//! server picks) or, last, as `?token=` (which ends up in access logs).
+//!
+//! Frames from the server are JSON text:
+//! - `{"type":"hello","user":{..}}` once, first;
+//! - `{"type":"session","session":{..}}` with a session as `GET /sessions` shows it;
+//! - `{"type":"message","session_id":N,"message":{..}}` as `GET /sessions/{id}/messages` shows it;
+//! - `{"type":"resync"}`: events were lost; refetch the lists.
+//!
+//! The client may send `{"type":"activity"}` when its user is active: that,
+//! and opening the socket, count as presence (R12). Pongs do not: a browser
+//! answers pings by itself, with nobody at the keyboard.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, MissedTickBehavior, interval};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiError, ApiQuery, AppState, Caller, ErrorBody};
+use crate::engine::Event;
+use crate::live::{Frame, LiveEvent};
+use crate::store::{Role, Viewer};
+
+/// The subprotocol the server speaks.
+const PROTOCOL: &str = "frontdesk";
+
+/// How often the channels a user belongs to are read again (queue changes).
+const SCOPE_REFRESH: Duration = Duration::from_secs(30);
+
+/// How often the server pings, so idle proxies keep the socket open.
+const PING_EVERY: Duration = Duration::from_secs(25);
+
+/// Activity is passed to routing at most this often per socket (R12 counts minutes).
+const ACTIVITY_EVERY: Duration = Duration::from_secs(20);
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(colleagues))
+}
+
+/// `?token=` for clients that can set neither a header nor a subprotocol.
+#[derive(Debug, Deserialize)]
+pub struct LiveQuery {
+    token: Option<String>,
+}
+
+/// Upgrades to the live WebSocket after checking the token.
+pub async fn socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<LiveQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let (token, by_protocol) = token(&headers, query.token)?;
+    let caller = Caller::from_token(&state, &token).await?;
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::invalid(format!(
+            "/api/v1/live is a WebSocket; connect with a WebSocket client ({e})"
+        ))
+    })?;
+    let upgrade = if by_protocol {
+        upgrade.protocols([PROTOCOL])
+    } else {
+        upgrade
+    };
+    Ok(upgrade.on_upgrade(move |socket| serve(state, caller, socket)))
+}
+
+/// The token from the header, the subprotocol or the query, in that order;
+/// true when it came as a subprotocol (the answer must then pick one).
+fn token(headers: &HeaderMap, query: Option<String>) -> Result<(String, bool), ApiError> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
+            })?;
+        return Ok((token.to_string(), false));
+    }
+    let offered = headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|p| p.trim().strip_prefix("bearer.").map(str::to_string));
+    if let Some(token) = offered {
+        return Ok((token, true));
+    }
+    query.map(|t| (t, false)).ok_or_else(|| {
+        ApiError::Unauthorized(
+            "send your API token as Authorization: Bearer <token>, as the subprotocol bearer.<token>, or as ?token=".into(),
+        )
+    })
+}
+
+/// What one socket may see: P1, as the REST API's session queries decide it.
+struct Scope {
+    viewer: Viewer,
+    channels: HashSet<i64>,
+}
+
+impl Scope {
+    async fn load(state: &AppState, viewer: Viewer) -> Result<Scope, ApiError> {
+        let channels = if viewer.sees_all() {
+            HashSet::new()
+        } else {
+            state
+                .store
+                .list_channels(viewer)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        Ok(Scope { viewer, channels })
+    }
+
+    fn sees(&self, frame: &Frame) -> bool {
+        let me = Some(self.viewer.user_id);
+        self.viewer.sees_all()
+            || frame.agent_id == me
+            || frame.previous_agent_id == me
+            || self.channels.contains(&frame.channel_id)
+            || self.channels.contains(&frame.previous_channel_id)
+    }
+}
+
+async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) {
+    let user = caller.0.id;
+    // Subscribe before anything else, so nothing that happens from here on is missed.
+    let mut events = state.engine.live().subscribe();
+    state.engine.live().socket_opened(user);
+    state.engine.notify(Event::Activity { agent: user });
+    let mut last_activity = Instant::now();
+    let result = async {
+        let mut scope = Scope::load(&state, caller.viewer()).await.ok()?;
+        let hello = serde_json::json!({"type": "hello", "user": caller.0}).to_string();
+        socket.send(Message::Text(hello.into())).await.ok()?;
+        let mut refresh = interval(SCOPE_REFRESH);
+        refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        refresh.tick().await;
+        let mut ping = interval(PING_EVERY);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ping.tick().await;
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) => match event.as_ref() {
+                        LiveEvent::Frame(frame) if scope.sees(frame) => {
+                            socket.send(Message::Text(frame.json.as_ref().into())).await.ok()?;
+                        }
+                        LiveEvent::Frame(_) => {}
+                        LiveEvent::Resync => resync(&mut socket).await?,
+                    },
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::debug!(user, missed, "console fell behind; resync");
+                        scope = Scope::load(&state, caller.viewer()).await.ok()?;
+                        resync(&mut socket).await?;
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                received = socket.recv() => match received {
+                    Some(Ok(Message::Text(text))) => {
+                        if is_activity(&text) && last_activity.elapsed() >= ACTIVITY_EVERY {
+                            last_activity = Instant::now();
+                            state.engine.notify(Event::Activity { agent: user });
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+                    Some(Ok(_)) => {}
+                },
+                _ = refresh.tick() => {
+                    scope = Scope::load(&state, caller.viewer()).await.ok()?;
+                }
+                _ = ping.tick() => {
+                    socket.send(Message::Ping(Default::default())).await.ok()?;
+                }
+            }
+        }
+    }
+    .await;
+    let _: Option<()> = result;
+    if state.engine.live().socket_closed(user) {
+        state.engine.notify(Event::Disconnected { agent: user });
+    }
+}
+
+async fn resync(socket: &mut WebSocket) -> Option<()> {
+    socket
+        .send(Message::Text(r#"{"type":"resync"}"#.into()))
+        .await
+        .ok()
+}
+
+fn is_activity(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct ClientFrame {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    serde_json::from_str::<ClientFrame>(text).is_ok_and(|f| f.kind == "activity")
+}
+
+/// Someone a session can be transferred to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Colleague {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// Clocked in and not on a break (R7): worth transferring to now.
+    pub available: bool,
+}
+
+/// The agents in the queues of the caller's channels (all agents for admins),
+/// for transfers (R18).
+#[utoipa::path(get, path = "/colleagues", tag = "agent actions",
+    responses((status = 200, body = Vec<Colleague>), (status = 401, body = ErrorBody)))]
+async fn colleagues(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Colleague>>, ApiError> {
+    let viewer = caller.viewer();
+    let mut members: Option<HashSet<i64>> = None;
+    if !viewer.sees_all() {
+        let mut ids = HashSet::new();
+        for channel in state.store.list_channels(viewer).await? {
+            ids.extend(state.store.queue(channel.id).await?.agents);
+        }
+        members = Some(ids);
+    }
+    let users = state.store.list_users().await?;
+    Ok(Json(
+        users
+            .into_iter()
+            .filter(|u| !u.disabled && !u.dismissed)
+            .filter(|u| members.as_ref().is_none_or(|m| m.contains(&u.id)))
+            .map(|u| Colleague {
+                id: u.id,
+                available: u.clocked_in && !u.on_break,
+                name: u.name,
+                role: u.role,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}

@@ -1,0 +1,151 @@
+//! The live event hub: session and message changes for agent consoles.
+//!
+//! The places where things happen (ingest's group commit, the routing
+//! engine's step, the bot worker, agent replies) drop a small *hint* here:
+//! "session 12 changed", "session 12 has messages from id 340". One publisher
+//! task (see [`publisher`]) turns hints into events: it reads the rows back
+//! from the store, so a frame has exactly the shape the REST API returns,
+//! serialises each one once, and broadcasts it. Every `/api/v1/live`
+//! WebSocket subscribes and forwards what its user may see (P1).
+//!
+//! Nothing is lost silently: a hint that finds the inbox full, or a socket
+//! that falls behind the broadcast, turns into a `resync` frame, and the
+//! console refetches its lists.
+//!
+//! Events are per node. Several nodes on one PostgreSQL database would each
+//! see only what happened on themselves; spreading hints between nodes would
+//! need PostgreSQL `LISTEN`/`NOTIFY` (a `NOTIFY live, '<session>'` beside each
+//! hint, and a listener feeding the same publisher). That is not built.
+
+mod publisher;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, mpsc};
+
+use crate::store::{Millis, Store};
+
+/// How many hints may wait for the publisher before they overflow into a resync.
+const HINT_DEPTH: usize = 65_536;
+
+/// How many events a socket may fall behind before it gets a resync.
+const BROADCAST_DEPTH: usize = 4096;
+
+/// What changed, as the place where it happened knows it.
+#[derive(Debug, Clone, Copy)]
+enum Hint {
+    /// The session's row changed (state, holder).
+    Session(i64),
+    /// The session has new messages, the first with id `from`.
+    Messages { session: i64, from: i64 },
+    /// The session has new messages written at `since` or later, ids unknown
+    /// (routing notices and bot replies are written inside larger steps).
+    Tail { session: i64, since: Millis },
+}
+
+/// One event, serialised once for every socket.
+#[derive(Debug)]
+pub enum LiveEvent {
+    /// Something was lost (an overflow): every console refetches.
+    Resync,
+    /// A `session` or `message` frame.
+    Frame(Frame),
+}
+
+/// A frame and what deciding who may see it needs.
+#[derive(Debug)]
+pub struct Frame {
+    pub session_id: i64,
+    pub channel_id: i64,
+    /// The agent holding the session now.
+    pub agent_id: Option<i64>,
+    /// The agent who held it before this event, so they see it leave.
+    pub previous_agent_id: Option<i64>,
+    /// Its channel before this event (a transfer to another queue), so
+    /// that channel's people see it leave.
+    pub previous_channel_id: i64,
+    /// The JSON text sent as is.
+    pub json: Arc<str>,
+}
+
+/// Handle to the hub; cheap to clone.
+#[derive(Clone)]
+pub struct Live {
+    hints: mpsc::Sender<Hint>,
+    overflow: Arc<AtomicBool>,
+    events: broadcast::Sender<Arc<LiveEvent>>,
+    /// Open sockets per user, for presence (R12): the last one closing is a disconnect.
+    sockets: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl Live {
+    /// Starts the publisher task on `store`.
+    pub fn start(store: Arc<dyn Store>) -> Live {
+        let (hints, rx) = mpsc::channel(HINT_DEPTH);
+        let (events, _) = broadcast::channel(BROADCAST_DEPTH);
+        let overflow = Arc::new(AtomicBool::new(false));
+        tokio::spawn(publisher::run(store, rx, events.clone(), overflow.clone()));
+        Live {
+            hints,
+            overflow,
+            events,
+            sockets: Arc::default(),
+        }
+    }
+
+    /// Every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.events.subscribe()
+    }
+
+    /// The session's state or holder changed.
+    pub fn session_changed(&self, session: i64) {
+        self.hint(Hint::Session(session));
+    }
+
+    /// A message with id `message` was stored in `session`.
+    pub fn message_added(&self, session: i64, message: i64) {
+        self.hint(Hint::Messages {
+            session,
+            from: message,
+        });
+    }
+
+    /// Messages were stored in `session` at `since` or later, ids unknown.
+    pub fn messages_since(&self, session: i64, since: Millis) {
+        self.hint(Hint::Tail { session, since });
+    }
+
+    fn hint(&self, hint: Hint) {
+        // Never wait: the callers are the hot paths. A full inbox means the
+        // publisher is far behind; everyone refetches instead.
+        if self.hints.try_send(hint).is_err() {
+            self.overflow.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a user's socket; true if it is their first.
+    pub fn socket_opened(&self, user: i64) -> bool {
+        let mut sockets = self.sockets.lock().expect("live sockets lock");
+        let n = sockets.entry(user).or_default();
+        *n += 1;
+        *n == 1
+    }
+
+    /// Uncounts a user's socket; true if it was their last.
+    pub fn socket_closed(&self, user: i64) -> bool {
+        let mut sockets = self.sockets.lock().expect("live sockets lock");
+        match sockets.get_mut(&user) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            _ => {
+                sockets.remove(&user);
+                true
+            }
+        }
+    }
+}

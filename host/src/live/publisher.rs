@@ -1,0 +1,187 @@
+//! The publisher task: hints in, rows read back, frames out.
+//!
+//! It takes every hint that queued up while it worked (like the ingest
+//! writer), merges them per session, and reads each session and its new
+//! messages once. It remembers, per open session, the row it last published
+//! and the last message id it sent, so a message is sent once however many
+//! hints name it, and a message frame carries the session's channel and
+//! holder for the sockets' visibility check without another read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc};
+
+use super::{Frame, Hint, LiveEvent};
+use crate::store::{Message, Millis, Role, Session, Store, Viewer};
+
+/// The most hints taken at once.
+const MAX_HINTS: usize = 1024;
+
+/// The most messages read for one session per query.
+const MAX_MESSAGES: i64 = 200;
+
+/// Sessions remembered at most; past this the memory is dropped and rebuilt
+/// from the next hints (a session never seen gets its messages by time).
+const MAX_SESSIONS: usize = 100_000;
+
+/// What one round needs for one session.
+#[derive(Default)]
+struct Wanted {
+    session: bool,
+    /// The smallest message id a hint named.
+    from: Option<i64>,
+    /// The earliest write time a tail hint named.
+    since: Option<Millis>,
+}
+
+struct Known {
+    session: Arc<Session>,
+    /// The last message id sent for it (0: none yet).
+    last_message: i64,
+}
+
+pub(super) async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Hint>,
+    events: broadcast::Sender<Arc<LiveEvent>>,
+    overflow: Arc<AtomicBool>,
+) {
+    let mut hints = Vec::with_capacity(MAX_HINTS);
+    let mut known: HashMap<i64, Known> = HashMap::new();
+    let admin = Viewer {
+        user_id: 0,
+        role: Role::Admin,
+    };
+    while rx.recv_many(&mut hints, MAX_HINTS).await > 0 {
+        if overflow.swap(false, Ordering::Relaxed) {
+            tracing::warn!("live hints overflowed; consoles resync");
+            let _ = events.send(Arc::new(LiveEvent::Resync));
+        }
+        let mut wanted: BTreeMap<i64, Wanted> = BTreeMap::new();
+        for hint in hints.drain(..) {
+            match hint {
+                Hint::Session(id) => wanted.entry(id).or_default().session = true,
+                Hint::Messages { session, from } => {
+                    let w = wanted.entry(session).or_default();
+                    w.from = Some(w.from.map_or(from, |f| f.min(from)));
+                }
+                Hint::Tail { session, since } => {
+                    let w = wanted.entry(session).or_default();
+                    w.since = Some(w.since.map_or(since, |s| s.min(since)));
+                }
+            }
+        }
+        if known.len() > MAX_SESSIONS {
+            known.clear();
+        }
+        for (id, want) in wanted {
+            if let Err(err) = publish(store.as_ref(), admin, &events, &mut known, id, want).await {
+                // The rows are stored; consoles refetch them.
+                tracing::warn!(session = id, error = %err, "live event not read back; consoles resync");
+                let _ = events.send(Arc::new(LiveEvent::Resync));
+            }
+        }
+    }
+}
+
+async fn publish(
+    store: &dyn Store,
+    admin: Viewer,
+    events: &broadcast::Sender<Arc<LiveEvent>>,
+    known: &mut HashMap<i64, Known>,
+    id: i64,
+    want: Wanted,
+) -> Result<(), crate::store::StoreError> {
+    let mut previous = None;
+    if want.session || !known.contains_key(&id) {
+        let Some(row) = store.session(admin, id).await? else {
+            return Ok(());
+        };
+        let entry = known.entry(id).or_insert_with(|| Known {
+            session: Arc::new(row.clone()),
+            last_message: 0,
+        });
+        previous = Some((entry.session.agent_id, entry.session.channel_id));
+        entry.session = Arc::new(row);
+        // A session first seen because of a message is news too: it is new.
+        send(
+            events,
+            &entry.session,
+            previous,
+            json!({"type": "session", "session": *entry.session}),
+        );
+    }
+    let Some(entry) = known.get_mut(&id) else {
+        return Ok(());
+    };
+    if want.from.is_some() || want.since.is_some() {
+        let after = match (entry.last_message, want.from) {
+            (0, Some(from)) => from - 1,
+            (0, None) => 0,
+            (last, _) => last,
+        };
+        let since = if entry.last_message == 0 && want.from.is_none() {
+            want.since
+        } else {
+            None
+        };
+        let mut after = after;
+        loop {
+            let messages = store.messages(id, after, MAX_MESSAGES).await?;
+            let full = messages.len() as i64 == MAX_MESSAGES;
+            for message in messages {
+                entry.last_message = entry.last_message.max(message.id);
+                after = message.id;
+                if since.is_some_and(|s| message.created_at < s) {
+                    continue;
+                }
+                send_message(events, &entry.session, previous, &message);
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    if entry.session.state == "closed" {
+        known.remove(&id);
+    }
+    Ok(())
+}
+
+fn send_message(
+    events: &broadcast::Sender<Arc<LiveEvent>>,
+    session: &Session,
+    previous: Option<(Option<i64>, i64)>,
+    message: &Message,
+) {
+    send(
+        events,
+        session,
+        previous,
+        json!({"type": "message", "session_id": session.id, "message": message}),
+    );
+}
+
+/// `previous`: the session's holder and channel before this event, if known.
+fn send(
+    events: &broadcast::Sender<Arc<LiveEvent>>,
+    session: &Session,
+    previous: Option<(Option<i64>, i64)>,
+    value: serde_json::Value,
+) {
+    let (previous_agent_id, previous_channel_id) =
+        previous.unwrap_or((session.agent_id, session.channel_id));
+    let frame = Frame {
+        session_id: session.id,
+        channel_id: session.channel_id,
+        agent_id: session.agent_id,
+        previous_agent_id,
+        previous_channel_id,
+        json: Arc::from(value.to_string()),
+    };
+    // No socket open is fine.
+    let _ = events.send(Arc::new(LiveEvent::Frame(frame)));
+}
