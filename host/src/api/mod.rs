@@ -72,6 +72,8 @@ pub struct AppState {
     /// Where providers reach this server (`--public-url`); webhooks are
     /// registered as `{public_url}/hooks/{channel}`.
     pub public_url: Arc<str>,
+    /// The live-chat widget's open sockets on this node, and its token key.
+    pub webchat: Arc<crate::webchat::Hub>,
 }
 
 impl AppState {
@@ -111,6 +113,7 @@ impl AppState {
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            webchat: Arc::default(),
         })
     }
 }
@@ -322,6 +325,7 @@ pub fn app(state: AppState) -> Router {
         get(move || async move { axum::Json(openapi.as_ref().clone()) }),
     )
     .merge(hooks::routes())
+    .merge(crate::webchat::routes())
     .merge(ops::routes())
     .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_string()) })
     .layer(DefaultBodyLimit::max(BODY_LIMIT))

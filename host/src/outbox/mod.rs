@@ -88,9 +88,22 @@ async fn attempt(state: &AppState, job: &OutboundJob) -> Result<(), SendError> {
         message_id: job.message_id,
         chat_id: job.chat_id.clone(),
         text: job.text.clone(),
-        author: None,
+        // I1 for the widget until the lead's per-channel identity lands here.
+        author: if channel.kind == crate::webchat::KIND {
+            crate::webchat::hub::default_author(state, job.message_id).await
+        } else {
+            None
+        },
     };
-    connector.send(&channel, &message).await
+    let sent = connector.deliver(&channel, &message).await?;
+    if let Some(frame) = sent.push {
+        // Live sockets on this node get it now; everyone else on resume.
+        state
+            .webchat
+            .push(state, job.channel_id, &job.chat_id, job.message_id, &frame)
+            .await;
+    }
+    Ok(())
 }
 
 async fn deliver(state: &AppState, job: OutboundJob) {

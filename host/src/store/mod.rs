@@ -18,6 +18,7 @@ mod sql_ingest;
 mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
+mod sql_webchat;
 mod sqlite;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub use attachment_model::*;
 pub use bot_store::*;
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
+pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,7 @@ pub trait Store:
     + FailedInboundStore
     + MailStore
     + BotStore
+    + WebchatStore
     + Send
     + Sync
     + 'static

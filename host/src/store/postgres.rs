@@ -12,6 +12,7 @@ use super::sql_ingest::sql_ingest;
 use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
+use super::sql_webchat::sql_webchat_store;
 use super::*;
 
 type Db = Postgres;
@@ -46,3 +47,4 @@ sql_attachments_store!(PgStore, " FOR UPDATE SKIP LOCKED");
 sql_failed_inbound_store!(PgStore);
 sql_mail_store!(PgStore);
 sql_bots_store!(PgStore);
+sql_webchat_store!(PgStore);
