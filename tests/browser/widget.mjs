@@ -101,11 +101,11 @@ try {
   await page.locator(".consent", { hasText: "We keep this chat for 30 days." }).waitFor();
   await page.getByRole("button", { name: "Start chat" }).click();
   await page.getByRole("alert").filter({ hasText: "Please enter your name" }).waitFor();
-  await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Email").fill("not-an-email");
+  await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");
+  await page.getByLabel("Email", { exact: true }).fill("not-an-email");
   await page.getByRole("button", { name: "Start chat" }).click();
   await page.getByRole("alert").filter({ hasText: "valid email" }).waitFor();
-  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel("Email", { exact: true }).fill("ada@example.com");
   await page.getByRole("button", { name: "Start chat" }).click();
   await page.getByRole("alert").filter({ hasText: "accept the notice" }).waitFor();
   await page.getByLabel("I accept").check();
