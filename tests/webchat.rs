@@ -189,6 +189,20 @@ async fn webchat_protocol_acks_after_store_dedupes_resumes_and_pushes_replies() 
     let w = World::start().await;
     let config = json!({"identity_secret": IDENTITY_SECRET, "prechat_fields": ["name", "email"], "language": "de"});
     let channel = w.channel("Shop chat", config).await;
+    // Q1: closing asks the customer for a score.
+    let (_, mut queue) = w
+        .api("GET", &format!("/api/v1/channels/{channel}/queue"), None)
+        .await;
+    queue["options"]["ask_rating"] = json!(true);
+    queue["options"]["close_on_rating"] = json!(true);
+    let (status, saved) = w
+        .api(
+            "PUT",
+            &format!("/api/v1/channels/{channel}/queue"),
+            Some(queue),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
 
     // O1, O3, C2: what the widget shows before the chat.
     let (status, shown) = w
@@ -323,6 +337,21 @@ async fn webchat_protocol_acks_after_store_dedupes_resumes_and_pushes_replies() 
     let mut stranger = w.connect(channel, other["token"].as_str().unwrap()).await;
     assert!(stranger.resume(0).await.is_empty());
 
+    // Q1: when the agent closes, the rating request is flagged for the
+    // widget's score buttons; the score is a message like any other (in
+    // German: the channel's language).
+    let (status, closed) = w
+        .api("POST", &format!("/api/v1/sessions/{session}/close"), None)
+        .await;
+    assert_eq!(status, 200, "{closed}");
+    let asked = back.notice("Bitte bewerten Sie").await;
+    assert_eq!(asked["rating"], true, "{asked}");
+    back.send(json!({"type": "message", "client_id": "score-1", "text": "5"}))
+        .await;
+    assert_eq!(back.next().await["type"], "ack");
+    let thanks = back.notice("Danke für Ihre Bewertung").await;
+    assert_eq!(thanks["rating"], false, "{thanks}");
+
     // Nobody can pose as a visitor through the public webhook.
     let frame = json!({"type": "message", "client_id": "c-9", "text": "spoof"});
     let (status, refused) = w
@@ -339,7 +368,11 @@ async fn webchat_protocol_acks_after_store_dedupes_resumes_and_pushes_replies() 
         .await
         .unwrap();
     assert_eq!(status, 403, "{refused}");
-    assert_eq!(w.inbound(session).await.len(), 1);
+    assert_eq!(
+        w.inbound(session).await.len(),
+        2,
+        "the first message and the score"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
