@@ -493,3 +493,97 @@ async fn g1_c2_consent_given_in_the_widget_is_recorded_and_details_reach_the_con
     assert_eq!(contact["email"], "ada@example.com");
     assert_eq!(contact["phone"], "+49 30 1234567");
 }
+
+/// Two `frontdesk serve` nodes on one PostgreSQL: the visitor has a socket
+/// on each (one token works on both), writes through B, and the agent
+/// answers through B, whose outbox worker (woken at once, while A's only
+/// polls) sends the reply and pushes it to B's sockets only. The reply
+/// still reaches the socket on A, from its store catch-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_sent_by_another_postgres_node_reaches_the_visitors_socket() {
+    use sqlx::Connection;
+    let admin_url = std::env::var("FRONTDESK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    // Only digits go into the name, so it is safe to splice into DDL.
+    let name = format!("frontdesk_webchat_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL is needed for this test");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let db = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let outcome = tokio::spawn(two_nodes(db)).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+async fn two_nodes(db: String) {
+    let dir = tempfile::tempdir().unwrap();
+    let token = admin_token(&db);
+    let mut nodes = Vec::new();
+    for node in ["a", "b"] {
+        let data = dir.path().join(node);
+        let package = plugin_package("webchat", "webchat", &data.join("pkg"));
+        support::plugin_cli(&data, &["install", package.to_str().unwrap()]);
+        nodes.push(Server::start(
+            &db,
+            &[("FRONTDESK_DATA_DIR", data.to_str().unwrap())],
+        ));
+    }
+    let (b, a) = (nodes.pop().unwrap(), nodes.pop().unwrap());
+    let w = World {
+        server: a,
+        http: Http::default(),
+        admin: token.clone(),
+        _dir: dir,
+    };
+    let channel = w.channel("Shared chat", json!({})).await;
+    let (_, visitor) = w.visitor(channel, json!({})).await;
+    let token_b = visitor["token"].as_str().unwrap();
+    let mut chat = w.connect(channel, token_b).await;
+    chat.resume(0).await;
+    let url = format!("ws://{}/chat/{channel}/ws?token={token_b}", b.addr);
+    let mut on_b = Chat {
+        ws: connect_async(url)
+            .await
+            .expect("the token works on node B")
+            .0,
+        notices: Vec::new(),
+    };
+    on_b.resume(0).await;
+    on_b.send(json!({"type": "message", "client_id": "n-1", "text": "Anyone there?"}))
+        .await;
+    assert_eq!(on_b.next().await["type"], "ack");
+    let session = w.sessions(channel).await[0]["id"].as_i64().unwrap();
+    let (status, queued) = w
+        .http
+        .api(
+            "POST",
+            &b.url(&format!("/api/v1/sessions/{session}/messages")),
+            &token,
+            Some(json!({"text": "Yes, from node B"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{queued}");
+    // The catch-up brings the visitor's own message (written on B) too.
+    let reply = loop {
+        let frame = chat.next().await;
+        if frame["from"] != "customer" {
+            break frame;
+        }
+    };
+    assert_eq!(
+        (&reply["type"], &reply["text"]),
+        (&json!("message"), &json!("Yes, from node B"))
+    );
+    assert_eq!(reply["id"], queued["message"]["id"]);
+}

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 const WIDGET_JS: &str = include_str!("../../assets/widget/widget.js");
 
 pub async fn widget_js() -> impl IntoResponse {
-    let (name, value) = super::no_store();
+    let (name, value) = super::no_cache();
     (
         [
             (

@@ -218,3 +218,57 @@ pub fn message_frame(message: &ChatMessage, visitor: &str) -> Value {
         "rating": asks_rating(message),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(
+        direction: &str,
+        author: Option<(i64, &str)>,
+        external: Option<&str>,
+    ) -> ChatMessage {
+        ChatMessage {
+            id: 9,
+            session_id: 1,
+            direction: direction.into(),
+            author_id: author.map(|a| a.0),
+            author_name: author.map(|a| a.1.to_string()),
+            external_id: external.map(str::to_string),
+            body: "<b>hi</b>".into(),
+            created_at: 5,
+            session_state: "rating".into(),
+        }
+    }
+
+    #[test]
+    fn the_widgets_own_message_carries_its_client_id_and_no_author() {
+        let frame = message_frame(&message("in", None, Some("v:a/c-1")), "v:a");
+        assert_eq!(frame["from"], "customer");
+        assert_eq!(frame["client_id"], "c-1");
+        assert_eq!(frame["author"], Value::Null);
+        assert_eq!(
+            frame["rating"], false,
+            "only the host's messages ask for a rating"
+        );
+        // Another visitor's prefix is never taken for this one's.
+        let other = message_frame(&message("in", None, Some("v:ab/c-1")), "v:a");
+        assert_eq!(other["client_id"], Value::Null);
+    }
+
+    #[test]
+    fn agents_and_notices_are_told_apart_and_text_stays_as_is() {
+        let agent = message_frame(&message("out", Some((3, "Mia")), None), "v:a");
+        assert_eq!(
+            (&agent["from"], &agent["author"]["name"]),
+            (&json!("agent"), &json!("Mia"))
+        );
+        assert_eq!(agent["text"], "<b>hi</b>");
+        assert_eq!(agent["rating"], true);
+        let notice = message_frame(&message("out", None, None), "v:a");
+        assert_eq!(
+            (&notice["from"], &notice["author"]),
+            (&json!("system"), &Value::Null)
+        );
+    }
+}

@@ -278,7 +278,7 @@ async fn ws(
         .on_upgrade(move |socket| socket::serve(socket, state, visitor)))
 }
 
-/// For responses that must not be cached by browsers in between.
-fn no_store() -> (header::HeaderName, HeaderValue) {
+/// Browsers check for a newer widget on each page load (a 304 when unchanged is up to proxies).
+fn no_cache() -> (header::HeaderName, HeaderValue) {
     (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
 }

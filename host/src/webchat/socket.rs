@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, HeaderValue};
@@ -20,6 +21,9 @@ use crate::ingest::InboundRequest;
 
 /// Messages read from the store per backlog query.
 const PAGE: i64 = 200;
+/// On PostgreSQL another node may send a reply and push it to its own
+/// sockets only; each socket here looks for such messages this often.
+const CATCH_UP: Duration = Duration::from_secs(2);
 
 /// What a socket sends: frames to the visitor, or the reason to hang up.
 type Sent = Result<(), axum::Error>;
@@ -29,6 +33,9 @@ struct Conversation {
     visitor: Visitor,
     /// Message ids this socket has sent, from the backlog or live.
     sent: HashSet<i64>,
+    /// The newest message id read from the store for this chat, once the
+    /// widget resumed; live pushes do not move it (they skip other nodes').
+    cursor: Option<i64>,
 }
 
 /// Serves a visitor's socket until they or the server hang up.
@@ -40,7 +47,12 @@ pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor) {
         state,
         visitor,
         sent: HashSet::new(),
+        cursor: None,
     };
+    // One node (SQLite) pushes everything itself; several may not.
+    let several_nodes = talk.state.store.backend() == "postgres";
+    let mut catch_up = tokio::time::interval(CATCH_UP);
+    catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let outcome = tokio::select! {
             incoming = socket.recv() => match incoming {
@@ -52,6 +64,10 @@ pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor) {
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
             Some(frame) = live.recv() => talk.live(&mut socket, frame).await,
+            _ = catch_up.tick(), if several_nodes => match talk.cursor {
+                Some(after) => talk.backlog(&mut socket, after, false).await,
+                None => Ok(()),
+            },
         };
         if outcome.is_err() {
             break;
@@ -86,8 +102,8 @@ impl Conversation {
         match frame["type"].as_str() {
             Some("message") => self.message(socket, text, &frame).await,
             Some("resume") => match frame.get("after").map(|a| a.as_i64()) {
-                None => self.resume(socket, 0).await,
-                Some(Some(after)) if after >= 0 => self.resume(socket, after).await,
+                None => self.backlog(socket, 0, true).await,
+                Some(Some(after)) if after >= 0 => self.backlog(socket, after, true).await,
                 Some(_) => {
                     let why = "\"after\" is the last message id seen: a whole number, 0 for all";
                     error(socket, "invalid_frame", why, None).await
@@ -145,8 +161,9 @@ impl Conversation {
         }
     }
 
-    /// The chat's messages after `after`, oldest first.
-    async fn resume(&mut self, socket: &mut WebSocket, mut after: i64) -> Sent {
+    /// The chat's messages after `after`, oldest first; `announce` ends a
+    /// `resume` with the `resumed` frame.
+    async fn backlog(&mut self, socket: &mut WebSocket, mut after: i64, announce: bool) -> Sent {
         let (channel, visitor) = (self.visitor.channel_id, self.visitor.visitor_id.clone());
         loop {
             let page = match self
@@ -168,6 +185,10 @@ impl Conversation {
                 }
             }
             if (page.len() as i64) < PAGE {
+                self.cursor = Some(self.cursor.map_or(after, |c| c.max(after)));
+                if !announce {
+                    return Ok(());
+                }
                 return send(socket, &json!({"type": "resumed", "last_id": after})).await;
             }
         }
