@@ -126,7 +126,7 @@ async fn receive(
 fn untrusted(mut headers: HeaderMap) -> HeaderMap {
     let trusted: Vec<_> = headers
         .keys()
-        .filter(|name| name.as_str().starts_with("x-frontdesk-"))
+        .filter(|name| name.as_str().starts_with(crate::webchat::TRUSTED_HEADERS))
         .cloned()
         .collect();
     for name in trusted {

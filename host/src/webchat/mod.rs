@@ -32,6 +32,11 @@ use token::Visitor;
 use crate::api::{ApiError, ApiJson, ApiPath, AppState};
 use crate::store::{Channel, ConsentRow, VisitorDetails};
 
+/// The prefix of the headers the host sets for the webchat connector
+/// (`x-frontdesk-visitor`, `x-frontdesk-visitor-name`) after checking a
+/// visitor's token; the webhook drops them from outside requests.
+pub const TRUSTED_HEADERS: &str = "x-frontdesk-visitor";
+
 /// The channel kind (connector plugin) the widget talks to.
 pub const KIND: &str = "webchat";
 /// The largest client frame a socket takes; a message is at most 10,000 characters.

@@ -3,7 +3,7 @@
 //! Unlike other connectors, the customer is connected to the host itself: the
 //! widget talks to `/chat/{channel}/ws`, the host checks the visitor's token
 //! and hands each client frame to `handle-inbound` with the visitor's id in
-//! trusted headers (the host strips `x-frontdesk-*` from outside requests, so
+//! trusted headers (the host strips `x-frontdesk-visitor*` from outside requests, so
 //! a plain webhook call cannot pose as a visitor). `send` renders a reply as
 //! the widget's JSON frame and returns it as `push`; the host delivers it to
 //! the visitor's open sockets.
