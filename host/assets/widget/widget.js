@@ -324,7 +324,11 @@
       node.classList.add("failed");
       var meta = node.querySelector(".meta");
       if (meta) meta.textContent = t.failed + ": " + frame.message;
-    } else if (!node) {
+    } else if (node) {
+      // Worth another try (the server was busy): resend it a little later.
+      var again = saved.pending.filter(function (p) { return p.client_id === frame.client_id; })[0];
+      if (again) setTimeout(function () { transmit(again); }, 2000 + Math.random() * 2000);
+    } else {
       log.append(el("div", "msg system", frame.message));
     }
   }
