@@ -6,3 +6,7 @@ CREATE TABLE server_secrets (
     value      TEXT   NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- A visitor's chat log spans all sessions of their chat, closed ones too
+-- (the widget's resume); sessions_open_chat covers open sessions only.
+CREATE INDEX sessions_chat ON sessions (channel_id, chat_id);
