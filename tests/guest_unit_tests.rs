@@ -12,6 +12,7 @@ const CRATES: &[&str] = &[
     "frontdesk-telegram",
     "facebook",
     "email",
+    "webchat",
     "faq-bot",
     "lead-form-bot",
 ];

@@ -59,13 +59,24 @@ impl AgentIdentity {
 
     /// What the customer sees of `agent`; `None` when the channel hides agents.
     pub fn shown(&self, agent: &User) -> Option<AuthorIdentity> {
+        self.shown_as(
+            &agent.name,
+            agent.display_name.as_deref(),
+            agent.avatar_url.as_deref(),
+        )
+    }
+
+    /// [`shown`](Self::shown) from an agent's user name, display name and avatar.
+    pub fn shown_as(
+        &self,
+        name: &str,
+        display_name: Option<&str>,
+        avatar_url: Option<&str>,
+    ) -> Option<AuthorIdentity> {
         match self {
             AgentIdentity::Profile => Some(AuthorIdentity {
-                name: agent
-                    .display_name
-                    .clone()
-                    .unwrap_or_else(|| agent.name.clone()),
-                avatar_url: agent.avatar_url.clone(),
+                name: display_name.unwrap_or(name).to_string(),
+                avatar_url: avatar_url.map(str::to_string),
             }),
             AgentIdentity::Channel { name, avatar_url } => Some(AuthorIdentity {
                 name: name.clone(),

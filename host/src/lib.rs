@@ -26,6 +26,8 @@
 //! - [`server`]: binds, serves and drains on shutdown.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
+//! - [`webchat`]: the live-chat widget: `/widget.js`, visitor tokens and
+//!   the visitor's WebSocket; replies are pushed to open sockets.
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod api;
@@ -46,6 +48,7 @@ pub mod server;
 pub mod store;
 #[cfg(test)]
 mod test_support;
+pub mod webchat;
 
 pub use frontdesk_routing as routing;
 pub use frontdesk_rules as rules;

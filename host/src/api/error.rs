@@ -86,6 +86,21 @@ impl ApiError {
         }
     }
 
+    /// The code and message a client is shown, for answers that are not
+    /// HTTP responses (the widget's WebSocket error frames); internal
+    /// details stay in the log, as for responses.
+    pub fn code_and_message(&self) -> (String, String) {
+        let (_, code) = self.status_and_code();
+        let message = match self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "something went wrong on the server; it has been logged".to_string()
+            }
+            other => other.to_string(),
+        };
+        (code, message)
+    }
+
     fn status_and_code(&self) -> (StatusCode, String) {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, (*code).into()),

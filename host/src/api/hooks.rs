@@ -114,10 +114,25 @@ async fn receive(
         method,
         path,
         query: uri.query().unwrap_or_default().to_string(),
-        headers,
+        headers: untrusted(headers),
         body: body?,
     };
     receive_inbound(&state, channel_id, request).await
+}
+
+/// Headers the host sets itself for a connector (the widget's
+/// `x-frontdesk-visitor`, after checking the visitor's token) are dropped
+/// from outside requests, so nobody can pose as a visitor through a webhook.
+fn untrusted(mut headers: HeaderMap) -> HeaderMap {
+    let trusted: Vec<_> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with(crate::webchat::TRUSTED_HEADERS))
+        .cloned()
+        .collect();
+    for name in trusted {
+        headers.remove(name);
+    }
+    headers
 }
 
 /// The core of every inbound path (webhooks now, the SMTP listener too):

@@ -74,6 +74,8 @@ pub struct AppState {
     /// Where providers reach this server (`--public-url`); webhooks are
     /// registered as `{public_url}/hooks/{channel}`.
     pub public_url: Arc<str>,
+    /// The live-chat widget's open sockets on this node, and its token key.
+    pub webchat: Arc<crate::webchat::Hub>,
 }
 
 impl AppState {
@@ -114,6 +116,7 @@ impl AppState {
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            webchat: Arc::default(),
         })
     }
 }
@@ -328,6 +331,7 @@ pub fn app(state: AppState) -> Router {
     )
     .route("/api/v1/live", get(live::socket))
     .merge(hooks::routes())
+    .merge(crate::webchat::routes())
     .merge(ops::routes())
     .merge(crate::console::routes())
     .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_string()) })

@@ -115,6 +115,14 @@ pub struct AuthorIdentity {
     pub avatar_url: Option<String>,
 }
 
+/// A successful send.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The connector's frame for the customer's open connection, if it
+    /// has customers connected to the host itself (the webchat widget).
+    pub push: Option<Vec<u8>>,
+}
+
 /// Why a send did not go through.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -159,6 +167,13 @@ pub trait Connector: Send + Sync + 'static {
 
     /// Sends one message to the customer through the provider (S5).
     async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError>;
+
+    /// Like [`Connector::send`], with what the host must do next: a frame
+    /// to push to the customer's live connection (the webchat widget).
+    /// Connectors that only talk to providers keep this default.
+    async fn deliver(&self, channel: &Channel, message: &Outbound) -> Result<Sent, SendError> {
+        self.send(channel, message).await.map(|()| Sent::default())
+    }
 
     /// Prepares the provider for a channel that was created, enabled or
     /// reconfigured, e.g. registers `webhook_url`. Must be safe to repeat.

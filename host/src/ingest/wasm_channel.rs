@@ -12,7 +12,7 @@ use frontdesk_plugin_host::types::{self, AttachmentKind};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use super::{
-    Connector, ConnectorError, InboundRequest, Outbound, Parsed, Reply, SendError, SetupError,
+    Connector, ConnectorError, InboundRequest, Outbound, Parsed, Reply, SendError, Sent, SetupError,
 };
 use crate::store::{Channel, InboundMessage, NewAttachment, Sender};
 
@@ -163,6 +163,10 @@ impl Connector for WasmChannel {
     }
 
     async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError> {
+        self.deliver(channel, message).await.map(|_| ())
+    }
+
+    async fn deliver(&self, channel: &Channel, message: &Outbound) -> Result<Sent, SendError> {
         let outbound = types::OutboundMessage {
             external_chat_id: message.chat_id.clone(),
             outbox_id: message.delivery_id.to_string(),
@@ -182,7 +186,7 @@ impl Connector for WasmChannel {
                 retry_after_ms: None,
             })?;
         match served.value {
-            Ok(_) => Ok(()),
+            Ok(receipt) => Ok(Sent { push: receipt.push }),
             Err(
                 types::ConnectorError::Permanent(m)
                 | types::ConnectorError::Malformed(m)

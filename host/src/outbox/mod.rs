@@ -95,7 +95,15 @@ async fn attempt(state: &AppState, job: &OutboundJob) -> Result<(), SendError> {
         text: job.text.clone(),
         author,
     };
-    connector.send(&channel, &message).await
+    let sent = connector.deliver(&channel, &message).await?;
+    if let Some(frame) = sent.push {
+        // Live sockets on this node get it now; everyone else on resume.
+        state
+            .webchat
+            .push(state, job.channel_id, &job.chat_id, job.message_id, &frame)
+            .await;
+    }
+    Ok(())
 }
 
 /// I1: the agent as the channel shows them. A user who cannot be read now

@@ -20,6 +20,7 @@ mod sql_ingest;
 mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
+mod sql_webchat;
 mod sqlite;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use bot_store::*;
 pub use contact_store::*;
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
+pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +98,7 @@ pub trait Store:
     + MailStore
     + BotStore
     + ContactStore
+    + WebchatStore
     + Send
     + Sync
     + 'static

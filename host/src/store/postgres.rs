@@ -13,6 +13,7 @@ use super::sql_ingest::sql_ingest;
 use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
+use super::sql_webchat::sql_webchat_store;
 use super::*;
 
 type Db = Postgres;
@@ -48,3 +49,4 @@ sql_failed_inbound_store!(PgStore);
 sql_mail_store!(PgStore);
 sql_bots_store!(PgStore);
 sql_contacts_store!(PgStore);
+sql_webchat_store!(PgStore);

@@ -20,6 +20,7 @@ use super::sql_ingest::sql_ingest;
 use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
+use super::sql_webchat::sql_webchat_store;
 use super::*;
 
 type Db = Sqlite;
@@ -64,3 +65,4 @@ sql_failed_inbound_store!(SqliteStore);
 sql_mail_store!(SqliteStore);
 sql_bots_store!(SqliteStore);
 sql_contacts_store!(SqliteStore);
+sql_webchat_store!(SqliteStore);

@@ -1,0 +1,202 @@
+//! The live-chat widget's rows (issue 7), shared by both backends (see `sql.rs`):
+//! the server's own secrets, visitors' contacts and a visitor's chat log.
+
+use async_trait::async_trait;
+
+use super::{Millis, Result};
+
+/// One message of a visitor's chat, as the widget is shown it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub session_id: i64,
+    /// `in` from the customer, `out` to the customer.
+    pub direction: String,
+    /// The agent who wrote it; `None` for the customer, bots and notices.
+    pub author_id: Option<i64>,
+    /// The agent's user name, when there is an agent.
+    pub author_name: Option<String>,
+    /// The agent's display name and avatar (I1), if they set them.
+    pub author_display_name: Option<String>,
+    pub author_avatar: Option<String>,
+    /// The connector's id: `{visitor}/{client_id}` for the widget's own messages.
+    pub external_id: Option<String>,
+    pub body: String,
+    pub created_at: Millis,
+    /// The session's state now: `rating` when it waits for the customer's score (Q1).
+    pub session_state: String,
+}
+
+/// Contact details a visitor gave in the widget (C2).
+#[derive(Debug, Clone, Default)]
+pub struct VisitorDetails {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// What the webchat endpoints keep.
+#[async_trait]
+pub trait WebchatStore: Send + Sync + 'static {
+    /// The server secret called `name`; `fresh` becomes it if there is none
+    /// yet. The first writer wins, so every node reads the same value.
+    async fn server_secret(&self, name: &str, fresh: &str, now: Millis) -> Result<String>;
+    /// The contact of a channel's visitor, created (or matched by email or
+    /// phone, C1) and linked to the visitor id if there is none yet; details
+    /// given now are written on it. The ingest path finds it by the same link.
+    async fn visitor_contact(
+        &self,
+        channel_id: i64,
+        visitor_id: &str,
+        details: &VisitorDetails,
+        now: Millis,
+    ) -> Result<i64>;
+    /// The messages of a chat (all its sessions) after message `after`, oldest first.
+    async fn chat_messages(
+        &self,
+        channel_id: i64,
+        chat_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ChatMessage>>;
+    /// One message of a chat, for a frame the outbox pushes.
+    async fn chat_message(&self, message_id: i64) -> Result<Option<ChatMessage>>;
+}
+
+/// The columns of a [`ChatMessage`]; `concat!` keeps the queries `'static`.
+macro_rules! chat_columns {
+    () => {
+        "SELECT m.id, m.session_id, m.direction, m.author_id, u.name AS author_name, \
+         u.display_name AS author_display_name, u.avatar_url AS author_avatar, \
+         m.external_id, m.body, m.created_at, s.state AS session_state \
+         FROM messages m JOIN sessions s ON s.id = m.session_id LEFT JOIN users u ON u.id = m.author_id"
+    };
+}
+
+/// A chat's log: every session of the chat, after a message id.
+pub(super) const CHAT_AFTER: &str = concat!(
+    chat_columns!(),
+    " WHERE s.channel_id = $1 AND s.chat_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
+);
+
+/// One message with its chat's details.
+pub(super) const CHAT_ONE: &str = concat!(chat_columns!(), " WHERE m.id = $1");
+
+macro_rules! sql_webchat_store {
+    ($Store:ident) => {
+        #[async_trait::async_trait]
+        impl crate::store::WebchatStore for $Store {
+            async fn server_secret(&self, name: &str, fresh: &str, now: Millis) -> Result<String> {
+                sqlx::query(
+                    "INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(name)
+                .bind(fresh)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+                let (value,): (String,) = sqlx::query_as("SELECT value FROM server_secrets WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.write)
+                    .await?;
+                Ok(value)
+            }
+
+            async fn visitor_contact(
+                &self,
+                channel_id: i64,
+                visitor_id: &str,
+                details: &crate::store::VisitorDetails,
+                now: Millis,
+            ) -> Result<i64> {
+                let mut tx = self.write.begin().await?;
+                let known: Option<(i64,)> = sqlx::query_as(
+                    "SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2",
+                )
+                .bind(channel_id)
+                .bind(visitor_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let contact = match known {
+                    Some((id,)) => {
+                        sqlx::query(
+                            "UPDATE contacts SET name = COALESCE($1, name), email = COALESCE($2, email), \
+                             phone = COALESCE($3, phone) WHERE id = $4",
+                        )
+                        .bind(&details.name)
+                        .bind(&details.email)
+                        .bind(&details.phone)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        id
+                    }
+                    None => {
+                        // The same match as the ingest path's (C1).
+                        let matched: Option<(i64,)> = sqlx::query_as(
+                            "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
+                             OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
+                        )
+                        .bind(&details.email)
+                        .bind(&details.phone)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        let id = match matched {
+                            Some((id,)) => id,
+                            None => {
+                                let name = details.name.clone().unwrap_or_else(|| visitor_id.to_string());
+                                let (id,): (i64,) = sqlx::query_as(
+                                    "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                                )
+                                .bind(name)
+                                .bind(&details.email)
+                                .bind(&details.phone)
+                                .bind(now)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                id
+                            }
+                        };
+                        sqlx::query(
+                            "INSERT INTO contact_identities (channel_id, external_id, contact_id) VALUES ($1, $2, $3)",
+                        )
+                        .bind(channel_id)
+                        .bind(visitor_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| conflict(e, || format!("visitor {visitor_id}")))?;
+                        id
+                    }
+                };
+                tx.commit().await?;
+                Ok(contact)
+            }
+
+            async fn chat_messages(
+                &self,
+                channel_id: i64,
+                chat_id: &str,
+                after: i64,
+                limit: i64,
+            ) -> Result<Vec<crate::store::ChatMessage>> {
+                Ok(sqlx::query_as(super::sql_webchat::CHAT_AFTER)
+                    .bind(channel_id)
+                    .bind(chat_id)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
+            async fn chat_message(&self, message_id: i64) -> Result<Option<crate::store::ChatMessage>> {
+                Ok(sqlx::query_as(super::sql_webchat::CHAT_ONE)
+                    .bind(message_id)
+                    .fetch_optional(&self.read)
+                    .await?)
+            }
+        }
+    };
+}
+pub(super) use sql_webchat_store;

@@ -1,0 +1,273 @@
+//! The per-node registry of visitors' open sockets, and the frames they get.
+//!
+//! The outbox worker hands the webchat connector's `push` frame here; every
+//! socket of that (channel, visitor) on this node gets it. A visitor with no
+//! socket here gets the message from the backlog on their next `resume`, so
+//! the delivery counts as done either way.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::sync::{OnceCell, mpsc};
+
+use super::token::Signer;
+use crate::api::AppState;
+use crate::identity::AgentIdentity;
+use crate::store::ChatMessage;
+
+/// A frame for a visitor's socket, with its message id for de-duplication.
+#[derive(Debug)]
+pub struct Frame {
+    pub message_id: i64,
+    pub json: String,
+}
+
+type Key = (i64, String);
+type Sockets = HashMap<Key, Vec<(u64, mpsc::UnboundedSender<Arc<Frame>>)>>;
+
+/// Open widget sockets by (channel, visitor), and the token key.
+#[derive(Default)]
+pub struct Hub {
+    sockets: Mutex<Sockets>,
+    next: AtomicU64,
+    signer: OnceCell<Signer>,
+}
+
+/// A socket's place in the hub; leaving drops it.
+pub struct Registration {
+    hub: Arc<Hub>,
+    key: Key,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut sockets = self.hub.sockets.lock().expect("webchat hub lock");
+        if let Some(list) = sockets.get_mut(&self.key) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                sockets.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// The name of the token key in `server_secrets`.
+const TOKEN_KEY: &str = "webchat_token_key";
+
+impl Hub {
+    /// The token signer; the key is created on first use and shared by all nodes.
+    pub async fn signer(&self, state: &AppState) -> Result<&Signer, crate::store::StoreError> {
+        self.signer
+            .get_or_try_init(|| async {
+                let fresh = hex::encode(rand::random::<[u8; 32]>());
+                let key = state
+                    .store
+                    .server_secret(TOKEN_KEY, &fresh, state.clock.now())
+                    .await?;
+                Ok(Signer::new(key.as_bytes()))
+            })
+            .await
+    }
+
+    /// Adds a socket for a visitor; frames for them arrive on the receiver.
+    pub fn register(
+        self: &Arc<Self>,
+        channel: i64,
+        visitor: &str,
+    ) -> (Registration, mpsc::UnboundedReceiver<Arc<Frame>>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let key = (channel, visitor.to_string());
+        self.sockets
+            .lock()
+            .expect("webchat hub lock")
+            .entry(key.clone())
+            .or_default()
+            .push((id, tx));
+        let registration = Registration {
+            hub: self.clone(),
+            key,
+            id,
+        };
+        (registration, rx)
+    }
+
+    fn connected(&self, channel: i64, visitor: &str) -> bool {
+        self.sockets
+            .lock()
+            .expect("webchat hub lock")
+            .contains_key(&(channel, visitor.to_string()))
+    }
+
+    /// Pushes a sent message to the visitor's sockets on this node.
+    ///
+    /// `pushed` is the connector's frame (text, author as the channel shows
+    /// it); the host adds the message id, its time and who wrote it.
+    pub async fn push(
+        &self,
+        state: &AppState,
+        channel: i64,
+        visitor: &str,
+        message_id: i64,
+        pushed: &[u8],
+    ) {
+        if !self.connected(channel, visitor) {
+            return;
+        }
+        let message = match state.store.chat_message(message_id).await {
+            Ok(Some(message)) => message,
+            Ok(None) => return,
+            Err(err) => {
+                // The visitor gets it from the backlog on their next resume.
+                tracing::warn!(message_id, error = %err, "webchat push skipped");
+                return;
+            }
+        };
+        let mut frame = match serde_json::from_slice::<Value>(pushed) {
+            Ok(Value::Object(fields)) => Value::Object(fields),
+            _ => {
+                tracing::warn!(
+                    channel,
+                    "the webchat connector pushed a frame that is not a JSON object"
+                );
+                let config = state.store.channel(channel).await.ok().flatten();
+                let identity = config.map_or_else(AgentIdentity::default, |c| {
+                    AgentIdentity::of_channel_config(&c.config)
+                });
+                message_frame(&message, visitor, &identity)
+            }
+        };
+        let from = from(&message);
+        frame["type"] = json!("message");
+        frame["id"] = json!(message.id);
+        frame["from"] = json!(from);
+        frame["at"] = json!(message.created_at);
+        frame["rating"] = json!(asks_rating(&message));
+        if frame.get("author").is_none() {
+            frame["author"] = Value::Null;
+        }
+        let frame = Arc::new(Frame {
+            message_id: message.id,
+            json: frame.to_string(),
+        });
+        let sockets = self.sockets.lock().expect("webchat hub lock");
+        for (_, socket) in sockets
+            .get(&(channel, visitor.to_string()))
+            .into_iter()
+            .flatten()
+        {
+            // A closed socket is removed by its own task.
+            let _ = socket.send(frame.clone());
+        }
+    }
+}
+
+/// Who wrote a message, as the widget shows it.
+fn from(message: &ChatMessage) -> &'static str {
+    match (message.direction.as_str(), message.author_id) {
+        ("in", _) => "customer",
+        (_, Some(_)) => "agent",
+        // Routing notices (W2, R11), the consent notice (G1), the rating
+        // prompt (Q1) and bot replies have no author.
+        _ => "system",
+    }
+}
+
+/// Q1: an outgoing message of a session that waits for the customer's score.
+fn asks_rating(message: &ChatMessage) -> bool {
+    message.direction == "out" && message.session_state == "rating"
+}
+
+/// The agent as the widget shows them (I1), by the channel's choice;
+/// null for the customer's own messages, bots and notices.
+pub fn author(message: &ChatMessage, identity: &AgentIdentity) -> Value {
+    let shown = match (&message.author_name, message.direction.as_str()) {
+        (Some(name), "out") => identity.shown_as(
+            name,
+            message.author_display_name.as_deref(),
+            message.author_avatar.as_deref(),
+        ),
+        _ => None,
+    };
+    shown.map_or(Value::Null, |a| json!({"name": a.name, "avatar_url": a.avatar_url}))
+}
+
+/// A stored message as a backlog frame. The widget's own messages carry
+/// their `client_id`, so a widget that never saw the ack shows them once.
+pub fn message_frame(message: &ChatMessage, visitor: &str, identity: &AgentIdentity) -> Value {
+    let client_id = message
+        .external_id
+        .as_deref()
+        .filter(|_| message.direction == "in")
+        .and_then(|id| id.strip_prefix(visitor))
+        .and_then(|rest| rest.strip_prefix('/'));
+    json!({
+        "type": "message",
+        "id": message.id,
+        "from": from(message),
+        "text": message.body,
+        "author": author(message, identity),
+        "at": message.created_at,
+        "client_id": client_id,
+        "rating": asks_rating(message),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(
+        direction: &str,
+        author: Option<(i64, &str)>,
+        external: Option<&str>,
+    ) -> ChatMessage {
+        ChatMessage {
+            id: 9,
+            session_id: 1,
+            direction: direction.into(),
+            author_id: author.map(|a| a.0),
+            author_name: author.map(|a| a.1.to_string()),
+            author_display_name: None,
+            author_avatar: None,
+            external_id: external.map(str::to_string),
+            body: "<b>hi</b>".into(),
+            created_at: 5,
+            session_state: "rating".into(),
+        }
+    }
+
+    #[test]
+    fn the_widgets_own_message_carries_its_client_id_and_no_author() {
+        let frame = message_frame(&message("in", None, Some("v:a/c-1")), "v:a", &AgentIdentity::Profile);
+        assert_eq!(frame["from"], "customer");
+        assert_eq!(frame["client_id"], "c-1");
+        assert_eq!(frame["author"], Value::Null);
+        assert_eq!(
+            frame["rating"], false,
+            "only the host's messages ask for a rating"
+        );
+        // Another visitor's prefix is never taken for this one's.
+        let other = message_frame(&message("in", None, Some("v:ab/c-1")), "v:a", &AgentIdentity::Profile);
+        assert_eq!(other["client_id"], Value::Null);
+    }
+
+    #[test]
+    fn agents_and_notices_are_told_apart_and_text_stays_as_is() {
+        let agent = message_frame(&message("out", Some((3, "Mia")), None), "v:a", &AgentIdentity::Profile);
+        assert_eq!(
+            (&agent["from"], &agent["author"]["name"]),
+            (&json!("agent"), &json!("Mia"))
+        );
+        assert_eq!(agent["text"], "<b>hi</b>");
+        assert_eq!(agent["rating"], true);
+        let notice = message_frame(&message("out", None, None), "v:a", &AgentIdentity::Profile);
+        assert_eq!(
+            (&notice["from"], &notice["author"]),
+            (&json!("system"), &Value::Null)
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! One visitor's WebSocket: `message` and `resume` frames in; acks, the
+//! chat's messages and error frames out.
+//!
+//! A message is acked only after `receive_inbound` committed it (S4), so a
+//! widget that saw no ack sends it again with the same `client_id`, and the
+//! store keeps one (S3). Every message frame is sent at most once per
+//! socket, whether it came from the backlog or a live push.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use axum::http::{HeaderMap, HeaderValue};
+use serde_json::{Value, json};
+
+use super::hub::{Frame, message_frame};
+use crate::identity::AgentIdentity;
+use super::token::Visitor;
+use crate::api::{ApiError, AppState, receive_inbound};
+use crate::ingest::InboundRequest;
+
+/// Messages read from the store per backlog query.
+const PAGE: i64 = 200;
+/// On PostgreSQL another node may send a reply and push it to its own
+/// sockets only; each socket here looks for such messages this often.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// What a socket sends: frames to the visitor, or the reason to hang up.
+type Sent = Result<(), axum::Error>;
+
+struct Conversation {
+    state: AppState,
+    visitor: Visitor,
+    /// Message ids this socket has sent, from the backlog or live.
+    sent: HashSet<i64>,
+    /// The newest message id read from the store for this chat, once the
+    /// widget resumed; live pushes do not move it (they skip other nodes').
+    cursor: Option<i64>,
+}
+
+/// Serves a visitor's socket until they or the server hang up.
+pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor) {
+    let hub = state.webchat.clone();
+    // Registered before any backlog is read, so nothing sent meanwhile is missed.
+    let (_registration, mut live) = hub.register(visitor.channel_id, &visitor.visitor_id);
+    let mut talk = Conversation {
+        state,
+        visitor,
+        sent: HashSet::new(),
+        cursor: None,
+    };
+    // One node (SQLite) pushes everything itself; several may not.
+    let several_nodes = talk.state.store.backend() == "postgres";
+    let mut catch_up = tokio::time::interval(CATCH_UP);
+    catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let outcome = tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => talk.frame(&mut socket, text.as_str()).await,
+                Some(Ok(Message::Binary(_))) => {
+                    error(&mut socket, "invalid_frame", "frames are JSON text", None).await
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+            },
+            Some(frame) = live.recv() => talk.live(&mut socket, frame).await,
+            _ = catch_up.tick(), if several_nodes => match talk.cursor {
+                Some(after) => talk.backlog(&mut socket, after, false).await,
+                None => Ok(()),
+            },
+        };
+        if outcome.is_err() {
+            break;
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, frame: &Value) -> Sent {
+    socket.send(Message::Text(frame.to_string().into())).await
+}
+
+/// An error frame; bad frames are never dropped silently.
+async fn error(socket: &mut WebSocket, code: &str, message: &str, client_id: Option<&str>) -> Sent {
+    let mut frame = json!({"type": "error", "code": code, "message": message});
+    if let Some(id) = client_id {
+        frame["client_id"] = json!(id);
+    }
+    send(socket, &frame).await
+}
+
+impl Conversation {
+    async fn frame(&mut self, socket: &mut WebSocket, text: &str) -> Sent {
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            return error(
+                socket,
+                "invalid_frame",
+                "a frame is a JSON object with a \"type\"",
+                None,
+            )
+            .await;
+        };
+        match frame["type"].as_str() {
+            Some("message") => self.message(socket, text, &frame).await,
+            Some("resume") => match frame.get("after").map(|a| a.as_i64()) {
+                None => self.backlog(socket, 0, true).await,
+                Some(Some(after)) if after >= 0 => self.backlog(socket, after, true).await,
+                Some(_) => {
+                    let why = "\"after\" is the last message id seen: a whole number, 0 for all";
+                    error(socket, "invalid_frame", why, None).await
+                }
+            },
+            Some(other) => {
+                let why = format!("unknown frame type {other:?}; send \"message\" or \"resume\"");
+                error(socket, "invalid_frame", &why, None).await
+            }
+            None => error(socket, "invalid_frame", "the frame has no \"type\"", None).await,
+        }
+    }
+
+    /// Hands the frame to the webchat connector through the webhook's path,
+    /// so dedupe, routing, consent and bots apply as for any channel.
+    async fn message(&mut self, socket: &mut WebSocket, raw: &str, frame: &Value) -> Sent {
+        let client_id = frame["client_id"].as_str().map(str::to_string);
+        let Some(client_id) = client_id else {
+            let why =
+                "a message frame needs a \"client_id\" (the widget's own id, kept for resends)";
+            return error(socket, "invalid_frame", why, None).await;
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        let Ok(visitor) = HeaderValue::from_str(&self.visitor.visitor_id) else {
+            return error(
+                socket,
+                "invalid_visitor",
+                "the visitor id is not usable",
+                None,
+            )
+            .await;
+        };
+        headers.insert("x-frontdesk-visitor", visitor);
+        let request = InboundRequest::post(headers, bytes::Bytes::copy_from_slice(raw.as_bytes()));
+        let stored = receive_inbound(&self.state, self.visitor.channel_id, request).await;
+        match stored.map(|r| r.accepted.first().copied()) {
+            Ok(Some(accepted)) => {
+                let ack = json!({
+                    "type": "ack",
+                    "client_id": client_id,
+                    "message_id": accepted.message_id,
+                });
+                send(socket, &ack).await
+            }
+            Ok(None) => {
+                let why = "the message could not be read; it was kept for the admins";
+                error(socket, "unprocessable_payload", why, Some(&client_id)).await
+            }
+            Err(err) => {
+                let err: ApiError = err;
+                let (code, message) = err.code_and_message();
+                error(socket, &code, &message, Some(&client_id)).await
+            }
+        }
+    }
+
+    /// The chat's messages after `after`, oldest first; `announce` ends a
+    /// `resume` with the `resumed` frame.
+    async fn backlog(&mut self, socket: &mut WebSocket, mut after: i64, announce: bool) -> Sent {
+        let (channel, visitor) = (self.visitor.channel_id, self.visitor.visitor_id.clone());
+        // I1: agents as the channel shows them, read once per backlog.
+        let identity = match self.state.store.channel(channel).await {
+            Ok(Some(c)) => AgentIdentity::of_channel_config(&c.config),
+            _ => AgentIdentity::default(),
+        };
+        loop {
+            let page = match self
+                .state
+                .store
+                .chat_messages(channel, &visitor, after, PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(err) => {
+                    let (code, message) = ApiError::from(err).code_and_message();
+                    return error(socket, &code, &message, None).await;
+                }
+            };
+            for message in &page {
+                after = message.id;
+                if self.sent.insert(message.id) {
+                    send(socket, &message_frame(message, &visitor, &identity)).await?;
+                }
+            }
+            if (page.len() as i64) < PAGE {
+                self.cursor = Some(self.cursor.map_or(after, |c| c.max(after)));
+                if !announce {
+                    return Ok(());
+                }
+                return send(socket, &json!({"type": "resumed", "last_id": after})).await;
+            }
+        }
+    }
+
+    async fn live(&mut self, socket: &mut WebSocket, frame: Arc<Frame>) -> Sent {
+        if !self.sent.insert(frame.message_id) {
+            return Ok(());
+        }
+        socket.send(Message::Text(frame.json.clone().into())).await
+    }
+}
