@@ -229,7 +229,6 @@ macro_rules! sql_ingest {
             let sender = &item.message.sender;
             let email = crate::contacts::normalize::lenient_email(sender.email.as_deref());
             let phone = crate::contacts::normalize::lenient_phone(sender.phone.as_deref());
-            let mut new_contact = false;
             let known: Option<(i64,)> =
                 sqlx::query_as("SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2")
                     .bind(item.channel_id)
@@ -250,7 +249,6 @@ macro_rules! sql_ingest {
                     let id = match matched {
                         Some((id,)) => id,
                         None => {
-                            new_contact = true;
                             let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
                             let (id,): (i64,) = sqlx::query_as(
                                 "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -294,7 +292,7 @@ macro_rules! sql_ingest {
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            auto_lead(tx, item.channel_id, session_id, new_contact, now).await?;
+            auto_lead(tx, item.channel_id, session_id, contact_id, now).await?;
             Ok(session_id)
         }
 
@@ -304,10 +302,19 @@ macro_rules! sql_ingest {
             tx: &mut sqlx::Transaction<'_, Db>,
             channel_id: i64,
             session_id: i64,
-            new_contact: bool,
+            contact_id: i64,
             now: Millis,
         ) -> Result<()> {
             use crate::store::LeadMode;
+            // Unknown means no conversation before this one: a contact made
+            // moments ago by the widget's pre-chat form is still new (C2).
+            let earlier: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM sessions WHERE contact_id = $1 AND id <> $2 LIMIT 1")
+                    .bind(contact_id)
+                    .bind(session_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let new_contact = earlier.is_none();
             let (config,): (String,) = sqlx::query_as("SELECT config FROM channels WHERE id = $1")
                 .bind(channel_id)
                 .fetch_one(&mut **tx)

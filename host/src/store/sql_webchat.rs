@@ -61,6 +61,8 @@ pub trait WebchatStore: Send + Sync + 'static {
     ) -> Result<Vec<ChatMessage>>;
     /// One message of a chat, for a frame the outbox pushes.
     async fn chat_message(&self, message_id: i64) -> Result<Option<ChatMessage>>;
+    /// The newest session of a chat (O3: the transcript the visitor asks for).
+    async fn latest_chat_session(&self, channel_id: i64, chat_id: &str) -> Result<Option<i64>>;
 }
 
 /// The columns of a [`ChatMessage`]; `concat!` keeps the queries `'static`.
@@ -110,6 +112,9 @@ macro_rules! sql_webchat_store {
                 details: &crate::store::VisitorDetails,
                 now: Millis,
             ) -> Result<i64> {
+                // C1: matched and stored in the same forms as the ingest path's.
+                let email = crate::contacts::normalize::lenient_email(details.email.as_deref());
+                let phone = crate::contacts::normalize::lenient_phone(details.phone.as_deref());
                 let mut tx = self.write.begin().await?;
                 let known: Option<(i64,)> = sqlx::query_as(
                     "SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2",
@@ -125,8 +130,8 @@ macro_rules! sql_webchat_store {
                              phone = COALESCE($3, phone) WHERE id = $4",
                         )
                         .bind(&details.name)
-                        .bind(&details.email)
-                        .bind(&details.phone)
+                        .bind(&email)
+                        .bind(&phone)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
@@ -138,8 +143,8 @@ macro_rules! sql_webchat_store {
                             "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
                              OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
                         )
-                        .bind(&details.email)
-                        .bind(&details.phone)
+                        .bind(&email)
+                        .bind(&phone)
                         .fetch_optional(&mut *tx)
                         .await?;
                         let id = match matched {
@@ -150,8 +155,8 @@ macro_rules! sql_webchat_store {
                                     "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                                 )
                                 .bind(name)
-                                .bind(&details.email)
-                                .bind(&details.phone)
+                                .bind(&email)
+                                .bind(&phone)
                                 .bind(now)
                                 .fetch_one(&mut *tx)
                                 .await?;
@@ -188,6 +193,17 @@ macro_rules! sql_webchat_store {
                     .bind(limit)
                     .fetch_all(&self.read)
                     .await?)
+            }
+
+            async fn latest_chat_session(&self, channel_id: i64, chat_id: &str) -> Result<Option<i64>> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM sessions WHERE channel_id = $1 AND chat_id = $2 ORDER BY id DESC LIMIT 1",
+                )
+                .bind(channel_id)
+                .bind(chat_id)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|(id,)| id))
             }
 
             async fn chat_message(&self, message_id: i64) -> Result<Option<crate::store::ChatMessage>> {
