@@ -23,6 +23,8 @@
 //! - [`server`]: binds, serves and drains on shutdown.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
+//! - [`transcript`]: a session as readable text (O2), for export and the
+//!   transcript email (O3).
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod api;
@@ -39,6 +41,7 @@ pub mod server;
 pub mod store;
 #[cfg(test)]
 mod test_support;
+pub mod transcript;
 
 pub use frontdesk_routing as routing;
 pub use frontdesk_rules as rules;

@@ -13,11 +13,13 @@ mod error;
 mod extract;
 mod failed_inbound;
 mod hooks;
+mod message_log;
 mod ops;
 mod plugins;
 mod scripts;
 mod sessions;
 mod settings;
+mod stats;
 mod users;
 
 use std::collections::HashMap;
@@ -312,7 +314,9 @@ pub fn app(state: AppState) -> Router {
         .merge(plugins::routes())
         .merge(settings::routes())
         .merge(failed_inbound::routes())
-        .merge(bots::routes());
+        .merge(bots::routes())
+        .merge(stats::routes())
+        .merge(message_log::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

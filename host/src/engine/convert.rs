@@ -99,6 +99,7 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) {
         Command::NotifyCustomer { session, .. } => batch
             .notices
             .push((session.0, NOBODY_AVAILABLE.to_string())),
+        Command::MarkUnanswered { session } => batch.unanswered.push(session.0),
         _ => {}
     }
 }

@@ -18,7 +18,9 @@ mod sql_ingest;
 mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
+mod sql_stats;
 mod sqlite;
+mod stats;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ pub use attachment_model::*;
 pub use bot_store::*;
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
+pub use stats::{ChannelStats, Durations, RatingStats, StatsQuery, StatsRow, StatsStore};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +95,7 @@ pub trait Store:
     + FailedInboundStore
     + MailStore
     + BotStore
+    + StatsStore
     + Send
     + Sync
     + 'static

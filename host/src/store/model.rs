@@ -395,6 +395,8 @@ pub struct RoutingBatch {
     pub transitions: Vec<TransitionRow>,
     /// Texts for customers (e.g. R11's notice), queued in the outbox (S5).
     pub notices: Vec<(i64, String)>,
+    /// Sessions R6 marked unanswered in this step (statistics, O6).
+    pub unanswered: Vec<i64>,
 }
 
 impl RoutingBatch {
@@ -405,6 +407,7 @@ impl RoutingBatch {
             && self.timers.is_empty()
             && self.transitions.is_empty()
             && self.notices.is_empty()
+            && self.unanswered.is_empty()
     }
 }
 

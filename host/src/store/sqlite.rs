@@ -19,6 +19,8 @@ use super::sql_ingest::sql_ingest;
 use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
+use super::sql_stats::{ranked_sql, sql_stats_store, stats_range};
+use super::stats::{Aggregate, Ranked, assemble};
 use super::*;
 
 type Db = Sqlite;
@@ -62,3 +64,4 @@ sql_attachments_store!(SqliteStore, "");
 sql_failed_inbound_store!(SqliteStore);
 sql_mail_store!(SqliteStore);
 sql_bots_store!(SqliteStore);
+sql_stats_store!(SqliteStore);

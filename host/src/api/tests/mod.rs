@@ -138,7 +138,9 @@ fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, want_
 mod access;
 mod failed_inbound;
 mod hooks;
+mod message_log;
 mod settings;
+mod stats;
 
 #[tokio::test]
 async fn s3_a_repeated_message_gets_the_same_answer_and_stores_nothing() {
