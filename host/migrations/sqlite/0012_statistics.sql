@@ -1,8 +1,8 @@
 -- Statistics (O6): each session carries a summary of its own history, kept by
 -- triggers in the transaction that writes the history row, so the summary can
 -- never disagree with the messages, events and ratings it is derived from.
--- The statistics query then reads one index range of `sessions` instead of
--- joining three large tables per session (1,000,000 sessions in under 1 s).
+-- The statistics query then reads indexes of `sessions` instead of joining
+-- three large tables per session.
 
 -- R6: when the session was marked unanswered (written by the routing step).
 ALTER TABLE sessions ADD COLUMN unanswered_at INTEGER;
@@ -17,8 +17,22 @@ ALTER TABLE sessions ADD COLUMN closed_at INTEGER;
 ALTER TABLE sessions ADD COLUMN customer_score INTEGER;
 ALTER TABLE sessions ADD COLUMN supervisor_score INTEGER;
 
--- Sessions of a channel by creation time: the statistics range.
-CREATE INDEX sessions_channel_created ON sessions (channel_id, created_at);
+-- The statistics query reads only these (see host/src/store/sql_stats.rs):
+-- counts per agent in agent order (no sort), and each duration in ascending
+-- order per channel and per agent, so an exact median or p90 is an OFFSET
+-- into an index instead of a sort of every session in the range.
+-- Covering: the counts read no table rows (1,000,000 row lookups cost
+-- seconds where the index walk costs a tenth of one).
+CREATE INDEX sessions_stats_agent ON sessions (channel_id, agent_id, created_at, unanswered_at,
+    first_response_at, closed_at, customer_score, supervisor_score);
+CREATE INDEX sessions_stats_response ON sessions (channel_id, (first_response_at - first_in_at), created_at)
+    WHERE first_response_at IS NOT NULL;
+CREATE INDEX sessions_stats_response_agent ON sessions (channel_id, agent_id, (first_response_at - first_in_at), created_at)
+    WHERE first_response_at IS NOT NULL;
+CREATE INDEX sessions_stats_resolution ON sessions (channel_id, (closed_at - created_at), created_at)
+    WHERE closed_at IS NOT NULL;
+CREATE INDEX sessions_stats_resolution_agent ON sessions (channel_id, agent_id, (closed_at - created_at), created_at)
+    WHERE closed_at IS NOT NULL;
 -- O2: a contact's sessions, newest first.
 CREATE INDEX sessions_contact ON sessions (contact_id, id);
 

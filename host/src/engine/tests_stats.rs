@@ -200,6 +200,8 @@ async fn scenario(store: Arc<dyn Store>) {
     p.close(s1).await; // 300 s
     p.at(1000).await;
     p.close(s2).await; // 990 s
+    p.at(2000).await;
+    p.close(s4).await; // closed by hand, never held by an agent: 1950 s
     let now = p.clock.now();
     p.store
         .rate(s1, "customer", 5, None, None, now)
@@ -252,6 +254,7 @@ async fn scenario(store: Arc<dyn Store>) {
         agent_id: None,
         sessions: 1,
         unanswered: 1,
+        resolution: durations(1, 1950.0, 1950),
         ..StatsRow::default()
     };
     let totals = StatsRow {
@@ -259,7 +262,7 @@ async fn scenario(store: Arc<dyn Store>) {
         sessions: 5,
         unanswered: 2,
         first_response: durations(4, 37.5, 90),
-        resolution: durations(3, 300.0, 990),
+        resolution: durations(4, 645.0, 1950),
         customer_rating: rating(3, 4.0),
         supervisor_rating: rating(1, 2.0),
     };

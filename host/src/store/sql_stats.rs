@@ -1,50 +1,137 @@
 //! Statistics (O6) and a contact's sessions (O2): shared SQL for both
 //! backends (see `sql.rs`), over the summary columns of migration 0012.
 //!
-//! Exact percentiles without a percentile function (SQLite has none): the
-//! database ranks the durations with `ROW_NUMBER()` over each agent and over
-//! the whole channel, and returns only the rows at the ranks the median and
-//! p90 need (see [`wanted_ranks`](super::stats::wanted_ranks)); the sort stays
-//! in the database and a million sessions send back a handful of rows.
+//! Exact percentiles without sorting the range (SQLite has no percentile
+//! function, and a sort or a window over a million rows takes seconds): each
+//! duration has an index in ascending order per channel and per agent, the
+//! counts come first, and the value at rank k is `ORDER BY d LIMIT .. OFFSET
+//! k - 1` along that index. The work is bounded by the index entries of the
+//! channel (or agent) skipped, with no temporary B-tree. SQLite is told the
+//! index (`INDEXED BY`), since without statistics it would rather sort;
+//! PostgreSQL's planner picks it by itself.
 
-/// The sessions a statistics query covers: `$1` channel, `[$2, $3)` creation time.
-macro_rules! stats_range {
-    () => {
-        "channel_id = $1 AND created_at >= $2 AND created_at < $3"
+/// `INDEXED BY` on SQLite, nothing on PostgreSQL.
+macro_rules! index_hint {
+    (indexed, $index:literal) => {
+        concat!(" INDEXED BY ", $index)
+    };
+    (plain, $index:literal) => {
+        ""
     };
 }
-pub(super) use stats_range;
+pub(super) use index_hint;
 
-/// Ranks one duration expression per agent (only agent `$4` when set) and
-/// channel-wide; keeps the middle ranks and ceil(0.9 n).
-macro_rules! ranked_sql {
-    ($d:literal) => {
+/// The values of one duration in ascending order, from `LIMIT $4 OFFSET $5`:
+/// `$1` channel, `[$2, $3)` creation time, then the group's condition.
+macro_rules! duration_sql {
+    ($hint:ident, $d:literal, $present:literal, $index:literal, $group:literal) => {
         concat!(
-            "WITH v AS (SELECT agent_id, ",
+            "SELECT ",
             $d,
-            " AS d FROM sessions WHERE ",
-            stats_range!(),
+            " FROM sessions",
+            index_hint!($hint, $index),
+            " WHERE channel_id = $1",
+            $group,
             " AND ",
+            $present,
+            " IS NOT NULL AND created_at >= $2 AND created_at < $3 ORDER BY ",
             $d,
-            " IS NOT NULL), \
-             r AS (SELECT CAST(0 AS BIGINT) AS total, agent_id, d, \
-                     ROW_NUMBER() OVER (PARTITION BY agent_id ORDER BY d) AS rn, \
-                     COUNT(*) OVER (PARTITION BY agent_id) AS n \
-                   FROM v WHERE $4 IS NULL OR agent_id = $4 \
-                   UNION ALL \
-                   SELECT CAST(1 AS BIGINT), NULL, d, ROW_NUMBER() OVER (ORDER BY d), COUNT(*) OVER () FROM v) \
-             SELECT total, agent_id, rn, n, d FROM r \
-             WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 OR rn = (9 * n + 9) / 10"
+            " LIMIT $4 OFFSET $5"
         )
     };
 }
-pub(super) use ranked_sql;
+pub(super) use duration_sql;
+
+/// The three groupings of one duration: channel, one agent (`$6`), nobody.
+macro_rules! duration_sqls {
+    ($hint:ident, $d:literal, $present:literal, $index:literal, $agent_index:literal) => {
+        [
+            duration_sql!($hint, $d, $present, $index, ""),
+            duration_sql!($hint, $d, $present, $agent_index, " AND agent_id = $6"),
+            duration_sql!($hint, $d, $present, $agent_index, " AND agent_id IS NULL"),
+        ]
+    };
+}
+pub(super) use duration_sqls;
 
 macro_rules! sql_stats_store {
-    ($Store:ident) => {
+    ($Store:ident, $hint:ident) => {
+        /// First-response and resolution SQL, for [`Group::All`], an agent, nobody.
+        const FIRST_RESPONSE_SQL: [&str; 3] = duration_sqls!(
+            $hint,
+            "first_response_at - first_in_at",
+            "first_response_at",
+            "sessions_stats_response",
+            "sessions_stats_response_agent"
+        );
+        const RESOLUTION_SQL: [&str; 3] = duration_sqls!(
+            $hint,
+            "closed_at - created_at",
+            "closed_at",
+            "sessions_stats_resolution",
+            "sessions_stats_resolution_agent"
+        );
+
+        impl $Store {
+            /// `limit` values of one duration from rank `offset + 1` on.
+            async fn ranked_values(
+                &self,
+                sqls: &[&'static str; 3],
+                query: &StatsQuery,
+                group: Group,
+                limit: i64,
+                offset: i64,
+            ) -> Result<Vec<i64>> {
+                let sql = match group {
+                    Group::All => sqls[0],
+                    Group::Agent(_) => sqls[1],
+                    Group::Nobody => sqls[2],
+                };
+                let mut q = sqlx::query_as::<_, (i64,)>(sql)
+                    .bind(query.channel_id)
+                    .bind(query.from)
+                    .bind(query.to)
+                    .bind(limit)
+                    .bind(offset);
+                if let Group::Agent(agent) = group {
+                    q = q.bind(agent);
+                }
+                Ok(q.fetch_all(&self.read).await?.into_iter().map(|(v,)| v).collect())
+            }
+
+            /// Median and p90 of `count` values of one duration of a group.
+            async fn group_durations(
+                &self,
+                sqls: &[&'static str; 3],
+                query: &StatsQuery,
+                group: Group,
+                count: i64,
+            ) -> Result<Durations> {
+                if count == 0 {
+                    return Ok(Durations::default());
+                }
+                let (lo, two, p90) = ranks(count);
+                let middle = self
+                    .ranked_values(sqls, query, group, if two { 2 } else { 1 }, lo - 1)
+                    .await?;
+                let p90 = self.ranked_values(sqls, query, group, 1, p90 - 1).await?;
+                Ok(durations(count, &middle, p90.first().copied()))
+            }
+
+            async fn row_of(&self, query: &StatsQuery, agg: &Aggregate, group: Group) -> Result<StatsRow> {
+                let mut row = agg.row();
+                row.first_response = self
+                    .group_durations(&FIRST_RESPONSE_SQL, query, group, agg.answered)
+                    .await?;
+                row.resolution = self.group_durations(&RESOLUTION_SQL, query, group, agg.closed).await?;
+                Ok(row)
+            }
+        }
+
         #[async_trait::async_trait]
         impl crate::store::StatsStore for $Store {
             async fn channel_stats(&self, query: &StatsQuery) -> Result<ChannelStats> {
+                // In agent order along the index: no sort, whatever the range.
                 let groups = sqlx::query_as::<_, Aggregate>(concat!(
                     "SELECT agent_id, COUNT(*) AS sessions, COUNT(unanswered_at) AS unanswered, \
                      COUNT(first_response_at) AS answered, COUNT(closed_at) AS closed, \
@@ -52,26 +139,21 @@ macro_rules! sql_stats_store {
                      COALESCE(CAST(SUM(customer_score) AS BIGINT), 0) AS customer_sum, \
                      COUNT(supervisor_score) AS supervisor_count, \
                      COALESCE(CAST(SUM(supervisor_score) AS BIGINT), 0) AS supervisor_sum \
-                     FROM sessions WHERE ",
-                    stats_range!(),
-                    " GROUP BY agent_id"
+                     FROM sessions",
+                    index_hint!($hint, "sessions_stats_agent"),
+                    " WHERE channel_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY agent_id"
                 ))
                 .bind(query.channel_id)
                 .bind(query.from)
                 .bind(query.to)
                 .fetch_all(&self.read)
                 .await?;
-                let ranked = |sql: &'static str| {
-                    sqlx::query_as::<_, Ranked>(sql)
-                        .bind(query.channel_id)
-                        .bind(query.from)
-                        .bind(query.to)
-                        .bind(query.agent_id)
-                        .fetch_all(&self.read)
-                };
-                let first_response = ranked(ranked_sql!("first_response_at - first_in_at")).await?;
-                let resolution = ranked(ranked_sql!("closed_at - created_at")).await?;
-                Ok(assemble(query, &groups, &first_response, &resolution))
+                let totals = self.row_of(query, &total(&groups), Group::All).await?;
+                let mut agents = Vec::new();
+                for agg in shown(query, &groups) {
+                    agents.push(self.row_of(query, &agg, Group::of(agg.agent_id)).await?);
+                }
+                Ok(ChannelStats { totals, agents })
             }
 
             async fn contact_sessions(

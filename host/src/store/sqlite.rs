@@ -19,8 +19,8 @@ use super::sql_ingest::sql_ingest;
 use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
-use super::sql_stats::{ranked_sql, sql_stats_store, stats_range};
-use super::stats::{Aggregate, Ranked, assemble};
+use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
+use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
 type Db = Sqlite;
@@ -64,4 +64,4 @@ sql_attachments_store!(SqliteStore, "");
 sql_failed_inbound_store!(SqliteStore);
 sql_mail_store!(SqliteStore);
 sql_bots_store!(SqliteStore);
-sql_stats_store!(SqliteStore);
+sql_stats_store!(SqliteStore, indexed);

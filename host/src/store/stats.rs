@@ -97,7 +97,7 @@ impl Aggregate {
         self.supervisor_sum += o.supervisor_sum;
     }
 
-    fn row(&self) -> StatsRow {
+    pub(crate) fn row(&self) -> StatsRow {
         let rating = |count: i64, sum: i64| RatingStats {
             count,
             average: (count > 0).then(|| sum as f64 / count as f64),
@@ -120,82 +120,73 @@ impl Aggregate {
     }
 }
 
-/// One value at a rank the percentiles need, as the percentile query returns
-/// it: `total` is 1 for the channel-wide ranking, 0 for an agent's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub(crate) struct Ranked {
-    pub total: i64,
-    pub agent_id: Option<i64>,
-    /// 1-based position in ascending order.
-    pub rn: i64,
-    /// How many values the ranking has.
-    pub n: i64,
-    pub d: i64,
+/// Which sessions a duration query ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Group {
+    /// The whole channel.
+    All,
+    /// One agent's sessions.
+    Agent(i64),
+    /// The sessions no agent held.
+    Nobody,
 }
 
-/// The ranks the percentile query keeps: both middle ranks (one when `n` is
-/// odd) and the p90 nearest rank, ceil(0.9 n). SQL spelling in `sql_stats.rs`.
-pub(crate) fn wanted_ranks(n: i64) -> [i64; 3] {
-    [(n + 1) / 2, (n + 2) / 2, (9 * n + 9) / 10]
+impl Group {
+    pub(crate) fn of(agent_id: Option<i64>) -> Group {
+        agent_id.map_or(Group::Nobody, Group::Agent)
+    }
 }
 
-/// Median and p90 from the ranked values of one group.
-pub(crate) fn durations(count: i64, ranked: &[Ranked]) -> Durations {
-    let at = |rank: i64| ranked.iter().find(|r| r.rn == rank).map(|r| r.d);
-    let [lo, hi, p90] = wanted_ranks(count);
-    let median_ms = match (at(lo), at(hi)) {
-        (Some(a), Some(b)) => Some((a as f64 + b as f64) / 2.0),
+/// Where the median and p90 sit among `n` ascending values (1-based): the
+/// first middle rank, whether the median is the mean of it and the next one
+/// (even `n`), and the p90 nearest rank, ceil(0.9 n).
+pub(crate) fn ranks(n: i64) -> (i64, bool, i64) {
+    ((n + 1) / 2, n % 2 == 0, (9 * n + 9) / 10)
+}
+
+/// Median and p90 from the values at the ranks [`ranks`] names: `middle`
+/// holds the value at the first middle rank and, for an even count, the next.
+pub(crate) fn durations(count: i64, middle: &[i64], p90: Option<i64>) -> Durations {
+    let (_, two, _) = ranks(count);
+    let median_ms = match (middle, two) {
+        ([a, b, ..], true) => Some((*a as f64 + *b as f64) / 2.0),
+        ([a, ..], false) => Some(*a as f64),
         _ => None,
     };
     Durations {
         count,
         median_ms,
-        p90_ms: at(p90),
+        p90_ms: p90,
     }
 }
 
-/// Puts the query results together: totals, and the rows the query asked for.
-pub(crate) fn assemble(
-    query: &StatsQuery,
-    groups: &[Aggregate],
-    first_response: &[Ranked],
-    resolution: &[Ranked],
-) -> ChannelStats {
+/// The channel totals: the sum of every group.
+pub(crate) fn total(groups: &[Aggregate]) -> Aggregate {
     let mut total = Aggregate::default();
     for g in groups {
         total.add(g);
     }
-    let pick = |ranked: &[Ranked], total: bool, agent: Option<i64>| -> Vec<Ranked> {
-        ranked
-            .iter()
-            .filter(|r| (r.total == 1) == total && (total || r.agent_id == agent))
-            .copied()
-            .collect()
-    };
-    let finish = |agg: &Aggregate, is_total: bool| {
-        let mut row = agg.row();
-        let agent = agg.agent_id;
-        row.first_response = durations(agg.answered, &pick(first_response, is_total, agent));
-        row.resolution = durations(agg.closed, &pick(resolution, is_total, agent));
-        row
-    };
-    let totals = finish(&total, true);
-    let mut agents: Vec<StatsRow> = groups
+    total
+}
+
+/// The groups the answer shows: every one, or only the asked agent's (all
+/// zero if they had no sessions). By agent id, the sessions nobody held last.
+pub(crate) fn shown(query: &StatsQuery, groups: &[Aggregate]) -> Vec<Aggregate> {
+    let mut shown: Vec<Aggregate> = groups
         .iter()
         .filter(|g| query.agent_id.is_none() || g.agent_id == query.agent_id)
-        .map(|g| finish(g, false))
+        .copied()
         .collect();
     if let Some(agent) = query.agent_id
-        && agents.is_empty()
+        && shown.is_empty()
     {
-        agents.push(StatsRow {
+        shown.push(Aggregate {
             agent_id: Some(agent),
-            ..StatsRow::default()
+            ..Aggregate::default()
         });
     }
-    // By agent id, the sessions nobody held last.
-    agents.sort_by_key(|r| (r.agent_id.is_none(), r.agent_id));
-    ChannelStats { totals, agents }
+    shown.sort_by_key(|g| (g.agent_id.is_none(), g.agent_id));
+    shown
 }
 
 /// Statistics (O6) and the contact's sessions (O2).
@@ -220,32 +211,34 @@ pub trait StatsStore: Send + Sync + 'static {
 mod tests {
     use super::*;
 
-    fn ranked(values: &[i64]) -> Vec<Ranked> {
+    /// What the store does: the values at the ranks, from sorted values.
+    fn of(values: &[i64]) -> Durations {
         let n = values.len() as i64;
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| Ranked {
-                total: 1,
-                agent_id: None,
-                rn: i as i64 + 1,
-                n,
-                d,
-            })
-            .collect()
+        if n == 0 {
+            return durations(0, &[], None);
+        }
+        let (lo, two, p90) = ranks(n);
+        let at = |rank: i64| values.get(rank as usize - 1).copied();
+        let middle: Vec<i64> = [at(lo), if two { at(lo + 1) } else { None }]
+            .into_iter()
+            .flatten()
+            .collect();
+        durations(n, &middle, at(p90))
     }
 
     #[test]
     fn o6_median_and_p90_follow_their_definitions() {
-        let d = durations(4, &ranked(&[10, 20, 30, 40]));
+        let d = of(&[10, 20, 30, 40]);
         assert_eq!((d.median_ms, d.p90_ms), (Some(25.0), Some(40)));
-        let d = durations(5, &ranked(&[1, 2, 3, 4, 100]));
+        let d = of(&[1, 2, 3, 4, 100]);
         assert_eq!((d.median_ms, d.p90_ms), (Some(3.0), Some(100)));
         let values: Vec<i64> = (1..=10).collect();
-        let d = durations(10, &ranked(&values));
+        let d = of(&values);
         assert_eq!((d.median_ms, d.p90_ms), (Some(5.5), Some(9)));
-        let d = durations(1, &ranked(&[7]));
+        let values: Vec<i64> = (1..=11).collect();
+        assert_eq!(of(&values).p90_ms, Some(10));
+        let d = of(&[7]);
         assert_eq!((d.median_ms, d.p90_ms), (Some(7.0), Some(7)));
-        assert_eq!(durations(0, &[]), Durations::default());
+        assert_eq!(of(&[]), Durations::default());
     }
 }
