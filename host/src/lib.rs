@@ -28,6 +28,8 @@
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
 //! - [`webchat`]: the live-chat widget: `/widget.js`, visitor tokens and
 //!   the visitor's WebSocket; replies are pushed to open sockets.
+//! - [`transcript`]: a session as readable text (O2), for export and the
+//!   transcript email (O3).
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod api;
@@ -49,6 +51,7 @@ pub mod store;
 #[cfg(test)]
 mod test_support;
 pub mod webchat;
+pub mod transcript;
 
 pub use frontdesk_routing as routing;
 pub use frontdesk_rules as rules;

@@ -15,11 +15,13 @@ mod failed_inbound;
 mod hooks;
 mod leads;
 mod live;
+mod message_log;
 mod ops;
 mod plugins;
 mod scripts;
 mod sessions;
 mod settings;
+mod stats;
 mod users;
 
 use std::collections::HashMap;
@@ -320,7 +322,9 @@ pub fn app(state: AppState) -> Router {
         .merge(failed_inbound::routes())
         .merge(bots::routes())
         .merge(leads::routes())
-        .merge(live::routes());
+        .merge(live::routes())
+        .merge(stats::routes())
+        .merge(message_log::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

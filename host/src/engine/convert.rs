@@ -99,6 +99,7 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) {
             agent,
             replace,
         } => batch.responsible.push((session.0, agent.0, *replace)),
+        Command::MarkUnanswered { session } => batch.unanswered.push(session.0),
         _ => {}
     }
 }

@@ -26,6 +26,8 @@ mod tests;
 mod tests_closing;
 #[cfg(test)]
 mod tests_consent;
+#[cfg(test)]
+mod tests_stats;
 
 use std::sync::Arc;
 

@@ -21,7 +21,9 @@ mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
 mod sql_webchat;
+mod sql_stats;
 mod sqlite;
+mod stats;
 
 use std::sync::Arc;
 
@@ -33,6 +35,7 @@ pub use contact_store::*;
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
+pub use stats::{ChannelStats, Durations, RatingStats, StatsQuery, StatsRow, StatsStore};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,7 @@ pub trait Store:
     + BotStore
     + ContactStore
     + WebchatStore
+    + StatsStore
     + Send
     + Sync
     + 'static

@@ -406,6 +406,8 @@ pub struct RoutingBatch {
     /// C5: (session, agent, replace) — the agent becomes responsible for the
     /// session's contact if nobody is, or in any case with `replace`.
     pub responsible: Vec<(i64, i64, bool)>,
+    /// Sessions R6 marked unanswered in this step (statistics, O6).
+    pub unanswered: Vec<i64>,
 }
 
 impl RoutingBatch {
@@ -417,6 +419,7 @@ impl RoutingBatch {
             && self.transitions.is_empty()
             && self.notices.is_empty()
             && self.responsible.is_empty()
+            && self.unanswered.is_empty()
     }
 }
 

@@ -123,6 +123,15 @@ macro_rules! sql_routing_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                // R6's mark, for the unanswered count (O6); the first mark counts.
+                for session_id in &batch.unanswered {
+                    sqlx::query("UPDATE sessions SET unanswered_at = $2 WHERE id = $1 AND unanswered_at IS NULL")
+                        .bind(session_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+
                 for (session_id, text) in &batch.notices {
                     let (channel_id,): (i64,) = sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
                         .bind(session_id)

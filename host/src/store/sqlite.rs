@@ -21,6 +21,8 @@ use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
 use super::sql_webchat::sql_webchat_store;
+use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
+use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
 type Db = Sqlite;
@@ -66,3 +68,4 @@ sql_mail_store!(SqliteStore);
 sql_bots_store!(SqliteStore);
 sql_contacts_store!(SqliteStore);
 sql_webchat_store!(SqliteStore);
+sql_stats_store!(SqliteStore, indexed);

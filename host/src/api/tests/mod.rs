@@ -139,7 +139,9 @@ mod access;
 mod console;
 mod failed_inbound;
 mod hooks;
+mod message_log;
 mod settings;
+mod stats;
 
 #[tokio::test]
 async fn s3_a_repeated_message_gets_the_same_answer_and_stores_nothing() {
