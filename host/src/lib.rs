@@ -39,6 +39,7 @@ pub mod outbox;
 pub mod plugin_kv;
 pub mod server;
 pub mod store;
+pub mod transcript_mail;
 #[cfg(test)]
 mod test_support;
 

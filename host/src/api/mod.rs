@@ -18,6 +18,7 @@ mod ops;
 mod plugins;
 mod scripts;
 mod sessions;
+mod transcripts;
 mod settings;
 mod users;
 
@@ -73,6 +74,8 @@ pub struct AppState {
     /// Where providers reach this server (`--public-url`); webhooks are
     /// registered as `{public_url}/hooks/{channel}`.
     pub public_url: Arc<str>,
+    /// Mail the host writes itself (transcripts, O3); `None` without a relay.
+    pub host_mail: Option<crate::transcript_mail::HostMail>,
 }
 
 impl AppState {
@@ -112,6 +115,7 @@ impl AppState {
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: metrics_handle(),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            host_mail: None,
         })
     }
 }
@@ -130,6 +134,12 @@ impl AppState {
     }
 
     /// Sets the URL providers reach this server at (no trailing `/` needed).
+    /// Lets the host send mail of its own (transcripts) through `mail`.
+    pub fn with_host_mail(mut self, mail: crate::transcript_mail::HostMail) -> Self {
+        self.host_mail = Some(mail);
+        self
+    }
+
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
         self
@@ -314,7 +324,8 @@ pub fn app(state: AppState) -> Router {
         .merge(settings::routes())
         .merge(failed_inbound::routes())
         .merge(bots::routes())
-        .merge(leads::routes());
+        .merge(leads::routes())
+        .merge(transcripts::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

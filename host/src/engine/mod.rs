@@ -33,6 +33,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
 pub use convert::{agent_status, channel_queue_config, queue_config};
+pub use hooks::channel_language;
 pub use frontdesk_routing::{Command, MessageOutcome};
 
 use crate::clock::Clock;
