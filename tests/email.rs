@@ -446,3 +446,108 @@ async fn raw_get(url: &str) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// O3: a customer asks for the transcript; the agent sends it to the
+/// contact's address, it reaches a real SMTP server in the channel's words,
+/// and the agent is named as the channel shows agents (I1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn o3_the_transcript_by_email_reaches_the_customer() {
+    let s = setup();
+    let relay_port = free_port();
+    let relay = Relay::start(relay_port, &s.dir.path().join("relay"));
+    let relay_url = format!("smtp://127.0.0.1:{relay_port}");
+    let env = [
+        ("FRONTDESK_DATA_DIR", s.data.as_str()),
+        ("FRONTDESK_SMTP_LISTEN", "127.0.0.1:0"),
+        ("FRONTDESK_SMTP_RELAY", relay_url.as_str()),
+        ("FRONTDESK_MAIL_FROM", "transcripts@shop.test"),
+    ];
+    let (server, smtp) = start(&s.db, &env);
+    let http = Http::default();
+    let token = &s.token;
+    create_channel(
+        &http,
+        &server,
+        token,
+        json!({"address": SHOP, "agent_identity": {"mode": "channel", "name": "Shop Support"}}),
+    )
+    .await;
+    smtp_send(
+        smtp.unwrap(),
+        "bob@example.org",
+        &[SHOP],
+        &mail("t1@example.org", "", "Where is order 42?"),
+    );
+    let session = sessions(&http, &server, token).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = http
+        .api(
+            "POST",
+            &server.url(&format!("/api/v1/sessions/{session}/messages")),
+            token,
+            Some(json!({"text": "It left our warehouse today."})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+
+    let (status, body) = http
+        .api(
+            "POST",
+            &server.url(&format!("/api/v1/sessions/{session}/transcript")),
+            token,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sent_to"], "bob@example.org", "the contact's address");
+    wait_for("the transcript at the relay", || {
+        relay
+            .received()
+            .iter()
+            .any(|m| m.contains("Your conversation with Mail"))
+    });
+    let transcript = relay
+        .received()
+        .into_iter()
+        .find(|m| m.contains("Your conversation with Mail"))
+        .unwrap();
+    assert!(
+        header(&transcript, "From")
+            .unwrap()
+            .contains("transcripts@shop.test"),
+        "{transcript}"
+    );
+    assert!(
+        header(&transcript, "To")
+            .unwrap()
+            .contains("bob@example.org"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("] You: Where is order 42?"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("] Shop Support: It left our warehouse today."),
+        "I1 names the agent as the channel shows them: {transcript}"
+    );
+
+    // A bad address is refused, naming it; nothing more is sent.
+    let (status, body) = http
+        .api(
+            "POST",
+            &server.url(&format!("/api/v1/sessions/{session}/transcript")),
+            token,
+            Some(json!({"email": "bob at example"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bob at example"),
+        "{body}"
+    );
+}

@@ -37,8 +37,8 @@ pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod clock;
-pub mod contacts;
 pub mod console;
+pub mod contacts;
 pub mod engine;
 pub mod identity;
 pub mod ingest;
@@ -50,8 +50,9 @@ pub mod server;
 pub mod store;
 #[cfg(test)]
 mod test_support;
-pub mod webchat;
 pub mod transcript;
+pub mod transcript_mail;
+pub mod webchat;
 
 pub use frontdesk_routing as routing;
 pub use frontdesk_rules as rules;

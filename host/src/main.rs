@@ -85,6 +85,13 @@ struct MailArgs {
     /// Relay for replies: smtp://HOST:PORT, smtp://HOST:587?tls=required or smtps://USER:PASS@HOST:465. Without it email replies fail.
     #[arg(long, env = "FRONTDESK_SMTP_RELAY")]
     smtp_relay: Option<String>,
+    /// The From address of mail the host writes itself (transcripts a customer asks for, O3); sent through --smtp-relay.
+    #[arg(
+        long,
+        env = "FRONTDESK_MAIL_FROM",
+        default_value = "frontdesk@localhost"
+    )]
+    mail_from: String,
 }
 
 #[derive(Subcommand)]
@@ -195,6 +202,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(manual) => manual.clone(),
                 None => clock.clone(),
             };
+            let host_mail = mailer
+                .clone()
+                .map(|mailer| frontdesk::transcript_mail::HostMail {
+                    mailer,
+                    from: mail.mail_from.clone(),
+                });
             let mut config = frontdesk_plugin_host::HostConfig {
                 kv: Arc::new(kv),
                 mailer,
@@ -223,7 +236,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => AppState::new(store, clock).await?,
             }
             .with_plugins(plugins.clone())
-            .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")))
+            .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")));
+            let state = match host_mail {
+                Some(mail) => state.with_host_mail(mail),
+                None => state,
+            }
             .deliver_outbox()
             .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);

@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::store::Millis;
+use crate::store::{Channel, Millis};
 
 /// What a transcript shows. Times are unix milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,6 +120,16 @@ pub fn render_transcript(t: &Transcript, labels: &TranscriptLabels) -> String {
         }
     }
     out
+}
+
+/// The channel's working-hours zone (W1), if it has one.
+pub fn channel_time_zone(channel: &Channel) -> Option<String> {
+    let config: serde_json::Value = serde_json::from_str(&channel.config).ok()?;
+    config
+        .get("working_hours")?
+        .get("time_zone")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// The zone to show times in, and its name for the header.

@@ -266,16 +266,6 @@ async fn export_json(
     ))
 }
 
-/// The channel's working-hours zone (W1), if it has one.
-pub fn channel_time_zone(channel: &Channel) -> Option<String> {
-    let config: serde_json::Value = serde_json::from_str(&channel.config).ok()?;
-    config
-        .get("working_hours")?
-        .get("time_zone")?
-        .as_str()
-        .map(str::to_owned)
-}
-
 /// The session as a readable transcript: a header, then `[time] Name: text`
 /// lines in the channel's time zone (UTC without working hours) (O2).
 #[utoipa::path(get, path = "/sessions/{id}/transcript.txt", tag = "sessions", params(("id" = i64, Path)),
@@ -299,7 +289,7 @@ async fn transcript_txt(
         customer_name: loaded
             .contact
             .map_or_else(|| "Customer".to_string(), |c| c.name),
-        time_zone: channel_time_zone(&loaded.channel),
+        time_zone: crate::transcript::channel_time_zone(&loaded.channel),
         started_at: loaded.session.created_at,
         closed_at,
         lines: loaded

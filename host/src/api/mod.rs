@@ -22,6 +22,7 @@ mod scripts;
 mod sessions;
 mod settings;
 mod stats;
+mod transcripts;
 mod users;
 
 use std::collections::HashMap;
@@ -41,6 +42,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub use error::{ApiError, BODY_LIMIT, ErrorBody};
 pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
 pub use hooks::{Received, receive_inbound};
+pub use transcripts::transcript_error;
 
 use crate::clock::{Clock, ManualClock};
 use crate::engine::{Engine, EngineError};
@@ -78,6 +80,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// The live-chat widget's open sockets on this node, and its token key.
     pub webchat: Arc<crate::webchat::Hub>,
+    /// Mail the host writes itself (transcripts, O3); `None` without a relay.
+    pub host_mail: Option<crate::transcript_mail::HostMail>,
 }
 
 impl AppState {
@@ -119,6 +123,7 @@ impl AppState {
             metrics: metrics_handle(),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             webchat: Arc::default(),
+            host_mail: None,
         })
     }
 }
@@ -137,6 +142,12 @@ impl AppState {
     }
 
     /// Sets the URL providers reach this server at (no trailing `/` needed).
+    /// Lets the host send mail of its own (transcripts) through `mail`.
+    pub fn with_host_mail(mut self, mail: crate::transcript_mail::HostMail) -> Self {
+        self.host_mail = Some(mail);
+        self
+    }
+
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
         self
@@ -324,7 +335,8 @@ pub fn app(state: AppState) -> Router {
         .merge(leads::routes())
         .merge(live::routes())
         .merge(stats::routes())
-        .merge(message_log::routes());
+        .merge(message_log::routes())
+        .merge(transcripts::routes());
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

@@ -35,6 +35,19 @@ pub(super) struct HookRun {
 /// customer message of a channel with working hours.
 pub(super) type ChannelCache = HashMap<i64, Arc<ChannelInfo>>;
 
+/// The language of a channel's customer texts (O3), from its config JSON.
+pub fn channel_language(config: &str) -> String {
+    language_of(&serde_json::from_str(config).unwrap_or_default())
+}
+
+fn language_of(config: &serde_json::Value) -> String {
+    config
+        .get("language")
+        .and_then(|v| v.as_str())
+        .unwrap_or(frontdesk_i18n::FALLBACK)
+        .to_string()
+}
+
 /// The channel's settings for scripts: `language`, `working_hours` and
 /// `timeout_secs` (A5) from its config, mode and A4/Q2 options from its queue.
 async fn channel_info(driver: &Driver, channel: &Channel) -> Result<ChannelInfo, EngineError> {
@@ -52,11 +65,7 @@ async fn channel_info(driver: &Driver, channel: &Channel) -> Result<ChannelInfo,
     };
     Ok(ChannelInfo {
         name: channel.name.clone(),
-        language: config
-            .get("language")
-            .and_then(|v| v.as_str())
-            .unwrap_or("en")
-            .to_string(),
+        language: language_of(&config),
         mode: match queue.mode {
             QueueMode::Evenly => frontdesk_routing::Mode::Evenly,
             QueueMode::Strict => frontdesk_routing::Mode::Strict,

@@ -36,6 +36,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
 pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
+pub use hooks::channel_language;
 
 use crate::clock::Clock;
 use crate::store::{Queue, Store, StoreError, User};

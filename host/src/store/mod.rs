@@ -20,8 +20,8 @@ mod sql_ingest;
 mod sql_mail;
 mod sql_outbox;
 mod sql_routing;
-mod sql_webchat;
 mod sql_stats;
+mod sql_webchat;
 mod sqlite;
 mod stats;
 

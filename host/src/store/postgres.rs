@@ -13,8 +13,8 @@ use super::sql_ingest::sql_ingest;
 use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
 use super::sql_routing::sql_routing_store;
-use super::sql_webchat::sql_webchat_store;
 use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
+use super::sql_webchat::sql_webchat_store;
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 

@@ -192,7 +192,10 @@ pub fn author(message: &ChatMessage, identity: &AgentIdentity) -> Value {
         ),
         _ => None,
     };
-    shown.map_or(Value::Null, |a| json!({"name": a.name, "avatar_url": a.avatar_url}))
+    shown.map_or(
+        Value::Null,
+        |a| json!({"name": a.name, "avatar_url": a.avatar_url}),
+    )
 }
 
 /// A stored message as a backlog frame. The widget's own messages carry
@@ -242,7 +245,11 @@ mod tests {
 
     #[test]
     fn the_widgets_own_message_carries_its_client_id_and_no_author() {
-        let frame = message_frame(&message("in", None, Some("v:a/c-1")), "v:a", &AgentIdentity::Profile);
+        let frame = message_frame(
+            &message("in", None, Some("v:a/c-1")),
+            "v:a",
+            &AgentIdentity::Profile,
+        );
         assert_eq!(frame["from"], "customer");
         assert_eq!(frame["client_id"], "c-1");
         assert_eq!(frame["author"], Value::Null);
@@ -251,13 +258,21 @@ mod tests {
             "only the host's messages ask for a rating"
         );
         // Another visitor's prefix is never taken for this one's.
-        let other = message_frame(&message("in", None, Some("v:ab/c-1")), "v:a", &AgentIdentity::Profile);
+        let other = message_frame(
+            &message("in", None, Some("v:ab/c-1")),
+            "v:a",
+            &AgentIdentity::Profile,
+        );
         assert_eq!(other["client_id"], Value::Null);
     }
 
     #[test]
     fn agents_and_notices_are_told_apart_and_text_stays_as_is() {
-        let agent = message_frame(&message("out", Some((3, "Mia")), None), "v:a", &AgentIdentity::Profile);
+        let agent = message_frame(
+            &message("out", Some((3, "Mia")), None),
+            "v:a",
+            &AgentIdentity::Profile,
+        );
         assert_eq!(
             (&agent["from"], &agent["author"]["name"]),
             (&json!("agent"), &json!("Mia"))

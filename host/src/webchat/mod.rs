@@ -14,6 +14,7 @@ mod assets;
 pub mod hub;
 mod socket;
 pub mod token;
+mod transcript;
 
 use axum::Json;
 use axum::Router;
@@ -53,6 +54,10 @@ pub fn routes() -> Router<AppState> {
         .route("/chat/{channel}/config", get(config))
         .route("/chat/{channel}/visitors", post(visitors))
         .route("/chat/{channel}/ws", get(ws))
+        .route(
+            "/chat/{channel}/transcript",
+            post(transcript::email_transcript),
+        )
         .layer(cors)
         .route("/widget.js", get(assets::widget_js))
 }

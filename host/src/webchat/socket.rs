@@ -15,9 +15,9 @@ use axum::http::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use super::hub::{Frame, message_frame};
-use crate::identity::AgentIdentity;
 use super::token::Visitor;
 use crate::api::{ApiError, AppState, receive_inbound};
+use crate::identity::AgentIdentity;
 use crate::ingest::InboundRequest;
 
 /// Messages read from the store per backlog query.
