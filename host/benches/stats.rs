@@ -30,7 +30,7 @@ fn db_path() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stats-bench-1m.db")
 }
 
-async fn pool(path: &PathBuf) -> Pool<Sqlite> {
+async fn pool(path: &std::path::Path) -> Pool<Sqlite> {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
         .unwrap()
         .journal_mode(SqliteJournalMode::Wal)
