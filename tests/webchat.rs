@@ -491,7 +491,10 @@ async fn g1_c2_consent_given_in_the_widget_is_recorded_and_details_reach_the_con
         .await;
     assert_eq!(contact["name"], "Ada", "{contact}");
     assert_eq!(contact["email"], "ada@example.com");
-    assert_eq!(contact["phone"], "+49301234567", "C1: stored in E.164, as matched");
+    assert_eq!(
+        contact["phone"], "+49301234567",
+        "C1: stored in E.164, as matched"
+    );
 }
 
 /// Two `frontdesk serve` nodes on one PostgreSQL: the visitor has a socket
