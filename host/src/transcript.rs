@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::store::{Channel, Millis};
+use crate::store::{Channel, Message, Millis, SessionEvent};
 
 /// What a transcript shows. Times are unix milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,6 +35,28 @@ pub struct TranscriptLine {
     pub text: String,
     /// File names of attachments, shown after the text.
     pub attachments: Vec<String>,
+}
+
+impl TranscriptLine {
+    /// A stored message as a line written by `author`; attachments by file
+    /// name, or by kind when they have none.
+    pub fn of_message(message: Message, author: String) -> TranscriptLine {
+        TranscriptLine {
+            at: message.created_at,
+            author,
+            attachments: message
+                .attachments
+                .iter()
+                .map(|a| a.file_name.clone().unwrap_or_else(|| a.kind.clone()))
+                .collect(),
+            text: message.body,
+        }
+    }
+}
+
+/// When the session closed, from its recorded moves (S1).
+pub fn closed_at(events: &[SessionEvent]) -> Option<Millis> {
+    events.iter().find(|e| e.to_state == "closed").map(|e| e.at)
 }
 
 /// The fixed words of a transcript, so O3 can pass another language.

@@ -16,7 +16,9 @@ use crate::api::AppState;
 use crate::contacts::normalize;
 use crate::identity::AgentIdentity;
 use crate::store::{Role, StoreError, Viewer};
-use crate::transcript::{Transcript, TranscriptLabels, TranscriptLine, render_transcript};
+use crate::transcript::{
+    Transcript, TranscriptLabels, TranscriptLine, closed_at, render_transcript,
+};
 
 /// How the host sends mail of its own.
 #[derive(Clone)]
@@ -101,24 +103,9 @@ pub async fn send_transcript(
             },
             _ => text("transcript-team"),
         };
-        lines.push(TranscriptLine {
-            at: message.created_at,
-            author,
-            attachments: message
-                .attachments
-                .iter()
-                .map(|a| a.file_name.clone().unwrap_or_else(|| a.kind.clone()))
-                .collect(),
-            text: message.body,
-        });
+        lines.push(TranscriptLine::of_message(message, author));
     }
-    let closed_at = state
-        .store
-        .session_events(session_id)
-        .await?
-        .iter()
-        .find(|e| e.to_state == "closed")
-        .map(|e| e.at);
+    let closed_at = closed_at(&state.store.session_events(session_id).await?);
     let transcript = Transcript {
         session_id,
         channel_name: channel.name.clone(),

@@ -276,13 +276,7 @@ async fn transcript_txt(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let loaded = load(&state, &caller, id).await?;
-    let closed_at = state
-        .store
-        .session_events(id)
-        .await?
-        .iter()
-        .find(|e| e.to_state == "closed")
-        .map(|e| e.at);
+    let closed_at = crate::transcript::closed_at(&state.store.session_events(id).await?);
     let transcript = Transcript {
         session_id: id,
         channel_name: loaded.channel.name.clone(),
@@ -295,16 +289,7 @@ async fn transcript_txt(
         lines: loaded
             .messages
             .into_iter()
-            .map(|(m, author)| TranscriptLine {
-                at: m.created_at,
-                author: author.name,
-                attachments: m
-                    .attachments
-                    .iter()
-                    .map(|a| a.file_name.clone().unwrap_or_else(|| a.kind.clone()))
-                    .collect(),
-                text: m.body,
-            })
+            .map(|(m, author)| TranscriptLine::of_message(m, author.name))
             .collect(),
     };
     let text = render_transcript(&transcript, &TranscriptLabels::english());
