@@ -6,7 +6,8 @@
 
 use axum::Json;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -48,10 +49,23 @@ pub enum ApiError {
     /// (e.g. Telegram's `setWebhook`); the message says what the provider said.
     #[error("{0}")]
     ProviderSetup(String),
+    /// The database cannot take writes now (a full disk, an I/O error, a
+    /// lost connection): nothing was changed and the client should retry.
+    /// The database's own words go to the log and to `/healthz`.
+    #[error("the database cannot store this now; nothing was changed, try again shortly")]
+    StorageUnavailable(String),
     /// A bug or an outage; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Marks a response that failed on a storage fault, so the layer that
+/// records storage health (see `api::app`) learns of it.
+#[derive(Debug, Clone)]
+pub struct StorageFault(pub String);
+
+/// How long a client told 503 waits before it tries again, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 /// The JSON error body.
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,6 +128,10 @@ impl ApiError {
             }
             ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature".into()),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into()),
+            ApiError::StorageUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable".into(),
+            ),
             ApiError::ProviderSetup(_) => (StatusCode::BAD_GATEWAY, "provider_setup_failed".into()),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
         }
@@ -130,13 +148,23 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (
+        let mut response = (
             status,
             Json(ErrorBody {
                 error: ErrorDetail { code, message },
             }),
         )
-            .into_response()
+            .into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        if let ApiError::StorageUnavailable(detail) = self {
+            tracing::error!(%detail, "request refused: the database cannot store it now");
+            response.extensions_mut().insert(StorageFault(detail));
+        }
+        response
     }
 }
 
@@ -149,6 +177,7 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Invalid(message) => ApiError::invalid(message),
+            other if other.is_unavailable() => ApiError::StorageUnavailable(other.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -158,6 +187,9 @@ impl From<IngestError> for ApiError {
     fn from(err: IngestError) -> Self {
         match err {
             IngestError::ShuttingDown => ApiError::Unavailable(err.to_string()),
+            IngestError::Store(inner) if inner.is_unavailable() => {
+                ApiError::StorageUnavailable(inner.to_string())
+            }
             IngestError::Store(inner) => {
                 tracing::error!(error = %inner, "inbound message not stored");
                 ApiError::Unavailable(
@@ -244,7 +276,11 @@ impl From<crate::engine::EngineError> for ApiError {
                 | R::NegativeCloseDelay { .. } => ApiError::invalid(refused.to_string()),
                 _ => ApiError::Conflict(refused.to_string()),
             },
+            crate::engine::EngineError::Store(store) if store.is_unavailable() => {
+                ApiError::StorageUnavailable(store.to_string())
+            }
             crate::engine::EngineError::Store(store) => ApiError::Internal(store.to_string()),
+            crate::engine::EngineError::NotStored(why) => ApiError::StorageUnavailable(why),
             crate::engine::EngineError::Stopped => ApiError::Unavailable(err.to_string()),
         }
     }

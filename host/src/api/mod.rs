@@ -352,6 +352,10 @@ pub fn app(state: AppState) -> Router {
     .merge(crate::console::routes())
     .fallback(|uri: Uri| async move { ApiError::NoRoute(uri.path().to_string()) })
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(axum::middleware::map_response_with_state(
+        state.clone(),
+        ops::record_storage_fault,
+    ))
     .layer(CatchPanicLayer::custom(|_| {
         ApiError::Internal("a handler panicked".into()).into_response()
     }))

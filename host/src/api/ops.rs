@@ -6,14 +6,15 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::error::StorageFault;
 use super::{ApiError, ApiQuery, AppState, Caller, ErrorBody};
-use crate::store::{AuditEntry, OutboxItem, Role};
+use crate::store::{AuditEntry, Fault, OutboxItem, Role};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,25 +31,52 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize)]
 struct Health {
+    /// `ok`, or `degraded` when something below keeps requests from being served.
     status: &'static str,
     database: &'static str,
+    /// Set while the database refuses writes (S4): since when, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_fault: Option<Fault>,
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers and takes writes; 503 with the reason
+/// otherwise. Once no write has failed for a few seconds, each call tries a
+/// probe write, so the fault clears as soon as the database takes writes
+/// again, even when nothing else writes.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Health {
-                status: "ok",
-                database: state.store.backend(),
-            }),
-        )
-            .into_response(),
-        Err(err) => {
-            ApiError::Unavailable(format!("the database does not answer: {err}")).into_response()
+    if let Err(err) = state.store.ping().await {
+        return ApiError::Unavailable(format!("the database does not answer: {err}"))
+            .into_response();
+    }
+    let health = state.store.health();
+    if health.fault().is_some_and(|fault| !fault.recent) {
+        match state.store.probe_write(state.clock.now()).await {
+            Ok(()) => health.recovered(),
+            Err(err) => health.observe(&err),
         }
     }
+    let storage_fault = health.fault();
+    let (status, word) = match storage_fault {
+        None => (StatusCode::OK, "ok"),
+        Some(_) => (StatusCode::SERVICE_UNAVAILABLE, "degraded"),
+    };
+    let health = Health {
+        status: word,
+        database: state.store.backend(),
+        storage_fault,
+    };
+    (status, Json(health)).into_response()
+}
+
+/// Tells the store's health of a request that failed on a storage fault.
+pub(super) async fn record_storage_fault(
+    State(state): State<AppState>,
+    response: Response,
+) -> Response {
+    if let Some(StorageFault(detail)) = response.extensions().get::<StorageFault>() {
+        state.store.health().failed(detail.clone());
+    }
+    response
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

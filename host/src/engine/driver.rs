@@ -25,6 +25,9 @@ use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
 /// The most events one step takes; bounds how long a caller waits.
 const MAX_STEP: usize = 256;
 
+/// How often a paused engine tries to rebuild its router from the store.
+const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(super) struct Driver {
     pub(super) store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -46,6 +49,9 @@ pub(super) struct Driver {
     pub(super) bots: DriverBots,
     /// The consoles' event hub: told which sessions each stored step touched.
     live: Live,
+    /// A step could not be stored, so the router is ahead of the store
+    /// until [`Driver::recover`] rebuilds it; events are refused meanwhile.
+    stale: bool,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -85,15 +91,23 @@ impl Driver {
             consents: ConsentCache::new(),
             bots: DriverBots::new(bots),
             live,
+            stale: false,
         };
-        let now = driver.now();
-        driver.router.handle_timeout(now);
-        let users = driver.store.list_users().await?;
+        driver.catch_up().await?;
+        Ok(driver)
+    }
+
+    /// Brings a router just rebuilt from the store up to date: due timers,
+    /// the users and queues as they are now, and sessions it never heard of
+    /// (opened before a restart, or while a step could not be stored).
+    async fn catch_up(&mut self) -> Result<(), EngineError> {
+        let now = self.now();
+        self.router.handle_timeout(now);
+        let users = self.store.list_users().await?;
         for user in &users {
             let status = agent_status(user);
-            if driver.router.agent(AgentId(user.id)).map(|a| a.status) != Some(status) {
-                driver
-                    .router
+            if self.router.agent(AgentId(user.id)).map(|a| a.status) != Some(status) {
+                self.router
                     .handle_agent_upsert(now, AgentId(user.id), status);
             }
         }
@@ -101,27 +115,41 @@ impl Driver {
             user_id: 0,
             role: Role::Admin,
         };
-        for channel in driver.store.list_channels(admin).await? {
-            let config = channel_queue_config(&channel, &driver.store.queue(channel.id).await?);
-            if driver.router.queue(QueueId(channel.id)) != Some(&config) {
-                driver.router.handle_queue_config(now, config)?;
+        for channel in self.store.list_channels(admin).await? {
+            let config = channel_queue_config(&channel, &self.store.queue(channel.id).await?);
+            if self.router.queue(QueueId(channel.id)) != Some(&config) {
+                self.router.handle_queue_config(now, config)?;
             }
         }
-        for (channel, session) in driver.store.load_routing().await?.unrouted {
-            if driver.awaits_consent(session).await? {
+        for (channel, session) in self.store.load_routing().await?.unrouted {
+            if self.awaits_consent(session).await? {
                 continue;
             }
-            tracing::info!(session, "routing a session opened before the last restart");
+            tracing::info!(session, "routing a session the engine has not routed yet");
             let new = NewSession {
                 id: SessionId(session),
                 queue: QueueId(channel),
                 responsible: None,
                 bot: false,
             };
-            driver.router.handle_session_opened(now, new)?;
+            self.router.handle_session_opened(now, new)?;
         }
-        driver.step(now).await?;
-        Ok(driver)
+        self.step(now).await
+    }
+
+    /// After a step that could not be stored, memory holds changes the store
+    /// does not: rebuild the router from the store, which still holds the
+    /// state before that step, so memory and disk never disagree.
+    async fn recover(&mut self) -> Result<(), EngineError> {
+        let router = restore(self.store.as_ref(), self.now()).await?;
+        self.written = written_sessions(&router);
+        self.router = router;
+        self.notices.clear();
+        self.due_hooks.clear();
+        self.stale = false;
+        self.catch_up().await?;
+        tracing::info!("routing resumed: the router was rebuilt from the store");
+        Ok(())
     }
 
     fn now(&self) -> Timestamp {
@@ -131,6 +159,10 @@ impl Driver {
     pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
         let mut jobs = Vec::with_capacity(MAX_STEP);
         loop {
+            if self.stale {
+                self.wait_and_recover(&mut rx, &mut jobs).await;
+                continue;
+            }
             let deadline = self.router.poll_timeout();
             let sleep = self
                 .clock
@@ -150,6 +182,35 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// While the router is stale: tries to rebuild it now and then, and
+    /// refuses the events that arrive meanwhile (the callers get a 503 and
+    /// may retry; new sessions are picked up by the rebuild from the store).
+    async fn wait_and_recover(&mut self, rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>) {
+        if let Err(err) = self.recover().await {
+            tracing::warn!(error = %err, "routing still paused: the router cannot be rebuilt yet");
+        }
+        if !self.stale {
+            return;
+        }
+        // Wall time, not the injected clock: a test clock that nobody moves
+        // must not keep routing paused.
+        tokio::select! {
+            received = rx.recv_many(jobs, MAX_STEP) => {
+                if received == 0 {
+                    return;
+                }
+                for (_, reply) in jobs.drain(..) {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Err(EngineError::NotStored(
+                            "routing is paused until the database takes writes again".into(),
+                        )));
+                    }
+                }
+            }
+            () = tokio::time::sleep(RECOVER_EVERY) => {}
         }
     }
 
@@ -237,7 +298,7 @@ impl Driver {
         for (reply, outcome) in replies {
             let answer = match (&stored, outcome) {
                 (Ok(()), outcome) => outcome,
-                (Err(err), _) => Err(EngineError::Store(StoreError::Invalid(err.to_string()))),
+                (Err(err), _) => Err(EngineError::NotStored(err.to_string())),
             };
             if let Err(err) = &answer {
                 tracing::debug!(error = %err, "routing event refused");
@@ -405,14 +466,9 @@ impl Driver {
             return Ok(());
         }
         if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
-            tracing::error!(error = %err, "routing step not stored; reloading the router from the store");
-            match restore(self.store.as_ref(), now).await {
-                Ok(router) => {
-                    self.written = written_sessions(&router);
-                    self.router = router;
-                }
-                Err(reload) => tracing::error!(error = %reload, "reloading the router failed"),
-            }
+            self.store.health().observe(&err);
+            tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
+            self.stale = true;
             return Err(err.into());
         }
         self.publish_live(&batch, &emitted, now);

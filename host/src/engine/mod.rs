@@ -87,6 +87,11 @@ pub enum EngineError {
     /// Writing the step failed; nothing of it took effect.
     #[error("the routing change could not be stored: {0}")]
     Store(#[from] StoreError),
+    /// The step this event was part of could not be stored, or routing is
+    /// paused after such a step; nothing of it took effect, and the caller
+    /// may try again.
+    #[error("the routing change could not be stored: {0}")]
+    NotStored(String),
     /// The engine has stopped (the server is shutting down).
     #[error("the routing engine is not running; try again")]
     Stopped,

@@ -79,12 +79,25 @@ async fn write_batches(
             }
             // One bad message must not fail the others, and a race with
             // another node is worth another try: retry them one by one.
+            // A storage fault fails each of them the same way: refuse them all
+            // now instead of hammering a full disk once per message.
+            Err(err) if err.is_unavailable() => {
+                store.health().observe(&err);
+                let err = Arc::new(err);
+                tracing::error!(error = %err, batch = items.len(), "inbound messages not stored; their senders are told to retry");
+                for reply in replies {
+                    let _ = reply.send(Err(IngestError::Store(err.clone())));
+                }
+            }
             Err(err) => {
                 tracing::warn!(error = %err, batch = items.len(), "ingest batch failed; retrying its messages one by one");
                 for (item, reply) in items.into_iter().zip(replies) {
                     let answer = ingest_alone(store.as_ref(), clock.as_ref(), item).await;
-                    if let Ok(accepted) = &answer {
-                        announce(&live, accepted);
+                    match &answer {
+                        Ok(accepted) => {
+                            announce(&live, accepted);
+                        }
+                        Err(err) => store.health().observe(err),
                     }
                     answer_one(reply, answer);
                 }

@@ -45,7 +45,10 @@ pub fn start(state: AppState, wake: Arc<Notify>) {
                     continue;
                 }
                 Ok(_) => {}
-                Err(err) => tracing::error!(error = %err, "cannot read the outbox"),
+                Err(err) => {
+                    state.store.health().observe(&err);
+                    tracing::error!(error = %err, "cannot read the outbox");
+                }
             }
             let due = state
                 .store
@@ -158,6 +161,7 @@ async fn deliver(state: &AppState, job: OutboundJob) {
         .finish_outbox(job.id, &outcome, state.clock.now())
         .await
     {
+        state.store.health().observe(&err);
         // The lease runs out and the item is tried again.
         tracing::error!(outbox = job.id, error = %err, "cannot record a delivery");
     }

@@ -8,6 +8,7 @@
 mod attachment_model;
 mod bot_store;
 mod contact_store;
+mod health;
 mod model;
 mod postgres;
 mod sql;
@@ -32,6 +33,7 @@ use async_trait::async_trait;
 pub use attachment_model::*;
 pub use bot_store::*;
 pub use contact_store::*;
+pub use health::{Fault, StorageHealth};
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
@@ -111,6 +113,10 @@ pub trait Store:
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
     async fn ping(&self) -> Result<()>;
+    /// Whether writes fail now; every writer reports its storage faults here.
+    fn health(&self) -> &StorageHealth;
+    /// Commits a small write, for `/healthz` to learn whether a fault is over.
+    async fn probe_write(&self, now: Millis) -> Result<()>;
 
     /// Creates a user with the hash of their API token (P2).
     async fn create_user(

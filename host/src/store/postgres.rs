@@ -24,6 +24,7 @@ type Db = Postgres;
 pub struct PgStore {
     write: Pool<Postgres>,
     read: Pool<Postgres>,
+    health: StorageHealth,
 }
 
 impl PgStore {
@@ -37,6 +38,7 @@ impl PgStore {
         Ok(PgStore {
             write: pool.clone(),
             read: pool,
+            health: StorageHealth::default(),
         })
     }
 }

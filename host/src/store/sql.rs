@@ -36,6 +36,25 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            fn health(&self) -> &crate::store::StorageHealth {
+                &self.health
+            }
+
+            async fn probe_write(&self, now: Millis) -> Result<()> {
+                // As large as a typical message, so a disk with room for the
+                // probe but not for a message does not read as healthy.
+                let pad = "-".repeat(4096);
+                sqlx::query(
+                    "INSERT INTO health_probe (id, at, pad) VALUES (1, $1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
+                )
+                .bind(now)
+                .bind(pad)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
             async fn create_user(&self, name: &str, role: Role, token_hash: &str, now: Millis) -> Result<User> {
                 sqlx::query_as::<_, User>(
                     "INSERT INTO users (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *",

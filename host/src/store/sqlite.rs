@@ -33,6 +33,7 @@ pub struct SqliteStore {
     write: Pool<Sqlite>,
     /// WAL lets readers run beside the writer.
     read: Pool<Sqlite>,
+    health: StorageHealth,
 }
 
 impl SqliteStore {
@@ -46,6 +47,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_release(|conn, _| Box::pin(release_clean(conn)))
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
@@ -53,8 +55,34 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(SqliteStore { write, read })
+        Ok(SqliteStore {
+            write,
+            read,
+            health: StorageHealth::default(),
+        })
     }
+}
+
+/// Keeps the writer connection only if no transaction is left open on it.
+///
+/// When a statement fails with `SQLITE_FULL` or an I/O error, SQLite may roll
+/// the transaction back by itself; sqlx's `ROLLBACK` on drop then fails and
+/// its transaction depth stays above zero. The next `begin` on that connection
+/// becomes a `SAVEPOINT` and every later "commit" only releases a savepoint
+/// inside a transaction that never ends: callers are told their writes
+/// committed while nothing reaches the disk (S4). A fresh connection has no
+/// such state, so the pool opens one instead. The ping runs after the
+/// rollback that dropping the transaction queued on the same connection.
+async fn release_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!(
+            "the database connection was left inside a failed transaction; opening a new one"
+        );
+    }
+    Ok(clean)
 }
 
 sql_store!(SqliteStore, "sqlite");
