@@ -245,7 +245,9 @@ impl From<crate::engine::EngineError> for ApiError {
                 _ => ApiError::Conflict(refused.to_string()),
             },
             crate::engine::EngineError::Store(store) => ApiError::Internal(store.to_string()),
-            crate::engine::EngineError::Stopped => ApiError::Unavailable(err.to_string()),
+            crate::engine::EngineError::Stopped | crate::engine::EngineError::NotRouting(_) => {
+                ApiError::Unavailable(err.to_string())
+            }
         }
     }
 }

@@ -32,19 +32,47 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 struct Health {
     status: &'static str,
     database: &'static str,
+    routing: Routing,
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// Whether this node runs the routing engine (one per database).
+#[derive(Serialize)]
+struct Routing {
+    /// `active`, or `refused` (another node routes, or this one lost the lock).
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// 200 when the database answers and this node routes, 503 otherwise: a
+/// node that refuses routing is not healthy, so a load balancer drops it.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Health {
-                status: "ok",
-                database: state.store.backend(),
-            }),
-        )
-            .into_response(),
+        Ok(()) => {
+            let refusal = state.engine.refusal().map(str::to_string);
+            let (code, status, routing) = match refusal {
+                None => (StatusCode::OK, "ok", "active"),
+                Some(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "routing_refused",
+                    "refused",
+                ),
+            };
+            let routing = Routing {
+                state: routing,
+                reason: refusal,
+            };
+            let database = state.store.backend();
+            (
+                code,
+                Json(Health {
+                    status,
+                    database,
+                    routing,
+                }),
+            )
+                .into_response()
+        }
         Err(err) => {
             ApiError::Unavailable(format!("the database does not answer: {err}")).into_response()
         }

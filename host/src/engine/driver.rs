@@ -20,6 +20,7 @@ use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
 use crate::live::Live;
+use crate::routing_lock::RoutingLease;
 use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
 
 /// The most events one step takes; bounds how long a caller waits.
@@ -46,6 +47,8 @@ pub(super) struct Driver {
     pub(super) bots: DriverBots,
     /// The consoles' event hub: told which sessions each stored step touched.
     live: Live,
+    /// Checked before each step: a node that lost the routing lock stops.
+    lease: RoutingLease,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -70,6 +73,7 @@ impl Driver {
         rules: Arc<Rules>,
         bots: Link,
         live: Live,
+        lease: RoutingLease,
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
@@ -85,6 +89,7 @@ impl Driver {
             consents: ConsentCache::new(),
             bots: DriverBots::new(bots),
             live,
+            lease,
         };
         let now = driver.now();
         driver.router.handle_timeout(now);
@@ -140,9 +145,16 @@ impl Driver {
                     if received == 0 {
                         return;
                     }
+                    if let Some(reason) = self.lease.refusal() {
+                        refuse_all(&mut jobs, reason);
+                        return;
+                    }
                     self.handle_jobs(&mut jobs).await;
                 }
                 () = sleep => {
+                    if self.lease.refusal().is_some() {
+                        return;
+                    }
                     let now = self.now();
                     self.router.handle_timeout(now);
                     if let Err(err) = self.step_and_hooks(now).await {
@@ -150,6 +162,15 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    /// Whether this node still routes; the lease is checked again right
+    /// before each write, so a lost lock stops the next step at the latest.
+    fn routing(&self) -> Result<(), EngineError> {
+        match self.lease.refusal() {
+            Some(reason) => Err(EngineError::NotRouting(reason.to_string())),
+            None => Ok(()),
         }
     }
 
@@ -237,6 +258,9 @@ impl Driver {
         for (reply, outcome) in replies {
             let answer = match (&stored, outcome) {
                 (Ok(()), outcome) => outcome,
+                (Err(EngineError::NotRouting(reason)), _) => {
+                    Err(EngineError::NotRouting(reason.clone()))
+                }
                 (Err(err), _) => Err(EngineError::Store(StoreError::Invalid(err.to_string()))),
             };
             if let Err(err) = &answer {
@@ -404,6 +428,7 @@ impl Driver {
         if batch.is_empty() && emitted.is_empty() {
             return Ok(());
         }
+        self.routing()?;
         if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
             tracing::error!(error = %err, "routing step not stored; reloading the router from the store");
             match restore(self.store.as_ref(), now).await {
@@ -483,6 +508,15 @@ impl Driver {
                 true
             }
             _ => true,
+        }
+    }
+}
+
+/// Answers every job with the reason this node stopped routing.
+fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
+    for (_, reply) in jobs.drain(..) {
+        if let Some(reply) = reply {
+            let _ = reply.send(Err(EngineError::NotRouting(reason.to_string())));
         }
     }
 }
