@@ -14,8 +14,11 @@ impl Router {
     /// Arms R6 for a session that starts looking for an agent, then queues it
     /// with R14 tried first.
     pub(super) fn start_queue(&mut self, now: Timestamp, sid: SessionId, cause: Cause) {
-        self.arm_unanswered(now, sid);
         self.enter_queue(now, sid, cause, None, true);
+        // Handed to an agent, it was armed there; waiting, it starts now.
+        if self.sessions[&sid].state == State::Queued {
+            self.arm_unanswered(now, sid);
+        }
     }
 
     /// (Re)starts R6 for an unanswered session. Called when it enters the
