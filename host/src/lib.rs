@@ -23,6 +23,8 @@
 //! - [`live`]: the event hub behind the agent console's WebSocket: stored
 //!   session and message changes, read back once and broadcast per node.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
+//! - [`routing_lock`]: one routing engine per database: the PostgreSQL
+//!   advisory lock or the SQLite lock file, and the refusal a second node gives.
 //! - [`server`]: binds, serves and drains on shutdown.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
@@ -46,6 +48,7 @@ pub mod live;
 pub mod mail;
 pub mod outbox;
 pub mod plugin_kv;
+pub mod routing_lock;
 pub mod server;
 pub mod store;
 #[cfg(test)]

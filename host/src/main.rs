@@ -225,15 +225,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, database = store.backend(), "frontdesk listening on http://{addr}");
+            // One routing engine per database: a second node serves without it.
+            let lease = frontdesk::routing_lock::RoutingLease::acquire(&cli.database).await?;
             let state = match test_clock {
                 Some(manual) => {
                     tracing::warn!(
                         start = manual.now(),
                         "running on a TEST clock that only POST /api/v1/test/clock moves"
                     );
-                    AppState::with_test_clock(store, manual).await?
+                    AppState::serving(store, manual.clone(), Some(manual), lease).await?
                 }
-                None => AppState::new(store, clock).await?,
+                None => AppState::serving(store, clock, None, lease).await?,
             }
             .with_plugins(plugins.clone())
             .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")));

@@ -43,6 +43,9 @@ pub fn admin_token(db: &str) -> String {
         .to_string()
 }
 
+/// A server's JSON log lines, shared with the thread that reads them.
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+
 /// A running `frontdesk serve`, killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -52,6 +55,16 @@ pub struct Server {
 impl Server {
     /// Starts the server on port 0 and waits for the address it logs (no sleeping).
     pub fn start(db: &str, extra_env: &[(&str, &str)]) -> Server {
+        Self::spawn(db, extra_env, None)
+    }
+
+    /// Like [`Server::start`], keeping every JSON log line it writes in `log`
+    /// (the lines before the address included), for tests that read the log.
+    pub fn start_logged(db: &str, extra_env: &[(&str, &str)], log: Log) -> Server {
+        Self::spawn(db, extra_env, Some(log))
+    }
+
+    fn spawn(db: &str, extra_env: &[(&str, &str)], log: Option<Log>) -> Server {
         let mut child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("FRONTDESK_DATABASE", db)
@@ -71,12 +84,22 @@ impl Server {
             let Ok(entry) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
-            if let Some(addr) = entry["fields"]["addr"].as_str() {
+            let addr = entry["fields"]["addr"].as_str().map(str::to_string);
+            if let Some(log) = &log {
+                log.lock().unwrap().push(entry);
+            }
+            if let Some(addr) = addr {
                 break addr.parse().expect("logged address");
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if let (Some(log), Ok(entry)) = (&log, serde_json::from_str::<Value>(&line)) {
+                    log.lock().unwrap().push(entry);
+                }
+            }
+        });
         Server { child, addr }
     }
 

@@ -164,6 +164,9 @@ async fn shift(
     caller: Caller,
     ApiJson(shift): ApiJson<Shift>,
 ) -> Result<Json<User>, ApiError> {
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     let user = state
         .store
         .set_shift(caller.0.id, shift.clocked_in, shift.on_break)

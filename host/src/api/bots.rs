@@ -122,6 +122,9 @@ async fn put_bot(
         timeout_secs,
         config,
     };
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     state
         .store
         .set_channel_bot(caller.0.id, id, Some(&bot), state.clock.now())
@@ -143,6 +146,9 @@ async fn delete_bot(
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Admin], "removing a channel's bot")?;
     channel_exists(&state, &caller, id).await?;
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     state
         .store
         .set_channel_bot(caller.0.id, id, None, state.clock.now())

@@ -104,6 +104,9 @@ async fn create_channel(
         secret: secret.clone(),
         config: config.to_string(),
     };
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     let channel = state
         .store
         .create_channel(caller.0.id, &row, state.clock.now())
@@ -192,6 +195,9 @@ async fn put_queue(
     queue_config(id, &queue)
         .validate()
         .map_err(|e| ApiError::invalid(e.to_string()))?;
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     state
         .store
         .set_queue(caller.0.id, id, &queue, state.clock.now())

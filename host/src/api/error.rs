@@ -281,7 +281,9 @@ impl From<crate::engine::EngineError> for ApiError {
             }
             crate::engine::EngineError::Store(store) => ApiError::Internal(store.to_string()),
             crate::engine::EngineError::NotStored(why) => ApiError::StorageUnavailable(why),
-            crate::engine::EngineError::Stopped => ApiError::Unavailable(err.to_string()),
+            crate::engine::EngineError::Stopped | crate::engine::EngineError::NotRouting(_) => {
+                ApiError::Unavailable(err.to_string())
+            }
         }
     }
 }

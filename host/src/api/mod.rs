@@ -46,6 +46,7 @@ pub use transcripts::transcript_error;
 
 use crate::clock::{Clock, ManualClock};
 use crate::engine::{Engine, EngineError};
+use crate::routing_lock::RoutingLease;
 use frontdesk_plugin_host::{PluginHost, PluginKind};
 
 use crate::ingest::{ApiChannel, Connector, GroupCommit, WasmChannel};
@@ -88,7 +89,7 @@ impl AppState {
     /// State with the built-in connectors, the group-commit writer and the
     /// routing engine started (the engine rebuilds itself from the store).
     pub async fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, EngineError> {
-        Self::build(store, clock, None).await
+        Self::serving(store, clock, None, RoutingLease::unguarded()).await
     }
 
     /// Like [`AppState::new`], on a clock only `POST /api/v1/test/clock` moves.
@@ -96,18 +97,22 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<ManualClock>,
     ) -> Result<Self, EngineError> {
-        Self::build(store, clock.clone(), Some(clock)).await
+        Self::serving(store, clock.clone(), Some(clock), RoutingLease::unguarded()).await
     }
 
-    async fn build(
+    /// What `serve` runs: routing only while `lease` (the database's routing
+    /// lock) allows; `test_clock` when the server runs on a test clock.
+    pub async fn serving(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         test_clock: Option<Arc<ManualClock>>,
+        lease: RoutingLease,
     ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel));
         let rules = Arc::new(load_scripts(store.as_ref()).await?);
-        let engine = Engine::start(store.clone(), clock.clone(), rules.clone()).await?;
+        let engine =
+            Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
         Ok(AppState {
             ingest: GroupCommit::start(store.clone(), clock.clone(), engine.live().clone()),
             engine,

@@ -31,18 +31,30 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize)]
 struct Health {
-    /// `ok`, or `degraded` when something below keeps requests from being served.
+    /// `ok`; `degraded` while the database refuses writes; `routing_refused`
+    /// when this node does not route (another node does, or it lost the lock).
     status: &'static str,
     database: &'static str,
     /// Set while the database refuses writes (S4): since when, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_fault: Option<Fault>,
+    routing: Routing,
 }
 
-/// 200 when the database answers and takes writes; 503 with the reason
-/// otherwise. Once no write has failed for a few seconds, each call tries a
-/// probe write, so the fault clears as soon as the database takes writes
-/// again, even when nothing else writes.
+/// Whether this node runs the routing engine (one per database).
+#[derive(Serialize)]
+struct Routing {
+    /// `active`, or `refused` (another node routes, or this one lost the lock).
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// 200 when the database answers and takes writes and this node routes; 503
+/// with the reason otherwise, so a load balancer drops the node. Once no
+/// write has failed for a few seconds, each call tries a probe write, so a
+/// storage fault clears as soon as the database takes writes again, even
+/// when nothing else writes.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     if let Err(err) = state.store.ping().await {
         return ApiError::Unavailable(format!("the database does not answer: {err}"))
@@ -56,16 +68,23 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         }
     }
     let storage_fault = health.fault();
-    let (status, word) = match storage_fault {
-        None => (StatusCode::OK, "ok"),
-        Some(_) => (StatusCode::SERVICE_UNAVAILABLE, "degraded"),
+    let refusal = state.engine.refusal().map(str::to_string);
+    let (code, status) = match (&storage_fault, &refusal) {
+        (Some(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "degraded"),
+        (None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "routing_refused"),
+        (None, None) => (StatusCode::OK, "ok"),
     };
-    let health = Health {
-        status: word,
+    let routing = Routing {
+        state: if refusal.is_some() { "refused" } else { "active" },
+        reason: refusal,
+    };
+    let body = Health {
+        status,
         database: state.store.backend(),
         storage_fault,
+        routing,
     };
-    (status, Json(health)).into_response()
+    (code, Json(body)).into_response()
 }
 
 /// Tells the store's health of a request that failed on a storage fault.

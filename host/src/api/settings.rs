@@ -112,6 +112,9 @@ async fn update_channel(
     {
         return Err(ApiError::invalid("name must be 1 to 200 characters"));
     }
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     let channel = state
         .store
         .update_channel(caller.0.id, id, &patch, state.clock.now())

@@ -106,6 +106,9 @@ async fn create_user(
         return Err(ApiError::invalid("name must be 1 to 100 characters"));
     }
     let token = new_token();
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     let user = state
         .store
         .create_user(name, new.role, &token_hash(&token), state.clock.now())
@@ -125,6 +128,9 @@ async fn update_user(
     ApiJson(patch): ApiJson<UserStatusPatch>,
 ) -> Result<Json<User>, ApiError> {
     caller.require(&[Role::Admin], "changing users")?;
+    // A node that does not route refuses before storing: the routing node
+    // would not hear of the change until it restarts.
+    state.engine.routes()?;
     let user = state
         .store
         .update_user_status(Some(caller.0.id), id, &patch, state.clock.now())

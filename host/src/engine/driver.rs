@@ -20,6 +20,7 @@ use super::hooks::{ChannelCache, HookRun};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
 use crate::live::Live;
+use crate::routing_lock::RoutingLease;
 use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
 
 /// The most events one step takes; bounds how long a caller waits.
@@ -52,6 +53,8 @@ pub(super) struct Driver {
     /// A step could not be stored, so the router is ahead of the store
     /// until [`Driver::recover`] rebuilds it; events are refused meanwhile.
     stale: bool,
+    /// Checked before each step: a node that lost the routing lock stops.
+    lease: RoutingLease,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -76,6 +79,7 @@ impl Driver {
         rules: Arc<Rules>,
         bots: Link,
         live: Live,
+        lease: RoutingLease,
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
@@ -92,6 +96,7 @@ impl Driver {
             bots: DriverBots::new(bots),
             live,
             stale: false,
+            lease,
         };
         driver.catch_up().await?;
         Ok(driver)
@@ -172,9 +177,16 @@ impl Driver {
                     if received == 0 {
                         return;
                     }
+                    if let Some(reason) = self.lease.refusal() {
+                        refuse_all(&mut jobs, reason);
+                        return;
+                    }
                     self.handle_jobs(&mut jobs).await;
                 }
                 () = sleep => {
+                    if self.lease.refusal().is_some() {
+                        return;
+                    }
                     let now = self.now();
                     self.router.handle_timeout(now);
                     if let Err(err) = self.step_and_hooks(now).await {
@@ -211,6 +223,15 @@ impl Driver {
                 }
             }
             () = tokio::time::sleep(RECOVER_EVERY) => {}
+        }
+    }
+
+    /// Whether this node still routes; the lease is checked again right
+    /// before each write, so a lost lock stops the next step at the latest.
+    fn routing(&self) -> Result<(), EngineError> {
+        match self.lease.refusal() {
+            Some(reason) => Err(EngineError::NotRouting(reason.to_string())),
+            None => Ok(()),
         }
     }
 
@@ -298,6 +319,9 @@ impl Driver {
         for (reply, outcome) in replies {
             let answer = match (&stored, outcome) {
                 (Ok(()), outcome) => outcome,
+                (Err(EngineError::NotRouting(reason)), _) => {
+                    Err(EngineError::NotRouting(reason.clone()))
+                }
                 (Err(err), _) => Err(EngineError::NotStored(err.to_string())),
             };
             if let Err(err) = &answer {
@@ -465,6 +489,7 @@ impl Driver {
         if batch.is_empty() && emitted.is_empty() {
             return Ok(());
         }
+        self.routing()?;
         if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
             self.store.health().observe(&err);
             tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
@@ -539,6 +564,15 @@ impl Driver {
                 true
             }
             _ => true,
+        }
+    }
+}
+
+/// Answers every job with the reason this node stopped routing.
+fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
+    for (_, reply) in jobs.drain(..) {
+        if let Some(reply) = reply {
+            let _ = reply.send(Err(EngineError::NotRouting(reason.to_string())));
         }
     }
 }

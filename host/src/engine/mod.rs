@@ -39,6 +39,7 @@ pub use frontdesk_routing::{Command, MessageOutcome};
 pub use hooks::channel_language;
 
 use crate::clock::Clock;
+use crate::routing_lock::RoutingLease;
 use crate::store::{Queue, Store, StoreError, User};
 
 /// Something that happened, for the routing core to act on.
@@ -95,6 +96,10 @@ pub enum EngineError {
     /// The engine has stopped (the server is shutting down).
     #[error("the routing engine is not running; try again")]
     Stopped,
+    /// This node does not route (another node holds the routing lock, or
+    /// this one lost it); the message says why and what to do.
+    #[error("this node does not route: {0}")]
+    NotRouting(String),
 }
 
 /// What an accepted event returns.
@@ -117,39 +122,74 @@ pub struct Engine {
     bots: bots::Link,
     /// Where session and message changes go for the agent consoles.
     live: crate::live::Live,
+    /// Whether this process may route (one engine per database).
+    lease: RoutingLease,
 }
 
 impl Engine {
-    /// Rebuilds the router from the store and starts the engine task.
+    /// Rebuilds the router from the store and starts the engine task, with
+    /// nothing else competing for the database (in-process use and tests).
     pub async fn start(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         rules: Arc<frontdesk_rules::Rules>,
     ) -> Result<Engine, EngineError> {
+        Self::start_with_lease(store, clock, rules, RoutingLease::unguarded()).await
+    }
+
+    /// Like [`Engine::start`], routing only while `lease` allows it. A node
+    /// refused from the start never loads the router (loading writes: it
+    /// fires due timers and routes sessions it never heard of); one that
+    /// loses the lease later stops before its next step.
+    pub async fn start_with_lease(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        rules: Arc<frontdesk_rules::Rules>,
+        lease: RoutingLease,
+    ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
         let (commands, _) = broadcast::channel(4096);
         let bots = bots::Link::new();
         let live = crate::live::Live::start(store.clone());
-        let driver = driver::Driver::load(
-            store,
-            clock,
-            commands.clone(),
-            rules,
-            bots.clone(),
-            live.clone(),
-        )
-        .await?;
-        tokio::spawn(driver.run(rx));
+        if lease.refusal().is_none() {
+            let driver = driver::Driver::load(
+                store,
+                clock,
+                commands.clone(),
+                rules,
+                bots.clone(),
+                live.clone(),
+                lease.clone(),
+            )
+            .await?;
+            tokio::spawn(driver.run(rx));
+        }
         Ok(Engine {
             jobs,
             commands,
             bots,
             live,
+            lease,
         })
+    }
+
+    /// Why this node does not route, if it does not (for `/healthz`).
+    pub fn refusal(&self) -> Option<&str> {
+        self.lease.refusal()
+    }
+
+    /// `Err(NotRouting)` when this node does not route: for handlers that
+    /// store a change the engine must hear of, to refuse before storing.
+    pub fn routes(&self) -> Result<(), EngineError> {
+        match self.lease.refusal() {
+            Some(reason) => Err(EngineError::NotRouting(reason.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// Sends an event and waits until its effects are stored.
     pub async fn send(&self, event: Event) -> Result<Outcome, EngineError> {
+        self.routes()?;
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send((event, Some(reply)))
@@ -162,6 +202,7 @@ impl Engine {
     /// room in the inbox rather than dropping it: for events that must not be
     /// lost while the process runs, such as a new session to route.
     pub async fn enqueue(&self, event: Event) -> Result<(), EngineError> {
+        self.routes()?;
         self.jobs
             .send((event, None))
             .await
@@ -171,6 +212,11 @@ impl Engine {
     /// Sends an event without waiting; for callers that already answered
     /// their client (ingest) and only log a failure.
     pub fn notify(&self, event: Event) {
+        if self.lease.refusal().is_some() {
+            // Stored already; the node that routes picks open sessions up
+            // from the store when it starts.
+            return;
+        }
         if let Err(err) = self.jobs.try_send((event, None)) {
             metrics::counter!("frontdesk_engine_events_dropped_total").increment(1);
             tracing::warn!(error = %err, "routing engine inbox full; event dropped (a restart re-routes open sessions)");

@@ -14,12 +14,25 @@ impl Router {
     /// Arms R6 for a session that starts looking for an agent, then queues it
     /// with R14 tried first.
     pub(super) fn start_queue(&mut self, now: Timestamp, sid: SessionId, cause: Cause) {
+        self.enter_queue(now, sid, cause, None, true);
+        // Handed to an agent, it was armed there; waiting, it starts now.
+        if self.sessions[&sid].state == State::Queued {
+            self.arm_unanswered(now, sid);
+        }
+    }
+
+    /// (Re)starts R6 for an unanswered session. Called when it enters the
+    /// queue and again whenever it reaches an agent (assigned, or offered by
+    /// routing), so each agent who gets it has the whole unanswered interval
+    /// to answer: time spent waiting for somebody to be free does not count
+    /// against them, and A2's back-to-queue (R17) never fires moments after
+    /// an assignment (issue 22).
+    pub(super) fn arm_unanswered(&mut self, now: Timestamp, sid: SessionId) {
         let s = &self.sessions[&sid];
         if !s.answered {
             let interval = self.queues[&s.queue].cfg.unanswered_interval;
             self.set_timer(Timer::Unanswered(sid), now + interval);
         }
-        self.enter_queue(now, sid, cause, None, true);
     }
 
     /// Takes the session from whoever has it, puts it in the queue (`to_queue`
@@ -163,6 +176,7 @@ impl Router {
         self.emit_assign(sid, agent, replace);
         // R2: an assignment restarts the agent's idle time.
         self.restart_idle(agent, now);
+        self.arm_unanswered(now, sid);
     }
 
     /// The agent holds the session now; the first agent to hold a contact's
@@ -208,6 +222,12 @@ impl Router {
         let s = &self.sessions[&sid];
         let interval = self.queues[&s.queue].cfg.forward_interval;
         self.set_timer(Timer::Forward(sid), now + interval);
+        // A forward (R5) is each agent's chance in strict order; R6 keeps
+        // counting across forwards, or it could never run out when the
+        // forward interval is the shorter one.
+        if cause != Cause::Forwarded {
+            self.arm_unanswered(now, sid);
+        }
     }
 
     /// Everybody mode (R4): offers the session to all of `agents` at once.
@@ -230,6 +250,7 @@ impl Router {
             s.customer_notified = false;
         });
         self.commands.extend(offers);
+        self.arm_unanswered(now, sid);
     }
 
     /// Routes waiting sessions of `qid`, oldest first, until one finds nobody.

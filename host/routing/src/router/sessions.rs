@@ -344,10 +344,7 @@ impl Router {
                 state: s.state,
             });
         }
-        if !s.answered {
-            let interval = self.queues[&s.queue].cfg.unanswered_interval;
-            self.set_timer(Timer::Unanswered(sid), now + interval);
-        }
+        self.arm_unanswered(now, sid);
         self.requeue(now, sid, Cause::BackToQueue);
         self.finish(now);
         Ok(())

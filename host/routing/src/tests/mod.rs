@@ -6,5 +6,6 @@ mod lifecycle;
 mod limits;
 mod modes;
 mod properties;
+mod requeue;
 mod restore;
 mod rules;

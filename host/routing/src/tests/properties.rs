@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 
 use super::harness::{Sim, T0};
+use crate::eligibility::qualifies;
 use crate::{
     AgentId, AgentStatus, Cause, Command, LimitExclusion, Mode, NewSession, QueueConfig, QueueId,
     SessionId, SessionLimit, Span, State, Timer,
@@ -207,6 +208,10 @@ impl Run {
             },
             _ => SessionId(0),
         };
+        let back_from = match op {
+            Op::BackToQueue(_) => self.free_others(target),
+            _ => None,
+        };
         let agents = &self.agents;
         let agent = |i: u8| agents[i as usize % agents.len()];
         let r = &mut self.sim.router;
@@ -268,6 +273,39 @@ impl Run {
             );
         }
         self.sim.collect();
+        // R17: in evenly mode, back to the queue never means back to the
+        // agent who just had it while another member is free for it.
+        if let (Ok(()), Some((had, free))) = (&result, back_from) {
+            let now = self.sim.router.session(target).and_then(|s| s.holder);
+            assert!(
+                now != Some(had) || free.is_empty(),
+                "{target} went back to {had} while {free:?} were free"
+            );
+        }
+    }
+
+    /// For an evenly session with a holder: the holder, and the other members
+    /// who could get it now (R13 and R2a, as the router would pick).
+    fn free_others(&self, sid: SessionId) -> Option<(AgentId, Vec<AgentId>)> {
+        let r = &self.sim.router;
+        let s = r.session(sid)?;
+        let had = s.holder?;
+        let q = r.queue(s.queue)?;
+        if q.mode != Mode::Evenly {
+            return None;
+        }
+        let any_online = q.members.iter().any(|m| r.agent(*m).unwrap().online);
+        let free = q
+            .members
+            .iter()
+            .copied()
+            .filter(|m| *m != had)
+            .filter(|m| {
+                let a = r.agent(*m).unwrap();
+                qualifies(a, q, r.limit_count(*m, s.queue)) && (a.online || !any_online)
+            })
+            .collect();
+        Some((had, free))
     }
 
     fn counts(&self) -> BTreeMap<(AgentId, QueueId), u32> {

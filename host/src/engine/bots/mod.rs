@@ -151,6 +151,11 @@ impl Engine {
         clock: Arc<dyn Clock>,
         outbox: Arc<Notify>,
     ) {
+        // Bots talk for the routing engine: a node that does not route
+        // would answer the same bot sessions a second time.
+        if self.lease.refusal().is_some() {
+            return;
+        }
         let Some(inbox) = self.bots.inbox.lock().expect("bot link lock").take() else {
             return;
         };
