@@ -22,12 +22,16 @@ pub trait Connector {
         Ok(())
     }
 
-    /// Checks the request's signature or secret token.
+    /// Checks the request's signature or secret token (P3).
     ///
-    /// Runs before [`parse`](Connector::parse). The default accepts everything,
-    /// which is only right for providers that sign nothing.
+    /// Runs before [`parse`](Connector::parse). The default refuses every
+    /// request, so a connector that forgets to verify fails closed; compare
+    /// secrets with [`secrets_match`](crate::secrets_match). A connector for
+    /// a provider that signs nothing must say so by returning `Ok(())`.
     fn verify(_ctx: &ChannelContext, _req: &InboundRequest) -> Result<(), ConnectorError> {
-        Ok(())
+        Err(ConnectorError::Unauthorized(
+            "this connector does not verify requests: implement Connector::verify".to_string(),
+        ))
     }
 
     /// Turns a verified webhook request into normalized messages.

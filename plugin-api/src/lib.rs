@@ -111,6 +111,8 @@
 
 mod bot;
 mod connector;
+#[cfg(test)]
+mod tests;
 mod types;
 #[doc(hidden)]
 pub mod wit;
@@ -129,6 +131,17 @@ pub use wit::connector::frontdesk::plugin::connector_types::{
 pub use wit::connector::frontdesk::plugin::types::{
     Attachment, AttachmentKind, ChannelContext, InboundMessage, OutboundMessage, Sender,
 };
+
+/// Compares a secret the request carries with the one the channel holds, in
+/// time that does not depend on where they differ, so an attacker cannot
+/// guess a token byte by byte from response times. Use it in
+/// [`Connector::verify`] instead of `==`.
+pub fn secrets_match(expected: &str, received: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    // Slices of different lengths compare false at once: the length of a
+    // secret is not what an attacker needs.
+    bool::from(expected.as_bytes().ct_eq(received.as_bytes()))
+}
 
 /// The WIT API version this crate implements; a manifest's `api` must match it.
 pub const API_VERSION: &str = "0.1.0";

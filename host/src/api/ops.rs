@@ -75,7 +75,11 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         (None, None) => (StatusCode::OK, "ok"),
     };
     let routing = Routing {
-        state: if refusal.is_some() { "refused" } else { "active" },
+        state: if refusal.is_some() {
+            "refused"
+        } else {
+            "active"
+        },
         reason: refusal,
     };
     let body = Health {

@@ -3,7 +3,7 @@
 
 use frontdesk_plugin_api::{
     Attachment, AttachmentKind, ChannelContext, ConnectorError, InboundMessage, InboundOutcome,
-    InboundRequest, OutboundMessage, SendReceipt, Sender, http, kv,
+    InboundRequest, OutboundMessage, SendReceipt, Sender, http, kv, secrets_match,
 };
 
 use crate::payload;
@@ -14,7 +14,8 @@ pub fn verify(ctx: &ChannelContext, req: &InboundRequest) -> Result<(), Connecto
         .secret("token")
         .ok_or_else(|| ConnectorError::Unauthorized("channel has no token secret".into()))?;
     match req.header("x-echo-token") {
-        Some(got) if got == expected => Ok(()),
+        // Never `==`: its time tells an attacker how much of a guess was right.
+        Some(got) if secrets_match(expected, got) => Ok(()),
         Some(_) => Err(ConnectorError::Unauthorized(
             "x-echo-token does not match".into(),
         )),
