@@ -161,8 +161,14 @@ impl Driver {
             Vec::with_capacity(jobs.len());
         let mut customer_messages = Vec::new();
         let mut ratings = Vec::new();
-        for (event, reply) in jobs.drain(..) {
+        for (event, actor, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
+                replies.push((reply, Err(err)));
+                continue;
+            }
+            if let Some(actor) = actor
+                && let Err(err) = self.holder_allows(actor, &event)
+            {
                 replies.push((reply, Err(err)));
                 continue;
             }
@@ -245,6 +251,39 @@ impl Driver {
             if let Some(reply) = reply {
                 let _ = reply.send(answer);
             }
+        }
+    }
+
+    /// R18: only the agent holding a session, or someone who oversees its
+    /// channel, may transfer, close or reply in it. A session in the bot,
+    /// queue or offer stage is nobody's yet; the core's own rules decide.
+    fn holder_allows(&self, actor: super::Actor, event: &Event) -> Result<(), EngineError> {
+        let session = match *event {
+            Event::AgentMessage { session, .. }
+            | Event::TransferToAgent { session, .. }
+            | Event::TransferToQueue { session, .. }
+            | Event::Close { session } => session,
+            _ => return Ok(()),
+        };
+        if actor.oversees {
+            return Ok(());
+        }
+        let Some(s) = self.router.session(SessionId(session)) else {
+            return Ok(());
+        };
+        match s.holder {
+            Some(holder)
+                if holder != AgentId(actor.user)
+                    && !matches!(s.state, State::Bot | State::Queued | State::Offered) =>
+            {
+                Err(EngineError::Refused(
+                    frontdesk_routing::Error::AlreadyTaken {
+                        session: SessionId(session),
+                        holder,
+                    },
+                ))
+            }
+            _ => Ok(()),
         }
     }
 

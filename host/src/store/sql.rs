@@ -62,6 +62,25 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            async fn access_fingerprint(&self) -> Result<u64> {
+                use std::hash::{Hash, Hasher};
+                // Only compared within this process, so the std hasher is enough.
+                let mut digest = std::collections::hash_map::DefaultHasher::new();
+                sqlx::query_as::<_, (i64, String, bool, String)>(
+                    "SELECT id, role, disabled, token_hash FROM users ORDER BY id",
+                )
+                .fetch_all(&self.read)
+                .await?
+                .hash(&mut digest);
+                for table in [
+                    "SELECT channel_id, user_id FROM queue_agents ORDER BY channel_id, user_id",
+                    "SELECT channel_id, user_id FROM channel_supervisors ORDER BY channel_id, user_id",
+                ] {
+                    sqlx::query_as::<_, (i64, i64)>(table).fetch_all(&self.read).await?.hash(&mut digest);
+                }
+                Ok(digest.finish())
+            }
+
             async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
                 Ok(sqlx::query_as::<_, User>("SELECT * FROM users WHERE token_hash = $1")
                     .bind(token_hash)
