@@ -55,13 +55,14 @@ async fn poll(store: Arc<dyn Store>, generation: Weak<watch::Sender<u64>>) {
             return;
         };
         if generation.receiver_count() == 0 {
-            // Nobody to tell; the first read after a socket opens sets the baseline.
+            // Nobody to tell. The next read is a new baseline, taken after
+            // the sockets checked their tokens, so it counts as a change.
             last = None;
             continue;
         }
         match store.access_fingerprint().await {
             Ok(now) => {
-                if last.is_some_and(|last| last != now) {
+                if last != Some(now) {
                     generation.send_modify(|g| *g += 1);
                 }
                 last = Some(now);
