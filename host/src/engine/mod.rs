@@ -19,6 +19,7 @@ mod closing;
 mod consent;
 mod convert;
 mod driver;
+mod holder;
 mod hooks;
 #[cfg(test)]
 mod tests;
