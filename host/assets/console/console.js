@@ -390,7 +390,35 @@ async function renderContact(contactId) {
     if (value === null || value === undefined || value === '') continue;
     dl.append(el('dt', label), el('dd', value));
   }
+  // C1: details the customer typed (the widget's pre-chat form) were never
+  // checked; they match nobody until an agent merges them by hand.
+  if (c.unverified) {
+    dl.append(el('dt', 'Identity'),
+      el('dd', 'Unverified: the customer typed these details; nobody checked them.', 'unverified'));
+    if (c.possible_match_id) {
+      const dd = el('dd', `Contact #${c.possible_match_id} has the same email or phone. `);
+      const merge = el('button', `Merge into #${c.possible_match_id}`);
+      merge.type = 'button';
+      merge.addEventListener('click', () => mergeInto(c.possible_match_id, c.id));
+      dd.append(merge);
+      dl.append(el('dt', 'Possible match'), dd);
+    }
+  }
   renderHead();
+}
+
+/** Folds the unverified contact `from` into `into` (C1's merge), then shows the session again. */
+function mergeInto(into, from) {
+  const id = state.open;
+  return attempt(async () => {
+    await api('POST', `/contacts/${into}/merge`, { from });
+    state.contacts.delete(from);
+    const detail = await api('GET', `/sessions/${id}`);
+    state.sessions.set(detail.session.id, detail.session);
+    say(`Merged into contact #${into}.`, true);
+    await renderContact(into);
+    scheduleRender();
+  });
 }
 
 async function renderRatings(id) {

@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
-use crate::engine::Event;
-use crate::store::{Session, User};
+use crate::engine::{Actor, Event};
+use crate::store::{Role, Session, User};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,16 +29,61 @@ async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<Session, 
         .ok_or_else(|| ApiError::not_found("session", id))
 }
 
-/// Runs an event through the engine and answers with the session as stored after it.
+/// The caller as R18's holder rule sees them for `session`: admins and the
+/// supervisors of its channel oversee it; agents act only on their own.
+pub(super) async fn actor(
+    state: &AppState,
+    caller: &Caller,
+    session: &Session,
+) -> Result<Actor, ApiError> {
+    let oversees = match caller.0.role {
+        Role::Admin => true,
+        Role::Supervisor => state
+            .store
+            .visible_channel(caller.viewer(), session.channel_id)
+            .await?
+            .is_some(),
+        Role::Agent => false,
+    };
+    Ok(Actor {
+        user: caller.0.id,
+        oversees,
+    })
+}
+
+/// Runs an event through the engine and answers with the session as stored
+/// after it. `guarded` events are refused on a session someone else holds
+/// (R18) unless the caller oversees its channel.
 async fn act(
     state: &AppState,
     caller: &Caller,
     session: i64,
     event: Event,
+    guarded: bool,
 ) -> Result<Json<Session>, ApiError> {
-    visible(state, caller, session).await?;
-    state.engine.send(event).await?;
+    let before = visible(state, caller, session).await?;
+    if guarded {
+        let actor = actor(state, caller, &before).await?;
+        state.engine.send_as(actor, event).await?;
+    } else {
+        state.engine.send(event).await?;
+    }
     Ok(Json(visible(state, caller, session).await?))
+}
+
+/// A transfer's target agent, if the caller may see them: anyone for
+/// admins, the agents of the caller's channels' queues for everyone else.
+/// Anyone else answers like a user who does not exist (P2), so a transfer
+/// tells nothing about other channels' people.
+async fn target_agent(state: &AppState, caller: &Caller, agent: i64) -> Result<(), ApiError> {
+    let seen = super::live::colleague_ids(state, caller.viewer())
+        .await?
+        .is_none_or(|ids| ids.contains(&agent));
+    if seen && state.store.user(agent).await?.is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("agent", agent))
+    }
 }
 
 /// Takes a session by hand: from the queue or an offer (R18).
@@ -57,6 +102,7 @@ async fn take(
             session: id,
             agent: caller.0.id,
         },
+        false,
     )
     .await
 }
@@ -77,6 +123,7 @@ async fn accept(
             session: id,
             agent: caller.0.id,
         },
+        false,
     )
     .await
 }
@@ -102,7 +149,10 @@ async fn transfer(
     ApiJson(to): ApiJson<Transfer>,
 ) -> Result<Json<Session>, ApiError> {
     let event = match (to.agent_id, to.channel_id) {
-        (Some(agent), None) => Event::TransferToAgent { session: id, agent },
+        (Some(agent), None) => {
+            target_agent(&state, &caller, agent).await?;
+            Event::TransferToAgent { session: id, agent }
+        }
         (None, Some(channel)) => {
             state
                 .store
@@ -120,7 +170,7 @@ async fn transfer(
             ));
         }
     };
-    act(&state, &caller, id, event).await
+    act(&state, &caller, id, event, true).await
 }
 
 /// Closes a session (R18); with a close delay it waits in `closing` first (A4).
@@ -131,7 +181,7 @@ async fn close(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Session>, ApiError> {
-    act(&state, &caller, id, Event::Close { session: id }).await
+    act(&state, &caller, id, Event::Close { session: id }, true).await
 }
 
 /// Console heartbeat: the caller is active (R12). Ten minutes without one is offline.

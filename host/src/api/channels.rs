@@ -202,6 +202,8 @@ async fn put_queue(
         .store
         .set_queue(caller.0.id, id, &queue, state.clock.now())
         .await?;
+    // Agents taken out of the queue stop seeing it on their open consoles (P1).
+    state.engine.live().access().changed();
     state.channels.invalidate(id);
     // Users added from the command line since the engine started are news to it.
     for agent in &queue.agents {
@@ -241,5 +243,6 @@ async fn put_supervisors(
         .store
         .set_supervisors(caller.0.id, id, &body.users, state.clock.now())
         .await?;
+    state.engine.live().access().changed();
     Ok(StatusCode::NO_CONTENT)
 }

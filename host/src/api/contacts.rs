@@ -86,9 +86,12 @@ async fn list_contacts(
     ))
 }
 
-/// Records a contact. A non-admin becomes its responsible agent unless one is named (R14).
+/// Records a contact. Nobody becomes its responsible agent by creating it
+/// (R14, C4): an admin may name anyone, a supervisor an agent of their
+/// channels' queues; agents may name nobody, since responsibility routes a
+/// contact's sessions in every channel to that agent.
 #[utoipa::path(post, path = "/contacts", tag = "contacts", request_body = NewContact,
-    responses((status = 201, body = Contact), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = Contact), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn create_contact(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,15 +105,28 @@ async fn create_contact(
         .map_err(|e| ApiError::invalid(e.to_string()))?;
     new.phone = normalize::checked_phone(new.phone.as_deref())
         .map_err(|e| ApiError::invalid(e.to_string()))?;
-    if caller.0.role != Role::Admin {
-        match new.responsible_user_id {
-            None => new.responsible_user_id = Some(caller.0.id),
-            Some(id) if id != caller.0.id && caller.0.role == Role::Agent => {
+    if let Some(responsible) = new.responsible_user_id {
+        match caller.0.role {
+            Role::Admin => {}
+            Role::Supervisor => {
+                let theirs = super::live::colleague_ids(&state, caller.viewer())
+                    .await?
+                    .is_none_or(|ids| ids.contains(&responsible));
+                if !theirs {
+                    return Err(ApiError::invalid(format!(
+                        "responsible_user_id {responsible} is not an agent of your channels' queues; \
+                         name one of them, or ask an admin"
+                    )));
+                }
+            }
+            Role::Agent => {
                 return Err(ApiError::Forbidden(
-                    "agents can only make themselves responsible".into(),
+                    "agents cannot choose who is responsible for a contact (R14): an agent becomes \
+                     responsible by taking or being transferred the contact's session; \
+                     leave responsible_user_id out, or ask a supervisor"
+                        .into(),
                 ));
             }
-            Some(_) => {}
         }
     }
     Ok((

@@ -12,6 +12,11 @@
 //! - `{"type":"message","session_id":N,"message":{..}}` as `GET /sessions/{id}/messages` shows it;
 //! - `{"type":"resync"}`: events were lost; refetch the lists.
 //!
+//! Disabling the user, changing their role or replacing their token closes
+//! the socket within a second (close code 1008, with the reason); a change
+//! of their channels narrows or widens what it forwards as fast, followed
+//! by a `resync` frame (see `crate::live::AccessWatch`).
+//!
 //! The client may send `{"type":"activity"}` when its user is active: that,
 //! and opening the socket, count as presence (R12). Pongs do not: a browser
 //! answers pings by itself, with nobody at the keyboard.
@@ -22,7 +27,8 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::ws::{
-    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+    CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code,
+    rejection::WebSocketUpgradeRejection,
 };
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
@@ -41,9 +47,6 @@ use crate::store::{Role, Viewer};
 
 /// The subprotocol the server speaks.
 const PROTOCOL: &str = "frontdesk";
-
-/// How often the channels a user belongs to are read again (queue changes).
-const SCOPE_REFRESH: Duration = Duration::from_secs(30);
 
 /// How often the server pings, so idle proxies keep the socket open.
 const PING_EVERY: Duration = Duration::from_secs(25);
@@ -80,7 +83,7 @@ pub async fn socket(
     } else {
         upgrade
     };
-    Ok(upgrade.on_upgrade(move |socket| serve(state, caller, socket)))
+    Ok(upgrade.on_upgrade(move |socket| serve(state, token, caller, socket)))
 }
 
 /// The token from the header, the subprotocol or the query, in that order;
@@ -144,10 +147,11 @@ impl Scope {
     }
 }
 
-async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) {
+async fn serve(state: AppState, token: String, mut caller: Caller, mut socket: WebSocket) {
     let user = caller.0.id;
     // Subscribe before anything else, so nothing that happens from here on is missed.
     let mut events = state.engine.live().subscribe();
+    let mut access = state.engine.live().access().subscribe();
     state.engine.live().socket_opened(user);
     state.engine.notify(Event::Activity { agent: user });
     let mut last_activity = Instant::now();
@@ -155,14 +159,22 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) {
         let mut scope = Scope::load(&state, caller.viewer()).await.ok()?;
         let hello = serde_json::json!({"type": "hello", "user": caller.0}).to_string();
         socket.send(Message::Text(hello.into())).await.ok()?;
-        let mut refresh = interval(SCOPE_REFRESH);
-        refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        refresh.tick().await;
         let mut ping = interval(PING_EVERY);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ping.tick().await;
         loop {
             tokio::select! {
+                // First: an event must never go out under access that was just taken away.
+                biased;
+                changed = access.changed() => {
+                    changed.ok()?;
+                    caller = recheck(&state, &token, &caller, &mut socket).await?;
+                    let narrowed = Scope::load(&state, caller.viewer()).await.ok()?;
+                    if narrowed.channels != scope.channels {
+                        scope = narrowed;
+                        resync(&mut socket).await?;
+                    }
+                }
                 event = events.recv() => match event {
                     Ok(event) => match event.as_ref() {
                         LiveEvent::Frame(frame) if scope.sees(frame) => {
@@ -188,9 +200,6 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) {
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
                     Some(Ok(_)) => {}
                 },
-                _ = refresh.tick() => {
-                    scope = Scope::load(&state, caller.viewer()).await.ok()?;
-                }
                 _ = ping.tick() => {
                     socket.send(Message::Ping(Default::default())).await.ok()?;
                 }
@@ -202,6 +211,42 @@ async fn serve(state: AppState, caller: Caller, mut socket: WebSocket) {
     if state.engine.live().socket_closed(user) {
         state.engine.notify(Event::Disconnected { agent: user });
     }
+}
+
+/// Checks the socket's token again after an access change. A token that no
+/// longer signs in (user disabled, token replaced) or now names someone
+/// else or another role closes the socket with 1008 and the reason; the
+/// console signs in again and starts from a fresh `hello`.
+async fn recheck(
+    state: &AppState,
+    token: &str,
+    caller: &Caller,
+    socket: &mut WebSocket,
+) -> Option<Caller> {
+    let why = match Caller::from_token(state, token).await {
+        Ok(now) if now.0.id == caller.0.id && now.0.role == caller.0.role => return Some(now),
+        Ok(now) if now.0.id == caller.0.id => format!(
+            "your role changed from {} to {}; connect again",
+            caller.0.role.as_str(),
+            now.0.role.as_str()
+        ),
+        Ok(_) => "this token now belongs to another user; connect again".to_string(),
+        Err(ApiError::Unauthorized(why)) => why,
+        // The store could not say: fail closed, the console reconnects.
+        Err(err) => err.code_and_message().1,
+    };
+    tracing::info!(user = caller.0.id, reason = %why, "live socket closed: access changed");
+    // A close reason is at most 123 bytes.
+    let mut reason = why;
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    let frame = CloseFrame {
+        code: close_code::POLICY,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+    None
 }
 
 async fn resync(socket: &mut WebSocket) -> Option<()> {
@@ -218,6 +263,22 @@ fn is_activity(text: &str) -> bool {
         kind: String,
     }
     serde_json::from_str::<ClientFrame>(text).is_ok_and(|f| f.kind == "activity")
+}
+
+/// The users `viewer` may see as colleagues: the agents in the queues of
+/// their channels; `None` for admins, who see everyone.
+pub(super) async fn colleague_ids(
+    state: &AppState,
+    viewer: Viewer,
+) -> Result<Option<HashSet<i64>>, ApiError> {
+    if viewer.sees_all() {
+        return Ok(None);
+    }
+    let mut ids = HashSet::new();
+    for channel in state.store.list_channels(viewer).await? {
+        ids.extend(state.store.queue(channel.id).await?.agents);
+    }
+    Ok(Some(ids))
 }
 
 /// Someone a session can be transferred to.
@@ -238,15 +299,7 @@ async fn colleagues(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Colleague>>, ApiError> {
-    let viewer = caller.viewer();
-    let mut members: Option<HashSet<i64>> = None;
-    if !viewer.sees_all() {
-        let mut ids = HashSet::new();
-        for channel in state.store.list_channels(viewer).await? {
-            ids.extend(state.store.queue(channel.id).await?.agents);
-        }
-        members = Some(ids);
-    }
+    let members = colleague_ids(&state, caller.viewer()).await?;
     let users = state.store.list_users().await?;
     Ok(Json(
         users

@@ -133,12 +133,17 @@ async fn reply(
         )));
     }
     // Routing first: a refused reply (from a dismissed agent, say) stores nothing.
+    // R18: only the holder, or someone who oversees the channel, replies in a held session.
+    let actor = super::actions::actor(&state, &caller, &session).await?;
     state
         .engine
-        .send(Event::AgentMessage {
-            session: id,
-            agent: caller.0.id,
-        })
+        .send_as(
+            actor,
+            Event::AgentMessage {
+                session: id,
+                agent: caller.0.id,
+            },
+        )
         .await?;
     let (message, outbox) = state
         .store

@@ -139,6 +139,8 @@ async fn update_user(
             crate::store::StoreError::NotFound(_) => ApiError::not_found("user", id),
             other => other.into(),
         })?;
+    // A disabled user's open consoles close before this answers (P1).
+    state.engine.live().access().changed();
     state.engine.send(Event::AgentChanged(user.clone())).await?;
     Ok(Json(user))
 }

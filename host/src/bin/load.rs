@@ -91,6 +91,7 @@ fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
             external_id: format!("m{n}"),
             chat_id: format!("chat-{chat}"),
             sender: Sender {
+                verified: true,
                 id: format!("visitor-{chat}"),
                 ..Sender::default()
             },

@@ -214,7 +214,7 @@ impl Driver {
                 if received == 0 {
                     return;
                 }
-                for (_, reply) in jobs.drain(..) {
+                for (_, _, reply) in jobs.drain(..) {
                     if let Some(reply) = reply {
                         let _ = reply.send(Err(EngineError::NotStored(
                             "routing is paused until the database takes writes again".into(),
@@ -243,8 +243,14 @@ impl Driver {
             Vec::with_capacity(jobs.len());
         let mut customer_messages = Vec::new();
         let mut ratings = Vec::new();
-        for (event, reply) in jobs.drain(..) {
+        for (event, actor, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
+                replies.push((reply, Err(err)));
+                continue;
+            }
+            if let Some(actor) = actor
+                && let Err(err) = self.holder_allows(actor, &event)
+            {
                 replies.push((reply, Err(err)));
                 continue;
             }
@@ -570,7 +576,7 @@ impl Driver {
 
 /// Answers every job with the reason this node stopped routing.
 fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
-    for (_, reply) in jobs.drain(..) {
+    for (_, _, reply) in jobs.drain(..) {
         if let Some(reply) = reply {
             let _ = reply.send(Err(EngineError::NotRouting(reason.to_string())));
         }

@@ -19,6 +19,7 @@ mod closing;
 mod consent;
 mod convert;
 mod driver;
+mod holder;
 mod hooks;
 #[cfg(test)]
 mod tests;
@@ -111,7 +112,21 @@ pub enum Outcome {
     Message(MessageOutcome),
 }
 
-type Job = (Event, Option<oneshot::Sender<Result<Outcome, EngineError>>>);
+/// Who asks for an agent's action on a session, for R18's holder rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    /// The user acting.
+    pub user: i64,
+    /// An admin, or a supervisor of the session's channel: may act on a
+    /// session someone else holds.
+    pub oversees: bool,
+}
+
+type Job = (
+    Event,
+    Option<Actor>,
+    Option<oneshot::Sender<Result<Outcome, EngineError>>>,
+);
 
 /// Handle to the engine task; cheap to clone.
 #[derive(Clone)]
@@ -189,10 +204,22 @@ impl Engine {
 
     /// Sends an event and waits until its effects are stored.
     pub async fn send(&self, event: Event) -> Result<Outcome, EngineError> {
+        self.submit(event, None).await
+    }
+
+    /// Like [`Engine::send`], for a person's action on a session (R18): it
+    /// is refused when someone else holds the session, unless `actor`
+    /// oversees its channel. The check runs in the same step that applies
+    /// the event, so a take by a colleague in between cannot slip past it.
+    pub async fn send_as(&self, actor: Actor, event: Event) -> Result<Outcome, EngineError> {
+        self.submit(event, Some(actor)).await
+    }
+
+    async fn submit(&self, event: Event, actor: Option<Actor>) -> Result<Outcome, EngineError> {
         self.routes()?;
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send((event, Some(reply)))
+            .send((event, actor, Some(reply)))
             .await
             .map_err(|_| EngineError::Stopped)?;
         answer.await.map_err(|_| EngineError::Stopped)?
@@ -204,7 +231,7 @@ impl Engine {
     pub async fn enqueue(&self, event: Event) -> Result<(), EngineError> {
         self.routes()?;
         self.jobs
-            .send((event, None))
+            .send((event, None, None))
             .await
             .map_err(|_| EngineError::Stopped)
     }
@@ -217,7 +244,7 @@ impl Engine {
             // from the store when it starts.
             return;
         }
-        if let Err(err) = self.jobs.try_send((event, None)) {
+        if let Err(err) = self.jobs.try_send((event, None, None)) {
             metrics::counter!("frontdesk_engine_events_dropped_total").increment(1);
             tracing::warn!(error = %err, "routing engine inbox full; event dropped (a restart re-routes open sessions)");
         }

@@ -24,6 +24,7 @@ pub(super) fn message(channel_id: i64, id: &str) -> IngestItem {
             external_id: id.into(),
             chat_id: "chat".into(),
             sender: Sender {
+                verified: true,
                 id: "visitor".into(),
                 ..Sender::default()
             },

@@ -98,6 +98,7 @@ impl Play {
                 external_id: format!("{chat}-{now}"),
                 chat_id: chat.into(),
                 sender: Sender {
+                    verified: true,
                     id: chat.into(),
                     name: Some(format!("Customer {chat}")),
                     ..Sender::default()

@@ -66,15 +66,34 @@ fn attachment(attachment: types::Attachment, max_bytes: usize) -> NewAttachment 
     }
 }
 
+/// C1: whether a channel of this connector kind vouches for its senders'
+/// ids, emails and phones. Telegram and Messenger authenticate their users
+/// themselves, an email channel's sender is the mail's own address, and the
+/// widget's visitor is proven only when the site's identity HMAC matched
+/// (the host gives such visitors, and only them, a `u:` id). Any other
+/// connector fails closed: its senders' details are claims.
+pub(crate) fn vouches_for(kind: &str, sender_id: &str) -> bool {
+    match kind {
+        "telegram" | "facebook" | "email" => true,
+        crate::webchat::KIND => sender_id.starts_with("u:"),
+        _ => false,
+    }
+}
+
 /// The store's shape of a plugin's message. Attachments travel as
 /// attachments, not as placeholders in the text: the text is what the
 /// customer wrote (empty for a photo alone), and the messages API lists the
 /// attachments beside it.
-fn normalize(message: types::InboundMessage, max_attachment_bytes: usize) -> InboundMessage {
+fn normalize(
+    kind: &str,
+    message: types::InboundMessage,
+    max_attachment_bytes: usize,
+) -> InboundMessage {
     InboundMessage {
         external_id: message.external_message_id,
         chat_id: message.external_chat_id,
         sender: Sender {
+            verified: vouches_for(kind, &message.sender.external_id),
             id: message.sender.external_id,
             name: message.sender.name.or(message.sender.handle),
             email: message.sender.email,
@@ -266,7 +285,7 @@ impl Connector for WasmChannel {
                     messages: outcome
                         .messages
                         .into_iter()
-                        .map(|m| normalize(m, max_bytes))
+                        .map(|m| normalize(&self.plugin, m, max_bytes))
                         .collect(),
                     reply,
                 })
@@ -368,6 +387,7 @@ mod normalize_tests {
     #[test]
     fn attachments_travel_as_attachments_and_the_cap_applies_to_carried_and_declared_sizes() {
         let message = normalize(
+            "echo",
             with(vec![
                 file(Some(vec![1; 10]), None),
                 file(Some(vec![1; 11]), None),

@@ -17,7 +17,10 @@
 //! need PostgreSQL `LISTEN`/`NOTIFY` (a `NOTIFY live, '<session>'` beside each
 //! hint, and a listener feeding the same publisher). That is not built.
 
+mod access;
 mod publisher;
+
+pub use access::AccessWatch;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,6 +81,8 @@ pub struct Live {
     events: broadcast::Sender<Arc<LiveEvent>>,
     /// Open sockets per user, for presence (R12): the last one closing is a disconnect.
     sockets: Arc<Mutex<HashMap<i64, usize>>>,
+    /// Wakes the sockets when who may see what changed (P1).
+    access: AccessWatch,
 }
 
 impl Live {
@@ -86,18 +91,25 @@ impl Live {
         let (hints, rx) = mpsc::channel(HINT_DEPTH);
         let (events, _) = broadcast::channel(BROADCAST_DEPTH);
         let overflow = Arc::new(AtomicBool::new(false));
+        let access = AccessWatch::start(store.clone());
         tokio::spawn(publisher::run(store, rx, events.clone(), overflow.clone()));
         Live {
             hints,
             overflow,
             events,
             sockets: Arc::default(),
+            access,
         }
     }
 
     /// Every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.events.subscribe()
+    }
+
+    /// Access changes: the API pokes it, sockets subscribe to it.
+    pub fn access(&self) -> &AccessWatch {
+        &self.access
     }
 
     /// The session's state or holder changed.

@@ -72,6 +72,7 @@ async fn setup(url: &str) -> (AppState, Arc<ManualClock>, i64, tempfile::TempDir
         external_id: "1".into(),
         chat_id: "chat-9".into(),
         sender: Sender {
+            verified: true,
             id: "v".into(),
             ..Sender::default()
         },

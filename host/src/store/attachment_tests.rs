@@ -25,6 +25,7 @@ fn message(channel_id: i64, id: &str, attachments: Vec<NewAttachment>) -> Ingest
             external_id: id.into(),
             chat_id: "chat-1".into(),
             sender: Sender {
+                verified: true,
                 id: "u1".into(),
                 ..Sender::default()
             },

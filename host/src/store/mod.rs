@@ -128,6 +128,10 @@ pub trait Store:
     ) -> Result<User>;
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn user(&self, id: i64) -> Result<Option<User>>;
+    /// A digest of who may see what: users' roles, flags and token hashes,
+    /// queue members and supervisors. It changes whenever access does, so
+    /// the live sockets can re-check themselves (P1).
+    async fn access_fingerprint(&self) -> Result<u64>;
     /// Finds an enabled-or-not user by token hash; the caller checks `disabled`.
     async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
     async fn user_by_name(&self, name: &str) -> Result<Option<User>>;

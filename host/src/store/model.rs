@@ -208,6 +208,15 @@ pub struct Contact {
     /// The agent responsible for this contact (R14, C5).
     pub responsible_user_id: Option<i64>,
     pub created_at: Millis,
+    /// C1: its details are only what the customer claimed (a widget
+    /// visitor's pre-chat email or phone, say); it is never matched
+    /// automatically, and an agent decides whether it is `possible_match_id`.
+    pub unverified: bool,
+    /// For an unverified contact: the oldest verified contact, among those
+    /// the caller may see, with the same email or phone. Merge it by hand
+    /// (`POST /contacts/{possible_match_id}/merge {"from": id}`) if it is them.
+    #[sqlx(default)]
+    pub possible_match_id: Option<i64>,
 }
 
 /// Input for a contact an agent or admin records by hand.
@@ -294,6 +303,12 @@ pub struct Sender {
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// C1: the channel vouches for this sender's id, email and phone (a
+    /// provider-authenticated id, an email channel's sender, a widget user
+    /// the site's HMAC proved, a signed `api` call), so they may match a
+    /// known contact. Set by the host only, never read from a payload.
+    #[serde(skip)]
+    pub verified: bool,
 }
 
 /// Where an inbound message landed; a retry of it gets the same answer (S3).

@@ -3,7 +3,7 @@
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres};
 
-use super::sql::{like_pattern, sql_store, visible_channels};
+use super::sql::{like_pattern, possible_match, sql_store, visible_channels};
 use super::sql_attachments::sql_attachments_store;
 use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;

@@ -23,6 +23,26 @@ macro_rules! visible_channels {
 }
 pub(super) use visible_channels;
 
+/// C1: an unverified contact's `possible_match_id`, the oldest verified
+/// contact with its email or phone among those viewer `$all`/`$user` may
+/// see (P2: a match the caller may not see stays unnamed).
+macro_rules! possible_match {
+    ($all:literal, $user:literal) => {
+        concat!(
+            "CASE WHEN c.unverified THEN (SELECT MIN(o.id) FROM contacts o WHERE o.id <> c.id \
+             AND NOT o.unverified AND ((c.email IS NOT NULL AND o.email = c.email) \
+             OR (c.phone IS NOT NULL AND o.phone = c.phone)) AND (",
+            $all,
+            " OR o.responsible_user_id = ",
+            $user,
+            " OR EXISTS (SELECT 1 FROM contact_identities oi WHERE oi.contact_id = o.id AND oi.channel_id IN ",
+            visible_channels!($user),
+            "))) END AS possible_match_id"
+        )
+    };
+}
+pub(super) use possible_match;
+
 macro_rules! sql_store {
     ($Store:ident, $backend:literal) => {
         #[async_trait::async_trait]
@@ -79,6 +99,25 @@ macro_rules! sql_store {
                     .bind(id)
                     .fetch_optional(&self.read)
                     .await?)
+            }
+
+            async fn access_fingerprint(&self) -> Result<u64> {
+                use std::hash::{Hash, Hasher};
+                // Only compared within this process, so the std hasher is enough.
+                let mut digest = std::collections::hash_map::DefaultHasher::new();
+                sqlx::query_as::<_, (i64, String, bool, String)>(
+                    "SELECT id, role, disabled, token_hash FROM users ORDER BY id",
+                )
+                .fetch_all(&self.read)
+                .await?
+                .hash(&mut digest);
+                for table in [
+                    "SELECT channel_id, user_id FROM queue_agents ORDER BY channel_id, user_id",
+                    "SELECT channel_id, user_id FROM channel_supervisors ORDER BY channel_id, user_id",
+                ] {
+                    sqlx::query_as::<_, (i64, i64)>(table).fetch_all(&self.read).await?.hash(&mut digest);
+                }
+                Ok(digest.finish())
             }
 
             async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
@@ -285,7 +324,9 @@ macro_rules! sql_store {
 
             async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>> {
                 Ok(sqlx::query_as::<_, Contact>(concat!(
-                    "SELECT * FROM contacts c WHERE c.id = $1 AND ($2 OR c.responsible_user_id = $3 \
+                    "SELECT c.*, ",
+                    possible_match!("$2", "$3"),
+                    " FROM contacts c WHERE c.id = $1 AND ($2 OR c.responsible_user_id = $3 \
                      OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
                     visible_channels!("$3"),
                     "))"
@@ -299,7 +340,9 @@ macro_rules! sql_store {
 
             async fn list_contacts(&self, viewer: Viewer, q: Option<&str>, limit: i64) -> Result<Vec<Contact>> {
                 Ok(sqlx::query_as::<_, Contact>(concat!(
-                    "SELECT * FROM contacts c WHERE ($1 OR c.responsible_user_id = $2 \
+                    "SELECT c.*, ",
+                    possible_match!("$1", "$2"),
+                    " FROM contacts c WHERE ($1 OR c.responsible_user_id = $2 \
                      OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
                     visible_channels!("$2"),
                     ")) AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR c.email LIKE $3 ESCAPE '\\' OR c.phone LIKE $3 ESCAPE '\\') \

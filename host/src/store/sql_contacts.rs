@@ -107,13 +107,17 @@ macro_rules! sql_contacts_store {
                 .await?;
                 sqlx::query("DELETE FROM contacts WHERE id = $1").bind(merged).execute(&mut *tx).await?;
                 let contact = sqlx::query_as::<_, Contact>(
+                    // C1: an agent's merge is their judgement that these are one
+                    // customer; the result is as verified as the better of the two.
                     "UPDATE contacts SET email = COALESCE(email, $2), phone = COALESCE(phone, $3), \
-                     responsible_user_id = COALESCE(responsible_user_id, $4) WHERE id = $1 RETURNING *",
+                     responsible_user_id = COALESCE(responsible_user_id, $4), \
+                     unverified = (unverified AND $5) WHERE id = $1 RETURNING *",
                 )
                 .bind(kept)
                 .bind(&gone.email)
                 .bind(&gone.phone)
                 .bind(gone.responsible_user_id)
+                .bind(gone.unverified)
                 .fetch_one(&mut *tx)
                 .await?;
                 let detail = serde_json::json!({ "merged": gone, "into": keep });

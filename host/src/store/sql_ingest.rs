@@ -238,25 +238,33 @@ macro_rules! sql_ingest {
             let contact_id = match known {
                 Some((id,)) => id,
                 None => {
-                    let matched: Option<(i64,)> = sqlx::query_as(
-                        "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
-                         OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
-                    )
-                    .bind(&email)
-                    .bind(&phone)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+                    // C1: only details the channel vouches for find a known
+                    // contact, and only a contact whose details were vouched for.
+                    let matched: Option<(i64,)> = if sender.verified {
+                        sqlx::query_as(
+                            "SELECT id FROM contacts WHERE NOT unverified AND (($1 IS NOT NULL AND email = $1) \
+                             OR ($2 IS NOT NULL AND phone = $2)) ORDER BY id LIMIT 1",
+                        )
+                        .bind(&email)
+                        .bind(&phone)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                    } else {
+                        None
+                    };
                     let id = match matched {
                         Some((id,)) => id,
                         None => {
                             let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
                             let (id,): (i64,) = sqlx::query_as(
-                                "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                                "INSERT INTO contacts (name, email, phone, created_at, unverified) \
+                                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
                             )
                             .bind(name)
                             .bind(&email)
                             .bind(&phone)
                             .bind(now)
+                            .bind(!sender.verified)
                             .fetch_one(&mut **tx)
                             .await?;
                             id

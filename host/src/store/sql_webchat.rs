@@ -41,13 +41,17 @@ pub trait WebchatStore: Send + Sync + 'static {
     /// The server secret called `name`; `fresh` becomes it if there is none
     /// yet. The first writer wins, so every node reads the same value.
     async fn server_secret(&self, name: &str, fresh: &str, now: Millis) -> Result<String>;
-    /// The contact of a channel's visitor, created (or matched by email or
-    /// phone, C1) and linked to the visitor id if there is none yet; details
-    /// given now are written on it. The ingest path finds it by the same link.
+    /// The contact of a channel's visitor, linked to the visitor id if there
+    /// is none yet; the ingest path finds it by the same link. Only a
+    /// `verified` visitor (the site's identity HMAC) is matched to a known
+    /// contact by email or phone and may write details on one; an anonymous
+    /// visitor's details are claims, kept on a contact of their own that is
+    /// marked unverified (C1).
     async fn visitor_contact(
         &self,
         channel_id: i64,
         visitor_id: &str,
+        verified: bool,
         details: &VisitorDetails,
         now: Millis,
     ) -> Result<i64>;
@@ -109,6 +113,7 @@ macro_rules! sql_webchat_store {
                 &self,
                 channel_id: i64,
                 visitor_id: &str,
+                verified: bool,
                 details: &crate::store::VisitorDetails,
                 now: Millis,
             ) -> Result<i64> {
@@ -125,39 +130,48 @@ macro_rules! sql_webchat_store {
                 .await?;
                 let contact = match known {
                     Some((id,)) => {
+                        // An anonymous visitor corrects only their own claims,
+                        // never a contact an agent merged them into (C1).
                         sqlx::query(
                             "UPDATE contacts SET name = COALESCE($1, name), email = COALESCE($2, email), \
-                             phone = COALESCE($3, phone) WHERE id = $4",
+                             phone = COALESCE($3, phone) WHERE id = $4 AND ($5 OR unverified)",
                         )
                         .bind(&details.name)
                         .bind(&email)
                         .bind(&phone)
                         .bind(id)
+                        .bind(verified)
                         .execute(&mut *tx)
                         .await?;
                         id
                     }
                     None => {
-                        // The same match as the ingest path's (C1).
-                        let matched: Option<(i64,)> = sqlx::query_as(
-                            "SELECT id FROM contacts WHERE ($1 IS NOT NULL AND email = $1) \
-                             OR ($2 IS NOT NULL AND phone = $2) ORDER BY id LIMIT 1",
-                        )
-                        .bind(&email)
-                        .bind(&phone)
-                        .fetch_optional(&mut *tx)
-                        .await?;
+                        // The same match as the ingest path's (C1): vouched for on both sides.
+                        let matched: Option<(i64,)> = if verified {
+                            sqlx::query_as(
+                                "SELECT id FROM contacts WHERE NOT unverified AND (($1 IS NOT NULL AND email = $1) \
+                                 OR ($2 IS NOT NULL AND phone = $2)) ORDER BY id LIMIT 1",
+                            )
+                            .bind(&email)
+                            .bind(&phone)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                        } else {
+                            None
+                        };
                         let id = match matched {
                             Some((id,)) => id,
                             None => {
                                 let name = details.name.clone().unwrap_or_else(|| visitor_id.to_string());
                                 let (id,): (i64,) = sqlx::query_as(
-                                    "INSERT INTO contacts (name, email, phone, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                                    "INSERT INTO contacts (name, email, phone, created_at, unverified) \
+                                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
                                 )
                                 .bind(name)
                                 .bind(&email)
                                 .bind(&phone)
                                 .bind(now)
+                                .bind(!verified)
                                 .fetch_one(&mut *tx)
                                 .await?;
                                 id

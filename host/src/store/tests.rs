@@ -13,6 +13,7 @@ fn inbound(channel_id: i64, external_id: &str, chat: &str, email: Option<&str>) 
             external_id: external_id.into(),
             chat_id: chat.into(),
             sender: Sender {
+                verified: true,
                 id: format!("user-{chat}"),
                 name: Some(format!("Customer {chat}")),
                 email: email.map(Into::into),

@@ -44,6 +44,7 @@ async fn bot_story(store: Arc<dyn Store>) {
             external_id: "m1".into(),
             chat_id: "chat".into(),
             sender: Sender {
+                verified: true,
                 id: "visitor".into(),
                 name: Some("Visitor".into()),
                 ..Sender::default()

@@ -37,6 +37,7 @@ fn message(channel_id: i64, source: &str, id: &str, sender: Sender) -> IngestIte
 
 fn sender(id: &str, email: Option<&str>, phone: Option<&str>) -> Sender {
     Sender {
+        verified: true,
         id: id.into(),
         name: Some(format!("Customer {id}")),
         email: email.map(Into::into),
@@ -101,6 +102,36 @@ async fn contacts_story(store: Arc<dyn Store>) {
     assert_eq!(by_mail, from_mail, "C1: normalized email");
     let stored = store.contact(ADMIN, by_mail).await.unwrap().unwrap();
     assert_eq!(stored.email.as_deref(), Some("bo@example.org"));
+    assert!(!stored.unverified && stored.possible_match_id.is_none());
+
+    // C1: the same address from a sender the channel cannot vouch for is a
+    // claim: a contact of its own, unverified, naming the known one as a
+    // possible match; and it is never a match for anyone later.
+    let mut claim = sender("v-9", Some("bo@example.org"), None);
+    claim.verified = false;
+    let (_, claimed) = contact_of(&*store, message(site, "webchat", "b3", claim), 12).await;
+    assert_ne!(claimed, by_mail, "C1: a claim attaches to no known contact");
+    let shown = store.contact(ADMIN, claimed).await.unwrap().unwrap();
+    assert!(shown.unverified, "{shown:?}");
+    assert_eq!(shown.possible_match_id, Some(by_mail));
+    let listed = store.list_contacts(ADMIN, Some("bo@"), 10).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.id == claimed && c.possible_match_id == Some(by_mail))
+    );
+    let (_, verified_again) = contact_of(
+        &*store,
+        message(
+            mail,
+            "email",
+            "b4",
+            sender("bo@example.org", Some("bo@example.org"), None),
+        ),
+        12,
+    )
+    .await;
+    assert_eq!(verified_again, by_mail);
 
     // C1 by phone, written two ways.
     let (_, by_phone) = contact_of(

@@ -233,11 +233,22 @@ async fn visitors(
         (Some(_), None) => None,
     };
     let given = details.name.is_some() || details.email.is_some() || details.phone.is_some();
+    let visitor = Visitor {
+        channel_id,
+        visitor_id,
+    };
     if given || accepted.is_some() {
         let now = state.clock.now();
+        // C1: only the site's HMAC makes the visitor someone the store may match.
         let contact = state
             .store
-            .visitor_contact(channel_id, &visitor_id, &details, now)
+            .visitor_contact(
+                channel_id,
+                &visitor.visitor_id,
+                visitor.verified(),
+                &details,
+                now,
+            )
             .await?;
         if let Some(version) = accepted {
             // G1: recorded with its time, so the in-chat prompt is not sent.
@@ -249,10 +260,6 @@ async fn visitors(
             state.store.set_consent(contact, &answer).await?;
         }
     }
-    let visitor = Visitor {
-        channel_id,
-        visitor_id,
-    };
     let token = state.webchat.signer(&state).await?.issue(&visitor);
     Ok(Json(VisitorToken {
         verified: visitor.verified(),

@@ -45,6 +45,7 @@ impl Connector for Picky {
             external_id: String::from_utf8_lossy(&request.body).into_owned(),
             chat_id: "c1".into(),
             sender: Sender {
+                verified: true,
                 id: "u1".into(),
                 name: None,
                 email: None,

@@ -69,6 +69,7 @@ impl Connector for Recorder {
                     external_id: id.to_string(),
                     chat_id: "chat".into(),
                     sender: Sender {
+                        verified: true,
                         id: "someone".into(),
                         ..Sender::default()
                     },
