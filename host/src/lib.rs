@@ -23,7 +23,10 @@
 //! - [`live`]: the event hub behind the agent console's WebSocket: stored
 //!   session and message changes, read back once and broadcast per node.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
-//! - [`server`]: binds, serves and drains on shutdown.
+//! - [`server`]: the accept loop: per-connection deadlines, a connection
+//!   cap, and a bounded drain on shutdown.
+//! - [`node`]: this process as a node: its id for outbox claims across
+//!   restarts, and its workers' stop signal.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
 //! - [`webchat`]: the live-chat widget: `/widget.js`, visitor tokens and
@@ -44,6 +47,7 @@ pub mod identity;
 pub mod ingest;
 pub mod live;
 pub mod mail;
+pub mod node;
 pub mod outbox;
 pub mod plugin_kv;
 pub mod server;

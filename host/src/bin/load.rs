@@ -32,7 +32,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 #[derive(Parser)]
 #[command(about = "Measures durable inbound throughput and latency against raw SQLite")]
@@ -302,14 +301,18 @@ async fn main() -> anyhow::Result<()> {
     let (store, channel, secret) = fresh_store(&dir, "http.db").await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks/{channel}", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(frontdesk::server::run(
-        listener,
-        AppState::new(store, Arc::new(SystemClock)).await?,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let state = AppState::new(store, Arc::new(SystemClock)).await?;
+    let stop = state.workers.stop.clone();
+    let server = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let limits = frontdesk::server::ServeLimits {
+                max_connections: frontdesk::server::connection_cap_from_file_limit(),
+                ..Default::default()
+            };
+            frontdesk::server::run(listener, state, stop, &limits).await
+        }
+    });
     let client: HttpClient = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(args.connections)
         .build_http();
@@ -329,7 +332,7 @@ async fn main() -> anyhow::Result<()> {
     let count = (half_rate * args.half_load_secs as f64) as usize;
     let bodies = signed_bodies(&secret, start..start + count, args.chats);
     let mut half = paced(&client, &url, bodies, half_rate, args.connections).await?;
-    let _ = stop.send(());
+    stop.cancel();
     server.await??;
 
     let cores = std::thread::available_parallelism()
