@@ -409,3 +409,5 @@ mod tests;
 mod tests_bots;
 #[cfg(test)]
 mod tests_contacts;
+#[cfg(test)]
+mod tests_outbox;
