@@ -13,9 +13,15 @@
 //! With `--live-url` it instead puts widget visitors and agent consoles on a
 //! running server (see `load/live.rs`):
 //! `frontdesk-load --live-url http://127.0.0.1:8080 --admin-token T --channel 3 --server-pid PID`.
+//!
+//! With `--outbox-crash` it measures agent replies to a slow receiver across
+//! `kill -9` of a real `frontdesk serve` (see `load/outbox.rs`):
+//! `frontdesk-load --outbox-crash --kills 10`.
 
 #[path = "load/live.rs"]
 mod live;
+#[path = "load/outbox.rs"]
+mod outbox;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -79,6 +85,27 @@ struct Args {
     /// customers write by signed webhook instead of the widget.
     #[arg(long)]
     api_secret: Option<String>,
+    /// Outbox mode: replies to a slow receiver across `kill -9` (issue 22).
+    #[arg(long)]
+    outbox_crash: bool,
+    /// Outbox mode: the `frontdesk` binary to run; default: next to this one.
+    #[arg(long)]
+    server_bin: Option<std::path::PathBuf>,
+    /// Outbox mode: how many times the server is killed.
+    #[arg(long, default_value_t = 10)]
+    kills: usize,
+    /// Outbox mode: milliseconds the server runs between kills.
+    #[arg(long, default_value_t = 3_000)]
+    cycle_ms: u64,
+    /// Outbox mode: agent replies per second.
+    #[arg(long, default_value_t = 12.0)]
+    reply_rate: f64,
+    /// Outbox mode: the sessions replies go to.
+    #[arg(long, default_value_t = 64)]
+    outbox_chats: usize,
+    /// Outbox mode: how long the receiver takes to answer.
+    #[arg(long, default_value_t = 250)]
+    callback_delay_ms: u64,
 }
 
 fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
@@ -290,6 +317,21 @@ async fn main() -> anyhow::Result<()> {
             interval_ms: args.interval_ms.max(1),
             secs: args.live_secs,
             api_secret: args.api_secret,
+        })
+        .await;
+    }
+    if args.outbox_crash {
+        let server_bin = match args.server_bin {
+            Some(bin) => bin,
+            None => std::env::current_exe()?.with_file_name("frontdesk"),
+        };
+        return outbox::run(outbox::OutboxArgs {
+            server_bin,
+            kills: args.kills,
+            cycle_ms: args.cycle_ms,
+            reply_rate: args.reply_rate,
+            chats: args.outbox_chats.max(1),
+            callback_delay_ms: args.callback_delay_ms,
         })
         .await;
     }
