@@ -97,8 +97,9 @@ struct Args {
     /// Outbox mode: milliseconds the server runs between kills.
     #[arg(long, default_value_t = 3_000)]
     cycle_ms: u64,
-    /// Outbox mode: agent replies per second.
-    #[arg(long, default_value_t = 12.0)]
+    /// Outbox mode: agent replies per second (one channel takes 16/s at
+    /// 250 ms: 4 deliveries at a time).
+    #[arg(long, default_value_t = 8.0)]
     reply_rate: f64,
     /// Outbox mode: the sessions replies go to.
     #[arg(long, default_value_t = 64)]

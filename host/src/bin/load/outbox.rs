@@ -94,6 +94,7 @@ async fn phase(args: &OutboxArgs, kills: usize) -> anyhow::Result<Outcome> {
         .port();
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let base = format!("http://{addr}");
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
@@ -131,6 +132,20 @@ async fn phase(args: &OutboxArgs, kills: usize) -> anyhow::Result<Outcome> {
                 .as_i64()
                 .context("session id")?,
         );
+    }
+
+    // The sessions' own notices (R11: nobody can take it) go out first, so
+    // the replies are measured on their own.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let pending = get(&http, &base, &token, "/api/v1/outbox?state=pending").await?;
+        if pending.as_array().is_some_and(|items| items.is_empty()) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the sessions' notices were not delivered within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     // The agent replies at a steady rate while the server lives and dies.
@@ -265,6 +280,20 @@ async fn api(
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body.to_string())
+        .send()
+        .await?;
+    let status = response.status();
+    let body: Value = serde_json::from_slice(&response.bytes().await?).unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("{path} answered {status}: {body}");
+    }
+    Ok(body)
+}
+
+async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> anyhow::Result<Value> {
+    let response = http
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
         .send()
         .await?;
     let status = response.status();
