@@ -281,3 +281,46 @@ async fn an_outbox_delivery_in_flight_at_sigterm_is_recorded_sent_and_not_sent_a
     .await;
     assert_eq!(callback.times(first), 1, "{:?}", callback.deliveries());
 }
+
+/// Beyond `--max-connections`, a client waits for a slot instead of taking
+/// the server's file descriptors; the header timeout frees the slots idle
+/// clients hold, so `/healthz` still answers, late but surely.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_connection_cap_a_client_waits_for_a_slot_the_header_timeout_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let data = dir.path().join("data");
+    let env = [
+        ("FRONTDESK_DATA_DIR", data.to_str().unwrap()),
+        ("FRONTDESK_MAX_CONNECTIONS", "8"),
+        ("FRONTDESK_HEADER_TIMEOUT_SECS", "1"),
+    ];
+    let server = Server::start(&db, &env);
+    // Their header timeouts start no earlier than this.
+    let started = Instant::now();
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        idle.push(send_partial(server.addr, "GET /healthz HTTP/1.1\r\n").await);
+    }
+    let health = tokio::spawn(async move {
+        let url = format!("http://{}/healthz", server.addr);
+        let answer = Http::default().send("GET", &url, &[], vec![]).await;
+        (answer, server)
+    });
+    // The idle clients are cut after their second, which frees the slots.
+    for mut stream in idle {
+        closed_within(&mut stream, Duration::from_secs(4))
+            .await
+            .unwrap();
+    }
+    let (answer, _server) = tokio::time::timeout(Duration::from_secs(4), health)
+        .await
+        .expect("/healthz answers once a slot is free")
+        .unwrap();
+    assert_eq!(answer.unwrap().0, 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "answered after {:?}: the cap of 8 did not hold it back",
+        started.elapsed()
+    );
+}

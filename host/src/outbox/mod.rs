@@ -118,6 +118,9 @@ async fn dispatch(state: AppState, wake: Arc<Notify>) {
             {
                 Ok(due) => {
                     for item in due {
+                        if stop.is_cancelled() {
+                            break;
+                        }
                         if !in_flight.has_room(item.channel_id) {
                             continue;
                         }
