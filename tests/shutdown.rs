@@ -78,7 +78,18 @@ async fn stalled_clients_do_not_keep_a_stopped_server_past_its_drain_time() {
         ),
     )
     .await;
-    // Accepted in order: once this is answered, both stalled ones are in.
+    // A client that finishes its request during the drain gets its answer.
+    let body = r#"{"message_id":"late","chat_id":"c","text":"sent during the drain"}"#;
+    let (first, rest) = body.split_at(20);
+    let mut finishing = send_partial(
+        server.addr,
+        &format!(
+            "POST /hooks/{channel} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{first}",
+            body.len()
+        ),
+    )
+    .await;
+    // Accepted in order: once this is answered, the stalled ones are in.
     let (status, _) = Http::default()
         .send("GET", &server.url("/healthz"), &[], vec![])
         .await
@@ -100,6 +111,13 @@ async fn stalled_clients_do_not_keep_a_stopped_server_past_its_drain_time() {
         server.child.try_wait().unwrap().is_none(),
         "the listener closed because the process had already gone, not at once"
     );
+    finishing.write_all(rest.as_bytes()).await.unwrap();
+    let answer = closed_within(&mut finishing, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    // Unsigned, so refused (403): but answered, and then the connection closes.
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
     let exit = tokio::task::block_in_place(|| server.exited_within(Duration::from_secs(5)));
     let took = stopped_at.elapsed();
     let exit = exit.unwrap_or_else(|| {
