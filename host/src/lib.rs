@@ -25,7 +25,10 @@
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
 //! - [`routing_lock`]: one routing engine per database: the PostgreSQL
 //!   advisory lock or the SQLite lock file, and the refusal a second node gives.
-//! - [`server`]: binds, serves and drains on shutdown.
+//! - [`server`]: the accept loop: per-connection deadlines, a connection
+//!   cap, and a bounded drain on shutdown.
+//! - [`node`]: this process as a node: its id for outbox claims across
+//!   restarts, and its workers' stop signal.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
 //! - [`webchat`]: the live-chat widget: `/widget.js`, visitor tokens and
@@ -46,6 +49,7 @@ pub mod identity;
 pub mod ingest;
 pub mod live;
 pub mod mail;
+pub mod node;
 pub mod outbox;
 pub mod plugin_kv;
 pub mod routing_lock;

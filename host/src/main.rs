@@ -1,6 +1,7 @@
 //! The `frontdesk` command line.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -51,6 +52,8 @@ enum Command {
         public_url: Option<String>,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -92,6 +95,51 @@ struct MailArgs {
         default_value = "frontdesk@localhost"
     )]
     mail_from: String,
+}
+
+/// Connections and shutdown: how long clients and in-flight work may take.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// After SIGTERM or Ctrl-C: seconds in-flight requests and outbox deliveries get to finish before the rest is cut.
+    #[arg(long, env = "FRONTDESK_DRAIN_SECS", default_value_t = 5)]
+    drain_secs: u64,
+    /// Seconds a client has to send a request's head, counted from the connection's start or the previous answer (also closes idle keep-alive connections).
+    #[arg(long, env = "FRONTDESK_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body.
+    #[arg(long, env = "FRONTDESK_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    body_timeout_secs: u64,
+    /// HTTP connections open at once; more wait for a free slot. Default: three quarters of the open-file limit (raised to its hard limit at start), at most 10,000.
+    #[arg(long, env = "FRONTDESK_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// This node's name in outbox claims, kept across restarts so a restarted node resends its unfinished deliveries at once. Default: a random id kept in {data-dir}/node-id.
+    #[arg(long, env = "FRONTDESK_NODE_ID")]
+    node_id: Option<String>,
+}
+
+impl LimitArgs {
+    fn serve_limits(&self) -> anyhow::Result<frontdesk::server::ServeLimits> {
+        for (flag, secs) in [
+            ("--header-timeout-secs", self.header_timeout_secs),
+            ("--body-timeout-secs", self.body_timeout_secs),
+        ] {
+            if secs == 0 {
+                bail!("{flag} must be at least 1 second");
+            }
+        }
+        let cap = frontdesk::server::connection_cap_from_file_limit();
+        let max_connections = match self.max_connections {
+            Some(0) => bail!("--max-connections must be at least 1"),
+            Some(n) => n,
+            None => cap,
+        };
+        Ok(frontdesk::server::ServeLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            max_connections,
+            drain: Duration::from_secs(self.drain_secs),
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -145,7 +193,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(Cli::parse())) {
+    let result = runtime.block_on(run(Cli::parse()));
+    // Whatever the drain left running (a stalled client, a delivery past
+    // the drain time) is cut here instead of holding the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -178,7 +230,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             max_attachment_bytes,
             public_url,
             mail,
+            limits,
         } => {
+            let serve_limits = limits.serve_limits()?;
+            let claimant = match &limits.node_id {
+                Some(node) if node.trim().is_empty() => {
+                    bail!("--node-id must not be empty; leave it out to use {{data-dir}}/node-id")
+                }
+                Some(node) => frontdesk::node::Claimant::named(node.trim()),
+                None => frontdesk::node::Claimant::from_data_dir(&data_dir).with_context(|| {
+                    format!(
+                        "cannot keep this node's id in {}; check the directory's permissions or pass --node-id",
+                        data_dir.join(frontdesk::node::NODE_ID_FILE).display()
+                    )
+                })?,
+            };
             if let Some(url) = &public_url
                 && !(url.starts_with("https://") || url.starts_with("http://"))
             {
@@ -224,7 +290,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("cannot listen on {listen}; is another server running there?")
             })?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, database = store.backend(), "frontdesk listening on http://{addr}");
+            tracing::info!(
+                %addr,
+                database = store.backend(),
+                node = %claimant.node,
+                max_connections = serve_limits.max_connections,
+                "frontdesk listening on http://{addr}"
+            );
             // One routing engine per database: a second node serves without it.
             let lease = frontdesk::routing_lock::RoutingLease::acquire(&cli.database).await?;
             let state = match test_clock {
@@ -243,9 +315,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(mail) => state.with_host_mail(mail),
                 None => state,
             }
+            .with_claimant(claimant)
             .deliver_outbox()
             .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);
+            let stop = state.workers.stop.clone();
+            tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    frontdesk::server::shutdown_signal().await;
+                    stop.cancel();
+                }
+            });
             if let Some(smtp) = &mail.smtp_listen {
                 let smtp_listener = TcpListener::bind(smtp).await.with_context(|| {
                     format!(
@@ -262,11 +343,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     smtp_listener,
                     state.clone(),
                     config,
-                    frontdesk::server::shutdown_signal(),
+                    stop.clone().cancelled_owned(),
                 ));
             }
             frontdesk::mail::imap_poller::start(state.clone());
-            frontdesk::server::run(listener, state, frontdesk::server::shutdown_signal()).await?;
+            frontdesk::server::run(listener, state, stop, &serve_limits).await?;
             tracing::info!("stopped");
         }
         Command::Rules(_) | Command::Plugin { .. } => {

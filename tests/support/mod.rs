@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of this
 
+pub mod callback;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,9 +16,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-/// The binary cargo built for this test run.
+/// The binary cargo built for this test run, or `FRONTDESK_TEST_BINARY`
+/// (another build, e.g. to check that a new test fails on older code).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_frontdesk"))
+    match std::env::var_os("FRONTDESK_TEST_BINARY") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_frontdesk")),
+    }
 }
 
 /// Runs a CLI command against `db` and returns its stdout.
@@ -43,6 +49,13 @@ pub fn admin_token(db: &str) -> String {
         .to_string()
 }
 
+/// `frontdesk serve` on a free port.
+fn serve_command() -> Command {
+    let mut command = Command::new(binary());
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    command
+}
+
 /// A server's JSON log lines, shared with the thread that reads them.
 pub type Log = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
 
@@ -55,18 +68,28 @@ pub struct Server {
 impl Server {
     /// Starts the server on port 0 and waits for the address it logs (no sleeping).
     pub fn start(db: &str, extra_env: &[(&str, &str)]) -> Server {
-        Self::spawn(db, extra_env, None)
+        Self::spawn(serve_command(), db, extra_env, None)
     }
 
     /// Like [`Server::start`], keeping every JSON log line it writes in `log`
     /// (the lines before the address included), for tests that read the log.
     pub fn start_logged(db: &str, extra_env: &[(&str, &str)], log: Log) -> Server {
-        Self::spawn(db, extra_env, Some(log))
+        Self::spawn(serve_command(), db, extra_env, Some(log))
     }
 
-    fn spawn(db: &str, extra_env: &[(&str, &str)], log: Option<Log>) -> Server {
-        let mut child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0"])
+    /// Like [`Server::start`], for a `serve` command built by the caller
+    /// (extra flags, or the binary run through a shell that sets limits).
+    pub fn start_command(command: Command, db: &str, extra_env: &[(&str, &str)]) -> Server {
+        Self::spawn(command, db, extra_env, None)
+    }
+
+    fn spawn(
+        mut command: Command,
+        db: &str,
+        extra_env: &[(&str, &str)],
+        log: Option<Log>,
+    ) -> Server {
+        let mut child = command
             .env("FRONTDESK_DATABASE", db)
             .env("FRONTDESK_LOG_JSON", "1")
             .envs(extra_env.iter().copied())
@@ -105,6 +128,31 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// SIGTERM, as a service manager stops it.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.expect("run kill").success(), "cannot signal {pid}");
+    }
+
+    /// Waits up to `within` for the process to exit (polling, no sleep as
+    /// synchronisation); `None` if it is still running then.
+    pub fn exited_within(
+        &mut self,
+        within: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     /// SIGKILL: no shutdown code runs, as in a crash.

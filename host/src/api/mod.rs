@@ -83,6 +83,10 @@ pub struct AppState {
     pub webchat: Arc<crate::webchat::Hub>,
     /// Mail the host writes itself (transcripts, O3); `None` without a relay.
     pub host_mail: Option<crate::transcript_mail::HostMail>,
+    /// Who this node's outbox claims are from (kept across restarts by `serve`).
+    pub claimant: crate::node::Claimant,
+    /// The background workers' stop signal and in-flight tasks, drained on shutdown.
+    pub workers: crate::node::Workers,
 }
 
 impl AppState {
@@ -129,11 +133,19 @@ impl AppState {
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             webchat: Arc::default(),
             host_mail: None,
+            claimant: crate::node::Claimant::ephemeral(),
+            workers: crate::node::Workers::default(),
         })
     }
 }
 
 impl AppState {
+    /// Claims outbox items as `claimant` (set before [`AppState::deliver_outbox`]).
+    pub fn with_claimant(mut self, claimant: crate::node::Claimant) -> Self {
+        self.claimant = claimant;
+        self
+    }
+
     /// Starts the outbox delivery worker on this state (S5).
     pub fn deliver_outbox(self) -> Self {
         crate::outbox::start(self.clone(), self.outbox.clone());

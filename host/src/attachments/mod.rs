@@ -37,10 +37,12 @@ const POLL: Duration = Duration::from_secs(1);
 pub const DEFAULT_MAX_BYTES: usize = 20 << 20;
 
 /// Starts the worker; `wake` makes it look at once (after a message with a
-/// pending attachment was stored).
+/// pending attachment was stored). On shutdown it claims nothing more and
+/// the fetches in flight finish within the drain time.
 pub fn start(state: AppState, wake: Arc<Notify>) {
-    tokio::spawn(async move {
-        loop {
+    let (tracker, stop) = (state.workers.tracker.clone(), state.workers.stop.clone());
+    tracker.spawn(async move {
+        while !stop.is_cancelled() {
             let now = state.clock.now();
             let due = match state.store.next_attachment_due().await {
                 Ok(due) => due,
@@ -71,6 +73,7 @@ pub fn start(state: AppState, wake: Arc<Notify>) {
                 }
             }
             tokio::select! {
+                () = stop.cancelled() => {}
                 () = wake.notified() => {}
                 () = tokio::time::sleep(POLL) => {}
                 () = state.clock.sleep_until(wait_until) => {}

@@ -13,9 +13,15 @@
 //! With `--live-url` it instead puts widget visitors and agent consoles on a
 //! running server (see `load/live.rs`):
 //! `frontdesk-load --live-url http://127.0.0.1:8080 --admin-token T --channel 3 --server-pid PID`.
+//!
+//! With `--outbox-crash` it measures agent replies to a slow receiver across
+//! `kill -9` of a real `frontdesk serve` (see `load/outbox.rs`):
+//! `frontdesk-load --outbox-crash --kills 10`.
 
 #[path = "load/live.rs"]
 mod live;
+#[path = "load/outbox.rs"]
+mod outbox;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,7 +38,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 #[derive(Parser)]
 #[command(about = "Measures durable inbound throughput and latency against raw SQLite")]
@@ -80,6 +85,28 @@ struct Args {
     /// customers write by signed webhook instead of the widget.
     #[arg(long)]
     api_secret: Option<String>,
+    /// Outbox mode: replies to a slow receiver across `kill -9` (issue 22).
+    #[arg(long)]
+    outbox_crash: bool,
+    /// Outbox mode: the `frontdesk` binary to run; default: next to this one.
+    #[arg(long)]
+    server_bin: Option<std::path::PathBuf>,
+    /// Outbox mode: how many times the server is killed.
+    #[arg(long, default_value_t = 10)]
+    kills: usize,
+    /// Outbox mode: milliseconds the server runs between kills.
+    #[arg(long, default_value_t = 3_000)]
+    cycle_ms: u64,
+    /// Outbox mode: agent replies per second (one channel takes 16/s at
+    /// 250 ms: 4 deliveries at a time).
+    #[arg(long, default_value_t = 8.0)]
+    reply_rate: f64,
+    /// Outbox mode: the sessions replies go to.
+    #[arg(long, default_value_t = 64)]
+    outbox_chats: usize,
+    /// Outbox mode: how long the receiver takes to answer.
+    #[arg(long, default_value_t = 250)]
+    callback_delay_ms: u64,
 }
 
 fn item(channel_id: i64, n: usize, chats: usize) -> IngestItem {
@@ -295,6 +322,21 @@ async fn main() -> anyhow::Result<()> {
         })
         .await;
     }
+    if args.outbox_crash {
+        let server_bin = match args.server_bin {
+            Some(bin) => bin,
+            None => std::env::current_exe()?.with_file_name("frontdesk"),
+        };
+        return outbox::run(outbox::OutboxArgs {
+            server_bin,
+            kills: args.kills,
+            cycle_ms: args.cycle_ms,
+            reply_rate: args.reply_rate,
+            chats: args.outbox_chats.max(1),
+            callback_delay_ms: args.callback_delay_ms,
+        })
+        .await;
+    }
     let dir = tempfile::tempdir().context("temp dir")?;
 
     let raw = raw_rate(&dir, "raw.db", args.raw_messages, 1, args.chats).await?;
@@ -303,14 +345,18 @@ async fn main() -> anyhow::Result<()> {
     let (store, channel, secret) = fresh_store(&dir, "http.db").await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks/{channel}", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(frontdesk::server::run(
-        listener,
-        AppState::new(store, Arc::new(SystemClock)).await?,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let state = AppState::new(store, Arc::new(SystemClock)).await?;
+    let stop = state.workers.stop.clone();
+    let server = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let limits = frontdesk::server::ServeLimits {
+                max_connections: frontdesk::server::connection_cap_from_file_limit(),
+                ..Default::default()
+            };
+            frontdesk::server::run(listener, state, stop, &limits).await
+        }
+    });
     let client: HttpClient = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(args.connections)
         .build_http();
@@ -330,7 +376,7 @@ async fn main() -> anyhow::Result<()> {
     let count = (half_rate * args.half_load_secs as f64) as usize;
     let bodies = signed_bodies(&secret, start..start + count, args.chats);
     let mut half = paced(&client, &url, bodies, half_rate, args.connections).await?;
-    let _ = stop.send(());
+    stop.cancel();
     server.await??;
 
     let cores = std::thread::available_parallelism()

@@ -295,21 +295,42 @@ pub trait ConfigStore: Send + Sync + 'static {
     async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()>;
 }
 
-/// The durable outbox (S5): claimed by the delivery worker, finished once.
+/// The durable outbox (S5): claimed item by item by the delivery worker,
+/// finished once.
 #[async_trait]
 pub trait OutboxStore: Send + Sync + 'static {
-    /// Takes up to `limit` due items for `lease_ms`: nobody else takes them
-    /// before the lease runs out, and a crashed worker's items come back then.
+    /// Makes due at `now` the pending items node `node` claimed and did not
+    /// finish (its previous process stopped mid-send): called once at start,
+    /// before the worker claims anything. Returns how many there were.
+    async fn release_outbox_claims(&self, node: &str, now: Millis) -> Result<u64>;
+    /// Items that may go out now, oldest first, at most `limit`: due, the
+    /// oldest pending item of their chat (a chat's replies keep their
+    /// order), and at most `per_channel` of any one channel.
+    async fn due_outbox(&self, now: Millis, per_channel: i64, limit: i64)
+    -> Result<Vec<DueOutbox>>;
+    /// Claims item `id` for `claimant` (node, process token) for `lease_ms`
+    /// if it is still pending and due: `None` when another worker has it or
+    /// it is finished. A claimant that dies leaves the item to its node's
+    /// next start or, failing that, to the lease.
     async fn claim_outbox(
         &self,
+        id: i64,
+        claimant: (&str, &str),
         now: Millis,
         lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<OutboundJob>>;
-    /// When the next pending item is due, if any.
-    async fn next_outbox_due(&self) -> Result<Option<Millis>>;
-    /// Records how a delivery attempt ended.
-    async fn finish_outbox(&self, id: i64, outcome: &Delivery, now: Millis) -> Result<()>;
+    ) -> Result<Option<OutboundJob>>;
+    /// When the next pending item is due after `after`, if any.
+    async fn next_outbox_due(&self, after: Millis) -> Result<Option<Millis>>;
+    /// Records how a delivery attempt ended, if the claim with `token` still
+    /// holds the item; `false` when it no longer does (its lease ran out and
+    /// another worker took it over, whose outcome counts).
+    async fn finish_outbox(
+        &self,
+        id: i64,
+        token: &str,
+        outcome: &Delivery,
+        now: Millis,
+    ) -> Result<bool>;
 }
 
 /// Attachments of inbound messages (issue 6): fetched by the worker in
@@ -317,8 +338,8 @@ pub trait OutboxStore: Send + Sync + 'static {
 /// them with their message (see [`Store::ingest`]).
 #[async_trait]
 pub trait AttachmentStore: Send + Sync + 'static {
-    /// Takes up to `limit` due pending attachments for `lease_ms`, like
-    /// [`OutboxStore::claim_outbox`]: a crashed worker's claims come back
+    /// Takes up to `limit` due pending attachments for `lease_ms`, like the
+    /// outbox's claims: a crashed worker's claims come back
     /// when the lease runs out, and on PostgreSQL two nodes never share one.
     async fn claim_attachments(
         &self,
@@ -398,3 +419,5 @@ mod tests;
 mod tests_bots;
 #[cfg(test)]
 mod tests_contacts;
+#[cfg(test)]
+mod tests_outbox;

@@ -483,6 +483,14 @@ pub struct ChannelPatch {
     pub config: Option<serde_json::Value>,
 }
 
+/// An outbox item the worker may claim now (see [`super::OutboxStore::due_outbox`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueOutbox {
+    pub id: i64,
+    /// Deliveries run side by side with a bound per channel.
+    pub channel_id: i64,
+}
+
 /// An outbox item claimed for delivery, with what to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundJob {

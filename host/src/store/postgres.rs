@@ -47,7 +47,7 @@ sql_store!(PgStore, "postgres");
 sql_routing_store!(PgStore);
 sql_ingest!();
 sql_config_store!(PgStore);
-sql_outbox_store!(PgStore, " FOR UPDATE SKIP LOCKED");
+sql_outbox_store!(PgStore);
 sql_attachments_store!(PgStore, " FOR UPDATE SKIP LOCKED");
 sql_failed_inbound_store!(PgStore);
 sql_mail_store!(PgStore);

@@ -443,13 +443,14 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let outbox = sqlx::query_as::<_, OutboxItem>(
-                    "INSERT INTO outbox (message_id, channel_id, next_attempt_at, created_at) \
-                     VALUES ($1, $2, $3, $3) RETURNING id, message_id, channel_id, state, attempts, \
+                    "INSERT INTO outbox (message_id, channel_id, session_id, next_attempt_at, created_at) \
+                     VALUES ($1, $2, $4, $3, $3) RETURNING id, message_id, channel_id, state, attempts, \
                      next_attempt_at, last_error, created_at",
                 )
                 .bind(message.id)
                 .bind(channel_id.0)
                 .bind(now)
+                .bind(session_id)
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("UPDATE sessions SET updated_at = $2, last_message_at = $2 WHERE id = $1")

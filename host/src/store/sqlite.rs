@@ -89,7 +89,7 @@ sql_store!(SqliteStore, "sqlite");
 sql_routing_store!(SqliteStore);
 sql_ingest!();
 sql_config_store!(SqliteStore);
-sql_outbox_store!(SqliteStore, "");
+sql_outbox_store!(SqliteStore);
 sql_attachments_store!(SqliteStore, "");
 sql_failed_inbound_store!(SqliteStore);
 sql_mail_store!(SqliteStore);
