@@ -567,26 +567,36 @@ async fn two_nodes(db: String) {
         .await;
     assert_eq!(on_b.next().await["type"], "ack");
     let session = w.sessions(channel).await[0]["id"].as_i64().unwrap();
+    // Node A routes (a second node refuses to, issue 22), so the agent
+    // answers there; the visitor's socket on node B gets it from the store.
     let (status, queued) = w
         .http
         .api(
             "POST",
-            &b.url(&format!("/api/v1/sessions/{session}/messages")),
+            &w.server
+                .url(&format!("/api/v1/sessions/{session}/messages")),
             &token,
-            Some(json!({"text": "Yes, from node B"})),
+            Some(json!({"text": "Yes, from node A"})),
         )
         .await;
     assert_eq!(status, 202, "{queued}");
-    // The catch-up brings the visitor's own message (written on B) too.
     let reply = loop {
-        let frame = chat.next().await;
-        if frame["from"] != "customer" {
+        let frame = on_b.next().await;
+        if frame["from"] != "customer" && frame["type"] == "message" {
             break frame;
         }
     };
     assert_eq!(
         (&reply["type"], &reply["text"]),
-        (&json!("message"), &json!("Yes, from node B"))
+        (&json!("message"), &json!("Yes, from node A"))
     );
+    // The visitor's first socket, on node A, has it too.
+    let on_a = loop {
+        let frame = chat.next().await;
+        if frame["from"] != "customer" && frame["type"] == "message" {
+            break frame;
+        }
+    };
+    assert_eq!(on_a["id"], queued["message"]["id"]);
     assert_eq!(reply["id"], queued["message"]["id"]);
 }
