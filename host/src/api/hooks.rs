@@ -181,10 +181,8 @@ pub async fn receive_inbound(
                 reply: None,
             });
         }
-        other => other.inspect_err(|err| {
-            metrics::counter!("frontdesk_webhook_refused_total").increment(1);
-            tracing::info!(channel = channel_id, error = %err, "webhook refused");
-        })?,
+        Err(err) => return Err(refused(state, channel_id, &request, err).await),
+        Ok(parsed) => parsed,
     };
     let mut accepted = Vec::with_capacity(parsed.messages.len());
     for message in parsed.messages {
@@ -208,6 +206,49 @@ pub async fn receive_inbound(
         accepted,
         reply: parsed.reply,
     })
+}
+
+/// What a webhook caller, who may be anyone, learns of a refusal: its kind,
+/// never the connector's own words, which can hold a guest's panic text or a
+/// configured host. Those go to the log, and a connector's fault also to
+/// failed inbound, where admins see it with the request.
+async fn refused(
+    state: &AppState,
+    channel_id: i64,
+    request: &InboundRequest,
+    err: ConnectorError,
+) -> ApiError {
+    metrics::counter!("frontdesk_webhook_refused_total").increment(1);
+    tracing::info!(channel = channel_id, error = %err, "webhook refused");
+    match err {
+        ConnectorError::Unauthenticated(_) => ApiError::BadSignature(
+            "the request's signature or secret token is missing or wrong; nothing was stored (P3)"
+                .into(),
+        ),
+        // Only after the request proved authentic: the sender may know why.
+        ConnectorError::Malformed(detail) => ApiError::BadRequest {
+            code: "invalid_payload",
+            message: detail,
+        },
+        ConnectorError::Unavailable(detail) | ConnectorError::Unprocessable(detail) => {
+            let reason = format!("the channel's connector failed: {detail}");
+            let kept = super::failed_inbound::keep(
+                state,
+                channel_id,
+                &request.headers,
+                &request.body,
+                &reason,
+            )
+            .await;
+            if let Err(err) = kept {
+                tracing::warn!(channel = channel_id, error = %err, "cannot keep the failed request for admins");
+            }
+            ApiError::Unavailable(
+                "the channel's connector could not take the request now; nothing was stored, send it again later"
+                    .into(),
+            )
+        }
+    }
 }
 
 /// Tells the routing engine about a stored message, without making the
