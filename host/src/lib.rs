@@ -23,6 +23,7 @@
 //! - [`live`]: the event hub behind the agent console's WebSocket: stored
 //!   session and message changes, read back once and broadcast per node.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
+//! - [`prometheus`]: `/metrics`: every series registered from the first scrape.
 //! - [`routing_lock`]: one routing engine per database: the PostgreSQL
 //!   advisory lock or the SQLite lock file, and the refusal a second node gives.
 //! - [`server`]: the accept loop: per-connection deadlines, a connection
@@ -52,6 +53,7 @@ pub mod mail;
 pub mod node;
 pub mod outbox;
 pub mod plugin_kv;
+pub mod prometheus;
 pub mod routing_lock;
 pub mod server;
 pub mod store;

@@ -9,6 +9,7 @@
 //!   narrows their open `/api/v1/live` sockets within a second (P1).
 //! - `widget_identity`: a widget visitor's unverified claims never attach
 //!   them to a known customer's contact (C1).
+//! - `metrics`: `/metrics` shows every series from the first scrape (X4).
 //! - `webhook_errors`: webhook callers get the kind of a refusal, never a
 //!   connector's internals; admins get the detail in failed inbound (P3).
 
@@ -17,6 +18,7 @@ mod support;
 
 mod held_sessions;
 mod live_access;
+mod metrics;
 mod responsible;
 mod webhook_errors;
 mod widget_identity;

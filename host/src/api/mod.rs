@@ -26,14 +26,13 @@ mod transcripts;
 mod users;
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -66,7 +65,7 @@ pub struct AppState {
     /// Installed connector and bot plugins; `None` runs with built-ins only.
     pub plugins: Option<PluginHost>,
     pub channels: Arc<hooks::ChannelCache>,
-    pub metrics: PrometheusHandle,
+    pub metrics: crate::prometheus::Metrics,
     pub engine: Engine,
     /// The auto-action scripts the engine runs (A1–A5, W2, Q1, Q2).
     pub rules: Arc<frontdesk_rules::Rules>,
@@ -129,7 +128,7 @@ impl AppState {
             outbox: Arc::new(tokio::sync::Notify::new()),
             attachments: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(hooks::ChannelCache::default()),
-            metrics: metrics_handle(),
+            metrics: crate::prometheus::Metrics::get(),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             webchat: Arc::default(),
             host_mail: None,
@@ -293,20 +292,6 @@ async fn load_scripts(store: &dyn Store) -> Result<frontdesk_rules::Rules, Engin
         tracing::error!(%hook, error = %err, "saved script does not compile; the default runs");
     }
     Ok(rules)
-}
-
-/// The process-wide Prometheus recorder; installed once, shared by every app.
-fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
-            let handle = recorder.handle();
-            // Fails only if another recorder was installed first; metrics then go there.
-            let _ = metrics::set_global_recorder(recorder);
-            handle
-        })
-        .clone()
 }
 
 #[derive(OpenApi)]
