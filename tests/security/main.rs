@@ -10,6 +10,7 @@
 //! - `widget_identity`: a widget visitor's unverified claims never attach
 //!   them to a known customer's contact (C1).
 //! - `metrics`: `/metrics` shows every series from the first scrape (X4).
+//! - `outbox_retry`: an admin sends a failed reply again, audited (S5).
 //! - `webhook_errors`: webhook callers get the kind of a refusal, never a
 //!   connector's internals; admins get the detail in failed inbound (P3).
 
@@ -19,6 +20,7 @@ mod support;
 mod held_sessions;
 mod live_access;
 mod metrics;
+mod outbox_retry;
 mod responsible;
 mod webhook_errors;
 mod widget_identity;

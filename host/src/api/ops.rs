@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::StorageFault;
-use super::{ApiError, ApiQuery, AppState, Caller, ErrorBody};
+use super::{ApiError, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
 use crate::store::{AuditEntry, Fault, OutboxItem, Role};
 
 pub fn routes() -> Router<AppState> {
@@ -26,6 +26,7 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(audit))
         .routes(routes!(outbox))
+        .routes(routes!(retry_outbox))
         .routes(routes!(advance_test_clock))
 }
 
@@ -148,6 +149,34 @@ async fn outbox(
     Ok(Json(
         state.store.list_outbox(q.state.as_deref(), limit).await?,
     ))
+}
+
+/// Sends a failed outbound message again, e.g. after its channel got the
+/// `callback_url` it lacked (admins only, audited as `outbox.retry`, S5).
+#[utoipa::path(post, path = "/outbox/{id}/retry", tag = "admin", params(("id" = i64, Path)),
+    responses((status = 200, body = OutboxItem), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn retry_outbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<OutboxItem>, ApiError> {
+    caller.require(&[Role::Admin], "sending an outbox item again")?;
+    match state
+        .store
+        .retry_outbox(caller.0.id, id, state.clock.now())
+        .await
+    {
+        Ok(Some(item)) => {
+            state.outbox.notify_one();
+            Ok(Json(item))
+        }
+        Ok(None) => Err(ApiError::Conflict(format!(
+            "outbox item {id} has not failed (it is pending or sent); only failed items are sent again"
+        ))),
+        Err(crate::store::StoreError::NotFound(_)) => Err(ApiError::not_found("outbox item", id)),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// How far to move the test clock.

@@ -331,6 +331,10 @@ pub trait OutboxStore: Send + Sync + 'static {
         outcome: &Delivery,
         now: Millis,
     ) -> Result<bool>;
+    /// An admin sends a failed item again: pending and due now, its
+    /// attempts counted afresh, audited (P4). `None` when the item is not
+    /// failed (still pending, or sent); `NotFound` when there is none.
+    async fn retry_outbox(&self, actor: i64, id: i64, now: Millis) -> Result<Option<OutboxItem>>;
 }
 
 /// Attachments of inbound messages (issue 6): fetched by the worker in

@@ -150,6 +150,33 @@ macro_rules! sql_outbox_store {
                 .await?;
                 Ok(finished.rows_affected() == 1)
             }
+
+            async fn retry_outbox(&self, actor: i64, id: i64, now: Millis) -> Result<Option<OutboxItem>> {
+                let mut tx = self.write.begin().await?;
+                let item = sqlx::query_as::<_, OutboxItem>(
+                    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $2, last_error = NULL \
+                     WHERE id = $1 AND state = 'failed' \
+                     RETURNING id, message_id, channel_id, state, attempts, next_attempt_at, last_error, created_at",
+                )
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(item) = item else {
+                    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM outbox WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    return match exists {
+                        Some(_) => Ok(None),
+                        None => Err(StoreError::NotFound("outbox item")),
+                    };
+                };
+                let detail = serde_json::json!({"message_id": item.message_id});
+                audit(&mut tx, Some(actor), "outbox.retry", &format!("outbox/{id}"), &detail, now).await?;
+                tx.commit().await?;
+                Ok(Some(item))
+            }
         }
     };
 }
