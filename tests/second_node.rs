@@ -158,11 +158,13 @@ fn assert_refused(status: u16, body: &Value, why: &str) {
     assert!(message.contains(why), "{message}");
 }
 
-/// The backend that holds the routing lock, if any.
+/// The backend that holds this database's routing lock, if any (`pg_locks`
+/// lists every database's locks; tests run side by side on one server).
 async fn lock_holder(conn: &mut sqlx::PgConnection) -> Option<i32> {
     sqlx::query_as::<_, (i32,)>(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = 0 \
-         AND objid::bigint = $1 AND objsubid = 1 AND granted",
+         AND objid::bigint = $1 AND objsubid = 1 AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
     .bind(ADVISORY_KEY)
     .fetch_optional(conn)
@@ -246,7 +248,7 @@ async fn a_second_node_on_one_postgres_refuses_routing_and_the_first_routes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_that_loses_its_postgres_lock_stops_routing() {
+async fn a_node_that_loses_its_postgres_lock_stops_routing_until_it_holds_it_again() {
     on_postgres("lost_lock", |db, mut watcher| async move {
         let token = admin_token(&db);
         let (ann, ann_token) = add_agent(&db, "ann");
@@ -258,15 +260,32 @@ async fn a_node_that_loses_its_postgres_lock_stops_routing() {
         until_assigned(&http, &node, &token, session).await;
 
         // The lock's connection is cut, as a database restart or a network
-        // fault would: the lock is gone, so the node must stop routing.
+        // fault would, and someone else takes the lock at once: the node
+        // must stop routing.
         let pid = lock_holder(&mut watcher)
             .await
             .expect("the node holds the lock");
-        sqlx::query("SELECT pg_terminate_backend($1)")
+        sqlx::query("SELECT pg_terminate_backend($1, 5000)")
             .bind(pid)
             .execute(&mut watcher)
             .await
             .unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (taken,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+                .bind(ADVISORY_KEY)
+                .fetch_one(&mut watcher)
+                .await
+                .unwrap();
+            if taken {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the node's lock was never released"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let health = until_health(&http, &node, "routing stops", |s, _| s == 503).await;
         assert_eq!(health["routing"]["state"], "refused", "{health}");
         let reason = health["routing"]["reason"].as_str().unwrap();
@@ -275,6 +294,31 @@ async fn a_node_that_loses_its_postgres_lock_stops_routing() {
         assert_refused(status, &body, "lost the routing lock");
         // Everything else still works: the session is readable.
         session_is_readable(&http, &node, &token, session).await;
+
+        // Once nobody else holds it, the node takes the lock again by itself,
+        // rebuilds its router from the store and routes: no restart.
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(ADVISORY_KEY)
+            .execute(&mut watcher)
+            .await
+            .unwrap();
+        let health = until_health(&http, &node, "routing resumes", |s, _| s == 200).await;
+        assert_eq!(health["routing"]["state"], "active", "{health}");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let (status, body) = take(&http, &node, &ann_token, session).await;
+            if status == 200 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "routing never came back: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // A new customer's session is routed too.
+        let (_, second) = customer_writes(&http, &node, channel, &secret, "2").await;
+        until_assigned(&http, &node, &token, second.unwrap()).await;
     })
     .await;
 }

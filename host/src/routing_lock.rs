@@ -10,12 +10,17 @@
 //! - PostgreSQL: a session-level advisory lock ([`ADVISORY_KEY`]) on a
 //!   connection of its own. If that connection drops, the lock is gone with
 //!   it; the holder checks the connection every [`CHECK_EVERY`] and stops
-//!   routing once it cannot be sure it still holds the lock.
+//!   routing once it cannot be sure it still holds the lock. It then tries
+//!   to take the lock again on a new connection, as often, and routes again
+//!   (its router rebuilt from the store, see [`RoutingLease::generation`])
+//!   once it holds it: a restarted database or a cut connection heals by
+//!   itself, and while another node holds the lock this one stays refused.
 //! - SQLite: an exclusive file lock on `{database file}.routing.lock`, held
 //!   by an open file the kernel releases when the process ends.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::Connection;
@@ -32,9 +37,10 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 pub const ANOTHER_NODE: &str = "another node routes this database; run one serve per database until several-nodes support lands";
 
 /// Whether this process may run the routing engine. Cheap to clone; every
-/// clone sees a refusal at once. A refusal is final for the process: a node
-/// that lost the lock may hold stale routing state, so it must restart (and
-/// rebuild from the store) to route again.
+/// clone sees a refusal at once. A node refused at start stays refused; a
+/// holder that lost its PostgreSQL lock is refused until it holds it again,
+/// and then its [`generation`](RoutingLease::generation) moves on, so the
+/// engine rebuilds its router from the store before it routes again.
 #[derive(Clone, Debug)]
 pub struct RoutingLease {
     inner: Arc<Inner>,
@@ -42,7 +48,9 @@ pub struct RoutingLease {
 
 #[derive(Debug)]
 struct Inner {
-    refused: OnceLock<String>,
+    refused: Mutex<Option<String>>,
+    /// How many times the lock was taken again after it was lost.
+    generation: AtomicU64,
     /// The SQLite lock file, held open (and locked) while the process runs.
     _file: Option<std::fs::File>,
 }
@@ -71,7 +79,8 @@ impl RoutingLease {
     fn new(file: Option<std::fs::File>) -> Self {
         RoutingLease {
             inner: Arc::new(Inner {
-                refused: OnceLock::new(),
+                refused: Mutex::new(None),
+                generation: AtomicU64::new(0),
                 _file: file,
             }),
         }
@@ -102,17 +111,40 @@ impl RoutingLease {
     }
 
     /// Why this node does not route, if it does not.
-    pub fn refusal(&self) -> Option<&str> {
-        self.inner.refused.get().map(String::as_str)
+    pub fn refusal(&self) -> Option<String> {
+        self.refused().clone()
     }
 
-    /// Stops routing for good; logs the reason the first time.
+    /// Moves on each time the lock is taken again after it was lost: the
+    /// engine then rebuilds its router, since another node may have routed
+    /// in between.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    fn refused(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.inner.refused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stops routing; logs the reason when it changes.
     fn refuse(&self, reason: String) {
-        let first = self.inner.refused.set(reason).is_ok();
-        if first {
+        let mut refused = self.refused();
+        if refused.as_deref() != Some(reason.as_str()) {
             tracing::error!(
-                reason = self.refusal().unwrap_or_default(),
+                %reason,
                 "this node does not run the routing engine: routing actions answer 503"
+            );
+            *refused = Some(reason);
+        }
+    }
+
+    /// The lock is held again: routing resumes after a rebuild.
+    fn resume(&self) {
+        let mut refused = self.refused();
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        if refused.take().is_some() {
+            tracing::info!(
+                "this node holds the routing lock again; routing resumes once the router is rebuilt from the store"
             );
         }
     }
@@ -143,11 +175,7 @@ fn sqlite(db: &Path) -> Result<RoutingLease, LockError> {
 
 async fn postgres(url: &str) -> Result<RoutingLease, LockError> {
     let mut conn = sqlx::PgConnection::connect(url).await?;
-    let (held,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-        .bind(ADVISORY_KEY)
-        .fetch_one(&mut conn)
-        .await?;
-    if !held {
+    if !try_lock(&mut conn).await? {
         // The connection goes: a lock it never got needs nothing kept open.
         let _ = conn.close().await;
         return Ok(RoutingLease::refused_because(format!(
@@ -155,14 +183,34 @@ async fn postgres(url: &str) -> Result<RoutingLease, LockError> {
         )));
     }
     let lease = RoutingLease::new(None);
-    tokio::spawn(watch(conn, lease.clone()));
+    tokio::spawn(watch(url.to_string(), conn, lease.clone()));
     Ok(lease)
 }
 
-/// Keeps the lock connection for the process's life and refuses routing as
-/// soon as it cannot show the lock is still held: a dropped connection has
-/// released it, and another node may be routing already.
-async fn watch(mut conn: sqlx::PgConnection, lease: RoutingLease) {
+async fn try_lock(conn: &mut sqlx::PgConnection) -> Result<bool, sqlx::Error> {
+    let (held,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+        .bind(ADVISORY_KEY)
+        .fetch_one(conn)
+        .await?;
+    Ok(held)
+}
+
+/// Keeps the lock for the process's life: refuses routing as soon as it
+/// cannot show the lock is still held (a dropped connection has released
+/// it, and another node may take it), then takes it again when it can.
+async fn watch(url: String, mut conn: sqlx::PgConnection, lease: RoutingLease) {
+    loop {
+        let reason = hold(&mut conn).await;
+        lease.refuse(format!(
+            "this node lost the routing lock ({reason}); it stopped routing and takes the lock again as soon as no other node holds it"
+        ));
+        conn = retake(&url, &lease).await;
+        lease.resume();
+    }
+}
+
+/// Returns, with the reason, once the lock is no longer provably held.
+async fn hold(conn: &mut sqlx::PgConnection) -> String {
     let mut tick = tokio::time::interval(CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -172,17 +220,35 @@ async fn watch(mut conn: sqlx::PgConnection, lease: RoutingLease) {
              AND classid::bigint = 0 AND objid::bigint = $1 AND objsubid = 1 AND granted AND pid = pg_backend_pid())",
         )
         .bind(ADVISORY_KEY)
-        .fetch_one(&mut conn);
-        let reason = match tokio::time::timeout(CHECK_EVERY * 2, check).await {
+        .fetch_one(&mut *conn);
+        return match tokio::time::timeout(CHECK_EVERY * 2, check).await {
             Ok(Ok((true,))) => continue,
             Ok(Ok((false,))) => "the lock is no longer held".to_string(),
             Ok(Err(err)) => format!("its connection failed: {err}"),
             Err(_) => format!("its connection did not answer within {:?}", CHECK_EVERY * 2),
         };
-        lease.refuse(format!(
-            "this node lost the routing lock ({reason}); another node may route now, so this one stopped; restart it to route again"
-        ));
-        return;
+    }
+}
+
+/// Tries every [`CHECK_EVERY`] until a new connection holds the lock.
+async fn retake(url: &str, lease: &RoutingLease) -> sqlx::PgConnection {
+    let mut tick = tokio::time::interval(CHECK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let attempt = async {
+            let mut conn = sqlx::PgConnection::connect(url).await?;
+            let held = try_lock(&mut conn).await?;
+            Ok::<_, sqlx::Error>(held.then_some(conn))
+        };
+        match tokio::time::timeout(CHECK_EVERY * 2, attempt).await {
+            Ok(Ok(Some(conn))) => return conn,
+            Ok(Ok(None)) => lease.refuse(format!(
+                "this node lost the routing lock and another node holds it now; {ANOTHER_NODE}"
+            )),
+            Ok(Err(err)) => tracing::debug!(error = %err, "cannot take the routing lock again yet"),
+            Err(_) => tracing::debug!("taking the routing lock again timed out"),
+        }
     }
 }
 

@@ -69,7 +69,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         }
     }
     let storage_fault = health.fault();
-    let refusal = state.engine.refusal().map(str::to_string);
+    let refusal = state.engine.refusal();
     let (code, status) = match (&storage_fault, &refusal) {
         (Some(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "degraded"),
         (None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "routing_refused"),

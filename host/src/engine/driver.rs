@@ -54,6 +54,9 @@ pub(super) struct Driver {
     stale: bool,
     /// Checked before each step: a node that lost the routing lock stops.
     lease: RoutingLease,
+    /// The lease's generation the router was built under; a newer one means
+    /// the lock was lost and taken again, so the router is rebuilt.
+    lease_generation: u64,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
@@ -89,6 +92,7 @@ impl Driver {
             bots: DriverBots::new(bots),
             live,
             stale: false,
+            lease_generation: lease.generation(),
             lease,
         };
         driver.catch_up().await?;
@@ -139,6 +143,7 @@ impl Driver {
     /// does not: rebuild the router from the store, which still holds the
     /// state before that step, so memory and disk never disagree.
     async fn recover(&mut self) -> Result<(), EngineError> {
+        self.lease_generation = self.lease.generation();
         let router = restore(self.store.as_ref(), self.now()).await?;
         self.written = written_sessions(&router);
         self.router = router;
@@ -157,6 +162,17 @@ impl Driver {
     pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
         let mut jobs = Vec::with_capacity(MAX_STEP);
         loop {
+            if let Some(reason) = self.lease.refusal() {
+                // Another node may route meanwhile: rebuild before routing again.
+                self.stale = true;
+                if !wait_refusing(&mut rx, &mut jobs, &reason).await {
+                    return;
+                }
+                continue;
+            }
+            if self.lease.generation() != self.lease_generation {
+                self.stale = true;
+            }
             if self.stale {
                 self.wait_and_recover(&mut rx, &mut jobs).await;
                 continue;
@@ -170,16 +186,9 @@ impl Driver {
                     if received == 0 {
                         return;
                     }
-                    if let Some(reason) = self.lease.refusal() {
-                        refuse_all(&mut jobs, reason);
-                        return;
-                    }
                     self.handle_jobs(&mut jobs).await;
                 }
                 () = sleep => {
-                    if self.lease.refusal().is_some() {
-                        return;
-                    }
                     let now = self.now();
                     self.router.handle_timeout(now);
                     if let Err(err) = self.step_and_hooks(now).await {
@@ -223,7 +232,12 @@ impl Driver {
     /// before each write, so a lost lock stops the next step at the latest.
     fn routing(&self) -> Result<(), EngineError> {
         match self.lease.refusal() {
-            Some(reason) => Err(EngineError::NotRouting(reason.to_string())),
+            Some(reason) => Err(EngineError::NotRouting(reason)),
+            None if self.lease.generation() != self.lease_generation => {
+                Err(EngineError::NotStored(
+                    "the routing lock was taken again; the router is rebuilt first".into(),
+                ))
+            }
             None => Ok(()),
         }
     }
@@ -568,6 +582,19 @@ impl Driver {
 }
 
 /// Answers every job with the reason this node stopped routing.
+/// While this node may not route: answers each event with the reason, and
+/// looks at the lease again every second. `false` once the engine's inbox
+/// is closed (the server stops).
+async fn wait_refusing(rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>, reason: &str) -> bool {
+    tokio::select! {
+        received = rx.recv_many(jobs, MAX_STEP) => {
+            refuse_all(jobs, reason);
+            received > 0
+        }
+        () = tokio::time::sleep(RECOVER_EVERY) => true,
+    }
+}
+
 fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
     for (_, _, reply) in jobs.drain(..) {
         if let Some(reply) = reply {

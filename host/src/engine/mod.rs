@@ -190,7 +190,7 @@ impl Engine {
     }
 
     /// Why this node does not route, if it does not (for `/healthz`).
-    pub fn refusal(&self) -> Option<&str> {
+    pub fn refusal(&self) -> Option<String> {
         self.lease.refusal()
     }
 
@@ -198,7 +198,7 @@ impl Engine {
     /// store a change the engine must hear of, to refuse before storing.
     pub fn routes(&self) -> Result<(), EngineError> {
         match self.lease.refusal() {
-            Some(reason) => Err(EngineError::NotRouting(reason.to_string())),
+            Some(reason) => Err(EngineError::NotRouting(reason)),
             None => Ok(()),
         }
     }
