@@ -563,9 +563,8 @@ async fn two_nodes(db: String) {
         notices: Vec::new(),
     };
     on_b.resume(0).await;
-    // Node A routes (a second node refuses to until several nodes are
-    // supported, issue 22): the session starts and is answered there, and
-    // the visitor's socket on node B gets the reply from the store.
+    // Node A routes (issue 22: a second node does not), so the session starts
+    // there; the visitor's socket on node B gets the reply from the store.
     chat.send(json!({"type": "message", "client_id": "n-1", "text": "Anyone there?"}))
         .await;
     assert_eq!(chat.next().await["type"], "ack");
@@ -591,7 +590,6 @@ async fn two_nodes(db: String) {
         (&reply["type"], &reply["text"]),
         (&json!("message"), &json!("Yes, from node A"))
     );
-    // The visitor's socket on node A has it too.
     let on_a = loop {
         let frame = chat.next().await;
         if frame["from"] != "customer" && frame["type"] == "message" {

@@ -15,6 +15,7 @@ use super::bots::{DriverBots, Link};
 use super::consent::ConsentCache;
 use super::convert::{agent_status, channel_queue_config, record};
 use super::hooks::{ChannelCache, HookRun};
+use super::refusal::wait_refusing;
 use super::restore::{restore, written_sessions};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
@@ -23,10 +24,10 @@ use crate::routing_lock::RoutingLease;
 use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
 
 /// The most events one step takes; bounds how long a caller waits.
-const MAX_STEP: usize = 256;
+pub(super) const MAX_STEP: usize = 256;
 
 /// How often a paused engine tries to rebuild its router from the store.
-const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub(super) const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub(super) struct Driver {
     pub(super) store: Arc<dyn Store>,
@@ -577,28 +578,6 @@ impl Driver {
                 true
             }
             _ => true,
-        }
-    }
-}
-
-/// Answers every job with the reason this node stopped routing.
-/// While this node may not route: answers each event with the reason, and
-/// looks at the lease again every second. `false` once the engine's inbox
-/// is closed (the server stops).
-async fn wait_refusing(rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>, reason: &str) -> bool {
-    tokio::select! {
-        received = rx.recv_many(jobs, MAX_STEP) => {
-            refuse_all(jobs, reason);
-            received > 0
-        }
-        () = tokio::time::sleep(RECOVER_EVERY) => true,
-    }
-}
-
-fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
-    for (_, _, reply) in jobs.drain(..) {
-        if let Some(reply) = reply {
-            let _ = reply.send(Err(EngineError::NotRouting(reason.to_string())));
         }
     }
 }

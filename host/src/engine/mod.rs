@@ -21,6 +21,7 @@ mod convert;
 mod driver;
 mod holder;
 mod hooks;
+mod refusal;
 mod restore;
 #[cfg(test)]
 mod tests;

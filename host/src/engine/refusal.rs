@@ -1,0 +1,34 @@
+//! A node that may not route (another node holds the routing lock, or this
+//! one lost it) keeps its engine task alive and answers every event with
+//! the reason, until the lease lets it route again.
+
+use tokio::sync::mpsc;
+
+use super::driver::{MAX_STEP, RECOVER_EVERY};
+use super::{EngineError, Job};
+
+/// While this node may not route: answers each event with the reason, and
+/// looks at the lease again every second. `false` once the engine's inbox
+/// is closed (the server stops).
+pub(super) async fn wait_refusing(
+    rx: &mut mpsc::Receiver<Job>,
+    jobs: &mut Vec<Job>,
+    reason: &str,
+) -> bool {
+    tokio::select! {
+        received = rx.recv_many(jobs, MAX_STEP) => {
+            refuse_all(jobs, reason);
+            received > 0
+        }
+        () = tokio::time::sleep(RECOVER_EVERY) => true,
+    }
+}
+
+/// Answers every job with the reason this node stopped routing.
+fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
+    for (_, _, reply) in jobs.drain(..) {
+        if let Some(reply) = reply {
+            let _ = reply.send(Err(EngineError::NotRouting(reason.to_string())));
+        }
+    }
+}
