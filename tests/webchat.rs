@@ -498,10 +498,9 @@ async fn g1_c2_consent_given_in_the_widget_is_recorded_and_details_reach_the_con
 }
 
 /// Two `frontdesk serve` nodes on one PostgreSQL: the visitor has a socket
-/// on each (one token works on both), writes through B, and the agent
-/// answers through B, whose outbox worker (woken at once, while A's only
-/// polls) sends the reply and pushes it to B's sockets only. The reply
-/// still reaches the socket on A, from its store catch-up.
+/// on each (one token works on both) and writes through A, the node that
+/// routes (a second node does not, issue 22); the agent answers there. The
+/// reply reaches the socket on B from its store catch-up, and A's own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_sent_by_another_postgres_node_reaches_the_visitors_socket() {
     use sqlx::Connection;
