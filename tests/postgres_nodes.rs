@@ -8,36 +8,13 @@ use std::sync::Arc;
 
 use frontdesk::ingest::{SIGNATURE_HEADER, sign};
 use serde_json::json;
-use sqlx::Connection;
 use support::{Http, Server, admin_token};
 
 const MESSAGES: usize = 300;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_two_nodes_store_a_message_sent_to_both_once() {
-    let admin_url = std::env::var("FRONTDESK_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    // Only digits go into the name, so it is safe to splice into DDL.
-    let name = format!("frontdesk_nodes_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is needed for this test");
-    let create = format!("CREATE DATABASE {name}");
-    sqlx::query(sqlx::AssertSqlSafe(create))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let db = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-
-    let outcome = tokio::spawn(run(db)).await;
-    let drop = format!("DROP DATABASE {name} WITH (FORCE)");
-    sqlx::query(sqlx::AssertSqlSafe(drop))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    support::postgres::on_postgres("nodes", run).await;
 }
 
 async fn run(db: String) {

@@ -17,35 +17,18 @@ use support::{Http, Log, Server, admin_token, cli, sqlite_url};
 /// Long enough for a loaded 2-core machine; the lock check runs every second.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// Runs `test` against a fresh PostgreSQL database, dropped afterwards.
+/// Runs `test` on a fresh PostgreSQL database, with a connection of the
+/// test's own to it (to look at and take the routing lock).
 async fn on_postgres<F, Fut>(tag: &str, test: F)
 where
-    F: FnOnce(String, sqlx::PgConnection) -> Fut,
+    F: FnOnce(String, sqlx::PgConnection) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let admin_url = std::env::var("FRONTDESK_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    // Only digits and the fixed tag go into the name, so it is safe in DDL.
-    let name = format!("frontdesk_{tag}_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is needed for this test");
-    let create = format!("CREATE DATABASE {name}");
-    sqlx::query(sqlx::AssertSqlSafe(create))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let db = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let watcher = sqlx::PgConnection::connect(&db).await.unwrap();
-    let outcome = tokio::spawn(test(db, watcher)).await;
-    let drop = format!("DROP DATABASE {name} WITH (FORCE)");
-    sqlx::query(sqlx::AssertSqlSafe(drop))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    support::postgres::on_postgres(tag, |db| async move {
+        let watcher = sqlx::PgConnection::connect(&db).await.unwrap();
+        test(db, watcher).await
+    })
+    .await
 }
 
 async fn healthz(http: &Http, server: &Server) -> (u16, Value) {

@@ -471,31 +471,11 @@ async fn s4_a_disk_filling_under_concurrent_load_acknowledges_only_what_it_store
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s4_postgres_backends_killed_mid_load_lose_nothing_acknowledged() {
-    let admin_url = std::env::var("FRONTDESK_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    // Only digits go into the name, so it is safe to splice into DDL.
-    let name = format!("frontdesk_faults_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is needed for this test");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let db = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let outcome = tokio::spawn(killed_backends(db, name.clone())).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    support::postgres::on_postgres("faults", killed_backends).await;
 }
 
-async fn killed_backends(db: String, name: String) {
+async fn killed_backends(db: String) {
+    let name = db.rsplit_once('/').unwrap().1.to_string();
     let data = tempfile::tempdir().unwrap();
     let desk = Arc::new(Desk::start(&db, data.path()).await);
     let acks = Arc::new(Acks::default());

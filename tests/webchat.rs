@@ -503,29 +503,7 @@ async fn g1_c2_consent_given_in_the_widget_is_recorded_and_details_reach_the_con
 /// reply reaches the socket on B from its store catch-up, and A's own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_sent_by_another_postgres_node_reaches_the_visitors_socket() {
-    use sqlx::Connection;
-    let admin_url = std::env::var("FRONTDESK_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    // Only digits go into the name, so it is safe to splice into DDL.
-    let name = format!("frontdesk_webchat_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL is needed for this test");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let db = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let outcome = tokio::spawn(two_nodes(db)).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    support::postgres::on_postgres("webchat", two_nodes).await;
 }
 
 async fn two_nodes(db: String) {
