@@ -6,11 +6,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use frontdesk::api::AppState;
-use frontdesk::auth::{new_token, token_hash};
 use frontdesk::cli::plugin::PluginCommand;
 use frontdesk::cli::rules::RulesCommand;
+use frontdesk::cli::user::UserCommand;
 use frontdesk::clock::{Clock, ManualClock, SystemClock};
-use frontdesk::store::{self, Role, UserStatusPatch};
+use frontdesk::store;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -140,25 +140,6 @@ impl LimitArgs {
             drain: Duration::from_secs(self.drain_secs),
         })
     }
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Creates a user and prints their API token as the last line (shown only once).
-    Add {
-        /// Unique user name.
-        name: String,
-        /// What the user may do: admin configures, supervisor watches and rates, agent answers.
-        #[arg(long, value_enum)]
-        role: Role,
-    },
-    /// Lists users with their role and status.
-    List,
-    /// Disables a user: their token stops working at once.
-    Disable {
-        /// The user's name.
-        name: String,
-    },
 }
 
 fn init_tracing(json: bool) {
@@ -347,6 +328,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ));
             }
             frontdesk::mail::imap_poller::start(state.clone());
+            if let Some(url) = frontdesk::api::first_run_link(&state).await? {
+                tracing::warn!(
+                    setup_url = %url,
+                    "no admin yet: open {url} in a browser to create the first one (the link works once)"
+                );
+            }
             frontdesk::server::run(listener, state, stop, &serve_limits).await?;
             tracing::info!("stopped");
         }
@@ -354,58 +341,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             unreachable!("handled before the database is opened")
         }
         Command::Migrate => println!("migrations applied ({})", store.backend()),
-        Command::User(UserCommand::Add { name, role }) => {
-            let token = new_token();
-            let user = store
-                .create_user(name.trim(), role, &token_hash(&token), clock.now())
-                .await?;
-            println!(
-                "created {} user {:?} (id {})",
-                role.as_str(),
-                user.name,
-                user.id
-            );
-            println!("API token (shown only now):");
-            println!("{token}");
-        }
-        Command::User(UserCommand::List) => {
-            println!("{:>5}  {:<24} {:<11} status", "id", "name", "role");
-            for u in store.list_users().await? {
-                let mut status = Vec::new();
-                for (flag, label) in [
-                    (u.disabled, "disabled"),
-                    (u.dismissed, "dismissed"),
-                    (u.vacation, "vacation"),
-                ] {
-                    if flag {
-                        status.push(label);
-                    }
-                }
-                let status = if status.is_empty() {
-                    "active".to_string()
-                } else {
-                    status.join(",")
-                };
-                println!(
-                    "{:>5}  {:<24} {:<11} {status}",
-                    u.id,
-                    u.name,
-                    u.role.as_str()
-                );
-            }
-        }
-        Command::User(UserCommand::Disable { name }) => {
-            let Some(user) = store.user_by_name(&name).await? else {
-                bail!("no user named {name:?}; `frontdesk user list` shows who exists");
-            };
-            let patch = UserStatusPatch {
-                disabled: Some(true),
-                ..Default::default()
-            };
-            store
-                .update_user_status(None, user.id, &patch, clock.now())
-                .await?;
-            println!("disabled {name:?}");
+        Command::User(command) => {
+            frontdesk::cli::user::run(store, clock.now(), command).await?;
         }
     }
     Ok(())

@@ -33,10 +33,11 @@ export async function launch() {
 }
 
 /**
- * A signed-in console page in its own browser context; `errors` collects
- * console errors and uncaught exceptions, `requests` every API path fetched.
+ * A console page signed in through the form with a name and password (P5),
+ * in its own browser context; `errors` collects console errors and uncaught
+ * exceptions, `requests` every API path fetched.
  */
-export async function signIn(browser, token, name) {
+export async function signIn(browser, name, password) {
   const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
   context.setDefaultTimeout(DEADLINE);
   const page = await context.newPage();
@@ -49,8 +50,9 @@ export async function signIn(browser, token, name) {
     if (url.pathname.startsWith('/api/v1/')) requests.push(`${r.method()} ${url.pathname}${url.search}`);
   });
   await page.goto(`${BASE()}/console/`);
-  await page.locator('#login-token').fill(token);
-  await page.keyboard.press('Enter');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#me-name', { hasText: name }).waitFor();
   await page.locator('#live-state.on').waitFor();
   return { context, page, errors, requests };

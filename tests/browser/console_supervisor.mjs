@@ -3,7 +3,7 @@
 import { env, scenario, signIn, row, assert, noErrors } from './console_lib.mjs';
 
 await scenario(async (browser) => {
-  const sam = await signIn(browser, env('SAM_TOKEN'), 'sam');
+  const sam = await signIn(browser, 'sam', env('SAM_PASSWORD'));
   const { page } = sam;
   const session = env('SESSION');
   await row(page, 'all-list', session).click();

@@ -4,7 +4,7 @@
 import { env, scenario, signIn, customerWrites, row, assert, noErrors } from './console_lib.mjs';
 
 await scenario(async (browser) => {
-  const ann = await signIn(browser, env('ANN_TOKEN'), 'ann');
+  const ann = await signIn(browser, 'ann', env('ANN_PASSWORD'));
   const { page } = ann;
 
   // R7: clock in, then take a break, so routing gives Ann nothing by itself.

@@ -3,8 +3,8 @@
 import { env, scenario, signIn, customerWrites, row, assert, noErrors } from './console_lib.mjs';
 
 await scenario(async (browser) => {
-  const ann = await signIn(browser, env('ANN_TOKEN'), 'ann');
-  const ben = await signIn(browser, env('BEN_TOKEN'), 'ben');
+  const ann = await signIn(browser, 'ann', env('ANN_PASSWORD'));
+  const ben = await signIn(browser, 'ben', env('BEN_PASSWORD'));
 
   const session = await customerWrites(env('CHANNEL'), env('SECRET'), 'b1', 'Can someone from billing help?');
   await row(ann.page, 'queue-list', session).waitFor();

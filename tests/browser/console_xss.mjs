@@ -6,7 +6,7 @@ const SCRIPT = '<script>window.__pwned = "script"</script>';
 const IMG = '<img src=x onerror="window.__pwned = \'img\'">';
 
 await scenario(async (browser) => {
-  const ann = await signIn(browser, env('ANN_TOKEN'), 'ann');
+  const ann = await signIn(browser, 'ann', env('ANN_PASSWORD'));
   const { page } = ann;
   const session = await customerWrites(env('CHANNEL'), env('SECRET'), 'c1', `${SCRIPT} and ${IMG}`,
     { name: IMG });

@@ -7,7 +7,7 @@
 // answer (this server has no mail relay, so the answer is the refusal).
 //
 // Env (tests/full_story_browser.rs): FRONTDESK_URL, CHANNEL, ADMIN_TOKEN,
-// ANN_TOKEN, CANNED_TEXT, SHOWN_AS.
+// ANN_PASSWORD, CANNED_TEXT, SHOWN_AS.
 
 import http from 'node:http';
 import { env, scenario, signIn, row, assert, noErrors, BASE, DEADLINE } from './console_lib.mjs';
@@ -43,7 +43,7 @@ await scenario(async (browser) => {
   });
   await new Promise((r) => site.listen(0, '127.0.0.1', r));
   try {
-    const ann = await signIn(browser, env('ANN_TOKEN'), 'ann');
+    const ann = await signIn(browser, 'ann', env('ANN_PASSWORD'));
 
     const shop = await browser.newContext({ viewport: { width: 1000, height: 720 } });
     shop.setDefaultTimeout(DEADLINE);

@@ -13,6 +13,9 @@
 //! - `outbox_retry`: an admin sends a failed reply again, audited (S5).
 //! - `webhook_errors`: webhook callers get the kind of a refusal, never a
 //!   connector's internals; admins get the detail in failed inbound (P3).
+//! - `sign_in`: passwords into strict `HttpOnly` cookies, CSRF on changes,
+//!   the lockout, sessions ended by sign-out and disabling, the first-run
+//!   link used once (P5, P6).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -22,6 +25,7 @@ mod live_access;
 mod metrics;
 mod outbox_retry;
 mod responsible;
+mod sign_in;
 mod webhook_errors;
 mod widget_identity;
 

@@ -189,6 +189,18 @@ impl Http {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> Result<(u16, Value), String> {
+        let (status, _, body) = self.exchange(method, url, headers, body).await?;
+        Ok((status, body))
+    }
+
+    /// Like [`Http::send`], with the answer's headers.
+    pub async fn exchange(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(u16, hyper::HeaderMap, Value), String> {
         let mut req = hyper::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             req = req.header(*name, value);
@@ -198,6 +210,7 @@ impl Http {
             .map_err(|e| e.to_string())?;
         let res = self.0.request(req).await.map_err(|e| e.to_string())?;
         let status = res.status().as_u16();
+        let answer_headers = res.headers().clone();
         let bytes = res
             .into_body()
             .collect()
@@ -206,6 +219,7 @@ impl Http {
             .to_bytes();
         Ok((
             status,
+            answer_headers,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         ))
     }

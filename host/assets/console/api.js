@@ -1,16 +1,12 @@
 // The console's link to the server: the REST API under /api/v1 and the live
-// WebSocket. The API token lives in sessionStorage: it is gone when the tab
-// closes, and other tabs do not share it.
+// WebSocket. Signing in sets an HttpOnly session cookie the browser sends by
+// itself; every change also carries the CSRF token from the readable
+// `frontdesk_csrf` cookie, which other sites cannot read (P5).
 
-const TOKEN_KEY = 'frontdesk.token';
-
-export function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-export function setToken(value) {
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
+/** The CSRF token the server set at sign-in, or '' when signed out. */
+function csrfToken() {
+  const pair = document.cookie.split('; ').find((c) => c.startsWith('frontdesk_csrf='));
+  return pair ? decodeURIComponent(pair.slice('frontdesk_csrf='.length)) : '';
 }
 
 /** An API error: `code` and `message` as the server sent them. */
@@ -24,7 +20,8 @@ export class ApiError extends Error {
 
 /** Calls the API; resolves to the parsed JSON (or null for 204). */
 export async function api(method, path, body) {
-  const headers = { Authorization: `Bearer ${token()}` };
+  const headers = {};
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -47,11 +44,9 @@ export async function api(method, path, body) {
   return data;
 }
 
-/** Downloads an attachment with the token and hands it to the browser. */
+/** Downloads an attachment and hands it to the browser. */
 export async function download(id, name) {
-  const res = await fetch(`/api/v1/attachments/${encodeURIComponent(id)}`, {
-    headers: { Authorization: `Bearer ${token()}` },
-  });
+  const res = await fetch(`/api/v1/attachments/${encodeURIComponent(id)}`);
   if (!res.ok) throw new ApiError(res.status, 'http', `The attachment could not be fetched (HTTP ${res.status}).`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
@@ -82,9 +77,9 @@ export class LiveSocket {
   start() {
     if (this.stopped) return;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    // The token goes as a subprotocol: browsers cannot set headers here, and
-    // unlike a query string it stays out of access logs.
-    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/live`, ['frontdesk', `bearer.${token()}`]);
+    // The handshake carries the session cookie; the server checks that it
+    // comes from this origin.
+    const ws = new WebSocket(`${scheme}://${location.host}/api/v1/live`);
     this.ws = ws;
     ws.onopen = () => {
       this.delay = 500;

@@ -4,7 +4,8 @@
 // Safety rule for this file: text from customers (and from anyone else) is
 // only ever set with textContent or as a form value, never as markup.
 
-import { api, download, token, setToken, LiveSocket } from './api.js';
+import { api, download, LiveSocket } from './api.js';
+import { initSignIn, showLogin as showLoginForm, signOutOnServer } from './signin.js';
 import { Canned } from './canned.js';
 
 const $ = (id) => document.getElementById(id);
@@ -61,38 +62,26 @@ async function attempt(action) {
 // ---- signing in -----------------------------------------------------------
 
 function showLogin(message) {
-  $('app').hidden = true;
-  $('login').hidden = false;
-  $('login-token').focus();
-  if (message) say(message);
+  showLoginForm(message, say);
 }
 
-function signOut(message) {
+/** Forgets the signed-in user; `ended` is set when the server ended the session already. */
+function signOut(message, ended = true) {
   if (state.live) state.live.stop();
   state.live = null;
-  setToken(null);
   state.sessions.clear();
+  if (!ended) signOutOnServer();
   showLogin(message);
 }
 
-$('login-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const value = $('login-token').value.trim();
-  if (!value) return;
-  setToken(value);
-  $('login-token').value = '';
-  start();
-});
-
-$('logout-btn').addEventListener('click', () => signOut());
+$('logout-btn').addEventListener('click', () => signOut(undefined, false));
 
 async function start() {
   let me;
   try {
     me = await api('GET', '/me');
   } catch (err) {
-    setToken(null);
-    return showLogin(err.status === 401 ? 'That token is not valid. Check it and try again.' : err.message);
+    return showLogin(err.status === 401 ? undefined : err.message);
   }
   state.me = me;
   $('login').hidden = true;
@@ -519,4 +508,4 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
-if (token()) start(); else showLogin();
+if (!initSignIn(start, say)) start();

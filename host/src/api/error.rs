@@ -45,6 +45,12 @@ pub enum ApiError {
     /// The server cannot take the request now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many attempts (wrong passwords, L1): refused until `retry_after_secs` pass.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The channel was saved, but its provider refused the connector's setup
     /// (e.g. Telegram's `setWebhook`); the message says what the provider said.
     #[error("{0}")]
@@ -128,6 +134,9 @@ impl ApiError {
             }
             ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature".into()),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into()),
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into())
+            }
             ApiError::StorageUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable".into(),
@@ -159,6 +168,14 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if let ApiError::StorageUnavailable(detail) = self {
             tracing::error!(%detail, "request refused: the database cannot store it now");

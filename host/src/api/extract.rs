@@ -1,12 +1,17 @@
-//! Extractors whose rejections use the one error shape, and the caller's identity.
+//! Extractors whose rejections use the one error shape, and the caller's
+//! identity: an API token (`Authorization: Bearer`) or a browser session
+//! cookie, which must bring its CSRF token on every change (P2, P5).
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::{ApiError, AppState};
+use subtle::ConstantTimeEq as _;
+
 use crate::auth::token_hash;
-use crate::store::{Role, User, Viewer};
+use crate::auth::web::{CSRF_HEADER, SESSION_COOKIE, cookie_value};
+use crate::store::{Role, User, Viewer, WebSession};
 
 /// `axum::Json`, rejected as `invalid_json` / `payload_too_large`.
 #[derive(FromRequest)]
@@ -23,7 +28,16 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-/// The authenticated user behind a bearer token (P1, P2).
+/// How a request proved who it is from: an API token or a browser session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An API token (integrations, P2).
+    Token(String),
+    /// A browser session cookie (people, P5).
+    Session(String),
+}
+
+/// The authenticated user behind a request (P1, P2, P5).
 #[derive(Debug, Clone)]
 pub struct Caller(pub User);
 
@@ -54,17 +68,39 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::Unauthorized("send your API token as Authorization: Bearer <token>".into())
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
-            })?;
-        Caller::from_token(state, token).await
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or_else(|| {
+                    ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
+                })?;
+            return Caller::from_token(state, token).await;
+        }
+        let Some(session) = cookie_value(&parts.headers, SESSION_COOKIE) else {
+            return Err(ApiError::Unauthorized(
+                "sign in at /console/, or send your API token as Authorization: Bearer <token>"
+                    .into(),
+            ));
+        };
+        let web = web_session(state, &session).await?;
+        // A change asked for with only the cookie must also carry the page's
+        // CSRF token: another site can make the browser send the cookie, but
+        // cannot read the token to copy it.
+        if !parts.method.is_safe() {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .map(|v| v.as_bytes())
+                .unwrap_or_default();
+            if !bool::from(sent.ct_eq(web.csrf_token.as_bytes())) {
+                return Err(ApiError::Forbidden(
+                    "this change needs the X-CSRF-Token header with the value of the frontdesk_csrf cookie; reload the console and try again".into(),
+                ));
+            }
+        }
+        Ok(Caller(web.user))
     }
 }
 
@@ -81,12 +117,41 @@ impl Caller {
                     "unknown API token; create one with `frontdesk user add`".into(),
                 )
             })?;
-        if user.disabled {
-            return Err(ApiError::Unauthorized(format!(
-                "user {} is disabled; ask an admin",
-                user.name
-            )));
-        }
-        Ok(Caller(user))
+        enabled(user).map(Caller)
     }
+
+    /// The user behind a token or a browser session, checked again (the live
+    /// socket does this after every access change).
+    pub async fn from_credential(
+        state: &AppState,
+        credential: &Credential,
+    ) -> Result<Self, ApiError> {
+        match credential {
+            Credential::Token(token) => Caller::from_token(state, token).await,
+            Credential::Session(cookie) => Ok(Caller(web_session(state, cookie).await?.user)),
+        }
+    }
+}
+
+/// The unexpired browser session behind a cookie, its user enabled.
+async fn web_session(state: &AppState, cookie: &str) -> Result<WebSession, ApiError> {
+    let mut web = state
+        .store
+        .web_session(&token_hash(cookie), state.clock.now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthorized("your sign-in has ended; sign in again at /console/".into())
+        })?;
+    web.user = enabled(web.user)?;
+    Ok(web)
+}
+
+fn enabled(user: User) -> Result<User, ApiError> {
+    if user.disabled {
+        return Err(ApiError::Unauthorized(format!(
+            "user {} is disabled; ask an admin",
+            user.name
+        )));
+    }
+    Ok(user)
 }

@@ -31,7 +31,7 @@ use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection,
 };
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
@@ -40,7 +40,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiQuery, AppState, Caller, ErrorBody};
+use super::{ApiError, ApiQuery, AppState, Caller, Credential, ErrorBody};
+use crate::auth::web::{SESSION_COOKIE, cookie_value};
 use crate::engine::Event;
 use crate::live::{Frame, LiveEvent};
 use crate::store::{Role, Viewer};
@@ -71,8 +72,8 @@ pub async fn socket(
     ApiQuery(query): ApiQuery<LiveQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let (token, by_protocol) = token(&headers, query.token)?;
-    let caller = Caller::from_token(&state, &token).await?;
+    let (credential, by_protocol) = credential(&headers, query.token)?;
+    let caller = Caller::from_credential(&state, &credential).await?;
     let upgrade = upgrade.map_err(|e| {
         ApiError::invalid(format!(
             "/api/v1/live is a WebSocket; connect with a WebSocket client ({e})"
@@ -83,12 +84,13 @@ pub async fn socket(
     } else {
         upgrade
     };
-    Ok(upgrade.on_upgrade(move |socket| serve(state, token, caller, socket)))
+    Ok(upgrade.on_upgrade(move |socket| serve(state, credential, caller, socket)))
 }
 
-/// The token from the header, the subprotocol or the query, in that order;
-/// true when it came as a subprotocol (the answer must then pick one).
-fn token(headers: &HeaderMap, query: Option<String>) -> Result<(String, bool), ApiError> {
+/// The token from the header, the subprotocol or the query, in that order,
+/// else the browser's session cookie; true when it came as a subprotocol
+/// (the answer must then pick one).
+fn credential(headers: &HeaderMap, query: Option<String>) -> Result<(Credential, bool), ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let token = value
             .to_str()
@@ -97,7 +99,7 @@ fn token(headers: &HeaderMap, query: Option<String>) -> Result<(String, bool), A
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
             })?;
-        return Ok((token.to_string(), false));
+        return Ok((Credential::Token(token.to_string()), false));
     }
     let offered = headers
         .get_all(SEC_WEBSOCKET_PROTOCOL)
@@ -106,13 +108,37 @@ fn token(headers: &HeaderMap, query: Option<String>) -> Result<(String, bool), A
         .flat_map(|v| v.split(','))
         .find_map(|p| p.trim().strip_prefix("bearer.").map(str::to_string));
     if let Some(token) = offered {
-        return Ok((token, true));
+        return Ok((Credential::Token(token), true));
     }
-    query.map(|t| (t, false)).ok_or_else(|| {
-        ApiError::Unauthorized(
-            "send your API token as Authorization: Bearer <token>, as the subprotocol bearer.<token>, or as ?token=".into(),
-        )
-    })
+    if let Some(token) = query {
+        return Ok((Credential::Token(token), false));
+    }
+    let Some(cookie) = cookie_value(headers, SESSION_COOKIE) else {
+        return Err(ApiError::Unauthorized(
+            "sign in at /console/, or send your API token as Authorization: Bearer <token>, as the subprotocol bearer.<token>, or as ?token=".into(),
+        ));
+    };
+    // Browsers send cookies with a WebSocket handshake from any site and
+    // SameSite does not cover every case, so a socket signed in by cookie
+    // must come from a page of this server (cross-site WebSocket hijacking).
+    if !same_origin(headers) {
+        return Err(ApiError::Forbidden(
+            "a live socket signed in by cookie must be opened from this server's console".into(),
+        ));
+    }
+    Ok((Credential::Session(cookie), false))
+}
+
+/// Whether the handshake's `Origin` names the host it was sent to.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(ORIGIN).and_then(|o| o.to_str().ok());
+    match (host, origin) {
+        (Some(host), Some(origin)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
 }
 
 /// What one socket may see: P1, as the REST API's session queries decide it.
@@ -147,7 +173,7 @@ impl Scope {
     }
 }
 
-async fn serve(state: AppState, token: String, mut caller: Caller, mut socket: WebSocket) {
+async fn serve(state: AppState, credential: Credential, mut caller: Caller, mut socket: WebSocket) {
     let user = caller.0.id;
     // Subscribe before anything else, so nothing that happens from here on is missed.
     let mut events = state.engine.live().subscribe();
@@ -168,7 +194,7 @@ async fn serve(state: AppState, token: String, mut caller: Caller, mut socket: W
                 biased;
                 changed = access.changed() => {
                     changed.ok()?;
-                    caller = recheck(&state, &token, &caller, &mut socket).await?;
+                    caller = recheck(&state, &credential, &caller, &mut socket).await?;
                     let narrowed = Scope::load(&state, caller.viewer()).await.ok()?;
                     if narrowed.channels != scope.channels {
                         scope = narrowed;
@@ -219,11 +245,11 @@ async fn serve(state: AppState, token: String, mut caller: Caller, mut socket: W
 /// console signs in again and starts from a fresh `hello`.
 async fn recheck(
     state: &AppState,
-    token: &str,
+    credential: &Credential,
     caller: &Caller,
     socket: &mut WebSocket,
 ) -> Option<Caller> {
-    let why = match Caller::from_token(state, token).await {
+    let why = match Caller::from_credential(state, credential).await {
         Ok(now) if now.0.id == caller.0.id && now.0.role == caller.0.role => return Some(now),
         Ok(now) if now.0.id == caller.0.id => format!(
             "your role changed from {} to {}; connect again",

@@ -21,6 +21,7 @@ mod plugins;
 mod scripts;
 mod sessions;
 mod settings;
+mod sign_in;
 mod stats;
 mod transcripts;
 mod users;
@@ -39,8 +40,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, BODY_LIMIT, ErrorBody};
-pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
+pub use extract::{ApiJson, ApiPath, ApiQuery, Caller, Credential};
 pub use hooks::{Received, receive_inbound};
+pub use sign_in::first_run_link;
 pub use transcripts::transcript_error;
 
 use crate::clock::{Clock, ManualClock};
@@ -323,6 +325,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn app(state: AppState) -> Router {
     let v1 = OpenApiRouter::new()
         .merge(users::routes())
+        .merge(sign_in::routes())
         .merge(channels::routes())
         .merge(contacts::routes())
         .merge(sessions::routes())

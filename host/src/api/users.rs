@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
-use crate::auth::{new_token, token_hash};
+use crate::auth::{new_token, password, token_hash};
 use crate::engine::Event;
 use crate::store::{Role, User, UserStatusPatch};
 
@@ -83,6 +83,9 @@ async fn list_users(
 pub struct NewUser {
     pub name: String,
     pub role: Role,
+    /// Their console password (P5); without one, make them a setup link
+    /// (`POST /users/{id}/setup-link`) or let them use the API token.
+    pub password: Option<String>,
 }
 
 /// The created user and their API token, shown this once.
@@ -102,8 +105,10 @@ async fn create_user(
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
     caller.require(&[Role::Admin], "creating users")?;
     let name = new.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    check_name(name)?;
+    if let Some(password) = &new.password {
+        password::check_rules(password)
+            .map_err(|why| ApiError::invalid(format!("password: {why}")))?;
     }
     let token = new_token();
     // A node that does not route refuses before storing: the routing node
@@ -113,8 +118,22 @@ async fn create_user(
         .store
         .create_user(name, new.role, &token_hash(&token), state.clock.now())
         .await?;
+    if let Some(password) = new.password {
+        let hash = tokio::task::spawn_blocking(move || password::hash(&password))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))?;
+        state.store.set_password(user.id, &hash).await?;
+    }
     state.engine.send(Event::AgentChanged(user.clone())).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user, token })))
+}
+
+/// A user name: 1 to 100 characters once trimmed.
+pub fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name must be 1 to 100 characters"));
+    }
+    Ok(())
 }
 
 /// Sets a user's disabled, dismissed or vacation flags (admins only).
@@ -139,7 +158,11 @@ async fn update_user(
             crate::store::StoreError::NotFound(_) => ApiError::not_found("user", id),
             other => other.into(),
         })?;
-    // A disabled user's open consoles close before this answers (P1).
+    // A disabled user's browser sessions end and their open consoles close
+    // before this answers (P1, P5).
+    if user.disabled {
+        state.store.end_web_sessions_of(user.id).await?;
+    }
     state.engine.live().access().changed();
     state.engine.send(Event::AgentChanged(user.clone())).await?;
     Ok(Json(user))

@@ -1,4 +1,6 @@
-//! Command-line subcommands that need no server or database.
+//! Command-line subcommands beside `serve`: `plugin` and `rules` need no
+//! database, `user` works on it directly.
 
 pub mod plugin;
 pub mod rules;
+pub mod user;

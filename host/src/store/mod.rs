@@ -5,6 +5,7 @@
 //! [`connect`]. Both run the same SQL (see `sql.rs`); only connection setup and
 //! migrations differ, and each backend has its own migrations folder.
 
+mod accounts;
 mod attachment_model;
 mod bot_store;
 mod contact_store;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use accounts::{AccountStore, LinkFor, LinkUse, NewWebSession, SignInRecord, WebSession};
 pub use attachment_model::*;
 pub use bot_store::*;
 pub use contact_store::*;
@@ -95,7 +97,8 @@ pub struct IngestItem {
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
 #[async_trait]
 pub trait Store:
-    RoutingStore
+    AccountStore
+    + RoutingStore
     + ConfigStore
     + OutboxStore
     + AttachmentStore

@@ -18,6 +18,14 @@ use super::sql_webchat::sql_webchat_store;
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
+/// The store the backend-neutral files compiled in here implement.
+type Backend = PgStore;
+
+// Compiled once per backend on purpose: one SQL text, two pool types.
+#[allow(clippy::duplicate_mod)]
+#[path = "accounts_sql.rs"]
+mod accounts_sql;
+
 type Db = Postgres;
 
 /// PostgreSQL store; reads and writes share one pool.

@@ -111,6 +111,13 @@ macro_rules! sql_store {
                 .fetch_all(&self.read)
                 .await?
                 .hash(&mut digest);
+                // Browser sessions too: signing out ends that browser's sockets.
+                sqlx::query_as::<_, (String, i64)>(
+                    "SELECT token_hash, user_id FROM web_sessions ORDER BY token_hash",
+                )
+                .fetch_all(&self.read)
+                .await?
+                .hash(&mut digest);
                 for table in [
                     "SELECT channel_id, user_id FROM queue_agents ORDER BY channel_id, user_id",
                     "SELECT channel_id, user_id FROM channel_supervisors ORDER BY channel_id, user_id",

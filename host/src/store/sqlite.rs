@@ -25,6 +25,14 @@ use super::sql_webchat::sql_webchat_store;
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
+/// The store the backend-neutral files compiled in here implement.
+type Backend = SqliteStore;
+
+// Compiled once per backend on purpose: one SQL text, two pool types.
+#[allow(clippy::duplicate_mod)]
+#[path = "accounts_sql.rs"]
+mod accounts_sql;
+
 type Db = Sqlite;
 
 /// SQLite store: one writer connection, several readers.

@@ -1,7 +1,13 @@
-//! API tokens: random, shown once, stored only as a SHA-256 hash (P2).
+//! Who is asking (P2, P5): API tokens for integrations, passwords and
+//! browser sessions for people.
 //!
-//! Tokens carry 256 bits of randomness, so a fast hash is enough: there is
-//! nothing to brute-force as there would be with a human-chosen password.
+//! API tokens, session cookies and link tokens are random, shown once and
+//! stored only as a SHA-256 hash: with 256 bits of randomness a fast hash is
+//! enough, as there is nothing to brute-force. Passwords are chosen by
+//! people, so they get a slow hash instead (`password`).
+
+pub mod password;
+pub mod web;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
