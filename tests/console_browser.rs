@@ -7,6 +7,10 @@
 
 mod support;
 
+/// P5, P6: the first admin's way in, from the setup link to Statistics.
+#[path = "console_browser/sign_in.rs"]
+mod sign_in;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -271,13 +271,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("cannot listen on {listen}; is another server running there?")
             })?;
             let addr = listener.local_addr()?;
-            tracing::info!(
-                %addr,
-                database = store.backend(),
-                node = %claimant.node,
-                max_connections = serve_limits.max_connections,
-                "frontdesk listening on http://{addr}"
-            );
+            let (store_backend, node) = (store.backend(), claimant.node.clone());
             // One routing engine per database: a second node serves without it.
             let lease = frontdesk::routing_lock::RoutingLease::acquire(&cli.database).await?;
             let state = match test_clock {
@@ -334,6 +328,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "no admin yet: open {url} in a browser to create the first one (the link works once)"
                 );
             }
+            // Logged once everything is ready, so whoever waits for this line
+            // (scripts, tests) finds everything above it in the log already.
+            tracing::info!(
+                %addr,
+                database = store_backend,
+                node = %node,
+                max_connections = serve_limits.max_connections,
+                "frontdesk listening on http://{addr}"
+            );
             frontdesk::server::run(listener, state, stop, &serve_limits).await?;
             tracing::info!("stopped");
         }

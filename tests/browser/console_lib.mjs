@@ -50,9 +50,9 @@ export async function signIn(browser, name, password) {
     if (url.pathname.startsWith('/api/v1/')) requests.push(`${r.method()} ${url.pathname}${url.search}`);
   });
   await page.goto(`${BASE()}/console/`);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.locator('#me-name', { hasText: name }).waitFor();
   await page.locator('#live-state.on').waitFor();
   return { context, page, errors, requests };
@@ -97,4 +97,20 @@ export async function scenario(body) {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Runs npm `axe-core` on the page as it is now; fails on any serious or
+ * critical violation. The page's context must be made with `bypassCSP: true`,
+ * since axe is injected as a script the console's CSP would refuse.
+ */
+export async function accessible(page, what) {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const violations = await page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert(violations.length === 0, `${what} has accessibility violations: ${violations.join(' | ')}`);
 }

@@ -508,4 +508,9 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
-if (!initSignIn(start, say)) start();
+// Signed out (no CSRF cookie): the form at once, without a request that
+// could only answer 401.
+if (!initSignIn(start, say)) {
+  if (document.cookie.split('; ').some((c) => c.startsWith('frontdesk_csrf='))) start();
+  else showLogin();
+}
