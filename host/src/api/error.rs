@@ -45,6 +45,9 @@ pub enum ApiError {
     /// The server cannot take the request now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
+    /// Over a rate limit (L1): 429 with `Retry-After`.
+    #[error(transparent)]
+    RateLimited(#[from] crate::limits::RateLimited),
     /// The channel was saved, but its provider refused the connector's setup
     /// (e.g. Telegram's `setWebhook`); the message says what the provider said.
     #[error("{0}")]
@@ -128,6 +131,7 @@ impl ApiError {
             }
             ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature".into()),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable".into()),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into()),
             ApiError::StorageUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable".into(),
@@ -159,6 +163,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        if let ApiError::RateLimited(limited) = &self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(limited.retry_after_secs));
         }
         if let ApiError::StorageUnavailable(detail) = self {
             tracing::error!(%detail, "request refused: the database cannot store it now");

@@ -67,12 +67,13 @@ pub struct LiveQuery {
 /// Upgrades to the live WebSocket after checking the token.
 pub async fn socket(
     State(state): State<AppState>,
+    ip: crate::limits::ClientIp,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LiveQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let (token, by_protocol) = token(&headers, query.token)?;
-    let caller = Caller::from_token(&state, &token).await?;
+    let caller = Caller::signed_in(&state, &token, ip).await?;
     let upgrade = upgrade.map_err(|e| {
         ApiError::invalid(format!(
             "/api/v1/live is a WebSocket; connect with a WebSocket client ({e})"
