@@ -13,6 +13,11 @@
 //! - `outbox_retry`: an admin sends a failed reply again, audited (S5).
 //! - `webhook_errors`: webhook callers get the kind of a refusal, never a
 //!   connector's internals; admins get the detail in failed inbound (P3).
+//! - `rate_limits`: wrong tokens, refused webhooks, widget visitors and
+//!   widget messages get 429 with `Retry-After` past their limits, per IP,
+//!   channel and visitor; right tokens and signed webhooks never (L1).
+//! - `transcript_limits`: transcript mails a visitor asks for are limited
+//!   per address, visitor and IP (L1, O3).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -21,7 +26,9 @@ mod held_sessions;
 mod live_access;
 mod metrics;
 mod outbox_retry;
+mod rate_limits;
 mod responsible;
+mod transcript_limits;
 mod webhook_errors;
 mod widget_identity;
 

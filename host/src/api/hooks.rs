@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
-use crate::limits::ClientIp;
 use crate::ingest::{ConnectorError, InboundRequest, Reply};
+use crate::limits::ClientIp;
 use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
 
 /// How long a channel's settings are reused before they are read again.

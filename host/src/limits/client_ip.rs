@@ -24,7 +24,9 @@ impl TrustedProxies {
                 .parse::<IpNet>()
                 .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
                 .map_err(|_| {
-                    format!("trusted proxy {item:?} is not an address or network such as 10.0.0.0/8")
+                    format!(
+                        "trusted proxy {item:?} is not an address or network such as 10.0.0.0/8"
+                    )
                 })?;
             nets.push(net);
         }

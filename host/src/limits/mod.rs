@@ -466,7 +466,9 @@ mod tests {
             "transcripts-per-ip=3/h",
         ]);
         let client = ip("192.0.2.1");
-        limits.transcript(client, 1, "v:a", "x@example.org").unwrap();
+        limits
+            .transcript(client, 1, "v:a", "x@example.org")
+            .unwrap();
         let to_x = limits.transcript(client, 1, "v:b", "x@example.org");
         assert_eq!(to_x.unwrap_err().rule, Rule::TranscriptsPerAddress);
         let again = limits.transcript(client, 1, "v:a", "y@example.org");

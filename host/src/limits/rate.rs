@@ -48,11 +48,17 @@ impl FromStr for Rate {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Rate, String> {
-        let bad = || format!("{text:?} is not a rate: write COUNT/UNIT such as 30/min (units s, min, h, d) or off");
+        let bad = || {
+            format!(
+                "{text:?} is not a rate: write COUNT/UNIT such as 30/min (units s, min, h, d) or off"
+            )
+        };
         let (count, unit) = text.trim().split_once('/').ok_or_else(bad)?;
         let count: u32 = count.trim().parse().map_err(|_| bad())?;
         if count == 0 {
-            return Err(format!("{text:?}: a rate needs a count of at least 1; write off to turn the limit off"));
+            return Err(format!(
+                "{text:?}: a rate needs a count of at least 1; write off to turn the limit off"
+            ));
         }
         let unit = unit.trim();
         let secs = UNITS
