@@ -20,6 +20,8 @@
 //! - [`engine`]: drives the routing core: events in, each step stored in one
 //!   transaction before its effects go out, timers as rows.
 //! - [`console`]: the agent console's files at `/console/`, embedded.
+//! - [`limits`]: rate limits (L1) per IP, channel, visitor and address, with
+//!   the client's address behind trusted proxies.
 //! - [`live`]: the event hub behind the agent console's WebSocket: stored
 //!   session and message changes, read back once and broadcast per node.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
@@ -48,6 +50,7 @@ pub mod contacts;
 pub mod engine;
 pub mod identity;
 pub mod ingest;
+pub mod limits;
 pub mod live;
 pub mod mail;
 pub mod node;

@@ -33,6 +33,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of `Serve`'s flags costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server: applies migrations, binds, serves until SIGTERM or Ctrl-C, then drains.
@@ -54,6 +56,8 @@ enum Command {
         mail: MailArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        rate_limits: frontdesk::cli::rate_limits::RateLimitArgs,
     },
     /// Applies database migrations and exits (serve does this too).
     Migrate,
@@ -212,8 +216,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             mail,
             limits,
+            rate_limits,
         } => {
             let serve_limits = limits.serve_limits()?;
+            let rate_limits = rate_limits.limits()?;
             let claimant = match &limits.node_id {
                 Some(node) if node.trim().is_empty() => {
                     bail!("--node-id must not be empty; leave it out to use {{data-dir}}/node-id")
@@ -291,6 +297,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => state,
             }
             .with_claimant(claimant)
+            .with_limits(rate_limits)
             .deliver_outbox()
             .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);

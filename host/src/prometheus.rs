@@ -81,6 +81,10 @@ fn install() -> Metrics {
             metrics::counter!(*name, "outcome" => *outcome).increment(0);
         }
     }
+    // Requests refused by a rate limit (L1), by what was limited.
+    for kind in crate::limits::Rule::KINDS {
+        metrics::counter!("frontdesk_rate_limited_total", "kind" => kind).increment(0);
+    }
     metrics::gauge!("frontdesk_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics_process::Collector::default().describe();
     Metrics { handle }

@@ -106,7 +106,12 @@ pub async fn run(
             () = stop.cancelled() => break,
         };
         let _ = socket.set_nodelay(true);
-        let service = TowerToHyperService::new(service.clone());
+        // The peer's address, for per-IP rate limits (`limits::ClientIp`).
+        let service = tower::Layer::layer(
+            &axum::Extension(axum::extract::ConnectInfo(peer)),
+            service.clone(),
+        );
+        let service = TowerToHyperService::new(service);
         let connection = http
             .serve_connection(TokioIo::new(socket), service)
             .with_upgrades();

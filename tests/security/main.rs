@@ -16,6 +16,11 @@
 //! - `sign_in`: passwords into strict `HttpOnly` cookies, CSRF on changes,
 //!   the lockout, sessions ended by sign-out and disabling, the first-run
 //!   link used once (P5, P6).
+//! - `rate_limits`: wrong tokens, refused webhooks, widget visitors and
+//!   widget messages get 429 with `Retry-After` past their limits, per IP,
+//!   channel and visitor; right tokens and signed webhooks never (L1).
+//! - `transcript_limits`: transcript mails a visitor asks for are limited
+//!   per address, visitor and IP (L1, O3).
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -24,8 +29,10 @@ mod held_sessions;
 mod live_access;
 mod metrics;
 mod outbox_retry;
+mod rate_limits;
 mod responsible;
 mod sign_in;
+mod transcript_limits;
 mod webhook_errors;
 mod widget_identity;
 

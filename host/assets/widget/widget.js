@@ -326,8 +326,10 @@
       if (meta) meta.textContent = t.failed + ": " + frame.message;
     } else if (node) {
       // Worth another try (the server was busy): resend it a little later.
+      // A rate limit says how long to wait (retry_after, seconds).
       var again = saved.pending.filter(function (p) { return p.client_id === frame.client_id; })[0];
-      if (again) setTimeout(function () { transmit(again); }, 2000 + Math.random() * 2000);
+      var wait = frame.retry_after > 0 ? frame.retry_after * 1000 : 2000;
+      if (again) setTimeout(function () { transmit(again); }, wait + Math.random() * 2000);
     } else {
       log.append(el("div", "msg system", frame.message));
     }

@@ -45,7 +45,8 @@ pub enum ApiError {
     /// The server cannot take the request now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
-    /// Too many attempts (wrong passwords, L1): refused until `retry_after_secs` pass.
+    /// Over a rate limit or locked out after wrong passwords (L1, P5): 429
+    /// with `Retry-After`; the message says what and for how long.
     #[error("{message}")]
     TooManyRequests {
         message: String,
@@ -182,6 +183,15 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(StorageFault(detail));
         }
         response
+    }
+}
+
+impl From<crate::limits::RateLimited> for ApiError {
+    fn from(limited: crate::limits::RateLimited) -> Self {
+        ApiError::TooManyRequests {
+            message: limited.to_string(),
+            retry_after_secs: limited.retry_after_secs,
+        }
     }
 }
 

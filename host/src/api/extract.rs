@@ -76,7 +76,8 @@ impl FromRequestParts<AppState> for Caller {
                 .ok_or_else(|| {
                     ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
                 })?;
-            return Caller::from_token(state, token).await;
+            let ip = crate::limits::ClientIp::of(parts, state);
+            return Caller::signed_in(state, token, ip).await;
         }
         let Some(session) = cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Err(ApiError::Unauthorized(
@@ -105,6 +106,21 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
+    /// [`Caller::from_token`] for a request from `ip`: a wrong token counts
+    /// against the IP's failures (L1), and past their limit the answer is
+    /// 429 instead of 401. A right token is never held back.
+    pub async fn signed_in(
+        state: &AppState,
+        token: &str,
+        ip: crate::limits::ClientIp,
+    ) -> Result<Self, ApiError> {
+        let signed_in = Caller::from_token(state, token).await;
+        if let Err(ApiError::Unauthorized(_)) = &signed_in {
+            state.limits.auth_failed(ip)?;
+        }
+        signed_in
+    }
+
     /// The user behind an API token, checked as for every API request; for
     /// places where the token cannot come as a header (a browser WebSocket).
     pub async fn from_token(state: &AppState, token: &str) -> Result<Self, ApiError> {

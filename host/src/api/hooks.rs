@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
 use crate::ingest::{ConnectorError, InboundRequest, Reply};
+use crate::limits::ClientIp;
 use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
 
 /// How long a channel's settings are reused before they are read again.
@@ -96,6 +97,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn receive(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiPath(params): ApiPath<HashMap<String, String>>,
     method: Method,
     uri: Uri,
@@ -117,7 +119,15 @@ async fn receive(
         headers: untrusted(headers),
         body: body?,
     };
-    receive_inbound(&state, channel_id, request).await
+    let received = receive_inbound(&state, channel_id, request).await;
+    // L1: refusals are counted, never valid webhooks, so a provider's
+    // traffic is not held back by someone else's forgeries.
+    match &received {
+        Err(ApiError::BadSignature(_)) => state.limits.webhook_refused(ip, Some(channel_id))?,
+        Err(ApiError::NotFound { .. }) => state.limits.webhook_refused(ip, None)?,
+        _ => {}
+    }
+    received
 }
 
 /// Headers the host sets itself for a connector (the widget's

@@ -68,12 +68,17 @@ pub struct LiveQuery {
 /// Upgrades to the live WebSocket after checking the token.
 pub async fn socket(
     State(state): State<AppState>,
+    ip: crate::limits::ClientIp,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LiveQuery>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     let (credential, by_protocol) = credential(&headers, query.token)?;
-    let caller = Caller::from_credential(&state, &credential).await?;
+    let caller = match &credential {
+        // A wrong token counts against the address's failures (L1).
+        Credential::Token(token) => Caller::signed_in(&state, token, ip).await?,
+        Credential::Session(_) => Caller::from_credential(&state, &credential).await?,
+    };
     let upgrade = upgrade.map_err(|e| {
         ApiError::invalid(format!(
             "/api/v1/live is a WebSocket; connect with a WebSocket client ({e})"

@@ -88,6 +88,8 @@ pub struct AppState {
     pub claimant: crate::node::Claimant,
     /// The background workers' stop signal and in-flight tasks, drained on shutdown.
     pub workers: crate::node::Workers,
+    /// Rate limits (L1), shared by every request.
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 impl AppState {
@@ -136,6 +138,7 @@ impl AppState {
             host_mail: None,
             claimant: crate::node::Claimant::ephemeral(),
             workers: crate::node::Workers::default(),
+            limits: crate::limits::Limits::new(Default::default(), Default::default()),
         })
     }
 }
@@ -144,6 +147,12 @@ impl AppState {
     /// Claims outbox items as `claimant` (set before [`AppState::deliver_outbox`]).
     pub fn with_claimant(mut self, claimant: crate::node::Claimant) -> Self {
         self.claimant = claimant;
+        self
+    }
+
+    /// Runs with `limits` instead of the default rate limits.
+    pub fn with_limits(mut self, limits: Arc<crate::limits::Limits>) -> Self {
+        self.limits = limits;
         self
     }
 

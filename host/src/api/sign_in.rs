@@ -5,6 +5,8 @@
 //! work (an argon2 check either way). Five wrong passwords in a row lock the
 //! name for 30 s, doubling with each further one up to 15 minutes; the
 //! locked-out person is told when to try again (429 with `Retry-After`).
+//! Wrong passwords and unknown names also count against the address's
+//! sign-in failures (L1), so guessing across many names is slowed too.
 
 use axum::Json;
 use axum::extract::State;
@@ -20,6 +22,7 @@ use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::auth::web::{SESSION_COOKIE, SESSION_TTL_MS, cookie_value};
 use crate::auth::{new_secret, new_token, password, token_hash, web};
 use crate::engine::Event;
+use crate::limits::ClientIp;
 use crate::store::{LinkFor, LinkUse, NewWebSession, Role, StoreError, User};
 
 /// How long a setup link an admin makes for a user stays usable.
@@ -73,6 +76,7 @@ pub struct SignedIn {
         (status = 429, body = ErrorBody)))]
 async fn sign_in(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiJson(form): ApiJson<SignInForm>,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
@@ -85,6 +89,8 @@ async fn sign_in(
     let Some(record) = state.store.sign_in_record(&name).await? else {
         checked(&form.password, None).await?;
         tracing::info!(%name, "sign-in refused: no user by that name");
+        // Guessing across names is limited per address (L1).
+        state.limits.auth_failed(ip)?;
         return Err(refused());
     };
     let user_id = record.user.id;
@@ -94,6 +100,7 @@ async fn sign_in(
     if !checked(&form.password, record.password_hash).await? {
         let failures = state.store.sign_in_failed(user_id).await?;
         tracing::warn!(%name, failures, "sign-in refused: wrong password");
+        state.limits.auth_failed(ip)?;
         if let Some(until) = password::locked_until(failures, now) {
             state.store.lock_sign_in(user_id, until).await?;
             return Err(locked(&name, until - now));

@@ -31,6 +31,7 @@ pub use hub::Hub;
 use token::Visitor;
 
 use crate::api::{ApiError, ApiJson, ApiPath, AppState};
+use crate::limits::ClientIp;
 use crate::store::{Channel, ConsentRow, VisitorDetails};
 
 /// The prefix of the headers the host sets for the webchat connector
@@ -215,10 +216,12 @@ fn visitor_id(config: &Value, body: &NewVisitor) -> Result<String, ApiError> {
 
 async fn visitors(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiPath(channel_id): ApiPath<i64>,
     ApiJson(mut body): ApiJson<NewVisitor>,
 ) -> Result<Json<VisitorToken>, ApiError> {
     let (_, config) = webchat_channel(&state, channel_id).await?;
+    state.limits.new_visitor(ip, channel_id)?;
     let visitor_id = visitor_id(&config, &body)?;
     let details = details(&mut body)?;
     let notice = consent(&config);
@@ -275,24 +278,25 @@ struct Connect {
 
 async fn ws(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiPath(channel_id): ApiPath<i64>,
     Query(connect): Query<Connect>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     webchat_channel(&state, channel_id).await?;
     let signer = state.webchat.signer(&state).await?;
-    let visitor = connect
-        .token
-        .as_deref()
-        .and_then(|t| signer.check(t, channel_id))
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "the visitor token is missing or not valid for this channel; get one from POST /chat/{channel}/visitors".into(),
-            )
-        })?;
+    let token = connect.token.as_deref();
+    let Some(visitor) = token.and_then(|t| signer.check(t, channel_id)) else {
+        if token.is_some() {
+            state.limits.auth_failed(ip)?;
+        }
+        return Err(ApiError::Unauthorized(
+            "the visitor token is missing or not valid for this channel; get one from POST /chat/{channel}/visitors".into(),
+        ));
+    };
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| socket::serve(socket, state, visitor)))
+        .on_upgrade(move |socket| socket::serve(socket, state, visitor, ip)))
 }
 
 /// Browsers check for a newer widget on each page load (a 304 when unchanged is up to proxies).

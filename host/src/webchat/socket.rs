@@ -4,7 +4,9 @@
 //! A message is acked only after `receive_inbound` committed it (S4), so a
 //! widget that saw no ack sends it again with the same `client_id`, and the
 //! store keeps one (S3). Every message frame is sent at most once per
-//! socket, whether it came from the backlog or a live push.
+//! socket, whether it came from the backlog or a live push. A message over
+//! a rate limit (L1) gets a `rate_limited` error frame with `retry_after`
+//! and is neither stored nor acked.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use super::token::Visitor;
 use crate::api::{ApiError, AppState, receive_inbound};
 use crate::identity::AgentIdentity;
 use crate::ingest::InboundRequest;
+use crate::limits::ClientIp;
 
 /// Messages read from the store per backlog query.
 const PAGE: i64 = 200;
@@ -32,6 +35,8 @@ type Sent = Result<(), axum::Error>;
 struct Conversation {
     state: AppState,
     visitor: Visitor,
+    /// Where the socket came from, for the per-IP message limit (L1).
+    ip: ClientIp,
     /// Message ids this socket has sent, from the backlog or live.
     sent: HashSet<i64>,
     /// The newest message id read from the store for this chat, once the
@@ -40,13 +45,14 @@ struct Conversation {
 }
 
 /// Serves a visitor's socket until they or the server hang up.
-pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor) {
+pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor, ip: ClientIp) {
     let hub = state.webchat.clone();
     // Registered before any backlog is read, so nothing sent meanwhile is missed.
     let (_registration, mut live) = hub.register(visitor.channel_id, &visitor.visitor_id);
     let mut talk = Conversation {
         state,
         visitor,
+        ip,
         sent: HashSet::new(),
         cursor: None,
     };
@@ -127,6 +133,20 @@ impl Conversation {
                 "a message frame needs a \"client_id\" (the widget's own id, kept for resends)";
             return error(socket, "invalid_frame", why, None).await;
         };
+        // L1: refused before anything is stored, so never acked; the frame
+        // says when to send it again.
+        let limited = self.state.limits.widget_message(
+            self.ip,
+            self.visitor.channel_id,
+            &self.visitor.visitor_id,
+            raw.len(),
+        );
+        if let Err(limited) = limited {
+            let frame = json!({"type": "error", "code": "rate_limited",
+                "message": limited.to_string(), "client_id": client_id,
+                "retry_after": limited.retry_after_secs});
+            return send(socket, &frame).await;
+        }
         let mut headers = HeaderMap::new();
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         let Ok(visitor) = HeaderValue::from_str(&self.visitor.visitor_id) else {

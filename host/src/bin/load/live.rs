@@ -1,7 +1,8 @@
 //! `frontdesk-load --live-url ...`: many widget visitors and agent consoles
 //! on one running server (issue 7).
 //!
-//! The server is started by the caller (with a webchat channel), so the
+//! The server is started by the caller (with a webchat channel and
+//! `FRONTDESK_RATE_LIMITS=off`: all visitors come from one address), so the
 //! measured process is the server alone. The tool creates `--agents` agent
 //! users in that channel's queue, opens one `/api/v1/live` socket per agent,
 //! opens `--widgets` visitor WebSockets through the webchat protocol
