@@ -43,6 +43,7 @@ pub use extract::{ApiJson, ApiPath, ApiQuery, Caller};
 pub use hooks::{Received, receive_inbound};
 pub use transcripts::transcript_error;
 
+use crate::address_guard::AddressGuard;
 use crate::clock::{Clock, ManualClock};
 use crate::engine::{Engine, EngineError};
 use crate::routing_lock::RoutingLease;
@@ -86,6 +87,9 @@ pub struct AppState {
     pub claimant: crate::node::Claimant,
     /// The background workers' stop signal and in-flight tasks, drained on shutdown.
     pub workers: crate::node::Workers,
+    /// Which addresses `callback_url`s may reach, checked when one is saved
+    /// (the `api` connector checks again on every delivery).
+    pub callbacks: AddressGuard,
 }
 
 impl AppState {
@@ -112,7 +116,7 @@ impl AppState {
         lease: RoutingLease,
     ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
-        connectors.insert("api".into(), Arc::new(ApiChannel));
+        connectors.insert("api".into(), Arc::new(ApiChannel::default()));
         let rules = Arc::new(load_scripts(store.as_ref()).await?);
         let engine =
             Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
@@ -134,6 +138,7 @@ impl AppState {
             host_mail: None,
             claimant: crate::node::Claimant::ephemeral(),
             workers: crate::node::Workers::default(),
+            callbacks: AddressGuard::STRICT,
         })
     }
 }
@@ -143,6 +148,35 @@ impl AppState {
     pub fn with_claimant(mut self, claimant: crate::node::Claimant) -> Self {
         self.claimant = claimant;
         self
+    }
+
+    /// Lets `callback_url`s reach loopback and private addresses
+    /// (`--allow-private-callbacks`); call before [`AppState::deliver_outbox`].
+    pub fn allow_private_callbacks(mut self) -> Self {
+        self.callbacks = AddressGuard {
+            allow_private: true,
+        };
+        let mut connectors = (*self.connectors).clone();
+        connectors.insert("api".into(), Arc::new(ApiChannel::new(self.callbacks)));
+        self.connectors = Arc::new(connectors);
+        self
+    }
+
+    /// Checks a channel config's `callback_url`, if it has one, against
+    /// [`AppState::callbacks`]: the 400 names the field and the reason.
+    pub async fn check_callback_url(&self, config: &serde_json::Value) -> Result<(), ApiError> {
+        let Some(url) = config.get("callback_url") else {
+            return Ok(());
+        };
+        let Some(url) = url.as_str() else {
+            return Err(ApiError::invalid(
+                "config.callback_url must be an http:// or https:// URL",
+            ));
+        };
+        self.callbacks
+            .check_url(url)
+            .await
+            .map_err(|e| ApiError::invalid(format!("config.callback_url {url:?}: {e}")))
     }
 
     /// Starts the outbox delivery worker on this state (S5).
