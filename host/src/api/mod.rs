@@ -16,6 +16,7 @@ mod hooks;
 mod leads;
 mod live;
 mod message_log;
+mod openapi;
 mod ops;
 mod plugins;
 mod scripts;
@@ -328,31 +329,6 @@ async fn load_scripts(store: &dyn Store) -> Result<frontdesk_rules::Rules, Engin
     Ok(rules)
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "frontdesk", description = "Open channels: sessions, queues, agents. Errors are {\"error\": {\"code\", \"message\"}}."),
-    components(schemas(ErrorBody)),
-    modifiers(&BearerAuth)
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]);
-    }
-}
-
 /// The whole HTTP app.
 pub fn app(state: AppState) -> Router {
     let v1 = OpenApiRouter::new()
@@ -373,9 +349,10 @@ pub fn app(state: AppState) -> Router {
         .merge(stats::routes())
         .merge(message_log::routes())
         .merge(transcripts::routes());
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();
+    openapi::add_common_answers(&mut openapi);
     let openapi = Arc::new(openapi);
     api.route(
         "/api/v1/openapi.json",
