@@ -27,7 +27,8 @@ struct Seeded {
     server: Server,
     admin: String,
     agent: String,
-    _dir: tempfile::TempDir,
+    /// The database, and schemathesis's working directory (its cache).
+    dir: tempfile::TempDir,
 }
 
 async fn seeded() -> Seeded {
@@ -109,7 +110,7 @@ async fn seeded() -> Seeded {
         server,
         admin,
         agent,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -120,9 +121,11 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 
 /// Runs schemathesis against `server` with `token` (and `extra` flags);
 /// panics with its report when a check fails.
-async fn schemathesis(server: &Server, who: &str, token: &str, extra: &[&str]) {
+async fn schemathesis(world: &Seeded, who: &str, token: &str, extra: &[&str]) {
+    let server = &world.server;
     let mut command = tokio::process::Command::new("st");
     command
+        .current_dir(world.dir.path())
         .arg("run")
         .arg(server.url("/api/v1/openapi.json"))
         .args(["--header", &format!("Authorization: Bearer {token}")])
@@ -156,24 +159,12 @@ async fn every_operation_answers_without_5xx_and_as_documented_for_agents_and_ad
     let started = Instant::now();
     let world = seeded().await;
     // The agent first: the admin's runs may disable users and delete things.
-    schemathesis(&world.server, "agent", &world.agent, &[]).await;
+    schemathesis(&world, "agent", &world.agent, &[]).await;
     // `PATCH /users/{id}` last and alone: it may disable the admin's own
     // user, after which every other operation would only answer 401.
     let users = ["/api/v1/users/{id}"];
-    schemathesis(
-        &world.server,
-        "admin",
-        &world.admin,
-        &["--exclude-path", users[0]],
-    )
-    .await;
-    schemathesis(
-        &world.server,
-        "admin",
-        &world.admin,
-        &["--include-path", users[0]],
-    )
-    .await;
+    schemathesis(&world, "admin", &world.admin, &["--exclude-path", users[0]]).await;
+    schemathesis(&world, "admin", &world.admin, &["--include-path", users[0]]).await;
     assert!(
         started.elapsed() < Duration::from_secs(120),
         "the schemathesis runs took {:?}; lower MAX_EXAMPLES",
