@@ -58,6 +58,11 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     say "installing aiosmtpd"
     pip install -q aiosmtpd
 fi
+# The OpenAPI document against the server (tests/openapi.rs): PyPI schemathesis.
+if ! python3 -c 'import schemathesis' 2>/dev/null || ! command -v st >/dev/null; then
+    say "installing schemathesis"
+    pip install -q schemathesis
+fi
 if ! command -v dovecot >/dev/null || ! command -v doveadm >/dev/null; then
     need_root "dovecot"
     say "installing dovecot"

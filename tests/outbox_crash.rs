@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use support::callback::{Callback, api_channel, customer_writes, eventually, reply};
-use support::{Http, Server, admin_token, sqlite_url};
+use support::{ALLOW_PRIVATE_CALLBACKS, Http, Server, admin_token, sqlite_url};
 
 const CHATS: usize = 8;
 const REPLIES_PER_CHAT: usize = 5;
@@ -48,7 +48,10 @@ async fn after_kill_9_a_node_sends_its_claimed_replies_at_once_and_repeats_only_
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");
-    let env = [("FRONTDESK_DATA_DIR", data.to_str().unwrap())];
+    let env = [
+        ("FRONTDESK_DATA_DIR", data.to_str().unwrap()),
+        ALLOW_PRIVATE_CALLBACKS,
+    ];
     let token = admin_token(&db);
     let http = Http::default();
     let mut server = Server::start(&db, &env);
@@ -126,7 +129,13 @@ async fn a_slow_channel_does_not_hold_up_another_channel() {
     let data = dir.path().join("data");
     let token = admin_token(&db);
     let http = Http::default();
-    let server = Server::start(&db, &[("FRONTDESK_DATA_DIR", data.to_str().unwrap())]);
+    let server = Server::start(
+        &db,
+        &[
+            ("FRONTDESK_DATA_DIR", data.to_str().unwrap()),
+            ALLOW_PRIVATE_CALLBACKS,
+        ],
+    );
     let base = server.url("");
     let (slow_channel, slow_secret) = api_channel(&http, &base, &token, "Slow", &slow.url).await;
     let (fast_channel, fast_secret) = api_channel(&http, &base, &token, "Fast", &fast.url).await;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::callback::{Callback, api_channel, customer_writes, eventually, outbox_item, reply};
-use support::{Http, Server, admin_token, binary, sqlite_url};
+use support::{ALLOW_PRIVATE_CALLBACKS, Http, Server, admin_token, binary, sqlite_url};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -258,7 +258,10 @@ async fn an_outbox_delivery_in_flight_at_sigterm_is_recorded_sent_and_not_sent_a
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");
-    let env = [("FRONTDESK_DATA_DIR", data.to_str().unwrap())];
+    let env = [
+        ("FRONTDESK_DATA_DIR", data.to_str().unwrap()),
+        ALLOW_PRIVATE_CALLBACKS,
+    ];
     let token = admin_token(&db);
     let http = Http::default();
     let mut server = Server::start(&db, &env);

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use frontdesk::ingest::{DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 use serde_json::{Value, json};
 use sqlx::Connection;
-use support::{Http, Server, admin_token};
+use support::{ALLOW_PRIVATE_CALLBACKS, Http, Server, admin_token};
 
 /// A tmpfs of `size` mounted on a temporary folder, unmounted when dropped.
 struct Tmpfs {
@@ -107,7 +107,13 @@ impl Desk {
     async fn start(db: &str, data_dir: &Path) -> Desk {
         let token = admin_token(db);
         let data = data_dir.display().to_string();
-        let server = Server::start(db, &[("FRONTDESK_DATA_DIR", data.as_str())]);
+        let server = Server::start(
+            db,
+            &[
+                ("FRONTDESK_DATA_DIR", data.as_str()),
+                ALLOW_PRIVATE_CALLBACKS,
+            ],
+        );
         let http = Http::default();
         let (callback, deliveries) = callback_server().await;
         let (status, created) = http

@@ -15,6 +15,8 @@
 //!   retrying with backoff, failed items shown to admins (S5).
 //! - [`attachments`]: the fetch worker: downloads attachments through their
 //!   connector's allow-listed `http`, capped in size, into the database.
+//! - [`address_guard`]: which addresses an admin's `callback_url` may reach
+//!   (no loopback, private or metadata addresses), at save and at connect.
 //! - [`plugin_kv`]: the plugins' `kv` import, on the database.
 //! - [`auth`]: API tokens, stored only as hashes (P2).
 //! - [`engine`]: drives the routing core: events in, each step stored in one
@@ -40,6 +42,7 @@
 //!   transcript email (O3).
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
+pub mod address_guard;
 pub mod api;
 pub mod attachments;
 pub mod auth;

@@ -52,6 +52,10 @@ enum Command {
         /// connectors register webhooks as {public_url}/hooks/{channel}. Default: http://{bound address}.
         #[arg(long, env = "FRONTDESK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Let `api` channels' callback_url reach loopback, private, link-local and
+        /// other non-public addresses (a receiver on this machine or LAN). Off: such URLs are refused.
+        #[arg(long, env = "FRONTDESK_ALLOW_PRIVATE_CALLBACKS", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_private_callbacks: bool,
         #[command(flatten)]
         mail: MailArgs,
         #[command(flatten)]
@@ -214,6 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             max_attachment_bytes,
             public_url,
+            allow_private_callbacks,
             mail,
             limits,
             rate_limits,
@@ -292,6 +297,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             .with_plugins(plugins.clone())
             .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")));
+            let state = if allow_private_callbacks {
+                tracing::warn!(
+                    "--allow-private-callbacks is on: callback URLs may reach loopback, private and link-local addresses (cloud metadata too)"
+                );
+                state.allow_private_callbacks()
+            } else {
+                state
+            };
             let state = match host_mail {
                 Some(mail) => state.with_host_mail(mail),
                 None => state,

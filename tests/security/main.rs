@@ -11,6 +11,9 @@
 //!   them to a known customer's contact (C1).
 //! - `metrics`: `/metrics` shows every series from the first scrape (X4).
 //! - `outbox_retry`: an admin sends a failed reply again, audited (S5).
+//! - `callbacks`: a `callback_url` may not reach loopback, private or
+//!   metadata addresses, at save or at delivery, without
+//!   `--allow-private-callbacks` (issue 14 item 8).
 //! - `webhook_errors`: webhook callers get the kind of a refusal, never a
 //!   connector's internals; admins get the detail in failed inbound (P3).
 //! - `sign_in`: passwords into strict `HttpOnly` cookies, CSRF on changes,
@@ -25,6 +28,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod callbacks;
 mod held_sessions;
 mod live_access;
 mod metrics;
@@ -43,6 +47,11 @@ use support::{Http, Server, admin_token, sqlite_url};
 
 /// How long anything the server does in the background may take.
 const DEADLINE: Duration = Duration::from_secs(20);
+
+/// One environment pair, owned, for [`World::start_with`].
+pub fn env((key, value): (&str, &str)) -> (String, String) {
+    (key.to_string(), value.to_string())
+}
 
 /// A server with an admin, spoken to over HTTP.
 pub struct World {

@@ -50,6 +50,10 @@ pub fn admin_token(db: &str) -> String {
         .to_string()
 }
 
+/// The environment that lets `callback_url`s reach loopback receivers
+/// (`--allow-private-callbacks`); without it such URLs are refused (issue 14 item 8).
+pub const ALLOW_PRIVATE_CALLBACKS: (&str, &str) = ("FRONTDESK_ALLOW_PRIVATE_CALLBACKS", "1");
+
 /// `frontdesk serve` on a free port.
 fn serve_command() -> Command {
     let mut command = Command::new(binary());

@@ -141,7 +141,8 @@ pub struct Transfer {
 /// Transfers a session to another agent or another queue (R18).
 #[utoipa::path(post, path = "/sessions/{id}/transfer", tag = "agent actions", params(("id" = i64, Path)),
     request_body = Transfer,
-    responses((status = 200, body = Session), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Session), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the session is not open, or another agent holds it (R18)")))]
 async fn transfer(
     State(state): State<AppState>,
     caller: Caller,

@@ -188,6 +188,7 @@ async fn session_bot(
 
 /// Filters for leads.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LeadQuery {
     /// Only the lead of this session.
     pub session_id: Option<i64>,
@@ -197,7 +198,8 @@ pub struct LeadQuery {
 
 /// Leads, newest first (C2). Admins see all; others give a `session_id` they may see.
 #[utoipa::path(get, path = "/leads", tag = "bots", params(LeadQuery),
-    responses((status = 200, body = Vec<Lead>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Lead>), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "no such `session_id`, or one the caller may not see")))]
 async fn list_leads(
     State(state): State<AppState>,
     caller: Caller,

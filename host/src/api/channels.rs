@@ -98,6 +98,7 @@ async fn create_channel(
         return Err(ApiError::invalid("config must be a JSON object"));
     }
     state.validate_plugin_config(&new.kind, &config)?;
+    state.check_callback_url(&config).await?;
     let row = NewChannel {
         name: name.into(),
         kind: new.kind,

@@ -62,6 +62,7 @@ async fn merge_contact(
 
 /// Search and paging for contacts.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactQuery {
     /// Substring of the name, email or phone.
     pub q: Option<String>,

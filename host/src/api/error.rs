@@ -42,6 +42,11 @@ pub enum ApiError {
     /// Webhook authentication failed (P3); nothing was stored.
     #[error("{0}")]
     BadSignature(String),
+    /// This server is not set up for the request (no mail relay for a
+    /// transcript, say): retrying will not help until its operator changes
+    /// that, so it is not a 503.
+    #[error("{0}")]
+    NotConfigured(String),
     /// The server cannot take the request now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
@@ -130,6 +135,7 @@ impl ApiError {
             ApiError::NotFound { what, .. } => (StatusCode::NOT_FOUND, format!("{what}_not_found")),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "route_not_found".into()),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict".into()),
+            ApiError::NotConfigured(_) => (StatusCode::CONFLICT, "not_configured".into()),
             ApiError::PayloadTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large".into())
             }

@@ -78,6 +78,7 @@ pub async fn keep(
 
 /// Which failed inbound requests to list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FailedQuery {
     /// Only this channel's.
     pub channel: Option<i64>,

@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Paging through a contact's sessions, newest first.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactSessionsPage {
     /// Only sessions with a smaller id (the previous page's `next_before`).
     pub before: Option<i64>,

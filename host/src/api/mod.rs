@@ -16,6 +16,7 @@ mod hooks;
 mod leads;
 mod live;
 mod message_log;
+mod openapi;
 mod ops;
 mod plugins;
 mod scripts;
@@ -45,6 +46,7 @@ pub use hooks::{Received, receive_inbound};
 pub use sign_in::first_run_link;
 pub use transcripts::transcript_error;
 
+use crate::address_guard::AddressGuard;
 use crate::clock::{Clock, ManualClock};
 use crate::engine::{Engine, EngineError};
 use crate::routing_lock::RoutingLease;
@@ -90,6 +92,9 @@ pub struct AppState {
     pub workers: crate::node::Workers,
     /// Rate limits (L1), shared by every request.
     pub limits: Arc<crate::limits::Limits>,
+    /// Which addresses `callback_url`s may reach, checked when one is saved
+    /// (the `api` connector checks again on every delivery).
+    pub callbacks: AddressGuard,
 }
 
 impl AppState {
@@ -116,7 +121,7 @@ impl AppState {
         lease: RoutingLease,
     ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
-        connectors.insert("api".into(), Arc::new(ApiChannel));
+        connectors.insert("api".into(), Arc::new(ApiChannel::default()));
         let rules = Arc::new(load_scripts(store.as_ref()).await?);
         let engine =
             Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
@@ -139,6 +144,7 @@ impl AppState {
             claimant: crate::node::Claimant::ephemeral(),
             workers: crate::node::Workers::default(),
             limits: crate::limits::Limits::new(Default::default(), Default::default()),
+            callbacks: AddressGuard::STRICT,
         })
     }
 }
@@ -154,6 +160,35 @@ impl AppState {
     pub fn with_limits(mut self, limits: Arc<crate::limits::Limits>) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Lets `callback_url`s reach loopback and private addresses
+    /// (`--allow-private-callbacks`); call before [`AppState::deliver_outbox`].
+    pub fn allow_private_callbacks(mut self) -> Self {
+        self.callbacks = AddressGuard {
+            allow_private: true,
+        };
+        let mut connectors = (*self.connectors).clone();
+        connectors.insert("api".into(), Arc::new(ApiChannel::new(self.callbacks)));
+        self.connectors = Arc::new(connectors);
+        self
+    }
+
+    /// Checks a channel config's `callback_url`, if it has one, against
+    /// [`AppState::callbacks`]: the 400 names the field and the reason.
+    pub async fn check_callback_url(&self, config: &serde_json::Value) -> Result<(), ApiError> {
+        let Some(url) = config.get("callback_url") else {
+            return Ok(());
+        };
+        let Some(url) = url.as_str() else {
+            return Err(ApiError::invalid(
+                "config.callback_url must be an http:// or https:// URL",
+            ));
+        };
+        self.callbacks
+            .check_url(url)
+            .await
+            .map_err(|e| ApiError::invalid(format!("config.callback_url {url:?}: {e}")))
     }
 
     /// Starts the outbox delivery worker on this state (S5).
@@ -305,31 +340,6 @@ async fn load_scripts(store: &dyn Store) -> Result<frontdesk_rules::Rules, Engin
     Ok(rules)
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "frontdesk", description = "Open channels: sessions, queues, agents. Errors are {\"error\": {\"code\", \"message\"}}."),
-    components(schemas(ErrorBody)),
-    modifiers(&BearerAuth)
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
-        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]);
-    }
-}
-
 /// The whole HTTP app.
 pub fn app(state: AppState) -> Router {
     let v1 = OpenApiRouter::new()
@@ -351,9 +361,10 @@ pub fn app(state: AppState) -> Router {
         .merge(stats::routes())
         .merge(message_log::routes())
         .merge(transcripts::routes());
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api, mut openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();
+    openapi::add_common_answers(&mut openapi);
     let openapi = Arc::new(openapi);
     api.route(
         "/api/v1/openapi.json",

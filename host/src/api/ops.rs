@@ -112,6 +112,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 
 /// How many rows to return.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     /// At most this many (default 100, at most 1000).
     pub limit: Option<i64>,

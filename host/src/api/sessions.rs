@@ -69,6 +69,7 @@ async fn get_session(
 
 /// Paging through a message log.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagePage {
     /// Only messages with a larger id (default 0: from the start).
     pub after: Option<i64>,
@@ -111,7 +112,8 @@ pub struct ReplyQueued {
 
 /// Replies to the customer: stored and queued in the durable outbox (S5).
 #[utoipa::path(post, path = "/sessions/{id}/messages", tag = "sessions", params(("id" = i64, Path)),
-    request_body = Reply, responses((status = 202, body = ReplyQueued), (status = 404, body = ErrorBody)))]
+    request_body = Reply, responses((status = 202, body = ReplyQueued), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the session is closed, or another agent holds it (R18)")))]
 async fn reply(
     State(state): State<AppState>,
     caller: Caller,

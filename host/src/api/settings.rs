@@ -59,15 +59,6 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
             "config.leads must be \"auto\" (a lead for every new customer who can be reached again), \"manual\" (an agent's click) or \"off\"",
         ));
     }
-    if let Some(url) = config.get("callback_url")
-        && !url
-            .as_str()
-            .is_some_and(|u| u.starts_with("https://") || u.starts_with("http://"))
-    {
-        return Err(ApiError::invalid(
-            "config.callback_url must be an http:// or https:// URL",
-        ));
-    }
     if let Some(timeout) = config.get("timeout_secs")
         && timeout.as_i64().is_none_or(|t| t <= 0)
     {
@@ -100,6 +91,7 @@ async fn update_channel(
     caller.require(&[Role::Admin], "changing channels")?;
     if let Some(config) = &mut patch.config {
         validate_config(config)?;
+        state.check_callback_url(config).await?;
         if let Some(current) = state.store.channel(id).await? {
             state.keep_secrets(&current, config);
             state.validate_plugin_config(&current.kind, config)?;

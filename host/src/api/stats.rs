@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Which statistics: a channel and a range of session creation times.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsParams {
     /// The channel id.
     pub channel: i64,

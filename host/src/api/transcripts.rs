@@ -36,7 +36,9 @@ pub struct TranscriptSent {
 #[utoipa::path(post, path = "/sessions/{id}/transcript", tag = "sessions", params(("id" = i64, Path)),
     request_body = TranscriptRequest,
     responses((status = 200, body = TranscriptSent), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`not_configured`: the server runs without `--smtp-relay`"),
+        (status = 503, body = ErrorBody, description = "the mail relay cannot be reached now")))]
 async fn email_transcript(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,8 +77,9 @@ pub fn transcript_error(error: TranscriptError) -> ApiError {
         TranscriptError::BadAddress(m) => ApiError::invalid(m),
         TranscriptError::NoSession(id) => ApiError::not_found("session", id),
         TranscriptError::Store(e) => e.into(),
-        other @ (TranscriptError::NoRelay
-        | TranscriptError::Rejected(_)
-        | TranscriptError::Unavailable(_)) => ApiError::Unavailable(other.to_string()),
+        TranscriptError::NoRelay => ApiError::NotConfigured(error.to_string()),
+        other @ (TranscriptError::Rejected(_) | TranscriptError::Unavailable(_)) => {
+            ApiError::Unavailable(other.to_string())
+        }
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::{Connector, ConnectorError, InboundRequest, Outbound, Parsed, SendError};
+use crate::address_guard::{AddressGuard, refusal};
 use crate::store::{Channel, InboundMessage, Sender};
 
 /// The header that carries the body's signature.
@@ -47,8 +48,31 @@ pub struct ApiSender {
 }
 
 /// The `api` channel's connector.
-#[derive(Debug, Default)]
-pub struct ApiChannel;
+#[derive(Debug, Clone)]
+pub struct ApiChannel {
+    /// Which addresses callbacks may reach (`--allow-private-callbacks`).
+    guard: AddressGuard,
+    /// Shared by every send: connection pooling, a deadline so a stuck
+    /// receiver cannot hold the worker, and the guard's resolver.
+    client: reqwest::Client,
+}
+
+impl ApiChannel {
+    /// A connector whose callbacks may reach only what `guard` allows.
+    pub fn new(guard: AddressGuard) -> Self {
+        ApiChannel {
+            guard,
+            client: guard.client(std::time::Duration::from_secs(15)),
+        }
+    }
+}
+
+impl Default for ApiChannel {
+    /// Callbacks to public addresses only.
+    fn default() -> Self {
+        Self::new(AddressGuard::STRICT)
+    }
+}
 
 /// Signs `body` with `secret` as the `api` channel expects (for clients and tests).
 pub fn sign(secret: &str, body: &[u8]) -> String {
@@ -94,18 +118,16 @@ fn non_empty(field: &str, value: &str) -> Result<(), ConnectorError> {
     Ok(())
 }
 
-/// Shared by every send: connection pooling, and a deadline so a stuck
-/// receiver cannot hold the worker.
-fn client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("HTTP client")
-    })
+/// An error with its causes, which name what went wrong (refused, timed out).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Parses `Retry-After` in seconds (the form rate limiters send).
@@ -134,6 +156,11 @@ impl Connector for ApiChannel {
                 channel.id, channel.id
             )));
         };
+        // Saved URLs were checked, but the flag may have changed since, and
+        // IP literals never reach the guarded resolver.
+        self.guard
+            .check_literal(url)
+            .map_err(|e| SendError::Permanent(format!("callback_url {url}: {e}")))?;
         // I1: `author` is the agent as the channel shows them, or null.
         let author = message
             .author
@@ -146,7 +173,8 @@ impl Connector for ApiChannel {
             "author": author,
         })
         .to_string();
-        let response = client()
+        let response = self
+            .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, sign(&channel.secret, body.as_bytes()))
@@ -154,9 +182,14 @@ impl Connector for ApiChannel {
             .body(body)
             .send()
             .await
-            .map_err(|e| SendError::Transient {
-                message: format!("callback failed: {e}"),
-                retry_after_ms: None,
+            .map_err(|e| match refusal(&e) {
+                // The name resolves to a forbidden address now (DNS rebinding,
+                // or a changed record): retrying will not help.
+                Some(refused) => SendError::Permanent(format!("callback_url {url}: {refused}")),
+                None => SendError::Transient {
+                    message: format!("callback failed: {}", error_chain(&e)),
+                    retry_after_ms: None,
+                },
             })?;
         let status = response.status();
         if status.is_success() {
@@ -245,7 +278,7 @@ mod tests {
     #[tokio::test]
     async fn p3_accepts_a_correctly_signed_body() {
         let body = r#"{"message_id":"m1","chat_id":"c1","text":"hi","sender":{"name":"Ann"}}"#;
-        let parsed = ApiChannel
+        let parsed = ApiChannel::default()
             .verify_and_parse(
                 &channel(),
                 &request(body, Some(sign("s3cret", body.as_bytes()))),
@@ -268,7 +301,7 @@ mod tests {
             Some("sha256=zz".into()),
             Some("md5=00".into()),
         ] {
-            let err = ApiChannel
+            let err = ApiChannel::default()
                 .verify_and_parse(&channel(), &request(body, sig))
                 .await
                 .unwrap_err();
@@ -289,7 +322,7 @@ mod tests {
                 "extra",
             ),
         ] {
-            let err = ApiChannel
+            let err = ApiChannel::default()
                 .verify_and_parse(
                     &channel(),
                     &request(body, Some(sign("s3cret", body.as_bytes()))),

@@ -63,9 +63,11 @@ async fn setup(url: &str) -> (AppState, Arc<ManualClock>, i64, tempfile::TempDir
         .unwrap()
         .id;
     let clock = Arc::new(ManualClock::new(T0));
+    // The receiver is on loopback, as `--allow-private-callbacks` allows.
     let state = AppState::with_test_clock(store, clock.clone())
         .await
         .unwrap()
+        .allow_private_callbacks()
         .deliver_outbox();
     // Stored after the engine started, so routing adds no notice of its own.
     let message = InboundMessage {

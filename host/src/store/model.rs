@@ -367,6 +367,7 @@ impl Viewer {
 
 /// Filters for listing sessions; every value is bound, never spliced into SQL.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionFilter {
     pub channel_id: Option<i64>,
     pub state: Option<String>,

@@ -79,7 +79,7 @@ async fn picky_world() -> (World, Arc<Picky>) {
         .unwrap()
         .with_public_url("https://support.example.com/");
     let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
-    connectors.insert("api".into(), Arc::new(ApiChannel));
+    connectors.insert("api".into(), Arc::new(ApiChannel::default()));
     connectors.insert("picky".into(), picky.clone());
     state.connectors = Arc::new(connectors);
     let (_, admin) = user(&store, "ada", Role::Admin).await;

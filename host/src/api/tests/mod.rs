@@ -369,4 +369,31 @@ async fn x4_health_metrics_and_openapi_answer() {
             "{path} missing from the OpenAPI document"
         );
     }
+    // Issue 14 item 17: query parameters were declared `"in": "path"`.
+    let mut parameters = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                assert_eq!(
+                    parameter["in"] == "path",
+                    path.contains(&format!("{{{name}}}")),
+                    "{method} {path}: {parameter}"
+                );
+                parameters += 1;
+            }
+            for status in ["401", "403", "503"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+    assert!(parameters > 20, "only {parameters} parameters");
+    let limit = &doc["paths"]["/api/v1/outbox"]["get"]["parameters"][0];
+    assert_eq!(
+        (&limit["name"], &limit["in"]),
+        (&json!("limit"), &json!("query"))
+    );
 }
