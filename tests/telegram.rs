@@ -11,6 +11,8 @@
 //! and a 429's `retry_after` is waited out. Time moves only on the test clock.
 
 mod support;
+#[path = "telegram_long_reply.rs"]
+mod long_reply;
 #[path = "telegram_peers/mod.rs"]
 mod telegram_peers;
 
