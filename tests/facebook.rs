@@ -3,6 +3,8 @@
 //! verification handshake, signed batched deliveries (P3, S3, S4, C3), and
 //! replies through the Send API via the outbox, through outages (S5).
 
+#[path = "facebook_replies.rs"]
+mod replies;
 #[path = "support/graph_api.rs"]
 mod graph_api;
 mod support;

@@ -13,6 +13,8 @@
 //! - `outbox_retry`: an admin sends a failed reply again, audited (S5).
 //! - `webhook_errors`: webhook callers get the kind of a refusal, never a
 //!   connector's internals; admins get the detail in failed inbound (P3).
+//! - `setup_errors`: a config the plugin's schema refuses is a 400 with
+//!   nothing saved; an unreachable provider is not called a refusal.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -22,6 +24,7 @@ mod live_access;
 mod metrics;
 mod outbox_retry;
 mod responsible;
+mod setup_errors;
 mod webhook_errors;
 mod widget_identity;
 

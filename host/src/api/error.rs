@@ -45,8 +45,9 @@ pub enum ApiError {
     /// The server cannot take the request now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
-    /// The channel was saved, but its provider refused the connector's setup
-    /// (e.g. Telegram's `setWebhook`); the message says what the provider said.
+    /// The channel was saved, but the connector's setup at its provider
+    /// (e.g. Telegram's `setWebhook`) failed: refused, in the provider's
+    /// words, or the provider could not be reached.
     #[error("{0}")]
     ProviderSetup(String),
     /// The database cannot take writes now (a full disk, an I/O error, a
