@@ -384,10 +384,7 @@ async fn imap_mail_appended_during_outages_is_stored_once_in_order() {
     wait_for("the three mails appended while frontdesk was down", || {
         texts_now(&http, &server, token, 3).len() == 3
     });
-    assert_eq!(
-        texts_now(&http, &server, token, 3),
-        [ONE, "two", "three"]
-    );
+    assert_eq!(texts_now(&http, &server, token, 3), [ONE, "two", "three"]);
 
     // The IMAP server goes down; mail arrives in the mailbox meanwhile.
     dovecot.stop();

@@ -24,21 +24,30 @@ async fn the_subject_shows_where_agents_read_the_mail() {
     create_channel(&http, &server, token, json!({"address": SHOP})).await;
 
     let first = mail("s1@example.org", "", "Where is my parcel?");
-    assert_eq!(smtp_send(smtp, "bob@example.org", &[SHOP], &first)["data"][0], 250);
+    assert_eq!(
+        smtp_send(smtp, "bob@example.org", &[SHOP], &first)["data"][0],
+        250
+    );
     let same_topic = mail(
         "s2@example.org",
         "In-Reply-To: <s1@example.org>\nReferences: <s1@example.org>",
         "Any news?",
     )
     .replace("Subject: Order 42", "Subject: AW: Re: Order 42");
-    assert_eq!(smtp_send(smtp, "bob@example.org", &[SHOP], &same_topic)["data"][0], 250);
+    assert_eq!(
+        smtp_send(smtp, "bob@example.org", &[SHOP], &same_topic)["data"][0],
+        250
+    );
     let new_topic = mail(
         "s3@example.org",
         "In-Reply-To: <s2@example.org>\nReferences: <s1@example.org> <s2@example.org>",
         "Also, the invoice is wrong.",
     )
     .replace("Subject: Order 42", "Subject: Re: Invoice 7");
-    assert_eq!(smtp_send(smtp, "bob@example.org", &[SHOP], &new_topic)["data"][0], 250);
+    assert_eq!(
+        smtp_send(smtp, "bob@example.org", &[SHOP], &new_topic)["data"][0],
+        250
+    );
 
     let list = sessions(&http, &server, token).await;
     assert_eq!(list.len(), 1, "one thread, one session: {list:?}");
@@ -52,7 +61,13 @@ async fn the_subject_shows_where_agents_read_the_mail() {
         ]
     );
 
-    let export = get(&http, &server, token, &format!("/api/v1/sessions/{session}/export.json")).await;
+    let export = get(
+        &http,
+        &server,
+        token,
+        &format!("/api/v1/sessions/{session}/export.json"),
+    )
+    .await;
     assert_eq!(
         export["messages"][0]["body"], "Subject: Order 42\n\nWhere is my parcel?",
         "{export}"
@@ -63,8 +78,14 @@ async fn the_subject_shows_where_agents_read_the_mail() {
         token,
     );
     assert!(transcript.contains(": Subject: Order 42\n"), "{transcript}");
-    assert!(transcript.contains("  Where is my parcel?\n"), "{transcript}");
-    assert!(transcript.contains(": Subject: Re: Invoice 7\n"), "{transcript}");
+    assert!(
+        transcript.contains("  Where is my parcel?\n"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains(": Subject: Re: Invoice 7\n"),
+        "{transcript}"
+    );
 }
 
 /// A GET whose answer is text, with the admin's token.
@@ -76,6 +97,10 @@ fn text_get(url: &str, token: &str) -> String {
         .args(["-c", script, url, token])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }

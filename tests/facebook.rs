@@ -3,10 +3,10 @@
 //! verification handshake, signed batched deliveries (P3, S3, S4, C3), and
 //! replies through the Send API via the outbox, through outages (S5).
 
-#[path = "facebook_replies.rs"]
-mod replies;
 #[path = "support/graph_api.rs"]
 mod graph_api;
+#[path = "facebook_replies.rs"]
+mod replies;
 mod support;
 
 use std::collections::BTreeMap;

@@ -17,7 +17,11 @@ async fn i14_customers_are_greeted_by_metas_name_or_by_none() {
     let w = world(&[ANN, BEN]).await;
     w.graph.set_profile(ANN, "Ann", "Example");
     // BEN has no profile Meta will show: Graph answers error 100/33.
-    for (psid, mid, at) in [(ANN, "m_a1", T0), (BEN, "m_b1", T0 + 1), (ANN, "m_a2", T0 + 2)] {
+    for (psid, mid, at) in [
+        (ANN, "m_a1", T0),
+        (BEN, "m_b1", T0 + 1),
+        (ANN, "m_a2", T0 + 2),
+    ] {
         let (status, body) = w
             .deliver(&delivery(vec![vec![text_event(psid, mid, "Hi!", at)]]))
             .await;

@@ -47,7 +47,10 @@ async fn i11_a_long_reply_under_the_agents_name_is_cut_at_spaces() {
     for part in &parts {
         assert!(part.encode_utf16().count() <= 4096, "{}", part.len());
         let last = part.rsplit(' ').next().unwrap();
-        assert!(words.iter().any(|w| w == last), "a part ends mid-word: …{last}");
+        assert!(
+            words.iter().any(|w| w == last),
+            "a part ends mid-word: …{last}"
+        );
     }
     assert_eq!(parts.join(" "), format!("admin:\n{text}"));
 }

@@ -113,13 +113,19 @@ mod tests {
         let emoji = "😀".repeat(3000);
         let parts = split_text(&emoji, 4096, utf16_units);
         assert_eq!(
-            parts.iter().map(|p| p.encode_utf16().count()).collect::<Vec<_>>(),
+            parts
+                .iter()
+                .map(|p| p.encode_utf16().count())
+                .collect::<Vec<_>>(),
             [4096, 1904]
         );
         assert_eq!(split_text(&emoji, 4096, chars), [emoji.clone()]);
         // A space exactly at the limit is a clean cut.
         let exact = format!("{} {}", "x".repeat(10), "y".repeat(5));
-        assert_eq!(split_text(&exact, 10, chars), ["x".repeat(10), "y".repeat(5)]);
+        assert_eq!(
+            split_text(&exact, 10, chars),
+            ["x".repeat(10), "y".repeat(5)]
+        );
     }
 
     #[test]

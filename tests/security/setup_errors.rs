@@ -17,9 +17,7 @@ async fn i12_local_config_errors_are_400s_and_an_unreachable_provider_is_no_refu
         vec![("FRONTDESK_DATA_DIR".into(), data.display().to_string())]
     });
     // Nothing listens on port 1: a call would be refused by the OS.
-    let config = |secret: &str| {
-        json!({"api_base_url": "http://127.0.0.1:1", "bot_token": "123:abc", "webhook_secret": secret})
-    };
+    let config = |secret: &str| json!({"api_base_url": "http://127.0.0.1:1", "bot_token": "123:abc", "webhook_secret": secret});
 
     let (status, body) = w
         .call(
@@ -32,9 +30,18 @@ async fn i12_local_config_errors_are_400s_and_an_unreachable_provider_is_no_refu
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "invalid_input");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("\"webhook_secret\""), "names the field: {message}");
-    assert!(message.contains("A-Za-z0-9_-"), "says what is allowed: {message}");
-    assert!(!message.contains("has space"), "the secret is not echoed: {message}");
+    assert!(
+        message.contains("\"webhook_secret\""),
+        "names the field: {message}"
+    );
+    assert!(
+        message.contains("A-Za-z0-9_-"),
+        "says what is allowed: {message}"
+    );
+    assert!(
+        !message.contains("has space"),
+        "the secret is not echoed: {message}"
+    );
     let channels = w.admin("GET", "/api/v1/channels", None).await;
     assert_eq!(channels, json!([]), "nothing saved");
 
@@ -68,5 +75,10 @@ async fn i12_local_config_errors_are_400s_and_an_unreachable_provider_is_no_refu
         )
         .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("webhook_secret"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("webhook_secret")
+    );
 }

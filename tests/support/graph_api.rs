@@ -530,7 +530,9 @@ async fn profile(
             "last_name" => json!(last),
             "name" => json!(format!("{first} {last}")),
             "id" => continue,
-            "profile_pic" => json!("https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=1"),
+            "profile_pic" => {
+                json!("https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=1")
+            }
             other => {
                 return refuse(
                     &mut call,

@@ -107,7 +107,9 @@ impl FieldSpec {
         if let Some(set) = &self.chars
             && (self.kind != FieldType::String || set.is_empty())
         {
-            return Err(bad("chars applies to strings and must name at least one character"));
+            return Err(bad(
+                "chars applies to strings and must name at least one character",
+            ));
         }
         Ok(())
     }
@@ -379,9 +381,14 @@ mod tests {
         .unwrap();
         let ok = validate("t", "0.1.0", &schema, &json!({"webhook_secret": "Ab9_-z"}));
         assert!(ok.is_ok(), "{ok:?}");
-        let error = validate("t", "0.1.0", &schema, &json!({"webhook_secret": "has space"}))
-            .unwrap_err()
-            .to_string();
+        let error = validate(
+            "t",
+            "0.1.0",
+            &schema,
+            &json!({"webhook_secret": "has space"}),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             error.contains(
                 "\"webhook_secret\": may only use the characters A-Za-z0-9_-; character 4 is another"

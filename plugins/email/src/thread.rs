@@ -177,7 +177,12 @@ pub fn topic(subject: &str) -> String {
 /// (the chat is named by its id, or nothing is known of the chat yet), or it
 /// is on another topic than the chat's first mail. Decided from the state
 /// before this mail is recorded, and the same when the mail is delivered again.
-pub fn subject_is_news(chat: &str, before: Option<&ChatState>, message_id: &str, subject: &str) -> bool {
+pub fn subject_is_news(
+    chat: &str,
+    before: Option<&ChatState>,
+    message_id: &str,
+    subject: &str,
+) -> bool {
     if subject.trim().is_empty() {
         return false;
     }
@@ -257,8 +262,18 @@ pub mod tests {
         let state = load_chat(&kv, "a@x").unwrap();
         // Delivered again: still the chat's first mail.
         assert!(subject_is_news("a@x", state.as_ref(), "a@x", "Order 42"));
-        assert!(!subject_is_news("a@x", state.as_ref(), "b@x", "AW: RE: order 42"));
-        assert!(subject_is_news("a@x", state.as_ref(), "b@x", "Re: Invoice 7"));
+        assert!(!subject_is_news(
+            "a@x",
+            state.as_ref(),
+            "b@x",
+            "AW: RE: order 42"
+        ));
+        assert!(subject_is_news(
+            "a@x",
+            state.as_ref(),
+            "b@x",
+            "Re: Invoice 7"
+        ));
         assert!(!subject_is_news("a@x", None, "a@x", "  "));
         assert_eq!(topic("Fwd: Re:  Grüße"), "grüße");
     }
