@@ -119,7 +119,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             [4096, 1904]
         );
-        assert_eq!(split_text(&emoji, 4096, chars), [emoji.clone()]);
+        assert_eq!(split_text(&emoji, 4096, chars), [emoji]);
         // A space exactly at the limit is a clean cut.
         let exact = format!("{} {}", "x".repeat(10), "y".repeat(5));
         assert_eq!(
