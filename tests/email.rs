@@ -6,6 +6,8 @@
 
 #[path = "email_peers.rs"]
 mod peers;
+#[path = "email_subject.rs"]
+mod subject;
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -186,7 +188,7 @@ async fn smtp_in_threaded_replies_out_dedupe_bounces_and_a_relay_outage() {
     let session = list[0]["id"].as_i64().unwrap();
     assert_eq!(
         customer_texts(&http, &server, token, session).await,
-        vec!["Hello, where is my parcel?"]
+        vec!["Subject: Order 42\n\nHello, where is my parcel?"]
     );
 
     // Unknown recipients are refused at RCPT with a clear 550.
@@ -327,7 +329,10 @@ async fn smtp_in_threaded_replies_out_dedupe_bounces_and_a_relay_outage() {
     assert_eq!(sessions(&http, &server, token).await.len(), 1);
     assert_eq!(
         customer_texts(&http, &server, token, session).await,
-        vec!["Hello, where is my parcel?", "Great, thanks!"]
+        vec![
+            "Subject: Order 42\n\nHello, where is my parcel?",
+            "Great, thanks!"
+        ]
     );
     let session_row = get(
         &http,
@@ -357,6 +362,8 @@ async fn imap_mail_appended_during_outages_is_stored_once_in_order() {
         };
         mail(&format!("i{n}@example.org"), &extra, text)
     };
+    // The thread's first mail shows its subject; the replies, on the same topic, do not.
+    const ONE: &str = "Subject: Order 42\n\none";
     let env = [("FRONTDESK_DATA_DIR", s.data.as_str())];
     let (server, _) = start(&s.db, &env);
     let http = Http::default();
@@ -377,10 +384,7 @@ async fn imap_mail_appended_during_outages_is_stored_once_in_order() {
     wait_for("the three mails appended while frontdesk was down", || {
         texts_now(&http, &server, token, 3).len() == 3
     });
-    assert_eq!(
-        texts_now(&http, &server, token, 3),
-        vec!["one", "two", "three"]
-    );
+    assert_eq!(texts_now(&http, &server, token, 3), [ONE, "two", "three"]);
 
     // The IMAP server goes down; mail arrives in the mailbox meanwhile.
     dovecot.stop();
@@ -391,7 +395,7 @@ async fn imap_mail_appended_during_outages_is_stored_once_in_order() {
     });
     assert_eq!(
         texts_now(&http, &server, token, 5),
-        vec!["one", "two", "three", "four", "five"]
+        [ONE, "two", "three", "four", "five"]
     );
 
     // A restart refetches nothing: the cursor is durable, so the new
@@ -404,7 +408,7 @@ async fn imap_mail_appended_during_outages_is_stored_once_in_order() {
     });
     assert_eq!(
         texts_now(&http, &server, token, 6),
-        vec!["one", "two", "three", "four", "five", "six"]
+        [ONE, "two", "three", "four", "five", "six"]
     );
     let body = raw_get(&server.url("/metrics")).await;
     let counter = |name: &str| -> u64 {
@@ -527,9 +531,10 @@ async fn o3_the_transcript_by_email_reaches_the_customer() {
         "{transcript}"
     );
     assert!(
-        transcript.contains("] You: Where is order 42?"),
-        "{transcript}"
+        transcript.contains("] You: Subject: Order 42"),
+        "the subject opens the customer's first message: {transcript}"
     );
+    assert!(transcript.contains("  Where is order 42?"), "{transcript}");
     assert!(
         transcript.contains("] Shop Support: It left our warehouse today."),
         "I1 names the agent as the channel shows them: {transcript}"

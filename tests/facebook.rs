@@ -5,6 +5,8 @@
 
 #[path = "support/graph_api.rs"]
 mod graph_api;
+#[path = "facebook_replies.rs"]
+mod replies;
 mod support;
 
 use std::collections::BTreeMap;

@@ -10,6 +10,8 @@
 //! inbound, an outage (502) is retried from the outbox and delivered after,
 //! and a 429's `retry_after` is waited out. Time moves only on the test clock.
 
+#[path = "telegram_long_reply.rs"]
+mod long_reply;
 mod support;
 #[path = "telegram_peers/mod.rs"]
 mod telegram_peers;

@@ -106,11 +106,13 @@
 //! - `connector.rs`: the [`Connector`] trait, its defaults and [`export_connector!`].
 //! - `bot.rs`: the [`Bot`] trait and [`export_bot!`].
 //! - `types.rs`: helpers on the WIT types ([`ChannelContext::secret`], ...).
+//! - `split.rs`: long replies cut into parts a provider accepts ([`split_text`]).
 //! - `wit.rs`: the generated bindings, hidden; the WIT itself is in
 //!   `wit/since_v0.1.0/`, one folder per API version.
 
 mod bot;
 mod connector;
+mod split;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -119,6 +121,7 @@ pub mod wit;
 
 pub use bot::Bot;
 pub use connector::{Connector, http_error_to_connector, status_to_connector, text_with_author};
+pub use split::{chars, split_text, utf16_units};
 
 // WIT re-exports, listed one by one so that what authors see is chosen, and a
 // regenerated binding cannot leak new names into their namespace.

@@ -24,6 +24,8 @@
 //!   channel and visitor; right tokens and signed webhooks never (L1).
 //! - `transcript_limits`: transcript mails a visitor asks for are limited
 //!   per address, visitor and IP (L1, O3).
+//! - `setup_errors`: a config the plugin's schema refuses is a 400 with
+//!   nothing saved; an unreachable provider is not called a refusal.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -35,6 +37,7 @@ mod metrics;
 mod outbox_retry;
 mod rate_limits;
 mod responsible;
+mod setup_errors;
 mod sign_in;
 mod transcript_limits;
 mod webhook_errors;

@@ -6,7 +6,8 @@
 //! `{"recipient":{"id"},"messaging_type","message":{"text"|"attachment"}}`,
 //! answered `{"recipient_id","message_id"}`; errors are Graph error bodies
 //! (`{"error":{"message","type","code","error_subcode","fbtrace_id"}}`) with
-//! the codes and statuses Meta documents. Also `POST /{version}/me/subscribed_apps`.
+//! the codes and statuses Meta documents. Also `POST /{version}/me/subscribed_apps`
+//! and the User Profile API, `GET /{version}/{psid}?fields=first_name,last_name`.
 //! Tests can make it fail: a 500 (code 2), a rate limit (code 613) or no
 //! answer at all, for the next N sends whose text contains a marker.
 
@@ -83,9 +84,15 @@ struct Rule {
     marker: String,
 }
 
+/// A user's access token, not a Page's: a common mistake. Graph reads `me`
+/// as that user, who has no `subscribed_apps` edge.
+pub const USER_TOKEN: &str = "EAAGuserTokenNotAPage";
+
 struct Mock {
     page_token: String,
     known_psids: HashSet<String>,
+    /// First and last name per PSID, for the User Profile API.
+    profiles: Mutex<HashMap<String, (String, String)>>,
     calls: Mutex<Vec<Call>>,
     rules: Mutex<Vec<Rule>>,
     count: watch::Sender<usize>,
@@ -111,6 +118,7 @@ impl GraphApi {
         let mock = Arc::new(Mock {
             page_token: page_token.to_string(),
             known_psids: known_psids.iter().map(|s| s.to_string()).collect(),
+            profiles: Mutex::new(HashMap::new()),
             calls: Mutex::new(Vec::new()),
             rules: Mutex::new(Vec::new()),
             count: watch::Sender::new(0),
@@ -118,6 +126,7 @@ impl GraphApi {
         let app = Router::new()
             .route("/{version}/me/messages", post(send_message))
             .route("/{version}/me/subscribed_apps", post(subscribe))
+            .route("/{version}/{psid}", axum::routing::get(profile))
             // Stands in for Meta's attachment CDN (scontent.*.fbcdn.net).
             .route("/cdn/{*file}", axum::routing::get(cdn_file))
             .fallback(|uri: axum::http::Uri| async move {
@@ -149,6 +158,25 @@ impl GraphApi {
             left: times,
             marker: marker.to_string(),
         });
+    }
+
+    /// Gives `psid` a profile: the User Profile API answers these names.
+    /// A PSID without one is answered as Meta answers an id it will not
+    /// show (error 100/33).
+    pub fn set_profile(&self, psid: &str, first_name: &str, last_name: &str) {
+        self.mock.profiles.lock().unwrap().insert(
+            psid.to_string(),
+            (first_name.to_string(), last_name.to_string()),
+        );
+    }
+
+    /// User Profile API calls so far, for `psid`.
+    pub fn profile_calls(&self, psid: &str) -> Vec<Call> {
+        let path = format!("/{psid}");
+        self.calls()
+            .into_iter()
+            .filter(|c| c.path.ends_with(&path) && !c.path.contains("/me/"))
+            .collect()
     }
 
     /// Every call so far.
@@ -434,6 +462,14 @@ async fn subscribe(
         body: Value::Null,
         outcome: Outcome::Delivered(String::new()),
     };
+    if query.get("access_token").map(String::as_str) == Some(USER_TOKEN) {
+        let refused = param_error(
+            "(#100) Tried accessing nonexisting field (subscribed_apps) on node type (User)",
+        );
+        call.outcome = refused.outcome();
+        mock.record(call);
+        return refused.response();
+    }
     if let Err(refused) = mock.authorize(&version, &query) {
         call.outcome = refused.outcome();
         mock.record(call);
@@ -447,6 +483,69 @@ async fn subscribe(
     }
     mock.record(call);
     axum::Json(json!({"success": true})).into_response()
+}
+
+/// The User Profile API: the `fields` asked for, of the ones a Page may
+/// read; Graph's default (`name`, `id`) without `fields`.
+async fn profile(
+    State(mock): State<Arc<Mock>>,
+    Path((version, psid)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let mut call = Call {
+        path: format!("/{version}/{psid}"),
+        query: query.clone(),
+        content_type: None,
+        body: Value::Null,
+        outcome: Outcome::Delivered(String::new()),
+    };
+    let refuse = |call: &mut Call, refused: Refusal| {
+        call.outcome = refused.outcome();
+        mock.record(call.clone());
+        refused.response()
+    };
+    if let Err(refused) = mock.authorize(&version, &query) {
+        return refuse(&mut call, refused);
+    }
+    let Some((first, last)) = mock.profiles.lock().unwrap().get(&psid).cloned() else {
+        return refuse(
+            &mut call,
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                100,
+                Some(33),
+                &format!(
+                    "Unsupported get request. Object with ID '{psid}' does not exist, cannot be \
+                     loaded due to missing permissions, or does not support this operation. \
+                     Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"
+                ),
+            ),
+        );
+    };
+    let mut answer = json!({"id": psid});
+    let fields = query.get("fields").map_or("name", String::as_str);
+    for field in fields.split(',').map(str::trim) {
+        let value = match field {
+            "first_name" => json!(first),
+            "last_name" => json!(last),
+            "name" => json!(format!("{first} {last}")),
+            "id" => continue,
+            "profile_pic" => {
+                json!("https://platform-lookaside.fbsbx.com/platform/profilepic/?psid=1")
+            }
+            other => {
+                return refuse(
+                    &mut call,
+                    param_error(&format!(
+                        "(#100) Tried accessing nonexisting field ({other}) on node type (User)"
+                    )),
+                );
+            }
+        };
+        answer[field] = value;
+    }
+    mock.record(call);
+    axum::Json(answer).into_response()
 }
 
 /// The bytes the mock CDN serves for every file.

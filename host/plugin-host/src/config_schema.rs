@@ -53,6 +53,32 @@ pub struct FieldSpec {
     /// Largest allowed value (numbers) or length (strings, lists).
     #[serde(default)]
     pub max: Option<i64>,
+    /// The characters a string may use, as ranges and single characters:
+    /// `"A-Za-z0-9_-"` (a `-` at the end is itself). Lets a provider's rule,
+    /// such as Telegram's for `secret_token`, refuse a value before the
+    /// channel is saved rather than when the provider is called.
+    #[serde(default)]
+    pub chars: Option<String>,
+}
+
+/// Whether `c` is in a [`FieldSpec::chars`] set.
+fn char_allowed(set: &str, c: char) -> bool {
+    let set: Vec<char> = set.chars().collect();
+    let mut i = 0;
+    while i < set.len() {
+        if i + 2 < set.len() && set[i + 1] == '-' {
+            if (set[i]..=set[i + 2]).contains(&c) {
+                return true;
+            }
+            i += 3;
+        } else {
+            if set[i] == c {
+                return true;
+            }
+            i += 1;
+        }
+    }
+    false
 }
 
 impl FieldSpec {
@@ -78,13 +104,30 @@ impl FieldSpec {
         {
             return Err(bad("min is larger than max"));
         }
+        if let Some(set) = &self.chars
+            && (self.kind != FieldType::String || set.is_empty())
+        {
+            return Err(bad(
+                "chars applies to strings and must name at least one character",
+            ));
+        }
         Ok(())
     }
 
     fn validate(&self, value: &Value) -> Result<(), String> {
         match (self.kind, value) {
             (FieldType::String, Value::String(s)) => {
-                self.bounds(s.chars().count() as f64, "characters")
+                self.bounds(s.chars().count() as f64, "characters")?;
+                if let Some(set) = &self.chars
+                    && let Some(at) = s.chars().position(|c| !char_allowed(set, c))
+                {
+                    // The position, not the character: the value may be a secret.
+                    return Err(format!(
+                        "may only use the characters {set}; character {} is another",
+                        at + 1
+                    ));
+                }
+                Ok(())
             }
             (FieldType::Url, Value::String(s)) => match url::Url::parse(s) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
@@ -323,6 +366,38 @@ mod tests {
             error.contains("\"max_text_len\": must be an integer"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_character_set_refuses_other_characters_without_echoing_them() {
+        let schema: BTreeMap<String, FieldSpec> = toml::from_str(
+            r#"
+            [webhook_secret]
+            type = "string"
+            secret = true
+            chars = "A-Za-z0-9_-"
+            "#,
+        )
+        .unwrap();
+        let ok = validate("t", "0.1.0", &schema, &json!({"webhook_secret": "Ab9_-z"}));
+        assert!(ok.is_ok(), "{ok:?}");
+        let error = validate(
+            "t",
+            "0.1.0",
+            &schema,
+            &json!({"webhook_secret": "has space"}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains(
+                "\"webhook_secret\": may only use the characters A-Za-z0-9_-; character 4 is another"
+            ),
+            "{error}"
+        );
+        assert!(!error.contains("has space"), "{error}");
+        let bad: FieldSpec = toml::from_str("type = \"integer\"\nchars = \"0-9\"").unwrap();
+        assert!(bad.check("n").is_err());
     }
 
     #[test]

@@ -68,13 +68,15 @@ pub struct CreatedChannel {
     pub webhook_path: String,
 }
 
-/// Creates a channel with a default queue (admins only). A connector plugin's
-/// channel is then set up at its provider (Telegram: `setWebhook` to
-/// `{public_url}/hooks/{id}`); if that fails the channel stays saved and the
-/// answer is 502 `provider_setup_failed` with the provider's words.
+/// Creates a channel with a default queue (admins only). A config the
+/// plugin's schema refuses is a 400 naming the field, with nothing saved. A
+/// connector plugin's channel is then set up at its provider (Telegram:
+/// `setWebhook` to `{public_url}/hooks/{id}`); if that fails the channel
+/// stays saved and the answer is 502 `provider_setup_failed`, saying whether
+/// the provider refused (in its words) or could not be reached.
 #[utoipa::path(post, path = "/channels", tag = "channels", request_body = CreateChannel,
     responses((status = 201, body = CreatedChannel), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 502, body = ErrorBody, description = "saved, but the provider refused the connector's setup")))]
+        (status = 502, body = ErrorBody, description = "saved, but the provider refused the connector's setup or could not be reached")))]
 async fn create_channel(
     State(state): State<AppState>,
     caller: Caller,

@@ -57,8 +57,9 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
-    /// The channel was saved, but its provider refused the connector's setup
-    /// (e.g. Telegram's `setWebhook`); the message says what the provider said.
+    /// The channel was saved, but the connector's setup at its provider
+    /// (e.g. Telegram's `setWebhook`) failed: refused, in the provider's
+    /// words, or the provider could not be reached.
     #[error("{0}")]
     ProviderSetup(String),
     /// The database cannot take writes now (a full disk, an I/O error, a

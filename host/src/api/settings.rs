@@ -73,7 +73,7 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
 ///
 /// Setting `config`, or `enabled: true`, runs the connector's provider setup
 /// again (Telegram: `setWebhook`); if it fails the change stays saved and the
-/// answer is 502 `provider_setup_failed`.
+/// answer is 502 `provider_setup_failed` (see `channel_setup.rs`).
 ///
 /// Settings the auto-actions read: `working_hours` (W1: `{"time_zone":
 /// "Europe/Berlin", "days": {"mon": ["09:00-17:00"]}, "holidays": ["2026-12-25"]}`),
@@ -81,7 +81,7 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
 /// "version": 1}`; bump the version to ask everybody again).
 #[utoipa::path(patch, path = "/channels/{id}", tag = "channels", params(("id" = i64, Path)), request_body = ChannelPatch,
     responses((status = 200, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 502, body = ErrorBody, description = "saved, but the provider refused the connector's setup")))]
+        (status = 502, body = ErrorBody, description = "saved, but the provider refused the connector's setup or could not be reached")))]
 async fn update_channel(
     State(state): State<AppState>,
     caller: Caller,

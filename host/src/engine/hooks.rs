@@ -153,7 +153,9 @@ impl Driver {
         let contact = contact
             .map(|c| ContactInfo {
                 known: c.email.is_some() || c.phone.is_some(),
-                name: Some(c.name),
+                // A contact named after its chat id (Messenger's PSID when
+                // Meta gave no name) has no name to greet them with.
+                name: (c.name != session.chat_id).then_some(c.name),
                 email: c.email,
                 phone: c.phone,
                 consent,

@@ -141,9 +141,17 @@ pub enum SendError {
 /// Why a connector's provider setup (e.g. Telegram's `setWebhook`) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// The provider refused or failed the setup; the message is what it said.
+    /// The provider answered and refused (a wrong token, a URL it will not
+    /// call); the message is what it said.
     #[error("{0}")]
-    Provider(String),
+    Refused(String),
+    /// The provider could not be reached, or failed for now (a network
+    /// error, a timeout, a 5xx, a rate limit).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The connector found the channel's config unusable and called nobody.
+    #[error("{0}")]
+    Config(String),
     /// The connector itself could not run (a plugin fault, timeout or quarantine).
     #[error("{0}")]
     Connector(String),

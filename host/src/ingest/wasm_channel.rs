@@ -231,19 +231,20 @@ impl Connector for WasmChannel {
             .setup(&target(&self.plugin, channel), webhook_url)
             .await
             .map_err(|fault| SetupError::Connector(format!("{} plugin: {fault}", self.plugin)))?;
-        served.value.map_err(|error| {
-            SetupError::Provider(match error {
-                types::ConnectorError::RateLimited(limit) => format!(
-                    "{} (retry after {} s)",
-                    limit.message,
-                    limit.retry_after_ms.div_ceil(1000)
-                ),
-                types::ConnectorError::Unauthorized(m)
-                | types::ConnectorError::Malformed(m)
-                | types::ConnectorError::Transient(m)
-                | types::ConnectorError::Permanent(m)
-                | types::ConnectorError::Unprocessable(m) => m,
-            })
+        // What each error case means for setup is the WIT's `setup` doc.
+        served.value.map_err(|error| match error {
+            types::ConnectorError::RateLimited(limit) => SetupError::Unreachable(format!(
+                "{} (retry after {} s)",
+                limit.message,
+                limit.retry_after_ms.div_ceil(1000)
+            )),
+            types::ConnectorError::Transient(m) => SetupError::Unreachable(m),
+            types::ConnectorError::Unauthorized(m) | types::ConnectorError::Permanent(m) => {
+                SetupError::Refused(m)
+            }
+            types::ConnectorError::Malformed(m) | types::ConnectorError::Unprocessable(m) => {
+                SetupError::Config(m)
+            }
         })
     }
 

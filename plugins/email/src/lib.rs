@@ -4,8 +4,9 @@
 //! 5322 message per call (method `SMTP` or `IMAP`, headers
 //! `x-frontdesk-mail-from` and `x-frontdesk-rcpt-to` carry the envelope).
 //! Each mail becomes at most one message, keyed by its `Message-ID` (S3),
-//! threaded into its chat by `In-Reply-To`/`References`; bounces and
-//! auto-replies become none. Outbound: a reply with threading headers, sent
+//! threaded into its chat by `In-Reply-To`/`References`, its text opening
+//! with `Subject: ...` when the subject is news; bounces and auto-replies
+//! become none. Outbound: a reply with threading headers, sent
 //! through the host's `smtp` import.
 //!
 //! # Layout
@@ -40,6 +41,10 @@ pub const RCPT_TO_HEADER: &str = "x-frontdesk-rcpt-to";
 /// sets `max_attachment_bytes`; the host's output cap (1 MiB by default)
 /// bounds it too.
 pub const DEFAULT_ATTACHMENT_BYTES: usize = 768 * 1024;
+
+/// How the first line of a message shows the mail's subject, when it opens
+/// the chat or changes its topic (see [`thread::subject_is_news`]).
+pub const SUBJECT_LABEL: &str = "Subject: ";
 
 /// The plugin's kv import behind the [`Kv`] trait.
 struct HostKv;
@@ -115,6 +120,9 @@ fn parse_mail(ctx: &ChannelContext, req: InboundRequest) -> Result<InboundOutcom
         &mail.references,
     )
     .map_err(kv_error)?;
+    let before = thread::load_chat(&store, &chat).map_err(kv_error)?;
+    let show_subject =
+        thread::subject_is_news(&chat, before.as_ref(), &mail.message_id, &mail.subject);
     let incoming = Incoming {
         message_id: &mail.message_id,
         in_reply_to: &mail.in_reply_to,
@@ -155,12 +163,12 @@ fn parse_mail(ctx: &ChannelContext, req: InboundRequest) -> Result<InboundOutcom
         });
     }
     if text.trim().is_empty() && attachments.is_empty() {
-        // An empty mail still says something: show its subject.
-        text = if mail.subject.is_empty() {
-            "(an empty mail)".to_string()
-        } else {
-            format!("(an empty mail) {}", mail.subject)
-        };
+        text = "(an empty mail)".to_string();
+    }
+    if show_subject {
+        // The message has no field for it, so agents, exports and
+        // transcripts see the subject as the text's first line.
+        text = format!("{SUBJECT_LABEL}{}\n\n{text}", mail.subject.trim());
     }
     let message = InboundMessage {
         external_chat_id: chat,

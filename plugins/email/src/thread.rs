@@ -162,6 +162,37 @@ pub fn record(kv: &mut dyn Kv, chat: &str, mail: &Incoming<'_>) -> Result<(), Kv
     save_chat(kv, chat, &state)
 }
 
+/// A subject's topic: without `Re:`, `Fwd:` and their localized kin, in
+/// lower case, so "AW: Re: Order 42" and "order 42" are one topic.
+pub fn topic(subject: &str) -> String {
+    const PREFIXES: [&str; 8] = ["re:", "aw:", "fwd:", "fw:", "wg:", "sv:", "vs:", "tr:"];
+    let mut rest = subject.trim().to_lowercase();
+    while let Some(prefix) = PREFIXES.iter().find(|p| rest.starts_with(*p)) {
+        rest = rest[prefix.len()..].trim_start().to_string();
+    }
+    rest
+}
+
+/// Whether agents should see an inbound mail's subject: it opens its chat
+/// (the chat is named by its id, or nothing is known of the chat yet), or it
+/// is on another topic than the chat's first mail. Decided from the state
+/// before this mail is recorded, and the same when the mail is delivered again.
+pub fn subject_is_news(
+    chat: &str,
+    before: Option<&ChatState>,
+    message_id: &str,
+    subject: &str,
+) -> bool {
+    if subject.trim().is_empty() {
+        return false;
+    }
+    match before {
+        _ if chat == message_id => true,
+        None => true,
+        Some(state) => topic(subject) != topic(&state.subject),
+    }
+}
+
 #[cfg(test)]
 pub mod tests {
     use super::*;
@@ -221,6 +252,30 @@ pub mod tests {
         let irt = vec!["mid@y".to_string()];
         let chat = record_inbound(&mut kv, &incoming("c@x", &irt, &refs)).unwrap();
         assert_eq!(chat, "root@y");
+    }
+
+    #[test]
+    fn a_subject_is_news_when_it_opens_the_chat_or_changes_the_topic() {
+        let mut kv = MapKv::default();
+        assert!(subject_is_news("a@x", None, "a@x", "Order 42"));
+        record_inbound(&mut kv, &incoming("a@x", &[], &[])).unwrap();
+        let state = load_chat(&kv, "a@x").unwrap();
+        // Delivered again: still the chat's first mail.
+        assert!(subject_is_news("a@x", state.as_ref(), "a@x", "Order 42"));
+        assert!(!subject_is_news(
+            "a@x",
+            state.as_ref(),
+            "b@x",
+            "AW: RE: order 42"
+        ));
+        assert!(subject_is_news(
+            "a@x",
+            state.as_ref(),
+            "b@x",
+            "Re: Invoice 7"
+        ));
+        assert!(!subject_is_news("a@x", None, "a@x", "  "));
+        assert_eq!(topic("Fwd: Re:  Grüße"), "grüße");
     }
 
     #[test]

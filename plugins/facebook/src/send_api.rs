@@ -4,8 +4,8 @@
 //! reads responses; `lib.rs` sends them.
 
 use frontdesk_plugin_api::{
-    AttachmentKind, ChannelContext, ConnectorError, OutboundMessage, RateLimit, SendReceipt, http,
-    status_to_connector,
+    AttachmentKind, ChannelContext, ConnectorError, OutboundMessage, RateLimit, SendReceipt, chars,
+    http, split_text, status_to_connector,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,6 +20,8 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 const MAX_QUICK_REPLIES: usize = 13;
 /// A quick reply's title is cut to this many characters by Messenger.
 const MAX_QUICK_REPLY_TITLE: usize = 20;
+/// The longest a User Profile API call may hold up a webhook delivery.
+pub const PROFILE_TIMEOUT_MS: u32 = 2000;
 /// The webhook fields `setup` subscribes the Page to.
 pub const SUBSCRIBED_FIELDS: &str = "messages,messaging_postbacks,message_edits";
 
@@ -94,6 +96,27 @@ impl Graph {
         request
     }
 
+    /// The User Profile API call for a customer's name:
+    /// `GET {base}/{version}/{psid}?fields=first_name,last_name&access_token=...`.
+    /// `None` for an id that is not a PSID (they are digits).
+    pub fn profile_request(&self, psid: &str) -> Option<http::Request> {
+        if psid.is_empty() || !psid.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let token: String = form_urlencoded::byte_serialize(self.token.as_bytes()).collect();
+        let mut request = http::Request::get(format!(
+            "{}/{}/{psid}?fields=first_name,last_name&access_token={token}",
+            self.base, self.version
+        ));
+        // The delivery waits for it, so it is short whatever sends may take.
+        request.timeout_ms = Some(
+            self.timeout_ms
+                .unwrap_or(PROFILE_TIMEOUT_MS)
+                .min(PROFILE_TIMEOUT_MS),
+        );
+        Some(request)
+    }
+
     /// Subscribes the Page to this app's webhook fields (idempotent at Meta).
     pub fn subscribe_request(&self) -> http::Request {
         let fields = format!("subscribed_fields={SUBSCRIBED_FIELDS}&");
@@ -120,7 +143,7 @@ pub fn parts(msg: &OutboundMessage) -> Result<Vec<Value>, ConnectorError> {
     // I1: a page always writes as itself, so the agent's name is a first line.
     let mut parts: Vec<Value> = frontdesk_plugin_api::text_with_author(msg)
         .as_deref()
-        .map(split_text)
+        .map(|text| split_text(text, MAX_TEXT_CHARS, chars))
         .unwrap_or_default()
         .into_iter()
         .map(|text| json!({ "text": text }))
@@ -159,29 +182,6 @@ pub fn parts(msg: &OutboundMessage) -> Result<Vec<Value>, ConnectorError> {
     Ok(parts)
 }
 
-/// Splits at [`MAX_TEXT_CHARS`], preferring a line break or space near the end.
-fn split_text(text: &str) -> Vec<String> {
-    let mut chunks = Vec::new();
-    let mut rest = text;
-    while rest.chars().count() > MAX_TEXT_CHARS {
-        let hard = rest
-            .char_indices()
-            .nth(MAX_TEXT_CHARS)
-            .map_or(rest.len(), |(i, _)| i);
-        let cut = rest[..hard]
-            .rfind('\n')
-            .or_else(|| rest[..hard].rfind(' '))
-            .filter(|&i| i > hard / 2)
-            .map_or(hard, |i| i + 1);
-        chunks.push(rest[..cut].to_string());
-        rest = &rest[cut..];
-    }
-    if !rest.is_empty() {
-        chunks.push(rest.to_string());
-    }
-    chunks
-}
-
 /// The Send API's success body: `{"recipient_id": "...", "message_id": "m_..."}`.
 pub fn receipt(response: &http::Response) -> SendReceipt {
     let message_id = serde_json::from_slice::<Value>(&response.body)
@@ -210,15 +210,32 @@ struct GraphError {
     is_transient: Option<bool>,
 }
 
-/// What a failed Graph call means for the outbox, from the error code Meta
-/// documents (Graph API "Handling Errors", Messenger "Error Codes").
-pub fn classify(response: &http::Response) -> ConnectorError {
-    let Ok(ErrorBody { error }) = serde_json::from_slice::<ErrorBody>(&response.body) else {
-        return status_to_connector(response);
-    };
+/// Which Graph call failed, for the advice its errors get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphCall {
+    /// A Send API reply to a customer.
+    Send,
+    /// `setup`'s Page subscription (`subscribed_apps`).
+    Subscribe,
+}
+
+/// Graph's error as one line: status, code/subcode, type, message, trace id;
+/// the body's first 200 characters when it is not a Graph error.
+pub fn describe(response: &http::Response) -> String {
+    match serde_json::from_slice::<ErrorBody>(&response.body) {
+        Ok(ErrorBody { error }) => described(response, &error),
+        Err(_) => {
+            let body = String::from_utf8_lossy(&response.body);
+            let excerpt: String = body.chars().take(200).collect();
+            format!("Graph API answered {}: {excerpt}", response.status)
+        }
+    }
+}
+
+fn described(response: &http::Response, error: &GraphError) -> String {
     let code = error.code.unwrap_or(0);
     let subcode = error.error_subcode.unwrap_or(0);
-    let described = format!(
+    format!(
         "Graph API answered {} with error {code}{} ({}): {} [fbtrace_id {}]",
         response.status,
         if subcode != 0 {
@@ -229,7 +246,23 @@ pub fn classify(response: &http::Response) -> ConnectorError {
         error.kind.as_deref().unwrap_or("no type"),
         error.message.as_deref().unwrap_or("no message"),
         error.fbtrace_id.as_deref().unwrap_or("none"),
-    );
+    )
+}
+
+/// What a failed Send API call means for the outbox, from the error code
+/// Meta documents (Graph API "Handling Errors", Messenger "Error Codes").
+pub fn classify(response: &http::Response) -> ConnectorError {
+    classify_call(response, GraphCall::Send)
+}
+
+/// Like [`classify`], with advice that fits `call`: a failed subscription
+/// has no recipient and no messaging window.
+pub fn classify_call(response: &http::Response, call: GraphCall) -> ConnectorError {
+    let Ok(ErrorBody { error }) = serde_json::from_slice::<ErrorBody>(&response.body) else {
+        return status_to_connector(response);
+    };
+    let code = error.code.unwrap_or(0);
+    let described = described(response, &error);
     match code {
         // Throttling: application (4), user (17), page (32), Messenger's
         // per-hour cap (613), app limit (341) and business use case (80006).
@@ -250,10 +283,15 @@ pub fn classify(response: &http::Response) -> ConnectorError {
         190 | 102 => ConnectorError::Permanent(format!(
             "{described}; the Page access token is invalid or expired: generate a new one and update page_access_token"
         )),
-        3 | 10 | 200..=299 => ConnectorError::Permanent(format!(
-            "{described}; the app or token lacks a permission (pages_messaging), or the customer is outside the messaging window"
-        )),
-        100 | 551 => ConnectorError::Permanent(format!(
+        3 | 10 | 200..=299 => ConnectorError::Permanent(match call {
+            GraphCall::Send => format!(
+                "{described}; the app or token lacks a permission (pages_messaging), or the customer is outside the messaging window"
+            ),
+            GraphCall::Subscribe => format!(
+                "{described}; the Page access token lacks a permission the subscription needs (pages_messaging, pages_manage_metadata)"
+            ),
+        }),
+        100 | 551 if call == GraphCall::Send => ConnectorError::Permanent(format!(
             "{described}; the recipient cannot be messaged (unknown, blocked the Page, or unavailable)"
         )),
         _ if response.status >= 500 => ConnectorError::Transient(described),

@@ -122,7 +122,9 @@ pub fn redact(message: String, token: &str) -> String {
 }
 
 /// `setWebhook`'s parameters: the update kinds frontdesk reads, and the
-/// secret Telegram then sends in `X-Telegram-Bot-Api-Secret-Token`.
+/// secret Telegram then sends in `X-Telegram-Bot-Api-Secret-Token`. A secret
+/// outside Telegram's rule is `malformed` (the manifest's `chars` normally
+/// refuses it before the channel is saved).
 pub fn set_webhook_body(url: &str, secret: &str) -> Result<Value, ConnectorError> {
     if secret.is_empty()
         || secret.len() > 256
@@ -130,7 +132,7 @@ pub fn set_webhook_body(url: &str, secret: &str) -> Result<Value, ConnectorError
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     {
-        return Err(ConnectorError::Permanent(
+        return Err(ConnectorError::Malformed(
             "webhook_secret must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - \
              (Telegram's rule for secret_token)"
                 .to_string(),
@@ -251,7 +253,10 @@ mod tests {
             body["allowed_updates"],
             serde_json::json!(["message", "edited_message"])
         );
-        assert!(set_webhook_body("https://x/hooks/1", "has space").is_err());
+        assert!(matches!(
+            set_webhook_body("https://x/hooks/1", "has space"),
+            Err(ConnectorError::Malformed(m)) if m.contains("webhook_secret")
+        ));
         assert!(set_webhook_body("https://x/hooks/1", "").is_err());
     }
 }

@@ -73,8 +73,13 @@ fn progress_key(msg: &OutboundMessage) -> String {
 }
 
 impl Connector for Telegram {
+    /// `setWebhook`. A config the connector cannot use is `malformed`: the
+    /// host then knows Telegram was not called.
     fn setup(ctx: &ChannelContext, webhook_url: &str) -> Result<(), ConnectorError> {
-        let (base, token) = api(ctx)?;
+        let (base, token) = api(ctx).map_err(|e| match e {
+            ConnectorError::Permanent(m) => ConnectorError::Malformed(m),
+            other => other,
+        })?;
         let secret = ctx.secret("webhook_secret").unwrap_or_default();
         let body = bot_api::set_webhook_body(webhook_url, secret)?;
         call(&base, &token, "setWebhook", &body)?;

@@ -2,7 +2,9 @@
 //! `sendDocument` for each attachment Telegram can fetch itself (a URL or a
 //! Telegram file id). Pure, so native unit tests check the JSON.
 
-use frontdesk_plugin_api::{AttachmentKind, ConnectorError, OutboundMessage};
+use frontdesk_plugin_api::{
+    AttachmentKind, ConnectorError, OutboundMessage, split_text, utf16_units,
+};
 use serde_json::{Value, json};
 
 /// Telegram's limit for a message text, in UTF-16 code units.
@@ -30,7 +32,7 @@ pub fn plan(msg: &OutboundMessage) -> Result<Vec<Call>, ConnectorError> {
     if !sendable.is_empty() && utf16_len(text) <= CAPTION_LIMIT && !text.is_empty() {
         caption = Some(text);
     } else {
-        for chunk in split(text, TEXT_LIMIT) {
+        for chunk in split_text(text, TEXT_LIMIT, utf16_units) {
             calls.push(Call {
                 method: "sendMessage",
                 body: json!({"chat_id": chat_id, "text": chunk}),
@@ -96,40 +98,7 @@ fn chat_id(external: &str) -> Value {
 }
 
 fn utf16_len(text: &str) -> usize {
-    text.chars().map(char::len_utf16).sum()
-}
-
-/// Cuts `text` into parts of at most `limit` UTF-16 units, at a line break
-/// or space in the second half of a part when there is one.
-pub fn split(text: &str, limit: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while utf16_len(rest) > limit {
-        let mut units = 0;
-        let mut cut = 0;
-        for (i, c) in rest.char_indices() {
-            if units + c.len_utf16() > limit {
-                break;
-            }
-            units += c.len_utf16();
-            cut = i + c.len_utf8();
-        }
-        let window = &rest[..cut];
-        let soft = window
-            .rfind('\n')
-            .or_else(|| window.rfind(' '))
-            .filter(|&at| at >= cut / 2 && at > 0);
-        let (part, next) = match soft {
-            Some(at) => (&rest[..at], &rest[at + 1..]),
-            None => (window, &rest[cut..]),
-        };
-        parts.push(part.to_string());
-        rest = next;
-    }
-    if !rest.is_empty() {
-        parts.push(rest.to_string());
-    }
-    parts
+    text.chars().map(utf16_units).sum()
 }
 
 #[cfg(test)]
@@ -222,7 +191,7 @@ mod tests {
         assert_eq!(calls[0].body["text"], "a".repeat(3000));
         assert_eq!(calls[1].body["text"], "b".repeat(3000));
         // No break to cut at: hard cut, counting UTF-16 units (emoji are two).
-        let parts = split(&"😀".repeat(3000), TEXT_LIMIT);
+        let parts = split_text(&"😀".repeat(3000), TEXT_LIMIT, utf16_units);
         assert_eq!(parts.len(), 2);
         assert_eq!(utf16_len(&parts[0]), 4096);
         assert_eq!(parts.concat(), "😀".repeat(3000));

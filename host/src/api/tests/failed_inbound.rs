@@ -63,7 +63,7 @@ impl Connector for Picky {
     async fn setup(&self, _channel: &Channel, webhook_url: &str) -> Result<(), SetupError> {
         self.setups.lock().unwrap().push(webhook_url.to_string());
         if self.refuse_setup.load(Ordering::SeqCst) {
-            return Err(SetupError::Provider(
+            return Err(SetupError::Refused(
                 "Bad Request: bad webhook: HTTPS url must be provided for webhook".into(),
             ));
         }
