@@ -89,7 +89,6 @@ async function start() {
   $('me-name').textContent = me.name;
   $('me-role').textContent = me.role;
   $('all-section').hidden = me.role === 'agent';
-  $('settings-link').hidden = me.role === 'agent';
   renderShift();
   await attempt(loadDirectory);
   await attempt(loadSessions);

@@ -15,8 +15,14 @@
 import { api } from '../api.js';
 import { say } from './form.js';
 
+// Each page in its own module, loaded when first shown.
 const PAGES = {
   channels: () => import('./channels.js'),
+  channel: () => import('./channel.js'),
+  users: () => import('./users.js'),
+  plugins: () => import('./plugins.js'),
+  operations: () => import('./operations.js'),
+  account: () => import('./account.js'),
 };
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +30,8 @@ let me = null;
 let leave = null;
 
 async function show() {
-  const [name, ...params] = (location.hash.slice(1) || 'channels').split('/');
+  const fallback = me.role === 'agent' ? 'account' : 'channels';
+  const [name, ...params] = (location.hash.slice(1) || fallback).split('/');
   const load = PAGES[name];
   for (const link of $('settings-nav').querySelectorAll('a')) {
     if (link.getAttribute('href') === `#${name}`) link.setAttribute('aria-current', 'page');
@@ -63,15 +70,9 @@ async function start() {
   }
   $('me-name').textContent = me.name;
   $('me-role').textContent = me.role;
-  if (me.role === 'agent') {
-    const p = document.createElement('p');
-    p.textContent = 'Settings are for admins and supervisors. Ask an admin to change a channel.';
-    $('page').replaceChildren(p);
-    $('settings-nav').hidden = true;
-    return;
-  }
-  for (const link of $('settings-nav').querySelectorAll('[data-role]')) {
-    link.hidden = link.dataset.role !== me.role;
+  // `data-roles` lists who sees a menu entry; the pages check again.
+  for (const link of $('settings-nav').querySelectorAll('[data-roles]')) {
+    link.hidden = !link.dataset.roles.split(' ').includes(me.role);
   }
   window.addEventListener('hashchange', show);
   await show();
