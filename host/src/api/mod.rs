@@ -127,6 +127,7 @@ impl AppState {
             Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
         Ok(AppState {
             ingest: GroupCommit::start(store.clone(), clock.clone(), engine.live().clone()),
+            outbox: engine.outbox().clone(),
             engine,
             rules,
             test_clock,
@@ -134,7 +135,6 @@ impl AppState {
             clock,
             connectors: Arc::new(connectors),
             plugins: None,
-            outbox: Arc::new(tokio::sync::Notify::new()),
             attachments: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(hooks::ChannelCache::default()),
             metrics: crate::prometheus::Metrics::get(),

@@ -100,7 +100,15 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) {
             replace,
         } => batch.responsible.push((session.0, agent.0, *replace)),
         Command::MarkUnanswered { session } => batch.unanswered.push(session.0),
-        _ => {}
+        // Effects only: offers and releases reach the consoles through the
+        // live hub, notices are written by the step itself (they need their
+        // text), hooks run after the step is stored.
+        Command::Offer { .. }
+        | Command::WithdrawOffer { .. }
+        | Command::Assign { .. }
+        | Command::Release { .. }
+        | Command::NotifyCustomer { .. }
+        | Command::RunHook { .. } => {}
     }
 }
 

@@ -7,7 +7,7 @@ use frontdesk_routing::{
     AgentId, Command, MessageOutcome, NewSession, Notice, QueueId, Router, SessionId,
     SessionSnapshot, State, Timer, Timestamp,
 };
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use frontdesk_rules::Rules;
 
@@ -35,7 +35,8 @@ pub(super) struct Driver {
     pub(super) router: Router,
     /// Each open session as last written; see [`Driver::needs_writing`].
     written: HashMap<i64, SessionSnapshot>,
-    commands: broadcast::Sender<Command>,
+    /// Woken after a stored step that queued notices for customers.
+    outbox: Arc<Notify>,
     /// The admins' auto-action scripts.
     pub(super) rules: Arc<Rules>,
     /// What scripts read of each channel.
@@ -72,7 +73,7 @@ impl Driver {
     pub(super) async fn load(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        commands: broadcast::Sender<Command>,
+        outbox: Arc<Notify>,
         rules: Arc<Rules>,
         bots: Link,
         live: Live,
@@ -84,7 +85,7 @@ impl Driver {
             clock,
             written: written_sessions(&router),
             router,
-            commands,
+            outbox,
             rules,
             channels: ChannelCache::new(),
             notices: Vec::new(),
@@ -511,16 +512,17 @@ impl Driver {
             return Err(err.into());
         }
         self.publish_live(&batch, &emitted, now);
+        if !batch.notices.is_empty() {
+            self.outbox.notify_one();
+        }
         for command in emitted {
-            if let Command::RunHook { session, hook } = &command {
-                let hook = Some(frontdesk_rules::Hook::from_router(*hook));
+            if let Command::RunHook { session, hook } = command {
+                let hook = Some(frontdesk_rules::Hook::from_router(hook));
                 self.due_hooks.push(HookRun {
                     session: session.0,
                     hook,
                 });
             }
-            // Nobody listening is fine: the console may not be open.
-            let _ = self.commands.send(command);
         }
         Ok(())
     }

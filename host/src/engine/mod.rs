@@ -34,7 +34,7 @@ mod tests_stats;
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
 pub use convert::{agent_status, channel_queue_config, queue_config};
@@ -134,7 +134,9 @@ type Job = (
 #[derive(Clone)]
 pub struct Engine {
     jobs: mpsc::Sender<Job>,
-    commands: broadcast::Sender<Command>,
+    /// Wakes the outbox worker after a step that queued customer notices,
+    /// so a notice goes out at once instead of at the worker's next poll.
+    outbox: Arc<Notify>,
     /// Wakes the bot worker (B1), once [`Engine::start_bots`] started it.
     bots: bots::Link,
     /// Where session and message changes go for the agent consoles.
@@ -165,14 +167,14 @@ impl Engine {
         lease: RoutingLease,
     ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
-        let (commands, _) = broadcast::channel(4096);
+        let outbox = Arc::new(Notify::new());
         let bots = bots::Link::new();
         let live = crate::live::Live::start(store.clone());
         if lease.refusal().is_none() {
             let driver = driver::Driver::load(
                 store,
                 clock,
-                commands.clone(),
+                outbox.clone(),
                 rules,
                 bots.clone(),
                 live.clone(),
@@ -183,7 +185,7 @@ impl Engine {
         }
         Ok(Engine {
             jobs,
-            commands,
+            outbox,
             bots,
             live,
             lease,
@@ -257,8 +259,9 @@ impl Engine {
         &self.live
     }
 
-    /// Every command the core emits, after it is stored: for the agent console.
-    pub fn subscribe(&self) -> broadcast::Receiver<Command> {
-        self.commands.subscribe()
+    /// What wakes the outbox worker: the engine after a step with notices,
+    /// and anyone else who queues an outbound message.
+    pub fn outbox(&self) -> &Arc<Notify> {
+        &self.outbox
     }
 }

@@ -248,3 +248,20 @@ async fn r11_a_session_nobody_can_take_gets_the_notice_once_in_the_outbox() {
         out.len()
     );
 }
+
+#[tokio::test]
+async fn a_step_that_queues_a_notice_wakes_the_outbox_at_once() {
+    use futures_util::FutureExt as _;
+    let (store, _dir, channel, engine, _clock) = channel_with("{}", Some(QueueMode::Evenly)).await;
+    assert!(
+        engine.outbox().notified().now_or_never().is_none(),
+        "nothing queued yet"
+    );
+    let session = open(&store, &engine, channel, "1").await;
+    assert!(!outbound(&store, session).await.is_empty(), "A1's greeting");
+    // Without the wake the worker finds the greeting only at its next poll.
+    assert!(
+        engine.outbox().notified().now_or_never().is_some(),
+        "the outbox was woken by the step that stored the greeting"
+    );
+}

@@ -42,8 +42,8 @@ pub const IN_FLIGHT: usize = 64;
 const LEASE_MS: i64 = 60_000;
 /// Candidates read at once.
 const CANDIDATES: i64 = 256;
-/// How often the worker looks for items nobody told it about (another
-/// node's replies, engine notices).
+/// How often the worker looks for items nobody on this node told it about
+/// (another node's replies); this node's API and engine wake it at once.
 const POLL: Duration = Duration::from_secs(1);
 
 /// Delay before retry number `attempts + 1`: 1 s, 2 s, 4 s, ... at most an hour.
