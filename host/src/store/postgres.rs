@@ -4,27 +4,28 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres};
 
 use super::sql::{like_pattern, possible_match, sql_store, visible_channels};
-use super::sql_attachments::sql_attachments_store;
-use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;
-use super::sql_contacts::sql_contacts_store;
 use super::sql_failed_inbound::sql_failed_inbound_store;
-use super::sql_ingest::sql_ingest;
-use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
-use super::sql_routing::sql_routing_store;
 use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
-use super::sql_webchat::sql_webchat_store;
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
 /// The store the backend-neutral files compiled in here implement.
 type Backend = PgStore;
 
+/// Row locking for claims: skip rows another node is claiming.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
 // Compiled once per backend on purpose: one SQL text, two pool types.
 #[allow(clippy::duplicate_mod)]
 #[path = "accounts_sql.rs"]
 mod accounts_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "shared/mod.rs"]
+mod shared;
+
+use shared::{attach_files, ingest_batch};
 
 type Db = Postgres;
 
@@ -52,14 +53,7 @@ impl PgStore {
 }
 
 sql_store!(PgStore, "postgres");
-sql_routing_store!(PgStore);
-sql_ingest!();
 sql_config_store!(PgStore);
 sql_outbox_store!(PgStore);
-sql_attachments_store!(PgStore, " FOR UPDATE SKIP LOCKED");
 sql_failed_inbound_store!(PgStore);
-sql_mail_store!(PgStore);
-sql_bots_store!(PgStore);
-sql_contacts_store!(PgStore);
-sql_webchat_store!(PgStore);
 sql_stats_store!(PgStore, plain);

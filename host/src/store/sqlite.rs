@@ -11,27 +11,28 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Pool, Sqlite};
 
 use super::sql::{like_pattern, possible_match, sql_store, visible_channels};
-use super::sql_attachments::sql_attachments_store;
-use super::sql_bots::sql_bots_store;
 use super::sql_config::sql_config_store;
-use super::sql_contacts::sql_contacts_store;
 use super::sql_failed_inbound::sql_failed_inbound_store;
-use super::sql_ingest::sql_ingest;
-use super::sql_mail::sql_mail_store;
 use super::sql_outbox::sql_outbox_store;
-use super::sql_routing::sql_routing_store;
 use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
-use super::sql_webchat::sql_webchat_store;
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
 /// The store the backend-neutral files compiled in here implement.
 type Backend = SqliteStore;
 
+/// Row locking for claims: SQLite has one writer, so nothing to skip.
+const SKIP_LOCKED: &str = "";
+
 // Compiled once per backend on purpose: one SQL text, two pool types.
 #[allow(clippy::duplicate_mod)]
 #[path = "accounts_sql.rs"]
 mod accounts_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "shared/mod.rs"]
+mod shared;
+
+use shared::{attach_files, ingest_batch};
 
 type Db = Sqlite;
 
@@ -94,14 +95,7 @@ async fn release_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::
 }
 
 sql_store!(SqliteStore, "sqlite");
-sql_routing_store!(SqliteStore);
-sql_ingest!();
 sql_config_store!(SqliteStore);
 sql_outbox_store!(SqliteStore);
-sql_attachments_store!(SqliteStore, "");
 sql_failed_inbound_store!(SqliteStore);
-sql_mail_store!(SqliteStore);
-sql_bots_store!(SqliteStore);
-sql_contacts_store!(SqliteStore);
-sql_webchat_store!(SqliteStore);
 sql_stats_store!(SqliteStore, indexed);
