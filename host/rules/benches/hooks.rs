@@ -7,11 +7,11 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontdesk_routing::{SessionId, State, Timestamp};
 use frontdesk_rules::{
-    Author, ChannelInfo, ContactInfo, Event, Hook, RatingInfo, Rules, SessionInfo, WorkingHours,
-    WorkingHoursConfig,
+    Author, ChannelInfo, ContactInfo, Hook, HookEvent, RatingInfo, Rules, SessionInfo,
+    WorkingHours, WorkingHoursConfig,
 };
 
-fn event() -> Event {
+fn event() -> HookEvent {
     // Monday 2026-01-05 10:00 in Berlin: open, so A1 greets.
     let now = Timestamp::from_millis(1_767_603_600_000);
     let hours = WorkingHours::from_config(WorkingHoursConfig {
@@ -25,7 +25,7 @@ fn event() -> Event {
     .expect("valid hours");
     let mut channel = ChannelInfo::named("Support");
     channel.working_hours = Some(Arc::new(hours));
-    Event {
+    HookEvent {
         hook: None,
         now,
         session: SessionInfo {

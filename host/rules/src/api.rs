@@ -19,18 +19,18 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString, Scope};
 
 use crate::action::Action;
-use crate::event::{Event, RatingInfo};
+use crate::event::{HookEvent, RatingInfo};
 use frontdesk_routing::{Mode, Timestamp};
 
 /// `session` in scripts. All views share one copy of the event.
 #[derive(Clone)]
-struct SessionView(Arc<Event>);
+struct SessionView(Arc<HookEvent>);
 /// `contact` in scripts.
 #[derive(Clone)]
-struct ContactView(Arc<Event>);
+struct ContactView(Arc<HookEvent>);
 /// `channel` in scripts.
 #[derive(Clone)]
-struct ChannelView(Arc<Event>);
+struct ChannelView(Arc<HookEvent>);
 
 /// The names scripts may use as variables, for strict-variable compiling: a
 /// typo like `sesion` is a compile error at save time, not a failure at 3 am.
@@ -45,7 +45,7 @@ pub(crate) fn template_scope() -> Scope<'static> {
 }
 
 /// The variables for one run.
-pub(crate) fn event_scope(event: &Event) -> Scope<'static> {
+pub(crate) fn event_scope(event: &HookEvent) -> Scope<'static> {
     let shared = Arc::new(event.clone());
     let mut scope = Scope::with_capacity(6);
     scope.push_constant("now", event.now.as_millis());

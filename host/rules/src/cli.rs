@@ -3,7 +3,7 @@
 use crate::action::Action;
 use crate::engine::RulesEngine;
 use crate::error::{CompileError, TestError};
-use crate::event::Event;
+use crate::event::HookEvent;
 use crate::hook::Hook;
 
 /// `rules check FILE`: compiles the script in the same sandbox the server
@@ -13,13 +13,13 @@ pub fn check(source: &str) -> Result<(), CompileError> {
 }
 
 /// `rules test FILE --event EVENT.json [--hook NAME]`: runs the script against
-/// an example event (format: [`Event`], examples in `host/rules/examples/`)
+/// an example event (format: [`HookEvent`], examples in `host/rules/examples/`)
 /// and returns the actions it would take, checked like the server checks them.
 ///
 /// `hook` wins over the event's own `"hook"` field; one of them must be set.
 pub fn test(source: &str, hook: Option<Hook>, event_json: &str) -> Result<Vec<Action>, TestError> {
-    let event: Event =
-        serde_json::from_str(event_json).map_err(|e| TestError::Event(e.to_string()))?;
+    let event: HookEvent =
+        serde_json::from_str(event_json).map_err(|e| TestError::HookEvent(e.to_string()))?;
     let hook = hook.or(event.hook).ok_or(TestError::NoHook)?;
     let engine = RulesEngine::new();
     let script = engine.compile(source)?;

@@ -9,7 +9,7 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Position};
 use crate::action::Action;
 use crate::api;
 use crate::error::{CompileError, RunError};
-use crate::event::Event;
+use crate::event::HookEvent;
 use crate::hook::Hook;
 
 /// The sandbox's caps. The defaults leave a hundred times the room the
@@ -134,7 +134,7 @@ impl RulesEngine {
         &self,
         script: &CompiledScript,
         hook: Hook,
-        event: &Event,
+        event: &HookEvent,
     ) -> Result<Vec<Action>, RunError> {
         let mut scope = api::event_scope(event);
         let value = self

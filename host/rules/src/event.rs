@@ -28,7 +28,7 @@ use frontdesk_routing::{Mode, SessionId, Span, State, Timestamp};
 /// Everything a hook may read. Scripts get it as the variables `now`,
 /// `session`, `contact`, `channel`, `message` and `rating`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
+pub struct HookEvent {
     /// Which hook this event is for. Optional in Rust calls (the hook is an
     /// argument there), used by `rules test` when no hook is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
 use crate::error::RunError;
-use crate::event::Event;
+use crate::event::HookEvent;
 use frontdesk_routing::{Mode, State};
 
 /// A point in a session's life where a script runs.
@@ -112,7 +112,7 @@ impl Hook {
     /// greeting next to "we're closed" would contradict itself. During
     /// working hours A1 runs for the session's first customer message only.
     /// While a bot has the session (B1) neither runs: the bot answers first.
-    pub fn for_customer_message(event: &Event) -> Vec<Hook> {
+    pub fn for_customer_message(event: &HookEvent) -> Vec<Hook> {
         if event.session.state == State::Bot {
             Vec::new()
         } else if !event.channel.is_open(event.now) {
@@ -129,7 +129,7 @@ impl Hook {
     /// The allowed set is narrow on purpose: each action is only meaningful at
     /// some moments (asking for a close delay in the middle of a chat would be
     /// ignored by the router, and the admin would never learn why).
-    pub fn check_action(self, action: &Action, event: &Event) -> Result<(), RunError> {
+    pub fn check_action(self, action: &Action, event: &HookEvent) -> Result<(), RunError> {
         let allowed = match action {
             Action::Reply { .. } => true,
             Action::BackToQueue => self == Hook::NoAnswer,

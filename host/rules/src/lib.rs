@@ -2,7 +2,7 @@
 //! return actions, plus working hours, consent, ratings and canned responses.
 //!
 //! Like the routing core this crate does no IO and reads no clock. The engine
-//! builds an [`Event`] (with `now`), runs a [`Hook`] through [`Rules`], and
+//! builds an [`HookEvent`] (with `now`), runs a [`Hook`] through [`Rules`], and
 //! carries out the [`Action`]s it gets back.
 //!
 //! # Layout
@@ -15,7 +15,7 @@
 //!   sandbox, compiling and running.
 //! - `api.rs`: the variables and functions scripts see (listed there).
 //! - [`Hook`] (`hook.rs`) and the defaults in `defaults/*.rhai`; [`Action`]
-//!   (`action.rs`); [`Event`] and its parts (`event.rs`), which is also the
+//!   (`action.rs`); [`HookEvent`] and its parts (`event.rs`), which is also the
 //!   JSON format of `rules test`.
 //! - [`WorkingHours`] (`hours.rs`, W1), [`ConsentNotice`] and [`ConsentGate`]
 //!   (`consent.rs`, G1), [`Rating`] (`rating.rs`, Q1–Q3), [`CannedList`]
@@ -26,14 +26,14 @@
 //! # Driving it
 //!
 //! ```
-//! use frontdesk_rules::{Action, ChannelInfo, Event, Hook, Rules, SessionInfo};
+//! use frontdesk_rules::{Action, ChannelInfo, HookEvent, Hook, Rules, SessionInfo};
 //! use frontdesk_routing::{SessionId, State, Timestamp};
 //!
 //! let rules = Rules::new();
 //! let now = Timestamp::from_millis(1_767_603_600_000);
 //! let mut session = SessionInfo::new(SessionId(7), State::Queued, now);
 //! session.customer_messages = 1;
-//! let event = Event {
+//! let event = HookEvent {
 //!     hook: None,
 //!     now,
 //!     session,
@@ -83,8 +83,8 @@ pub use consent::{ConsentError, ConsentGate, ConsentNotice, ConsentRecord, Conse
 pub use consent::{parse_answer as parse_consent_answer, prompt as consent_prompt};
 pub use engine::{CompiledScript, Limits, RulesEngine};
 pub use error::{CompileError, RunError, TestError};
-pub use event::{Author, ChannelInfo, ContactInfo, Event, RatingInfo, SessionInfo};
+pub use event::{Author, ChannelInfo, ContactInfo, HookEvent, RatingInfo, SessionInfo};
 pub use hook::{Hook, MAX_CLOSE_DELAY_MS, UnknownHook};
 pub use hours::{HoursError, WorkingHours, WorkingHoursConfig};
 pub use rating::{Rater, Rating, RatingError, parse_score};
-pub use registry::{DefaultScriptError, Outcome, Rules, ScriptSet};
+pub use registry::{DefaultScriptError, HookOutcome, Rules, ScriptSet};

@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 use crate::action::Action;
 use crate::engine::{CompiledScript, RulesEngine};
 use crate::error::{CompileError, RunError};
-use crate::event::Event;
+use crate::event::HookEvent;
 use crate::hook::Hook;
 
 /// The admin's scripts, one optional script per hook; a hook without one runs
@@ -60,7 +60,7 @@ pub struct DefaultScriptError {
 
 /// What [`Rules::run_or_default`] produced.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
+pub struct HookOutcome {
     /// The actions to carry out.
     pub actions: Vec<Action>,
     /// The admin's script failed with this; `actions` came from the default
@@ -194,38 +194,38 @@ impl Rules {
     }
 
     /// Runs the running script for `hook`.
-    pub fn run(&self, hook: Hook, event: &Event) -> Result<Vec<Action>, RunError> {
+    pub fn run(&self, hook: Hook, event: &HookEvent) -> Result<Vec<Action>, RunError> {
         self.engine.run(&self.script(hook), hook, event)
     }
 
     /// Runs the shipped default for `hook`.
-    pub fn run_default(&self, hook: Hook, event: &Event) -> Result<Vec<Action>, RunError> {
+    pub fn run_default(&self, hook: Hook, event: &HookEvent) -> Result<Vec<Action>, RunError> {
         self.engine.run(&self.defaults[index(hook)], hook, event)
     }
 
     /// Runs `hook`; if the admin's script fails, runs the default instead so
     /// the customer still gets the usual behaviour. This is what the engine
     /// calls.
-    pub fn run_or_default(&self, hook: Hook, event: &Event) -> Outcome {
+    pub fn run_or_default(&self, hook: Hook, event: &HookEvent) -> HookOutcome {
         let custom = self.current().get(hook).cloned();
         let Some(script) = custom else {
             return match self.run_default(hook, event) {
-                Ok(actions) => Outcome {
+                Ok(actions) => HookOutcome {
                     actions,
                     error: None,
                 },
-                Err(e) => Outcome {
+                Err(e) => HookOutcome {
                     actions: Vec::new(),
                     error: Some(e),
                 },
             };
         };
         match self.engine.run(&script, hook, event) {
-            Ok(actions) => Outcome {
+            Ok(actions) => HookOutcome {
                 actions,
                 error: None,
             },
-            Err(error) => Outcome {
+            Err(error) => HookOutcome {
                 actions: self.run_default(hook, event).unwrap_or_default(),
                 error: Some(error),
             },
@@ -276,7 +276,7 @@ mod tests {
         }
         let rules = Rules::new();
         let now = Timestamp::from_millis(0);
-        let event = Event {
+        let event = HookEvent {
             hook: None,
             now,
             session: SessionInfo::new(SessionId(1), State::Queued, now),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use frontdesk_routing::{SessionId, Span, State, Timestamp};
 use frontdesk_rules::{
-    Action, Author, ChannelInfo, ContactInfo, Event, Hook, SessionInfo, WorkingHours,
+    Action, Author, ChannelInfo, ContactInfo, Hook, HookEvent, SessionInfo, WorkingHours,
 };
 
 use super::EngineError;
@@ -118,7 +118,7 @@ impl Driver {
         &mut self,
         now: Timestamp,
         run: &HookRun,
-    ) -> Result<Option<Event>, EngineError> {
+    ) -> Result<Option<HookEvent>, EngineError> {
         let Some(session) = self.store.session(ADMIN, run.session).await? else {
             return Ok(None);
         };
@@ -161,7 +161,7 @@ impl Driver {
                 consent,
             })
             .unwrap_or_default();
-        Ok(Some(Event {
+        Ok(Some(HookEvent {
             hook: run.hook,
             now,
             session: info,

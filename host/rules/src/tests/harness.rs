@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::{
-    Action, Author, ChannelInfo, ContactInfo, Event, Hook, Outcome, RatingInfo, Rules, SessionInfo,
-    WorkingHours, WorkingHoursConfig,
+    Action, Author, ChannelInfo, ContactInfo, Hook, HookEvent, HookOutcome, RatingInfo, Rules,
+    SessionInfo, WorkingHours, WorkingHoursConfig,
 };
 use frontdesk_routing::{Mode, SessionId, State, Timestamp};
 
@@ -55,7 +55,7 @@ pub struct Sim {
     /// The rules under test.
     pub rules: Rules,
     /// The facts as the engine would build them for the next hook.
-    pub event: Event,
+    pub event: HookEvent,
     /// Messages sent to the customer, with their time.
     pub sent: Vec<(Timestamp, String)>,
     /// Errors reported by `run_or_default`.
@@ -70,7 +70,7 @@ impl Sim {
         let start = Timestamp::from_millis(0);
         Self {
             rules: Rules::new(),
-            event: Event {
+            event: HookEvent {
                 hook: None,
                 now: start,
                 session: SessionInfo {
@@ -141,7 +141,7 @@ impl Sim {
     }
 
     /// The customer's rating arrives at `now`.
-    pub fn customer_rates(&mut self, now: Timestamp, score: u8) -> Outcome {
+    pub fn customer_rates(&mut self, now: Timestamp, score: u8) -> HookOutcome {
         self.event.rating = Some(RatingInfo {
             score,
             comment: None,
@@ -152,7 +152,7 @@ impl Sim {
     }
 
     /// Runs `hook` at `now` through `run_or_default` and applies the actions.
-    pub fn fire(&mut self, hook: Hook, now: Timestamp) -> Outcome {
+    pub fn fire(&mut self, hook: Hook, now: Timestamp) -> HookOutcome {
         self.event.now = now;
         let out = self.rules.run_or_default(hook, &self.event);
         if let Some(e) = &out.error {

@@ -1,6 +1,6 @@
 //! X1: `rules check` and `rules test`, and the shipped example events.
 
-use crate::{Action, Event, Hook, Rules, TestError, check, test};
+use crate::{Action, Hook, HookEvent, Rules, TestError, check, test};
 
 const EXAMPLES: [(&str, &str); 5] = [
     (
@@ -29,7 +29,7 @@ fn x1_every_default_script_checks() {
 fn x1_example_events_run_against_the_defaults() {
     let rules = Rules::new();
     for (name, json) in EXAMPLES {
-        let event: Event = serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let event: HookEvent = serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: {e}"));
         let hook = event.hook.expect("examples name their hook");
         assert_eq!(hook.name(), name);
         let actions = test(hook.default_source(), None, json).unwrap();
@@ -66,7 +66,7 @@ fn x1_test_prints_the_actions_a_script_would_take() {
 #[test]
 fn x1_bad_events_and_missing_hooks_say_what_to_fix() {
     let err = test("()", None, "{\"now\": 1}").unwrap_err();
-    assert!(matches!(err, TestError::Event(_)));
+    assert!(matches!(err, TestError::HookEvent(_)));
     assert!(err.to_string().contains("examples"), "{err}");
     let json = EXAMPLES[0].1.replace("\"hook\": \"first_message\",", "");
     assert_eq!(test("()", None, &json), Err(TestError::NoHook));
