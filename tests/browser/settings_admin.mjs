@@ -46,6 +46,11 @@ await scenario(async (browser) => {
   await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Users' }).click();
   await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
   await main.locator('tr[data-user="ada"]').waitFor();
+  // Which channels each serves, read from the channels' queues and supervisors.
+  const queueLink = main.locator('tr[data-user="ann"]').getByRole('link', { name: 'Partner API' });
+  await queueLink.waitFor();
+  assert((await queueLink.getAttribute('href')).endsWith('/queue'), 'the queue links to its Queue tab');
+  await main.locator('tr[data-user="ada"]').getByRole('link', { name: 'Partner API' }).waitFor();
   await accessible(page, 'the Users page');
 
   // An agent with a password: the server's refusal shows at the field.

@@ -53,6 +53,7 @@ async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_re
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    let ada = body["user"]["id"].as_i64().unwrap();
 
     // An `api` channel without a callback_url: the reply to its customer fails.
     let (status, created) = http
@@ -66,6 +67,37 @@ async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_re
     assert_eq!(status, 201, "{created}");
     let channel = created["channel"]["id"].as_i64().unwrap();
     let secret = created["secret"].as_str().unwrap().to_string();
+    // Ann serves its queue and Ada supervises it: the Users page says so.
+    let (status, body) = http
+        .api(
+            "POST",
+            &server.url("/api/v1/users"),
+            &token,
+            Some(json!({"name": "ann", "role": "agent", "password": "ann has a password too"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let ann = body["user"]["id"].as_i64().unwrap();
+    let queue = json!({"mode": "evenly", "forward_interval_secs": 180,
+        "unanswered_interval_secs": 600, "agents": [ann]});
+    let (status, body) = http
+        .api(
+            "PUT",
+            &server.url(&format!("/api/v1/channels/{channel}/queue")),
+            &token,
+            Some(queue),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http
+        .api(
+            "PUT",
+            &server.url(&format!("/api/v1/channels/{channel}/supervisors")),
+            &token,
+            Some(json!({"users": [ada]})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
     let session = callback::customer_writes(&http, &base, channel, &secret, "c1", "m1").await;
     let outbox = callback::reply(&http, &base, &token, session, "We are on it").await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -130,11 +162,18 @@ async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_re
         )
         .await;
     assert_eq!(status, 200, "{retried}");
-    assert_eq!(retried[0]["target"], format!("outbox/{outbox}"), "{retried}");
+    assert_eq!(
+        retried[0]["target"],
+        format!("outbox/{outbox}"),
+        "{retried}"
+    );
     let item = callback::outbox_item(&http, &base, &token, outbox).await;
     assert_eq!(item["state"], "failed", "{item}");
     assert!(
-        item["last_error"].as_str().unwrap().contains("no callback_url"),
+        item["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no callback_url"),
         "{item}"
     );
 }

@@ -222,6 +222,11 @@ async fn activate(
 /// The most an uploaded archive may weigh: what a package may unpack to.
 const UPLOAD_LIMIT: usize = frontdesk_plugin_host::MAX_PACKAGE_BYTES as usize;
 
+/// A plugin package's `.tar.gz` bytes, as the request body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PackageArchive(#[allow(dead_code)] Vec<u8>);
+
 /// What to do with an uploaded package.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -246,7 +251,8 @@ pub struct Uploaded {
 /// `.tar.gz` body, e.g. from the settings page's file input (admins only,
 /// audited as `plugin.install` or `plugin.upgrade`).
 #[utoipa::path(post, path = "/plugins/upload", tag = "plugins", params(UploadMode),
-    request_body(content = Vec<u8>, content_type = "application/gzip"),
+    request_body(content = PackageArchive, content_type = "application/octet-stream",
+        description = "The `.tar.gz` archive's bytes (any content type is read as such)"),
     responses((status = 200, body = Uploaded), (status = 400, body = ErrorBody),
         (status = 413, body = ErrorBody)))]
 async fn upload(

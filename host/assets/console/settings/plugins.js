@@ -7,6 +7,9 @@
 import { api, upload } from '../api.js';
 import { clearErrors, el, field, heading, input, showError } from './form.js';
 
+/** A checkbox label laid out on one line. */
+const inline = (label) => { label.classList.add('check'); return label; };
+
 function uploadForm(ctx, reload) {
   const form = el('form', null, 'settings-form');
   form.setAttribute('aria-labelledby', 'upload-title');
@@ -22,7 +25,7 @@ function uploadForm(ctx, reload) {
       name: 'package',
       hint: 'Made with `frontdesk plugin pack`; read the permissions it asks for below once it is installed.',
     }),
-    field('Upgrade: make it the active version for every channel of this plugin', upgrade, { name: 'upgrade' }),
+    inline(field('Upgrade: make it the active version for every channel of this plugin', upgrade, { name: 'upgrade' })),
     submit,
   );
   form.addEventListener('submit', async (event) => {

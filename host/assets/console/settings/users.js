@@ -7,6 +7,9 @@
 import { api } from '../api.js';
 import { clearErrors, el, field, heading, input, select, showError } from './form.js';
 
+/** A checkbox or radio label laid out on one line. */
+const inline = (label) => { label.classList.add('check'); return label; };
+
 const ROLES = [['agent', 'Agent'], ['supervisor', 'Supervisor'], ['admin', 'Admin']];
 
 /** The flags routing reads, in words. */
@@ -86,9 +89,9 @@ function addUserForm(ctx, reload) {
   const byLink = input({ type: 'radio', name: 'how', value: 'link' });
   const passwordField = field('Password (at least 10 characters)', password, { name: 'password' });
   how.append(
-    field('Set a password now', byPassword, { name: 'how' }),
+    inline(field('Set a password now', byPassword, { name: 'how' })),
     passwordField,
-    field('Make a one-time link they open to choose their own', byLink, { name: 'how' }),
+    inline(field('Make a one-time link they open to choose their own', byLink, { name: 'how' })),
   );
   const sync = () => {
     passwordField.hidden = byLink.checked;
@@ -189,7 +192,7 @@ function userEditor(user, ctx, reload) {
     ['vacation', 'On vacation: gets no sessions'],
   ]) {
     boxes[key] = input({ type: 'checkbox', name: key, checked: user[key] });
-    fieldset.append(field(text, boxes[key], { name: key }));
+    fieldset.append(inline(field(text, boxes[key], { name: key })));
   }
   const saveFlags = el('button', 'Save status');
   saveFlags.type = 'submit';
