@@ -11,6 +11,10 @@ mod support;
 #[path = "console_browser/sign_in.rs"]
 mod sign_in;
 
+/// Issue 16: the admin's Users, Plugins and Operations pages.
+#[path = "console_browser/settings_admin.rs"]
+mod settings_admin;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -44,6 +44,31 @@ export async function api(method, path, body) {
   return data;
 }
 
+/**
+ * Sends a file as the raw request body (e.g. a plugin package); resolves to
+ * the parsed JSON answer, or throws an `ApiError` like `api`.
+ */
+export async function upload(path, file, type) {
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': csrfToken(), 'Content-Type': type || file.type || 'application/octet-stream' },
+      body: file,
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', `The server cannot be reached (${err.message}); check your connection.`);
+  }
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!res.ok) {
+    const e = data && data.error;
+    throw new ApiError(res.status, e ? e.code : 'http', e ? e.message : `HTTP ${res.status}`);
+  }
+  return data;
+}
+
 /** Downloads an attachment and hands it to the browser. */
 export async function download(id, name) {
   const res = await fetch(`/api/v1/attachments/${encodeURIComponent(id)}`);

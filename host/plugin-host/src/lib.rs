@@ -96,7 +96,7 @@ pub use error::{CallError, ConfigError, FieldError, InstallError, ManifestError}
 pub use health::Quarantine;
 pub use host::{PluginHost, PluginInfo, Served, VersionInfo};
 pub use manifest::{Manifest, PluginKind};
-pub use package::Package;
+pub use package::{MAX_PACKAGE_BYTES, Package};
 pub use registry_file::VersionRecord;
 pub use services::{
     HostConfig, HostLimits, KvError, KvScope, KvStore, MailError, Mailer, MemoryKv, SystemClock,

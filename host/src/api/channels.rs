@@ -21,7 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(get_channel))
         .routes(routes!(get_queue, put_queue))
-        .routes(routes!(put_supervisors))
+        .routes(routes!(get_supervisors, put_supervisors))
 }
 
 /// The channels the caller belongs to (all of them for admins).
@@ -225,10 +225,24 @@ async fn put_queue(
 }
 
 /// The users who supervise a channel (Q3).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Supervisors {
     pub users: Vec<i64>,
+}
+
+/// The channel's supervisors' user ids (anyone who may see the channel).
+#[utoipa::path(get, path = "/channels/{id}/supervisors", tag = "channels", params(("id" = i64, Path)),
+    responses((status = 200, body = Supervisors), (status = 404, body = ErrorBody)))]
+async fn get_supervisors(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Supervisors>, ApiError> {
+    visible(&state, &caller, id).await?;
+    Ok(Json(Supervisors {
+        users: state.store.supervisors(id).await?,
+    }))
 }
 
 /// Replaces the channel's supervisors (admins only; audited, P4).

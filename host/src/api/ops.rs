@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::StorageFault;
 use super::{ApiError, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
-use crate::store::{AuditEntry, Fault, OutboxItem, Role};
+use crate::store::{AuditEntry, AuditFilter, Fault, OutboxItem, Role};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -120,21 +120,53 @@ pub struct Limit {
     pub state: Option<String>,
 }
 
-/// The newest admin changes first (admins only, P4).
-#[utoipa::path(get, path = "/audit", tag = "admin", params(Limit),
-    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)))]
+/// Which audit entries to list; every filter is optional.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Only changes made by this user id.
+    pub actor: Option<i64>,
+    /// Only this action (`user.status`), or every action under a prefix
+    /// ending in `.` (`user.`).
+    pub action: Option<String>,
+    /// Only changes at or after this time, Unix milliseconds.
+    pub since: Option<i64>,
+    /// Only changes before this time, Unix milliseconds.
+    pub until: Option<i64>,
+}
+
+/// The newest admin changes first, optionally filtered by who, what and
+/// when (admins only, P4).
+#[utoipa::path(get, path = "/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<Limit>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     caller.require(&[Role::Admin], "reading the audit log")?;
-    Ok(Json(
-        state
-            .store
-            .audit_log(q.limit.unwrap_or(100).clamp(1, 1000))
-            .await?,
-    ))
+    if let (Some(since), Some(until)) = (q.since, q.until)
+        && until <= since
+    {
+        return Err(ApiError::invalid(
+            "until must be after since; swap the two times",
+        ));
+    }
+    let action = q
+        .action
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
+    let filter = AuditFilter {
+        actor_id: q.actor,
+        action,
+        since: q.since,
+        until: q.until,
+        limit: q.limit.unwrap_or(100).clamp(1, 1000),
+    };
+    Ok(Json(state.store.audit_search(&filter).await?))
 }
 
 /// Outbound messages, e.g. `?state=failed` for those that gave up (admins only, S5).

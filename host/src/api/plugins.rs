@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
 use frontdesk_plugin_host::{Package, PluginHost, PluginInfo};
 use serde::{Deserialize, Serialize};
@@ -14,13 +15,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
 use crate::store::Role;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_plugins))
         .routes(routes!(install))
+        .routes(routes!(upload))
         .routes(routes!(upgrade))
         .routes(routes!(rollback))
         .routes(routes!(activate))
@@ -37,6 +39,11 @@ pub struct PluginView {
     pub versions: Vec<VersionView>,
     /// Why the plugin could not be loaded, if it could not.
     pub load_error: Option<String>,
+    /// The active version's description.
+    pub description: Option<String>,
+    /// What the active version may do, one line each (its manifest's
+    /// capabilities); empty for none.
+    pub permissions: Vec<String>,
 }
 
 /// One installed version.
@@ -50,8 +57,14 @@ pub struct VersionView {
     pub quarantine: Option<String>,
 }
 
-fn view(p: PluginInfo) -> PluginView {
+fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
+    let permissions = host
+        .manifest(&p.name)
+        .map(|m| m.permissions())
+        .unwrap_or_default();
     PluginView {
+        permissions,
+        description: p.description,
         name: p.name,
         kind: format!("{:?}", p.kind).to_lowercase(),
         active: p.active,
@@ -68,6 +81,11 @@ fn view(p: PluginInfo) -> PluginView {
             .collect(),
         load_error: p.load_error,
     }
+}
+
+/// Every installed plugin as admins see it.
+fn views(host: &PluginHost) -> Vec<PluginView> {
+    host.list().into_iter().map(|p| view(host, p)).collect()
 }
 
 fn host(state: &AppState) -> Result<PluginHost, ApiError> {
@@ -107,7 +125,7 @@ async fn list_plugins(
     caller: Caller,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     caller.require(&[Role::Admin], "listing plugins")?;
-    Ok(Json(host(&state)?.list().into_iter().map(view).collect()))
+    Ok(Json(views(&host(&state)?)))
 }
 
 /// A package on the server: a `.tar.gz` archive, or a folder with `manifest.toml` and the `.wasm`.
@@ -134,10 +152,10 @@ async fn install(
     let list = change(&state, &caller, "plugin.install", &target, move |host| {
         host.install(&read(&package.path)?)
             .map_err(|e| e.to_string())?;
-        Ok(host.list())
+        Ok(views(&host))
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    Ok(Json(list))
 }
 
 /// Installs a newer version and switches every channel to it (admins only; X2).
@@ -152,10 +170,10 @@ async fn upgrade(
     let list = change(&state, &caller, "plugin.upgrade", &target, move |host| {
         host.upgrade(&read(&package.path)?)
             .map_err(|e| e.to_string())?;
-        Ok(host.list())
+        Ok(views(&host))
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    Ok(Json(list))
 }
 
 /// Goes back to the version active before (admins only; X2).
@@ -169,10 +187,10 @@ async fn rollback(
     let target = format!("plugin:{name}");
     let list = change(&state, &caller, "plugin.rollback", &target, move |host| {
         host.rollback(&name).map_err(|e| e.to_string())?;
-        Ok(host.list())
+        Ok(views(&host))
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    Ok(Json(list))
 }
 
 /// Which version to make active.
@@ -195,8 +213,106 @@ async fn activate(
     let list = change(&state, &caller, "plugin.activate", &target, move |host| {
         host.activate(&name, &body.version)
             .map_err(|e| e.to_string())?;
-        Ok(host.list())
+        Ok(views(&host))
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    Ok(Json(list))
+}
+
+/// The most an uploaded archive may weigh: what a package may unpack to.
+const UPLOAD_LIMIT: usize = frontdesk_plugin_host::MAX_PACKAGE_BYTES as usize;
+
+/// A plugin package's `.tar.gz` bytes, as the request body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PackageArchive(#[allow(dead_code)] Vec<u8>);
+
+/// What to do with an uploaded package.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadMode {
+    /// `true` to install it as a newer version and switch every channel to
+    /// it (as `/plugins/upgrade`); otherwise it is installed (as
+    /// `/plugins/install`), becoming active only if it is the first version.
+    pub upgrade: Option<bool>,
+}
+
+/// What an upload installed, and every plugin after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Uploaded {
+    pub name: String,
+    pub version: String,
+    /// What it may do, one line each.
+    pub permissions: Vec<String>,
+    pub plugins: Vec<PluginView>,
+}
+
+/// Installs (or with `?upgrade=true` upgrades to) a package sent as the raw
+/// `.tar.gz` body, e.g. from the settings page's file input (admins only,
+/// audited as `plugin.install` or `plugin.upgrade`).
+#[utoipa::path(post, path = "/plugins/upload", tag = "plugins", params(UploadMode),
+    request_body(content = PackageArchive, content_type = "application/octet-stream",
+        description = "The `.tar.gz` archive's bytes (any content type is read as such)"),
+    responses((status = 200, body = Uploaded), (status = 400, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(mode): ApiQuery<UploadMode>,
+    body: Body,
+) -> Result<Json<Uploaded>, ApiError> {
+    // Before reading a byte: only admins make the server unpack archives.
+    caller.require(&[Role::Admin], "managing plugins")?;
+    let bytes = axum::body::to_bytes(body, UPLOAD_LIMIT)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                ApiError::PayloadTooLarge(UPLOAD_LIMIT)
+            } else {
+                ApiError::invalid(format!(
+                    "package: the upload broke off ({e}); send it again"
+                ))
+            }
+        })?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid(
+            "package: the upload is empty; choose a .tar.gz plugin package",
+        ));
+    }
+    let package = tokio::task::spawn_blocking(move || {
+        Package::from_archive(bytes.as_ref(), std::path::Path::new("upload.tar.gz"))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::invalid(format!("package: this is not a plugin package: {e}")))?;
+    let (name, version) = (
+        package.manifest.name.clone(),
+        package.manifest.version.to_string(),
+    );
+    let permissions = package.manifest.permissions();
+    let upgrade = mode.upgrade.unwrap_or(false);
+    let action = if upgrade {
+        "plugin.upgrade"
+    } else {
+        "plugin.install"
+    };
+    let target = format!("plugin:{name}@{version}");
+    let plugins = change(&state, &caller, action, &target, move |host| {
+        let done = if upgrade {
+            host.upgrade(&package)
+        } else {
+            host.install(&package)
+        };
+        done.map_err(|e| format!("package: {e}"))?;
+        Ok(views(&host))
+    })
+    .await?;
+    Ok(Json(Uploaded {
+        name,
+        version,
+        permissions,
+        plugins,
+    }))
 }

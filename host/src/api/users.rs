@@ -18,6 +18,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me, update_me))
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
+        .routes(routes!(update_profile))
 }
 
 /// Who the token belongs to.
@@ -45,6 +46,22 @@ async fn update_me(
     caller: Caller,
     ApiJson(profile): ApiJson<Profile>,
 ) -> Result<Json<User>, ApiError> {
+    let name = checked_profile(&profile)?;
+    Ok(Json(
+        state
+            .store
+            .set_profile(
+                caller.0.id,
+                name,
+                profile.avatar_url.as_deref().filter(|u| !u.is_empty()),
+            )
+            .await?,
+    ))
+}
+
+/// The display name to store (trimmed, `None` when blank) once the profile
+/// passes its checks; the avatar URL must be http(s).
+fn checked_profile(profile: &Profile) -> Result<Option<&str>, ApiError> {
     let name = profile
         .display_name
         .as_deref()
@@ -55,15 +72,48 @@ async fn update_me(
             "display_name must be at most 80 characters",
         ));
     }
-    if let Some(url) = &profile.avatar_url {
+    if let Some(url) = profile.avatar_url.as_deref().filter(|u| !u.is_empty()) {
         crate::identity::check_avatar_url(url).map_err(ApiError::invalid)?;
     }
-    Ok(Json(
-        state
-            .store
-            .set_profile(caller.0.id, name, profile.avatar_url.as_deref())
-            .await?,
-    ))
+    Ok(name)
+}
+
+/// Sets someone's display name and avatar (admins only, audited as
+/// `user.profile`); a missing field is cleared.
+#[utoipa::path(patch, path = "/users/{id}/profile", tag = "users", request_body = Profile,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn update_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(profile): ApiJson<Profile>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(&[Role::Admin], "changing someone's profile")?;
+    let name = checked_profile(&profile)?;
+    let avatar = profile.avatar_url.as_deref().filter(|u| !u.is_empty());
+    let user = state
+        .store
+        .set_profile(id, name, avatar)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound(_) => ApiError::not_found("user", id),
+            other => other.into(),
+        })?;
+    let detail = serde_json::json!({ "display_name": name, "avatar_url": avatar });
+    state
+        .store
+        .record_audit(
+            caller.0.id,
+            "user.profile",
+            &format!("user:{id}"),
+            &detail,
+            state.clock.now(),
+        )
+        .await?;
+    state.engine.send(Event::AgentChanged(user.clone())).await?;
+    Ok(Json(user))
 }
 
 /// Every user (admins only).
@@ -86,6 +136,10 @@ pub struct NewUser {
     /// Their console password (P5); without one, make them a setup link
     /// (`POST /users/{id}/setup-link`) or let them use the API token.
     pub password: Option<String>,
+    /// Shown to customers instead of the name (I1).
+    pub display_name: Option<String>,
+    /// An http(s) URL of their avatar (I1).
+    pub avatar_url: Option<String>,
 }
 
 /// The created user and their API token, shown this once.
@@ -110,13 +164,37 @@ async fn create_user(
         password::check_rules(password)
             .map_err(|why| ApiError::invalid(format!("password: {why}")))?;
     }
+    let profile = Profile {
+        display_name: new.display_name.clone(),
+        avatar_url: new.avatar_url.clone(),
+    };
+    let display_name = checked_profile(&profile)?;
+    let avatar = profile.avatar_url.as_deref().filter(|u| !u.is_empty());
     let token = new_token();
     // A node that does not route refuses before storing: the routing node
     // would not hear of the change until it restarts.
     state.engine.routes()?;
-    let user = state
+    let now = state.clock.now();
+    let mut user = state
         .store
-        .create_user(name, new.role, &token_hash(&token), state.clock.now())
+        .create_user(name, new.role, &token_hash(&token), now)
+        .await?;
+    if display_name.is_some() || avatar.is_some() {
+        user = state
+            .store
+            .set_profile(user.id, display_name, avatar)
+            .await?;
+    }
+    let detail = serde_json::json!({ "name": user.name, "role": user.role.as_str() });
+    state
+        .store
+        .record_audit(
+            caller.0.id,
+            "user.create",
+            &format!("user:{}", user.id),
+            &detail,
+            now,
+        )
         .await?;
     if let Some(password) = new.password {
         let hash = tokio::task::spawn_blocking(move || password::hash(&password))

@@ -173,6 +173,8 @@ pub trait Store:
         users: &[i64],
         now: Millis,
     ) -> Result<()>;
+    /// The channel's supervisors' user ids, in id order (Q3).
+    async fn supervisors(&self, channel_id: i64) -> Result<Vec<i64>>;
 
     async fn create_contact(&self, new: &NewContact, now: Millis) -> Result<Contact>;
     async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>>;
@@ -208,6 +210,8 @@ pub trait Store:
     async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>>;
     /// The newest audit entries first (P4).
     async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The newest audit entries first that match `filter` (P4).
+    async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
 }
 
 /// The rows the routing engine keeps, so a restart rebuilds the same router.

@@ -351,6 +351,21 @@ pub struct AuditEntry {
     pub at: Millis,
 }
 
+/// Which audit entries to list (P4); `None` matches any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Changes made by this user.
+    pub actor_id: Option<i64>,
+    /// An exact action (`user.status`), or a prefix ending in `.` (`user.`
+    /// for every change to users).
+    pub action: Option<String>,
+    /// At or after this time.
+    pub since: Option<Millis>,
+    /// Before this time.
+    pub until: Option<Millis>,
+    pub limit: i64,
+}
+
 /// Who is asking, for every read and write that depends on it (P1, P2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewer {

@@ -293,6 +293,15 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn supervisors(&self, channel_id: i64) -> Result<Vec<i64>> {
+                Ok(sqlx::query_scalar::<_, i64>(
+                    "SELECT user_id FROM channel_supervisors WHERE channel_id = $1 ORDER BY user_id",
+                )
+                .bind(channel_id)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
             async fn set_supervisors(&self, actor: i64, channel_id: i64, users: &[i64], now: Millis) -> Result<()> {
                 let mut tx = self.write.begin().await?;
                 sqlx::query("DELETE FROM channel_supervisors WHERE channel_id = $1")
@@ -476,6 +485,28 @@ macro_rules! sql_store {
                 )
                 .bind(state)
                 .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+                // A trailing `.` asks for every action under it; LIKE's own
+                // wildcards in the text are escaped.
+                let action = filter.action.as_deref().map(|a| {
+                    let escaped = a.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                    if a.ends_with('.') { format!("{escaped}%") } else { escaped }
+                });
+                Ok(sqlx::query_as::<_, AuditEntry>(
+                    "SELECT * FROM audit_log WHERE ($1 IS NULL OR actor_id = $1) \
+                     AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') \
+                     AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
+                     ORDER BY id DESC LIMIT $5",
+                )
+                .bind(filter.actor_id)
+                .bind(action)
+                .bind(filter.since)
+                .bind(filter.until)
+                .bind(filter.limit)
                 .fetch_all(&self.read)
                 .await?)
             }
