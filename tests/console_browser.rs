@@ -11,6 +11,10 @@ mod support;
 #[path = "console_browser/sign_in.rs"]
 mod sign_in;
 
+/// U1, U2: one channel's working hours, auto-actions, agreement, canned responses and ratings.
+#[path = "console_browser/settings_channel_more.rs"]
+mod settings_channel_more;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -37,6 +37,10 @@ pub struct PluginView {
     pub versions: Vec<VersionView>,
     /// Why the plugin could not be loaded, if it could not.
     pub load_error: Option<String>,
+    /// The active version's channel config, field by field (`type`,
+    /// `required`, `secret`, `description`, `min`, `max`), for a settings form.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
 }
 
 /// One installed version.
@@ -50,8 +54,13 @@ pub struct VersionView {
     pub quarantine: Option<String>,
 }
 
-fn view(p: PluginInfo) -> PluginView {
+fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
+    let config = host
+        .manifest(&p.name)
+        .and_then(|m| serde_json::to_value(m.config).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
     PluginView {
+        config,
         name: p.name,
         kind: format!("{:?}", p.kind).to_lowercase(),
         active: p.active,
@@ -107,7 +116,10 @@ async fn list_plugins(
     caller: Caller,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     caller.require(&[Role::Admin], "listing plugins")?;
-    Ok(Json(host(&state)?.list().into_iter().map(view).collect()))
+    let host = host(&state)?;
+    Ok(Json(
+        host.list().into_iter().map(|p| view(&host, p)).collect(),
+    ))
 }
 
 /// A package on the server: a `.tar.gz` archive, or a folder with `manifest.toml` and the `.wasm`.
@@ -137,7 +149,8 @@ async fn install(
         Ok(host.list())
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    let host = host(&state)?;
+    Ok(Json(list.into_iter().map(|p| view(&host, p)).collect()))
 }
 
 /// Installs a newer version and switches every channel to it (admins only; X2).
@@ -155,7 +168,8 @@ async fn upgrade(
         Ok(host.list())
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    let host = host(&state)?;
+    Ok(Json(list.into_iter().map(|p| view(&host, p)).collect()))
 }
 
 /// Goes back to the version active before (admins only; X2).
@@ -172,7 +186,8 @@ async fn rollback(
         Ok(host.list())
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    let host = host(&state)?;
+    Ok(Json(list.into_iter().map(|p| view(&host, p)).collect()))
 }
 
 /// Which version to make active.
@@ -198,5 +213,6 @@ async fn activate(
         Ok(host.list())
     })
     .await?;
-    Ok(Json(list.into_iter().map(view).collect()))
+    let host = host(&state)?;
+    Ok(Json(list.into_iter().map(|p| view(&host, p)).collect()))
 }
