@@ -12,8 +12,17 @@ async function signIn(browser, name, password) {
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => {
-    // A refused save (400) is logged by Chromium itself; the page shows it.
-    if (m.type() === 'error' && !/status of 400/.test(m.text())) errors.push(`console: ${m.text()}`);
+    // Chromium logs every failed fetch itself; those are judged by the
+    // response listener below, which knows the address.
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    // The one refusal the scenario asks for: saving a script that does not compile.
+    const expected = (r.status() === 400 && r.request().method() === 'PUT' && r.url().includes('/api/v1/scripts/'))
+      // The Queue tab, which a channel opens on, is another branch's module of
+      // issue 16: until it is merged here, the page says it is missing.
+      || (r.status() === 404 && r.url().endsWith('/console/settings/channel/queue.js'));
+    if (r.status() >= 400 && !expected) errors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
   });
   page.on('pageerror', (e) => errors.push(`page: ${e.message}`));
   await page.goto(`${BASE()}/console/`);

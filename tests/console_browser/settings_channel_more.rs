@@ -89,7 +89,9 @@ async fn u1_u2_w1_an_admin_sets_hours_scripts_agreement_canned_and_ratings() {
         String::from_utf8_lossy(&out.stdout)
     );
 
-    // What the person did is what the server keeps.
+    // What the person did is what the server keeps. A new client: the
+    // server has closed the first one's idle connection meanwhile.
+    let http = Http::default();
     let (_, ch) = http
         .api(
             "GET",
