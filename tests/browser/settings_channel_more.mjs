@@ -68,6 +68,7 @@ scenario(async (browser) => {
   await page.getByLabel('Monday range 2 closes').fill('17:00');
   await page.getByRole('button', { name: 'Add a holiday' }).click();
   await page.getByLabel('Holiday', { exact: true }).fill('2026-12-25');
+  await page.getByLabel('Reply outside working hours').fill('We are closed; back {opens}.');
   await accessible(page, 'the working hours tab');
   await page.getByRole('button', { name: 'Save working hours' }).click();
   await saved(page, 'Working hours saved.');

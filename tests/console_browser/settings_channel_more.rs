@@ -106,6 +106,10 @@ async fn u1_u2_w1_an_admin_sets_hours_scripts_agreement_canned_and_ratings() {
             "holidays": ["2026-12-25"]}),
         "{ch}"
     );
+    assert_eq!(
+        ch["config"]["off_hours_text"], "We are closed; back {opens}.",
+        "{ch}"
+    );
     assert_eq!(ch["config"]["consent"]["version"], 1, "{ch}");
     let (_, canned) = http
         .api(

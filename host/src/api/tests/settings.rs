@@ -339,6 +339,23 @@ async fn w1_time_zones_and_the_hours_preview() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, p) = call(&w.app, "GET", &url, Some(&w.admin), None).await;
     assert_eq!(p["time_zone"], "Pacific/Kiritimati");
+    let blank = json!({"config": {"off_hours_text": "  "}});
+    let (status, body) = call(
+        &w.app,
+        "PATCH",
+        &format!("/api/v1/channels/{ch}"),
+        Some(&w.admin),
+        Some(blank),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_input");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("config.off_hours_text"),
+        "{body}"
+    );
     assert_eq!(p["always_open"], false);
     if p["open"] == false {
         assert!(

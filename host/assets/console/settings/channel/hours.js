@@ -1,6 +1,6 @@
 // Channel tab · Working hours (W1, W2): the channel's time zone, opening
 // ranges per weekday, holidays; saved as `working_hours` in the channel's
-// config. "Open now / opens at" comes from the server, computed by the code
+// config, with the reply outside those hours as `off_hours_text`. "Open now / opens at" comes from the server, computed by the code
 // the engine's auto-actions use, so the page and the engine agree.
 
 import { api } from '../../api.js';
@@ -149,14 +149,21 @@ export async function render(panel, ctx) {
   });
   holidayBox.append(holidays, addHoliday);
 
+  const offText = document.createElement('textarea');
+  offText.rows = 3;
+  offText.value = config.off_hours_text || '';
+  const offField = field('Reply outside working hours', offText, {
+    name: 'config.off_hours_text',
+    hint: 'The "off_hours" auto-action (W2) sends it once per visit; {opens} stands for the next opening, e.g. "Monday 12 January, 09:00". Leave it empty for the built-in text in the channel\'s language.',
+  });
   const offHours = el('p', null, 'hint');
-  offHours.append('Outside these hours the "off_hours" auto-action answers customers (W2); its reply text is edited on the ');
+  offHours.append('The script that sends it is "off_hours" on the ');
   const link = el('a', 'Auto-actions');
   link.href = `#channel/${channel.id}/scripts`;
   offHours.append(link, ' tab.');
 
   const save = button('Save working hours', 'submit');
-  form.append(enabledLabel, zoneField, days, holidayBox, offHours, buttons(save));
+  form.append(enabledLabel, zoneField, days, holidayBox, offField, offHours, buttons(save));
 
   const preview = el('p', null, 'preview');
   preview.id = 'hours-preview';
@@ -167,7 +174,7 @@ export async function render(panel, ctx) {
 
   panel.append(form, previewBox);
   const sync = () => {
-    for (const part of [zoneField, days, holidayBox]) part.hidden = !enabled.checked;
+    for (const part of [zoneField, days, holidayBox, offField, offHours]) part.hidden = !enabled.checked;
   };
   enabled.addEventListener('change', sync);
   sync();
@@ -179,9 +186,12 @@ export async function render(panel, ctx) {
     clearErrors(form);
     const value = enabled.checked ? collect(form, zone, days, holidays) : null;
     try {
+      const reply = offText.value.trim();
       await patchConfig(channel.id, (c) => {
         if (value) c.working_hours = value;
         else delete c.working_hours;
+        if (value && reply) c.off_hours_text = reply;
+        else delete c.off_hours_text;
       });
       say('Working hours saved.', true);
       await showPreview(preview, channel.id);
