@@ -15,6 +15,10 @@ mod sign_in;
 #[path = "console_browser/settings_admin.rs"]
 mod settings_admin;
 
+/// U1, U2: one channel's working hours, auto-actions, agreement, canned responses and ratings.
+#[path = "console_browser/settings_channel_more.rs"]
+mod settings_channel_more;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

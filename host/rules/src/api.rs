@@ -182,6 +182,9 @@ fn register_channel(engine: &mut Engine) {
         .register_get("close_on_rating", |c: &mut ChannelView| {
             c.0.channel.close_on_rating
         })
+        .register_get("off_hours_text", |c: &mut ChannelView| {
+            opt_str(c.0.channel.off_hours_text.as_deref())
+        })
         .register_get("time_zone", |c: &mut ChannelView| {
             let zone = c.0.channel.working_hours.as_ref().map(|h| h.time_zone());
             ImmutableString::from(zone.unwrap_or("UTC"))

@@ -19,7 +19,7 @@ pub fn check(source: &str) -> Result<(), CompileError> {
 /// `hook` wins over the event's own `"hook"` field; one of them must be set.
 pub fn test(source: &str, hook: Option<Hook>, event_json: &str) -> Result<Vec<Action>, TestError> {
     let event: HookEvent =
-        serde_json::from_str(event_json).map_err(|e| TestError::HookEvent(e.to_string()))?;
+        serde_json::from_str(event_json).map_err(|e| TestError::Event(e.to_string()))?;
     let hook = hook.or(event.hook).ok_or(TestError::NoHook)?;
     let engine = RulesEngine::new();
     let script = engine.compile(source)?;

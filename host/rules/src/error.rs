@@ -136,7 +136,7 @@ pub enum TestError {
     Compile(#[from] CompileError),
     /// The event file is not a valid event.
     #[error("the event is not valid: {0}; see host/rules/examples/*.json")]
-    HookEvent(String),
+    Event(String),
     /// Neither the command line nor the event says which hook to run.
     #[error("no hook given: add \"hook\": \"first_message\" (or another hook) to the event")]
     NoHook,

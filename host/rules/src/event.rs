@@ -171,6 +171,10 @@ pub struct ChannelInfo {
     /// Q2: the admin wants a rated session closed at once.
     #[serde(default)]
     pub close_on_rating: bool,
+    /// W2: the channel's own reply outside working hours (`{opens}` stands
+    /// for the next opening); `None` keeps the catalogue's text (O3).
+    #[serde(default)]
+    pub off_hours_text: Option<String>,
 }
 
 fn english() -> String {
@@ -188,6 +192,7 @@ impl ChannelInfo {
             close_delay_ms: 0,
             timeout_ms: None,
             close_on_rating: false,
+            off_hours_text: None,
         }
     }
 

@@ -13,6 +13,7 @@ mod error;
 mod extract;
 mod failed_inbound;
 mod hooks;
+mod hours;
 mod leads;
 mod live;
 mod message_log;
@@ -352,6 +353,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ops::admin_routes())
         .merge(actions::routes())
         .merge(scripts::routes())
+        .merge(hours::routes())
         .merge(plugins::routes())
         .merge(settings::routes())
         .merge(failed_inbound::routes())

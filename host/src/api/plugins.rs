@@ -44,6 +44,10 @@ pub struct PluginView {
     /// What the active version may do, one line each (its manifest's
     /// capabilities); empty for none.
     pub permissions: Vec<String>,
+    /// The active version's channel config, field by field (`type`,
+    /// `required`, `secret`, `description`, `min`, `max`), for a settings form.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
 }
 
 /// One installed version.
@@ -58,12 +62,17 @@ pub struct VersionView {
 }
 
 fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
-    let permissions = host
-        .manifest(&p.name)
+    let manifest = host.manifest(&p.name);
+    let permissions = manifest
+        .as_ref()
         .map(|m| m.permissions())
         .unwrap_or_default();
+    let config = manifest
+        .and_then(|m| serde_json::to_value(m.config).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
     PluginView {
         permissions,
+        config,
         description: p.description,
         name: p.name,
         kind: format!("{:?}", p.kind).to_lowercase(),

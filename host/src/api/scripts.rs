@@ -24,6 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(save_script, reset_script))
         .routes(routes!(script_versions))
         .routes(routes!(restore_version))
+        .routes(routes!(check_script))
+        .routes(routes!(test_script))
 }
 
 /// A hook and the script it runs now.
@@ -36,6 +38,9 @@ pub struct ScriptView {
     /// Whether an admin's script runs instead of the built-in default.
     pub custom: bool,
     pub source: String,
+    /// The built-in default, which runs when no script is saved and which
+    /// "reset" goes back to.
+    pub default_source: String,
 }
 
 fn hook(name: &str) -> Result<Hook, ApiError> {
@@ -48,17 +53,18 @@ fn view(state: &AppState, hook: Hook) -> ScriptView {
         spec_id: hook.spec_id().into(),
         custom: state.rules.is_custom(hook),
         source: state.rules.source(hook),
+        default_source: hook.default_source().into(),
     }
 }
 
-/// Every hook with the script it runs (admins only).
+/// Every hook with the script it runs (admins; supervisors may read them).
 #[utoipa::path(get, path = "/scripts", tag = "auto-actions",
     responses((status = 200, body = Vec<ScriptView>), (status = 403, body = ErrorBody)))]
 async fn list_scripts(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<ScriptView>>, ApiError> {
-    caller.require(&[Role::Admin], "reading scripts")?;
+    caller.require(&[Role::Admin, Role::Supervisor], "reading scripts")?;
     Ok(Json(Hook::ALL.iter().map(|h| view(&state, *h)).collect()))
 }
 
@@ -80,7 +86,7 @@ async fn save(
         .compile(source)
         .map_err(|e| ApiError::BadRequest {
             code: "script_error",
-            message: format!("{e}; the running version stays until this compiles"),
+            message: format!("source: {e}; the running version stays until this compiles"),
         })?;
     let version = state
         .store
@@ -124,7 +130,7 @@ async fn reset_script(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Every saved version of a hook's script, newest first (admins only).
+/// Every saved version of a hook's script, newest first (admins; supervisors may read them).
 #[utoipa::path(get, path = "/scripts/{hook}/versions", tag = "auto-actions", params(("hook" = String, Path)),
     responses((status = 200, body = Vec<ScriptVersion>), (status = 404, body = ErrorBody)))]
 async fn script_versions(
@@ -132,7 +138,7 @@ async fn script_versions(
     caller: Caller,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Vec<ScriptVersion>>, ApiError> {
-    caller.require(&[Role::Admin], "reading script versions")?;
+    caller.require(&[Role::Admin, Role::Supervisor], "reading script versions")?;
     Ok(Json(
         state.store.script_versions(hook(&name)?.name()).await?,
     ))
@@ -165,4 +171,96 @@ async fn restore_version(
             Ok(Json(reset))
         }
     }
+}
+
+/// A script to check before saving.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckScript {
+    pub source: String,
+}
+
+/// Where a script does not compile; `line` and `column` are 1-based (0 when
+/// the compiler gives no position).
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+pub struct ScriptProblem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// The result of a check: no errors means the script would save.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckResult {
+    pub errors: Vec<ScriptProblem>,
+}
+
+/// Compiles a script in the server's sandbox without saving it, as
+/// `frontdesk rules check` does (admins only).
+#[utoipa::path(post, path = "/scripts/check", tag = "auto-actions", request_body = CheckScript,
+    responses((status = 200, body = CheckResult), (status = 403, body = ErrorBody)))]
+async fn check_script(
+    caller: Caller,
+    ApiJson(script): ApiJson<CheckScript>,
+) -> Result<Json<CheckResult>, ApiError> {
+    caller.require(&[Role::Admin], "checking scripts")?;
+    let errors = match frontdesk_rules::check(&script.source) {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![ScriptProblem {
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        }],
+    };
+    Ok(Json(CheckResult { errors }))
+}
+
+/// A script to try against an example event.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestScript {
+    /// The hook to run it as, e.g. `no_answer`.
+    pub hook: String,
+    pub source: String,
+    /// The example event (see host/rules/examples/*.json): `now`, `session`,
+    /// `channel`, and for some hooks `contact`, `message` or `rating`.
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+}
+
+/// The actions a script would take.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestResult {
+    /// Each action as `frontdesk rules test` prints it, e.g. `{"reply": "..."}`.
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<frontdesk_rules::Action>,
+}
+
+/// Runs a script against an example event and answers the actions it would
+/// take, checked as the engine checks them; nothing is sent or saved, as
+/// with `frontdesk rules test` (admins only).
+#[utoipa::path(post, path = "/scripts/test", tag = "auto-actions", request_body = TestScript,
+    responses((status = 200, body = TestResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn test_script(
+    caller: Caller,
+    ApiJson(body): ApiJson<TestScript>,
+) -> Result<Json<TestResult>, ApiError> {
+    caller.require(&[Role::Admin], "testing scripts")?;
+    let hook = hook(&body.hook)?;
+    let event =
+        serde_json::to_string(&body.event).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let actions = frontdesk_rules::test(&body.source, Some(hook), &event).map_err(|e| {
+        use frontdesk_rules::TestError;
+        let message = match e {
+            TestError::Compile(c) => format!("source: {c}"),
+            TestError::Event(why) => format!("event is not valid: {why}"),
+            TestError::NoHook => "hook: name the hook to run".into(),
+            TestError::Run(run) => format!("source: {run}"),
+        };
+        ApiError::BadRequest {
+            code: "script_error",
+            message,
+        }
+    })?;
+    Ok(Json(TestResult { actions }))
 }

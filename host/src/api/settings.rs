@@ -59,6 +59,15 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
             "config.leads must be \"auto\" (a lead for every new customer who can be reached again), \"manual\" (an agent's click) or \"off\"",
         ));
     }
+    if let Some(text) = config.get("off_hours_text")
+        && !text
+            .as_str()
+            .is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 4000)
+    {
+        return Err(ApiError::invalid(
+            "config.off_hours_text must be a text of 1 to 4000 characters; {opens} stands for the next opening",
+        ));
+    }
     if let Some(timeout) = config.get("timeout_secs")
         && timeout.as_i64().is_none_or(|t| t <= 0)
     {

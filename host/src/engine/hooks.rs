@@ -78,6 +78,10 @@ async fn channel_info(driver: &Driver, channel: &Channel) -> Result<ChannelInfo,
             .and_then(|v| v.as_i64())
             .map(|s| s * 1000),
         close_on_rating: queue.options.close_on_rating,
+        off_hours_text: config
+            .get("off_hours_text")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
     })
 }
 

@@ -258,6 +258,15 @@ fn w2_off_hours_reply_names_the_next_opening() {
 }
 
 #[test]
+fn w2_the_channels_own_off_hours_text_names_the_opening() {
+    let mut c = channel();
+    c.off_hours_text = Some("Closed. Back {opens}!".into());
+    let mut sim = Sim::new(c);
+    sim.customer_writes(at("2026-01-10T19:00:00+01:00"), "Hello");
+    assert_eq!(sim.texts(), ["Closed. Back Monday 12 January, 09:00!"]);
+}
+
+#[test]
 fn w2_always_open_channel_never_runs_off_hours() {
     let mut c = channel();
     c.working_hours = None;

@@ -66,7 +66,7 @@ fn x1_test_prints_the_actions_a_script_would_take() {
 #[test]
 fn x1_bad_events_and_missing_hooks_say_what_to_fix() {
     let err = test("()", None, "{\"now\": 1}").unwrap_err();
-    assert!(matches!(err, TestError::HookEvent(_)));
+    assert!(matches!(err, TestError::Event(_)));
     assert!(err.to_string().contains("examples"), "{err}");
     let json = EXAMPLES[0].1.replace("\"hook\": \"first_message\",", "");
     assert_eq!(test("()", None, &json), Err(TestError::NoHook));

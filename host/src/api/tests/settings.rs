@@ -233,3 +233,134 @@ async fn q3_supervisors_rate_sessions_with_a_comment_and_agents_cannot() {
     .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn u2_check_and_test_a_script_without_saving_it() {
+    let w = world().await;
+    let (status, body) = call(
+        &w.app,
+        "POST",
+        "/api/v1/scripts/check",
+        Some(&w.admin),
+        Some(json!({"source": "let x = 1;\nreply(\"a\" +"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["errors"][0]["line"], 2, "{body}");
+    assert!(body["errors"][0]["column"].as_u64().unwrap() > 0, "{body}");
+    let (_, body) = call(
+        &w.app,
+        "POST",
+        "/api/v1/scripts/check",
+        Some(&w.admin),
+        Some(json!({"source": "reply(\"a\")"})),
+    )
+    .await;
+    assert_eq!(body["errors"], json!([]));
+
+    let event = json!({"now": 1767604200000_i64,
+        "session": {"id": 9, "state": "offered", "started_at": 1767603600000_i64,
+            "last_message_at": 1767603600000_i64, "customer_messages": 1,
+            "last_author": "customer", "unanswered": true},
+        "channel": {"name": "Support", "mode": "strict"}});
+    let (status, body) = call(
+        &w.app,
+        "POST",
+        "/api/v1/scripts/test",
+        Some(&w.admin),
+        Some(json!({"hook": "no_answer", "source": "reply(\"still here\")", "event": event})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["actions"],
+        json!([{"action": "reply", "text": "still here"}]),
+        "{body}"
+    );
+    // The engine's checks apply: A2 can't requeue outside evenly mode.
+    let (status, body) = call(
+        &w.app,
+        "POST",
+        "/api/v1/scripts/test",
+        Some(&w.admin),
+        Some(json!({"hook": "no_answer", "source": "back_to_queue()", "event": event})),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "script_error");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("source: "),
+        "{body}"
+    );
+    // Checking and testing are for admins; supervisors may read the scripts.
+    let (status, _) = call(
+        &w.app,
+        "POST",
+        "/api/v1/scripts/check",
+        Some(&w.agent_a),
+        Some(json!({"source": "1"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn w1_time_zones_and_the_hours_preview() {
+    let w = world().await;
+    let (status, zones) = call(&w.app, "GET", "/api/v1/time-zones", Some(&w.agent_a), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        zones
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|z| z == "Europe/Berlin")
+    );
+    let (ch, _) = w.channel("Site").await;
+    let url = format!("/api/v1/channels/{ch}/hours/preview");
+    let (status, p) = call(&w.app, "GET", &url, Some(&w.admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(
+        (p["always_open"].clone(), p["open"].clone()),
+        (json!(true), json!(true))
+    );
+    let hours = json!({"config": {"working_hours": {"time_zone": "Pacific/Kiritimati",
+        "days": {"mon": ["00:00-00:01"]}, "holidays": []}}});
+    let (status, body) = call(
+        &w.app,
+        "PATCH",
+        &format!("/api/v1/channels/{ch}"),
+        Some(&w.admin),
+        Some(hours),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, p) = call(&w.app, "GET", &url, Some(&w.admin), None).await;
+    assert_eq!(p["time_zone"], "Pacific/Kiritimati");
+    let blank = json!({"config": {"off_hours_text": "  "}});
+    let (status, body) = call(
+        &w.app,
+        "PATCH",
+        &format!("/api/v1/channels/{ch}"),
+        Some(&w.admin),
+        Some(blank),
+    )
+    .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "invalid_input");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("config.off_hours_text"),
+        "{body}"
+    );
+    assert_eq!(p["always_open"], false);
+    if p["open"] == false {
+        assert!(
+            p["next_open_local"].as_str().unwrap().starts_with("Monday"),
+            "{p}"
+        );
+    }
+}
