@@ -25,6 +25,9 @@ type Backend = PgStore;
 #[allow(clippy::duplicate_mod)]
 #[path = "accounts_sql.rs"]
 mod accounts_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "tokens_sql.rs"]
+mod tokens_sql;
 
 type Db = Postgres;
 

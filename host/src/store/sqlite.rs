@@ -32,6 +32,9 @@ type Backend = SqliteStore;
 #[allow(clippy::duplicate_mod)]
 #[path = "accounts_sql.rs"]
 mod accounts_sql;
+#[allow(clippy::duplicate_mod)]
+#[path = "tokens_sql.rs"]
+mod tokens_sql;
 
 type Db = Sqlite;
 
