@@ -11,6 +11,10 @@ mod support;
 #[path = "console_browser/sign_in.rs"]
 mod sign_in;
 
+/// P2, P5: My account: API tokens and two-factor sign-in.
+#[path = "console_browser/account.rs"]
+mod account;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
