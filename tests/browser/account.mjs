@@ -84,7 +84,7 @@ await scenario(async (browser) => {
   // 2. A token, shown once, that works; then revoked, and it stops.
   await page.getByLabel('Name of the new token').fill('CRM sync');
   await page.getByRole('button', { name: 'Create token' }).click();
-  const shown = page.getByLabel('New API token');
+  const shown = page.getByRole('textbox', { name: 'New API token' });
   await shown.waitFor();
   const token = await shown.inputValue();
   assert(token.startsWith('fd_'), `a token is shown: ${token}`);
@@ -101,7 +101,7 @@ await scenario(async (browser) => {
 
   // 3. Two-factor sign-in: the key into the "app", its code back, recovery codes once.
   await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
-  const key = page.getByLabel('Key for your authenticator app');
+  const key = page.getByRole('textbox', { name: 'Key for your authenticator app' });
   await key.waitFor();
   const secret = await key.inputValue();
   assert(/^[A-Z2-7]{32}$/.test(secret), `a base32 key: ${secret}`);

@@ -36,18 +36,33 @@ async fn p2_a_revoked_token_is_refused_at_once_and_its_live_socket_closes() {
     let (status, me) = w.call(&crm, "GET", "/api/v1/me", None).await;
     assert_eq!((status, me["id"].as_i64()), (200, Some(ann)), "{me}");
     let (status, _) = w
-        .call(&first, "POST", "/api/v1/me/tokens", Some(json!({"name": " "})))
+        .call(
+            &first,
+            "POST",
+            "/api/v1/me/tokens",
+            Some(json!({"name": " "})),
+        )
         .await;
     assert_eq!(status, 400, "a token needs a name");
 
     let mut socket = connect(&w, &crm).await;
     let (status, _) = w
-        .call(&first, "DELETE", &format!("/api/v1/me/tokens/{crm_id}"), None)
+        .call(
+            &first,
+            "DELETE",
+            &format!("/api/v1/me/tokens/{crm_id}"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let (status, refused) = w.call(&crm, "GET", "/api/v1/me", None).await;
     assert_eq!(status, 401, "{refused}");
-    assert!(refused["error"]["message"].as_str().unwrap().contains("revoked"));
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
     closed(&mut socket, false).await;
 
     // The other token is untouched; the revoked one stays listed as revoked.
@@ -83,10 +98,13 @@ async fn p2_a_revoked_token_is_refused_at_once_and_its_live_socket_closes() {
     assert_eq!(status, 401);
     let audit = w.admin("GET", "/api/v1/audit", None).await;
     assert!(
-        audit.as_array().unwrap().iter().any(|e| e["action"]
-            == "api_token.revoke"
-            && e["target"] == format!("user:{ann}")
-            && e["detail"]["token_id"] == first_id),
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "api_token.revoke"
+                && e["target"] == format!("user:{ann}")
+                && e["detail"]["token_id"] == first_id),
         "{audit}"
     );
 }
@@ -102,7 +120,12 @@ async fn p2_an_agent_cannot_list_or_revoke_another_users_tokens() {
 
     // Another user's tokens answer exactly like an unknown user's.
     let (status, theirs) = w
-        .call(&ben_token, "GET", &format!("/api/v1/users/{ann}/tokens"), None)
+        .call(
+            &ben_token,
+            "GET",
+            &format!("/api/v1/users/{ann}/tokens"),
+            None,
+        )
         .await;
     let (unknown_status, unknown) = w
         .call(&ben_token, "GET", "/api/v1/users/999999/tokens", None)

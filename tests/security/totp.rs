@@ -49,8 +49,12 @@ async fn p5_totp_enrols_signs_in_with_a_code_once_counts_wrong_codes_and_takes_r
     let advance = |ms: i64| {
         let w = &w;
         async move {
-            w.admin("POST", "/api/v1/test/clock", Some(json!({"advance_ms": ms})))
-                .await;
+            w.admin(
+                "POST",
+                "/api/v1/test/clock",
+                Some(json!({"advance_ms": ms})),
+            )
+            .await;
         }
     };
 
@@ -64,12 +68,26 @@ async fn p5_totp_enrols_signs_in_with_a_code_once_counts_wrong_codes_and_takes_r
     assert_eq!(sign_in(&w, password_only()).await.0, 200);
 
     let confirm = |code: String| json!({"code": code});
-    let wrong = if code_at(&secret, now).unwrap() == "000000" { "111111" } else { "000000" };
+    let wrong = if code_at(&secret, now).unwrap() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     let (status, refused) = w
-        .call(&token, "POST", "/api/v1/me/totp/confirm", Some(confirm(wrong.into())))
+        .call(
+            &token,
+            "POST",
+            "/api/v1/me/totp/confirm",
+            Some(confirm(wrong.into())),
+        )
         .await;
     assert_eq!(status, 400, "{refused}");
-    assert!(refused["error"]["message"].as_str().unwrap().starts_with("code:"));
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("code:")
+    );
     let (status, confirmed) = w
         .call(
             &token,
@@ -89,10 +107,18 @@ async fn p5_totp_enrols_signs_in_with_a_code_once_counts_wrong_codes_and_takes_r
 
     // A right password alone is not enough any more.
     let (status, answer) = sign_in(&w, password_only()).await;
-    assert_eq!((status, &answer["error"]["code"]), (401, &json!("totp_required")), "{answer}");
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (401, &json!("totp_required")),
+        "{answer}"
+    );
     // The code that confirmed enrolment was used already.
     let (status, answer) = sign_in(&w, with(&code_at(&secret, now).unwrap())).await;
-    assert_eq!((status, &answer["error"]["code"]), (401, &json!("totp_invalid")), "{answer}");
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (401, &json!("totp_invalid")),
+        "{answer}"
+    );
     advance(30_000).await;
     now += 30_000;
     let code = code_at(&secret, now).unwrap();
@@ -101,16 +127,24 @@ async fn p5_totp_enrols_signs_in_with_a_code_once_counts_wrong_codes_and_takes_r
     assert_eq!(sign_in(&w, with(&code)).await.0, 401, "a code works once");
 
     // Wrong codes count with wrong passwords: the fifth in a row locks.
-    let wrong = if code_at(&secret, now).unwrap() == "123456" { "654321" } else { "123456" };
+    let wrong = if code_at(&secret, now).unwrap() == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
     for attempt in 2..=4 {
         let (status, answer) = sign_in(&w, with(wrong)).await;
         assert_eq!(status, 401, "attempt {attempt}: {answer}");
     }
-    let (status, answer) = sign_in(&w, json!({"name": "ann", "password": "not the password"})).await;
+    let (status, answer) =
+        sign_in(&w, json!({"name": "ann", "password": "not the password"})).await;
     assert_eq!(status, 429, "the fifth failure locks: {answer}");
     advance(30_000).await;
     now += 30_000;
-    assert_eq!(sign_in(&w, with(&code_at(&secret, now).unwrap())).await.0, 200);
+    assert_eq!(
+        sign_in(&w, with(&code_at(&secret, now).unwrap())).await.0,
+        200
+    );
 
     // Each recovery code works once, typed however.
     let typed = recovery[3].to_uppercase();
@@ -118,17 +152,34 @@ async fn p5_totp_enrols_signs_in_with_a_code_once_counts_wrong_codes_and_takes_r
         |code: &str| json!({"name": "ann", "password": PASSWORD, "recovery_code": code});
     assert_eq!(sign_in(&w, by_recovery(&typed)).await.0, 200);
     let (status, answer) = sign_in(&w, by_recovery(&recovery[3])).await;
-    assert_eq!((status, &answer["error"]["code"]), (401, &json!("totp_invalid")), "{answer}");
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (401, &json!("totp_invalid")),
+        "{answer}"
+    );
     let (_, state) = w.call(&token, "GET", "/api/v1/me/totp", None).await;
-    assert_eq!(state, json!({"enabled": true, "pending": false, "recovery_codes_left": 9}));
+    assert_eq!(
+        state,
+        json!({"enabled": true, "pending": false, "recovery_codes_left": 9})
+    );
 
     // Turning it off takes the password (or a code).
     let (status, _) = w
-        .call(&token, "DELETE", "/api/v1/me/totp", Some(json!({"password": "wrong password!"})))
+        .call(
+            &token,
+            "DELETE",
+            "/api/v1/me/totp",
+            Some(json!({"password": "wrong password!"})),
+        )
         .await;
     assert_eq!(status, 403);
     let (status, answer) = w
-        .call(&token, "DELETE", "/api/v1/me/totp", Some(json!({"password": PASSWORD})))
+        .call(
+            &token,
+            "DELETE",
+            "/api/v1/me/totp",
+            Some(json!({"password": PASSWORD})),
+        )
         .await;
     assert_eq!(status, 204, "{answer}");
     assert_eq!(sign_in(&w, password_only()).await.0, 200);

@@ -136,9 +136,7 @@ impl Caller {
         let user = enabled(owner.user)?;
         let now = state.clock.now();
         // "Last used" is about when, not a log: one write a minute at most.
-        if owner
-            .token_last_used_at
-            .is_none_or(|at| now - at >= 60_000)
+        if owner.token_last_used_at.is_none_or(|at| now - at >= 60_000)
             && let Err(err) = state.store.token_used(owner.token_id, now).await
         {
             // Noting the use is bookkeeping; the request goes on without it.

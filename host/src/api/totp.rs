@@ -108,7 +108,9 @@ async fn confirm(
         return Err(already_on());
     }
     let secret = current.totp_secret.ok_or_else(|| {
-        ApiError::Conflict("start turning two-factor sign-in on first (POST /api/v1/me/totp)".into())
+        ApiError::Conflict(
+            "start turning two-factor sign-in on first (POST /api/v1/me/totp)".into(),
+        )
     })?;
     let step = totp::check(&secret, &given.code, state.clock.now()).ok_or_else(|| {
         ApiError::invalid(
@@ -143,16 +145,16 @@ async fn disable(
     let id = caller.0.id;
     let now = state.clock.now();
     let proved = match (proof.code.as_deref(), proof.password) {
-        (Some(code), _) if !code.trim().is_empty() => {
-            matches!(second_factor(&state, id, Some(code), None, now).await?, Second::Passed)
-                .then_some(())
-                .ok_or_else(|| {
-                    ApiError::Forbidden(
-                        "code: that is not the code your app shows now (or it was used already)"
-                            .into(),
-                    )
-                })
-        }
+        (Some(code), _) if !code.trim().is_empty() => matches!(
+            second_factor(&state, id, Some(code), None, now).await?,
+            Second::Passed
+        )
+        .then_some(())
+        .ok_or_else(|| {
+            ApiError::Forbidden(
+                "code: that is not the code your app shows now (or it was used already)".into(),
+            )
+        }),
         (_, Some(given)) => {
             let record = state
                 .store
@@ -237,12 +239,14 @@ pub(super) async fn second_factor(
     }
     if let Some(recovery) = given(recovery_code) {
         let hash = totp::recovery_hash(recovery);
-        return Ok(if state.store.use_recovery_code(user_id, &hash, now).await? {
-            tracing::info!(user_id, "signed in with a recovery code");
-            Second::Passed
-        } else {
-            Second::Wrong
-        });
+        return Ok(
+            if state.store.use_recovery_code(user_id, &hash, now).await? {
+                tracing::info!(user_id, "signed in with a recovery code");
+                Second::Passed
+            } else {
+                Second::Wrong
+            },
+        );
     }
     Ok(Second::Missing)
 }

@@ -15,8 +15,8 @@ use crate::store::Millis;
 const ISSUER: &str = "frontdesk";
 /// How many recovery codes a person gets when turning the second factor on.
 pub const RECOVERY_CODES: usize = 10;
-/// Lowercase RFC 4648 base32 without padding-prone letters: easy to read
-/// aloud and to type.
+/// 32 lowercase letters and digits without l, o, 0 and 1, which look
+/// alike: 5 bits a character, easy to read aloud and to type.
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
 
 /// A new random secret (160 bits, as RFC 4226 recommends), in base32.
@@ -64,9 +64,7 @@ pub fn new_recovery_codes() -> Vec<String> {
     (0..RECOVERY_CODES)
         .map(|_| {
             let chars: Vec<char> = (0..16)
-                .map(|_| {
-                    RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())] as char
-                })
+                .map(|_| RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())] as char)
                 .collect();
             chars
                 .chunks(4)

@@ -40,8 +40,8 @@ pub use health::{Fault, StorageHealth};
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
-pub use tokens::{ApiToken, FIRST_TOKEN_NAME, TokenOwner, TokenStore, TotpState};
 pub use stats::{ChannelStats, Durations, RatingStats, StatsQuery, StatsRow, StatsStore};
+pub use tokens::{ApiToken, FIRST_TOKEN_NAME, TokenOwner, TokenStore, TotpState};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -74,16 +74,14 @@ pub trait TokenStore: Send + Sync + 'static {
     async fn begin_totp(&self, user_id: i64, secret: &str) -> Result<()>;
     /// Turns the second factor on with the step of the code that proved
     /// it, replacing the recovery codes with these hashes.
-    async fn enable_totp(&self, user_id: i64, step: i64, recovery_hashes: &[String])
-    -> Result<()>;
+    async fn enable_totp(&self, user_id: i64, step: i64, recovery_hashes: &[String]) -> Result<()>;
     /// Turns it off: the secret and the recovery codes go.
     async fn disable_totp(&self, user_id: i64) -> Result<()>;
     /// Accepts a code's time step once: false when it or a later one was
     /// accepted before (a replayed code).
     async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool>;
     /// Uses an unused recovery code; false when there is none with that hash.
-    async fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: Millis)
-    -> Result<bool>;
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str, now: Millis) -> Result<bool>;
     /// How many recovery codes are left unused.
     async fn recovery_codes_left(&self, user_id: i64) -> Result<i64>;
 }

@@ -84,13 +84,11 @@ impl TokenStore for Backend {
     }
 
     async fn totp_state(&self, user_id: i64) -> Result<TotpState> {
-        sqlx::query_as(
-            "SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1",
-        )
-        .bind(user_id)
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("user"))
+        sqlx::query_as("SELECT totp_secret, totp_enabled, totp_last_step FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound("user"))
     }
 
     async fn begin_totp(&self, user_id: i64, secret: &str) -> Result<()> {
@@ -109,12 +107,7 @@ impl TokenStore for Backend {
         Ok(())
     }
 
-    async fn enable_totp(
-        &self,
-        user_id: i64,
-        step: i64,
-        recovery_hashes: &[String],
-    ) -> Result<()> {
+    async fn enable_totp(&self, user_id: i64, step: i64, recovery_hashes: &[String]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE users SET totp_enabled = $2, totp_last_step = $3 WHERE id = $1")
             .bind(user_id)
