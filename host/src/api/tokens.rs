@@ -75,7 +75,8 @@ async fn create_token(
 
 /// Revokes one of the caller's tokens: refused from now on.
 #[utoipa::path(delete, path = "/me/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody, description = "the token sent was revoked"),
+        (status = 404, body = ErrorBody)))]
 async fn revoke_my_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,7 +100,8 @@ async fn user_tokens(
 /// Revokes a user's token (admins, or the user themselves; audited).
 #[utoipa::path(delete, path = "/users/{id}/tokens/{token}", tag = "tokens",
     params(("id" = i64, Path), ("token" = i64, Path, description = "the token's id")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody, description = "the token sent was revoked"),
+        (status = 404, body = ErrorBody)))]
 async fn revoke_user_token(
     State(state): State<AppState>,
     caller: Caller,
