@@ -19,6 +19,10 @@ mod settings_admin;
 #[path = "console_browser/settings_channel_more.rs"]
 mod settings_channel_more;
 
+/// P2, P5: My account: API tokens and two-factor sign-in.
+#[path = "console_browser/account.rs"]
+mod account;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

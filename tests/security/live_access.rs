@@ -14,12 +14,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use super::{DEADLINE, World};
 use crate::support::cli;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The bound: a change reaches the open sockets within a second.
 const WITHIN: Duration = Duration::from_secs(1);
 
-async fn connect(w: &World, token: &str) -> Socket {
+pub(super) async fn connect(w: &World, token: &str) -> Socket {
     let mut request = format!("ws://{}/api/v1/live", w.server.addr)
         .into_client_request()
         .unwrap();
@@ -52,7 +52,7 @@ async fn next(socket: &mut Socket) -> Option<Value> {
 
 /// Reads until the server closes the socket; returns the close code and
 /// reason. `strict` fails on any session or message frame on the way.
-async fn closed(socket: &mut Socket, strict: bool) -> (CloseCode, String) {
+pub(super) async fn closed(socket: &mut Socket, strict: bool) -> (CloseCode, String) {
     loop {
         let message = tokio::time::timeout(DEADLINE, socket.next())
             .await

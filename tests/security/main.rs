@@ -24,12 +24,18 @@
 //!   channel and visitor; right tokens and signed webhooks never (L1).
 //! - `transcript_limits`: transcript mails a visitor asks for are limited
 //!   per address, visitor and IP (L1, O3).
+//! - `api_tokens`: each user's named API tokens, listed and revoked by
+//!   their owner or an admin; a revoked token and its live socket stop at
+//!   once; others' tokens look like an unknown user's (P1, P2).
+//! - `totp`: two-factor sign-in: enrol and confirm, codes used once, wrong
+//!   codes counted toward the lockout, recovery codes used once (P5).
 //! - `setup_errors`: a config the plugin's schema refuses is a 400 with
 //!   nothing saved; an unreachable provider is not called a refusal.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod api_tokens;
 mod callbacks;
 mod held_sessions;
 mod live_access;
@@ -39,6 +45,7 @@ mod rate_limits;
 mod responsible;
 mod setup_errors;
 mod sign_in;
+mod totp;
 mod transcript_limits;
 mod webhook_errors;
 mod widget_identity;

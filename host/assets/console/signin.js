@@ -12,18 +12,43 @@ const $ = (id) => document.getElementById(id);
  * `say(message)` shows an error or notice.
  */
 export function initSignIn(onSignedIn, say) {
+  // With two-factor sign-in on, the server answers `totp_required` to a
+  // right password; the form then asks for a code (or a recovery code)
+  // and sends everything again.
+  let recovery = false;
+  $('login-recovery').addEventListener('click', () => {
+    recovery = !recovery;
+    $('login-code-label').textContent = recovery ? 'Recovery code' : 'Code from your authenticator app';
+    $('login-recovery').textContent = recovery ? 'Use a code from the app instead' : 'Use a recovery code instead';
+    $('login-code').inputMode = recovery ? 'text' : 'numeric';
+    $('login-code').value = '';
+    $('login-code').focus();
+  });
   $('login-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = $('login-name').value.trim();
     const password = $('login-password').value;
     if (!name || !password) return;
+    const body = { name, password };
+    const code = $('login-code').value.trim();
+    if (!$('login-code-row').hidden && code) body[recovery ? 'recovery_code' : 'code'] = code;
     try {
-      await api('POST', '/sign-in', { name, password });
+      await api('POST', '/sign-in', body);
     } catch (err) {
-      $('login-password').select();
+      if (err.code === 'totp_required' || err.code === 'totp_invalid') {
+        $('login-code-row').hidden = false;
+        $('login-code').required = true;
+        $('login-code').select();
+        $('login-code').focus();
+      } else {
+        $('login-password').select();
+      }
       return say(err.message);
     }
     $('login-password').value = '';
+    $('login-code').value = '';
+    $('login-code').required = false;
+    $('login-code-row').hidden = true;
     onSignedIn();
   });
 

@@ -24,6 +24,10 @@ pub enum ApiError {
     /// No token, or one that is unknown or disabled.
     #[error("{0}")]
     Unauthorized(String),
+    /// The password was right but sign-in needs a second factor
+    /// (`totp_required`) or the one given is wrong (`totp_invalid`): 401.
+    #[error("{message}")]
+    SecondFactor { code: &'static str, message: String },
     /// The caller's role may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -132,6 +136,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, (*code).into()),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized".into()),
+            ApiError::SecondFactor { code, .. } => (StatusCode::UNAUTHORIZED, (*code).into()),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden".into()),
             ApiError::NotFound { what, .. } => (StatusCode::NOT_FOUND, format!("{what}_not_found")),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "route_not_found".into()),

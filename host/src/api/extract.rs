@@ -124,16 +124,25 @@ impl Caller {
     /// The user behind an API token, checked as for every API request; for
     /// places where the token cannot come as a header (a browser WebSocket).
     pub async fn from_token(state: &AppState, token: &str) -> Result<Self, ApiError> {
-        let user = state
+        let owner = state
             .store
-            .user_by_token_hash(&token_hash(token.trim()))
+            .token_owner(&token_hash(token.trim()))
             .await?
             .ok_or_else(|| {
                 ApiError::Unauthorized(
-                    "unknown API token; create one with `frontdesk user add`".into(),
+                    "unknown or revoked API token; create one under Settings, My account, or with `frontdesk user add`".into(),
                 )
             })?;
-        enabled(user).map(Caller)
+        let user = enabled(owner.user)?;
+        let now = state.clock.now();
+        // "Last used" is about when, not a log: one write a minute at most.
+        if owner.token_last_used_at.is_none_or(|at| now - at >= 60_000)
+            && let Err(err) = state.store.token_used(owner.token_id, now).await
+        {
+            // Noting the use is bookkeeping; the request goes on without it.
+            tracing::warn!(error = %err, token = owner.token_id, "could not note an API token's use");
+        }
+        Ok(Caller(user))
     }
 
     /// The user behind a token or a browser session, checked again (the live

@@ -25,6 +25,8 @@ mod sessions;
 mod settings;
 mod sign_in;
 mod stats;
+mod tokens;
+mod totp;
 mod transcripts;
 mod users;
 
@@ -346,6 +348,8 @@ pub fn app(state: AppState) -> Router {
     let v1 = OpenApiRouter::new()
         .merge(users::routes())
         .merge(sign_in::routes())
+        .merge(tokens::routes())
+        .merge(totp::routes())
         .merge(channels::routes())
         .merge(contacts::routes())
         .merge(sessions::routes())

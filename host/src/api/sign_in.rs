@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::totp::{Second, second_factor};
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::auth::web::{SESSION_COOKIE, SESSION_TTL_MS, cookie_value};
 use crate::auth::{new_secret, new_token, password, token_hash, web};
@@ -53,12 +54,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_user_link))
 }
 
-/// A person's name and password.
+/// A person's name and password, and when their two-factor sign-in is on
+/// a code from their authenticator app or one of their recovery codes.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInForm {
     pub name: String,
     pub password: String,
+    /// The 6-digit code the authenticator app shows now.
+    pub code: Option<String>,
+    /// A recovery code instead of `code`; each works once.
+    pub recovery_code: Option<String>,
 }
 
 /// Who is signed in, and the token the page sends back as `X-CSRF-Token`
@@ -71,6 +77,9 @@ pub struct SignedIn {
 
 /// Signs a person in: sets the `frontdesk_session` cookie (`HttpOnly`,
 /// `SameSite=Strict`, 12 hours) and the readable `frontdesk_csrf` cookie.
+/// With two-factor sign-in on, a right password without a code answers
+/// 401 `totp_required`; a wrong code is 401 `totp_invalid` and counts
+/// toward the lockout as a wrong password does.
 #[utoipa::path(post, path = "/sign-in", tag = "sign-in", request_body = SignInForm,
     responses((status = 200, body = SignedIn), (status = 401, body = ErrorBody),
         (status = 429, body = ErrorBody)))]
@@ -98,23 +107,62 @@ async fn sign_in(
         return Err(locked(&name, until - now));
     }
     if !checked(&form.password, record.password_hash).await? {
-        let failures = state.store.sign_in_failed(user_id).await?;
-        tracing::warn!(%name, failures, "sign-in refused: wrong password");
-        state.limits.auth_failed(ip)?;
-        if let Some(until) = password::locked_until(failures, now) {
-            state.store.lock_sign_in(user_id, until).await?;
-            return Err(locked(&name, until - now));
-        }
-        return Err(refused());
+        tracing::warn!(%name, "sign-in refused: wrong password");
+        return Err(failed(&state, ip, &name, user_id, now, refused()).await?);
     }
     if record.user.disabled {
         return Err(ApiError::Unauthorized(format!(
             "user {name} is disabled; ask an admin"
         )));
     }
+    if record.totp_enabled {
+        let code = form.code.as_deref();
+        match second_factor(&state, user_id, code, form.recovery_code.as_deref(), now).await? {
+            Second::Passed => {}
+            Second::Missing => {
+                return Err(ApiError::SecondFactor {
+                    code: "totp_required",
+                    message: "two-factor sign-in is on for this account: also give the code \
+                              from your authenticator app, or one of your recovery codes"
+                        .into(),
+                });
+            }
+            Second::Wrong => {
+                tracing::warn!(%name, "sign-in refused: wrong second-factor code");
+                let wrong = ApiError::SecondFactor {
+                    code: "totp_invalid",
+                    message: "that code is not right (or was used already); type the code \
+                              your app shows now, or use a recovery code"
+                        .into(),
+                };
+                return Err(failed(&state, ip, &name, user_id, now, wrong).await?);
+            }
+        }
+    }
     state.store.sign_in_succeeded(user_id).await?;
     tracing::info!(%name, "signed in");
     start_session(&state, record.user, StatusCode::OK).await
+}
+
+/// A wrong password or second-factor code: counted toward the name's
+/// lockout and the address's failures (L1). The error to answer with is
+/// `refusal`, or the lockout once it starts.
+async fn failed(
+    state: &AppState,
+    ip: ClientIp,
+    name: &str,
+    user_id: i64,
+    now: i64,
+    refusal: ApiError,
+) -> Result<ApiError, ApiError> {
+    let failures = state.store.sign_in_failed(user_id).await?;
+    tracing::info!(%name, failures, "wrong sign-ins in a row");
+    state.limits.auth_failed(ip)?;
+    if let Some(until) = password::locked_until(failures, now) {
+        state.store.lock_sign_in(user_id, until).await?;
+        return Ok(locked(name, until - now));
+    }
+    Ok(refusal)
 }
 
 /// Ends this browser's session on the server and clears its cookies.

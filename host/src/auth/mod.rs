@@ -7,6 +7,7 @@
 //! people, so they get a slow hash instead (`password`).
 
 pub mod password;
+pub mod totp;
 pub mod web;
 
 use base64::Engine as _;

@@ -19,6 +19,8 @@ pub struct SignInRecord {
     pub failed_sign_ins: i64,
     /// Sign-in is refused until then (after too many wrong passwords).
     pub locked_until: Option<Millis>,
+    /// Whether sign-in also asks for a code from an authenticator app.
+    pub totp_enabled: bool,
 }
 
 /// A browser session that has not expired, with the user it signs in.

@@ -21,6 +21,7 @@ mod sql_stats;
 mod sql_webchat;
 mod sqlite;
 mod stats;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
 pub use stats::{ChannelStats, Durations, RatingStats, StatsQuery, StatsRow, StatsStore};
+pub use tokens::{ApiToken, FIRST_TOKEN_NAME, TokenOwner, TokenStore, TotpState};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,7 @@ pub struct IngestItem {
 #[async_trait]
 pub trait Store:
     AccountStore
+    + TokenStore
     + RoutingStore
     + ConfigStore
     + OutboxStore
@@ -116,7 +119,8 @@ pub trait Store:
     /// Commits a small write, for `/healthz` to learn whether a fault is over.
     async fn probe_write(&self, now: Millis) -> Result<()>;
 
-    /// Creates a user with the hash of their API token (P2).
+    /// Creates a user and their first API token, given as its hash and
+    /// named [`FIRST_TOKEN_NAME`] (P2).
     async fn create_user(
         &self,
         name: &str,
@@ -126,7 +130,7 @@ pub trait Store:
     ) -> Result<User>;
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn user(&self, id: i64) -> Result<Option<User>>;
-    /// A digest of who may see what: users' roles, flags and token hashes,
+    /// A digest of who may see what: users' roles and flags, their live tokens,
     /// queue members and supervisors. It changes whenever access does, so
     /// the live sockets can re-check themselves (P1).
     async fn access_fingerprint(&self) -> Result<u64>;

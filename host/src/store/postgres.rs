@@ -19,9 +19,6 @@ const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
 // Compiled once per backend on purpose: one SQL text, two pool types.
 #[allow(clippy::duplicate_mod)]
-#[path = "accounts_sql.rs"]
-mod accounts_sql;
-#[allow(clippy::duplicate_mod)]
 #[path = "shared/mod.rs"]
 mod shared;
 

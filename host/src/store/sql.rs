@@ -76,16 +76,32 @@ macro_rules! sql_store {
             }
 
             async fn create_user(&self, name: &str, role: Role, token_hash: &str, now: Millis) -> Result<User> {
-                sqlx::query_as::<_, User>(
+                let mut tx = self.write.begin().await?;
+                // users.token_hash is no longer read (tokens live in
+                // api_tokens) but is NOT NULL UNIQUE: a unique stand-in.
+                let unused = format!("unused:{}", crate::auth::new_secret());
+                let user = sqlx::query_as::<_, User>(
                     "INSERT INTO users (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *",
                 )
                 .bind(name)
                 .bind(role.as_str())
+                .bind(&unused)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| conflict(e, || format!("a user named {name:?}")))?;
+                sqlx::query(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(user.id)
+                .bind(FIRST_TOKEN_NAME)
                 .bind(token_hash)
                 .bind(now)
-                .fetch_one(&self.write)
+                .execute(&mut *tx)
                 .await
-                .map_err(|e| conflict(e, || format!("a user named {name:?}")))
+                .map_err(|e| conflict(e, || "that API token".to_string()))?;
+                tx.commit().await?;
+                Ok(user)
             }
 
             async fn list_users(&self) -> Result<Vec<User>> {
@@ -105,8 +121,16 @@ macro_rules! sql_store {
                 use std::hash::{Hash, Hasher};
                 // Only compared within this process, so the std hasher is enough.
                 let mut digest = std::collections::hash_map::DefaultHasher::new();
-                sqlx::query_as::<_, (i64, String, bool, String)>(
-                    "SELECT id, role, disabled, token_hash FROM users ORDER BY id",
+                sqlx::query_as::<_, (i64, String, bool)>(
+                    "SELECT id, role, disabled FROM users ORDER BY id",
+                )
+                .fetch_all(&self.read)
+                .await?
+                .hash(&mut digest);
+                // Live tokens, not when they were last used: a revoked one
+                // leaves this list, so its sockets re-check and close.
+                sqlx::query_as::<_, (i64, i64)>(
+                    "SELECT id, user_id FROM api_tokens WHERE revoked_at IS NULL ORDER BY id",
                 )
                 .fetch_all(&self.read)
                 .await?
@@ -128,10 +152,7 @@ macro_rules! sql_store {
             }
 
             async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
-                Ok(sqlx::query_as::<_, User>("SELECT * FROM users WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .fetch_optional(&self.read)
-                    .await?)
+                Ok(self.token_owner(token_hash).await?.map(|owner| owner.user))
             }
 
             async fn user_by_name(&self, name: &str) -> Result<Option<User>> {

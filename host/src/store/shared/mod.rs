@@ -7,12 +7,14 @@
 
 use super::*;
 
+mod accounts;
 mod attachments;
 mod bots;
 mod contacts;
 mod ingest;
 mod mail;
 mod routing;
+mod tokens;
 mod webchat;
 
 // Helpers one file's transaction shares with another's, and with the

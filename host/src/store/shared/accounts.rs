@@ -1,6 +1,5 @@
-//! [`AccountStore`] in SQL both backends accept. This file is compiled once
-//! inside each backend module (`#[path]`), where `Backend` names that
-//! module's store, so the SQL is written once without a macro.
+//! [`AccountStore`]: passwords, the lockout, browser sessions and setup
+//! links (P5, P6).
 
 use async_trait::async_trait;
 
