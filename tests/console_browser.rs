@@ -11,6 +11,11 @@ mod support;
 #[path = "console_browser/sign_in.rs"]
 mod sign_in;
 
+/// Issue 16: Settings · Channels and a channel's Queue, CRM, Agent
+/// information and Other tabs; scenarios 3 and 4.
+#[path = "console_browser/settings_channels.rs"]
+mod settings_channels;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
