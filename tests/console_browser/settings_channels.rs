@@ -180,9 +180,7 @@ async fn u1_r3_r5_admin_creates_channels_and_sets_the_queue_supervisor_reads_it(
     let made = browser(&desk, "create", &[]);
     let channel = made["channel"].as_i64().expect("the api channel's id");
     let secret = made["secret"].as_str().expect("the secret shown once");
-    let channels = desk
-        .api("GET", "/api/v1/channels", &desk.admin, None)
-        .await;
+    let channels = desk.api("GET", "/api/v1/channels", &desk.admin, None).await;
     let kinds: Vec<&str> = channels
         .as_array()
         .unwrap()

@@ -46,7 +46,10 @@ async fn health(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ChannelHealth>, ApiError> {
-    caller.require(&[Role::Admin, Role::Supervisor], "reading a channel's health")?;
+    caller.require(
+        &[Role::Admin, Role::Supervisor],
+        "reading a channel's health",
+    )?;
     let channel = state
         .store
         .visible_channel(caller.viewer(), id)

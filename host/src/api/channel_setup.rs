@@ -79,10 +79,13 @@ pub async fn run(state: &AppState, channel: &Channel) -> Result<(), ApiError> {
     let url = webhook_url(state, channel);
     let outcome = setup(channel, connector.setup(channel, &url).await, &url);
     let message = match &outcome {
-        Ok(()) if state.connectors.contains_key(&channel.kind) => format!(
-            "Built in, no provider to set up: messages are posted, signed, to {url}."
+        Ok(()) if state.connectors.contains_key(&channel.kind) => {
+            format!("Built in, no provider to set up: messages are posted, signed, to {url}.")
+        }
+        Ok(()) => format!(
+            "The {} connector's setup succeeded; its webhook is {url}.",
+            channel.kind
         ),
-        Ok(()) => format!("The {} connector's setup succeeded; its webhook is {url}.", channel.kind),
         Err(err) => err.to_string(),
     };
     record(state, channel.id, outcome.is_ok(), message).await;
@@ -90,11 +93,7 @@ pub async fn run(state: &AppState, channel: &Channel) -> Result<(), ApiError> {
 }
 
 /// The API's answer for a setup outcome.
-fn setup(
-    channel: &Channel,
-    result: Result<(), SetupError>,
-    url: &str,
-) -> Result<(), ApiError> {
+fn setup(channel: &Channel, result: Result<(), SetupError>, url: &str) -> Result<(), ApiError> {
     match result {
         Ok(()) => {
             tracing::info!(channel = channel.id, kind = %channel.kind, webhook = %url, "connector setup done");

@@ -136,6 +136,7 @@ fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, want_
 }
 
 mod access;
+mod channel_health;
 mod console;
 mod failed_inbound;
 mod hooks;
