@@ -71,6 +71,7 @@ async function createChannel(page, name, kind, fill) {
 }
 
 async function create(browser) {
+  // Channel ids: the webchat channel is 1, the api channel 2 (a fresh server).
   const ada = await signIn(browser, 'ada', env('ADA_PASSWORD'));
   const { page } = ada;
   await openSettings(page);
@@ -79,6 +80,7 @@ async function create(browser) {
   const chat = await createChannel(page, 'Chat on the site', 'webchat', async (form) => {
     await form.getByLabel(/^identity_secret/).waitFor();
     assert(await form.getByLabel(/^identity_secret/).getAttribute('type') === 'password', 'secrets are masked');
+    await form.getByLabel(/^identity_secret/).fill('our-site-shares-this-secret');
     await form.getByLabel(/^prechat_fields/).fill('email');
   });
   // Run setup again answers in place.
@@ -102,6 +104,7 @@ async function create(browser) {
   // The queue: two agents, reordered by keyboard and by drag and drop.
   await openChannel(page, 'Partner API');
   await page.getByRole('heading', { name: 'Queue', level: 2 }).waitFor();
+  await page.locator('#queue-agents').waitFor();
   const adder = page.getByLabel('Agent to add');
   for (const who of ['ann', 'ben']) {
     await adder.selectOption({ label: `${who} (agent)` });
@@ -153,9 +156,27 @@ async function create(browser) {
   await openTab(page, 'Other');
   assert(await page.getByLabel(/^Name/).inputValue() === 'Partner API', 'the name is shown');
   await accessible(page, 'the Other tab');
-  // The browser logs each refused save (two intervals, the empty name).
+
+  // The webchat channel's connector settings: the secret stays masked and
+  // kept; a value its schema refuses is shown at that field.
+  await page.getByRole('link', { name: 'Channels', exact: true }).click();
+  await openChannel(page, 'Chat on the site');
+  await openTab(page, 'Other');
+  const secretBox = page.getByLabel(/^identity_secret/);
+  assert(await secretBox.inputValue() === '********', 'the stored secret is masked');
+  await secretBox.fill('short');
+  answer = await save(page, '/channels/1', 'PATCH');
+  assert(answer.status() === 400, `a short secret is refused: ${answer.status()}`);
+  const secretLabel = page.locator('label', { has: page.locator('input[name="config.identity_secret"]') });
+  await secretLabel.locator('.field-error', { hasText: 'config field "identity_secret"' }).waitFor();
+  await secretBox.fill('********');
+  await page.getByLabel(/^prechat_fields/).fill('email\nname');
+  answer = await save(page, '/channels/1', 'PATCH');
+  assert(answer.status() === 200, `connector settings saved: ${answer.status()}`);
+
+  // The browser logs each refused save (two intervals, the empty name, the short secret).
   const refused = ada.errors.filter((e) => e.includes('status of 400'));
-  assert(refused.length === 3, `three refusals: ${refused.join(' | ')}`);
+  assert(refused.length === 4, `four refusals: ${refused.join(' | ')}`);
   ada.errors = ada.errors.filter((e) => !e.includes('status of 400'));
   noErrors(ada);
   return { channel: api.id, secret };
@@ -185,6 +206,7 @@ async function supervisor(browser) {
   await openChannel(page, 'Partner API');
   await page.getByText('only an admin can change them').waitFor();
   await page.getByRole('heading', { name: 'Queue', level: 2 }).waitFor();
+  await page.locator('#queue-agents li[data-agent]').nth(1).waitFor();
   assert(JSON.stringify(await order(page)) === '["ann","ben"]', `the queue shows: ${await order(page)}`);
   assert(await page.getByRole('radio', { name: /^Evenly/ }).isChecked(), 'evenly as saved');
   assert(await page.getByRole('radio', { name: /^Evenly/ }).isDisabled(), 'read-only mode');

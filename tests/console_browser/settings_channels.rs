@@ -188,7 +188,12 @@ async fn u1_r3_r5_admin_creates_channels_and_sets_the_queue_supervisor_reads_it(
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["webchat", "api"], "{channels}");
-    assert_eq!(channels[0]["config"]["prechat_fields"], json!(["email"]));
+    // Changed on its Other tab; the secret set at creation is kept (masked).
+    assert_eq!(
+        channels[0]["config"]["prechat_fields"],
+        json!(["email", "name"])
+    );
+    assert_eq!(channels[0]["config"]["identity_secret"], "********");
     // The bad intervals were refused: the saved queue is the good one.
     let queue = desk.queue(channel).await;
     assert_eq!(queue["mode"], "strict", "{queue}");

@@ -7,9 +7,10 @@ import { el, say, clearErrors, showError } from '../form.js';
 
 /**
  * Builds `<form>` in `panel` around the controls `fill(fieldset)` adds; on
- * Save, `save()` runs (it calls the API); its error lands at its field.
+ * Save, `save()` runs (it calls the API); its error lands at its field
+ * (`onError(form, err)`, showError by default).
  */
-export function tabForm(panel, ctx, fill, save) {
+export function tabForm(panel, ctx, fill, save, onError = showError) {
   const form = el('form', null, 'settings-form');
   form.noValidate = true;
   form.setAttribute('aria-label', panel.querySelector('h2') ? panel.querySelector('h2').textContent : 'Settings');
@@ -33,7 +34,7 @@ export function tabForm(panel, ctx, fill, save) {
         await save();
         say('Saved.', true);
       } catch (err) {
-        showError(form, err);
+        onError(form, err);
       } finally {
         button.disabled = false;
       }
