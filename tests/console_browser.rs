@@ -23,6 +23,11 @@ mod settings_channel_more;
 #[path = "console_browser/account.rs"]
 mod account;
 
+/// Issue 16: Settings · Channels and a channel's Queue, CRM, Agent
+/// information and Other tabs; scenarios 3 and 4.
+#[path = "console_browser/settings_channels.rs"]
+mod settings_channels;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

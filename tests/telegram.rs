@@ -424,9 +424,25 @@ async fn a_refused_set_webhook_names_telegrams_words_and_a_patch_retries_it() {
         "the token is not echoed: {message}"
     );
 
-    // The channel is saved; fixing the token with a PATCH registers the webhook.
+    // The channel is saved; its health keeps Telegram's words (U1).
     let (_, channels) = w.api("GET", "/api/v1/channels", None).await;
     let channel = channels[0]["id"].as_i64().unwrap();
+    let health_url = format!("/api/v1/channels/{channel}/health");
+    let (_, health) = w.api("GET", &health_url, None).await;
+    assert_eq!(health["setup"]["ok"], false, "{health}");
+    assert!(
+        health["setup"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("setWebhook: 401 Unauthorized"),
+        "{health}"
+    );
+    // Run setup again while the token is still wrong: the same 502.
+    let setup_url = format!("/api/v1/channels/{channel}/setup");
+    let (status, body) = w.api("POST", &setup_url, None).await;
+    assert_eq!(status, 502, "{body}");
+
+    // Fixing the token with a PATCH registers the webhook.
     w.front.set_mode(Mode::Pass);
     let fixed = json!({"api_base_url": w.front.api_base_url(), "bot_token": TOKEN, "webhook_secret": SECRET});
     let (status, body) = w
@@ -446,6 +462,16 @@ async fn a_refused_set_webhook_names_telegrams_words_and_a_patch_retries_it() {
         .front
         .calls(|c| c.method == "setWebhook" && c.status == 200);
     assert_eq!(ok.len(), 1);
+    let (_, health) = w.api("GET", &health_url, None).await;
+    assert_eq!(health["setup"]["ok"], true, "{health}");
+    // Run setup again calls setWebhook once more.
+    let (status, body) = w.api("POST", &setup_url, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], true, "{body}");
+    let ok = w
+        .front
+        .calls(|c| c.method == "setWebhook" && c.status == 200);
+    assert_eq!(ok.len(), 2);
 
     // And messages flow.
     w.customer_says("hello?").await;

@@ -9,11 +9,59 @@
 //! (with its words) or could not be reached, or 400 `invalid_config` when
 //! the connector found the config unusable without calling anyone; then a
 //! `PATCH /api/v1/channels/{id}` that sets `config` or `enabled: true` runs
-//! setup again. Disabled channels are not set up.
+//! setup again, and so does `POST /api/v1/channels/{id}/setup`. Disabled
+//! channels are not set up.
+//!
+//! The outcome of the last setup is kept per channel (in the store's
+//! key-value table, under a scope no plugin can name) so the channel list
+//! shows it to every admin on every node (U1).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::{ApiError, AppState};
 use crate::ingest::SetupError;
-use crate::store::Channel;
+use crate::store::{Channel, Millis};
+
+/// The key-value scope of host records: plugin names cannot start with `@`.
+const HOST_SCOPE: &str = "@host";
+const SETUP_KEY: &str = "setup";
+
+/// How a channel's last provider setup went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SetupResult {
+    /// Whether the provider accepted it.
+    pub ok: bool,
+    /// What happened, with the provider's own words when it refused.
+    pub message: String,
+    /// When it ran.
+    pub at: Millis,
+}
+
+/// The last setup result recorded for `channel`, if any.
+pub async fn last(state: &AppState, channel: i64) -> Result<Option<SetupResult>, ApiError> {
+    let raw = state
+        .store
+        .kv_get(HOST_SCOPE, &channel.to_string(), SETUP_KEY)
+        .await?;
+    Ok(raw.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+async fn record(state: &AppState, channel: i64, ok: bool, message: String) {
+    let result = SetupResult {
+        ok,
+        message,
+        at: state.clock.now(),
+    };
+    let bytes = serde_json::to_vec(&result).unwrap_or_default();
+    if let Err(err) = state
+        .store
+        .kv_set(HOST_SCOPE, &channel.to_string(), SETUP_KEY, &bytes, 1 << 20)
+        .await
+    {
+        tracing::warn!(channel, error = %err, "the setup result could not be recorded");
+    }
+}
 
 /// The webhook URL a provider is given for `channel`.
 pub fn webhook_url(state: &AppState, channel: &Channel) -> String {
@@ -29,7 +77,24 @@ pub async fn run(state: &AppState, channel: &Channel) -> Result<(), ApiError> {
         return Ok(());
     };
     let url = webhook_url(state, channel);
-    match connector.setup(channel, &url).await {
+    let outcome = setup(channel, connector.setup(channel, &url).await, &url);
+    let message = match &outcome {
+        Ok(()) if state.connectors.contains_key(&channel.kind) => {
+            format!("Built in, no provider to set up: messages are posted, signed, to {url}.")
+        }
+        Ok(()) => format!(
+            "The {} connector's setup succeeded; its webhook is {url}.",
+            channel.kind
+        ),
+        Err(err) => err.to_string(),
+    };
+    record(state, channel.id, outcome.is_ok(), message).await;
+    outcome
+}
+
+/// The API's answer for a setup outcome.
+fn setup(channel: &Channel, result: Result<(), SetupError>, url: &str) -> Result<(), ApiError> {
+    match result {
         Ok(()) => {
             tracing::info!(channel = channel.id, kind = %channel.kind, webhook = %url, "connector setup done");
             Ok(())
@@ -39,8 +104,8 @@ pub async fn run(state: &AppState, channel: &Channel) -> Result<(), ApiError> {
             tracing::warn!(channel = channel.id, kind = %channel.kind, error = %err, "connector setup failed");
             let (id, kind) = (channel.id, &channel.kind);
             let retry = format!(
-                "Fix the cause, then PATCH /api/v1/channels/{id} with the config or \
-                 {{\"enabled\": true}} to run the setup again"
+                "Fix the cause, then run the setup again: POST /api/v1/channels/{id}/setup \
+                 (Run setup again in the settings), or PATCH the channel's config"
             );
             let cause = match err {
                 SetupError::Config(m) => {

@@ -6,6 +6,7 @@
 mod actions;
 mod attachments;
 mod bots;
+mod channel_health;
 mod channel_setup;
 mod channels;
 mod contacts;
@@ -351,6 +352,7 @@ pub fn app(state: AppState) -> Router {
         .merge(tokens::routes())
         .merge(totp::routes())
         .merge(channels::routes())
+        .merge(channel_health::routes())
         .merge(contacts::routes())
         .merge(sessions::routes())
         .merge(attachments::routes())

@@ -212,6 +212,9 @@ pub trait Store:
         now: Millis,
     ) -> Result<(Message, OutboxItem)>;
     async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>>;
+    /// When the channel last received a customer message, and how many of
+    /// its replies failed for good (the channel list's health, U1).
+    async fn channel_activity(&self, channel_id: i64) -> Result<ChannelActivity>;
     /// The newest audit entries first (P4).
     async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>>;
     /// The newest audit entries first that match `filter` (P4).

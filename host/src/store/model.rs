@@ -533,3 +533,12 @@ pub enum Delivery {
     /// Given up: a permanent refusal or the last try; admins see it (S5).
     Failed { error: String },
 }
+
+/// What the channel list shows of a channel's traffic (U1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ChannelActivity {
+    /// When the newest customer message arrived; `None` before the first.
+    pub last_inbound_at: Option<Millis>,
+    /// Replies that failed after their last try and still wait for an admin.
+    pub failed_outbox: i64,
+}

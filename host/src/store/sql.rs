@@ -499,6 +499,22 @@ macro_rules! sql_store {
                 Ok((message, outbox))
             }
 
+            async fn channel_activity(&self, channel_id: i64) -> Result<ChannelActivity> {
+                let (last_inbound_at,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT MAX(created_at) FROM messages WHERE channel_id = $1 AND direction = 'in'",
+                )
+                .bind(channel_id)
+                .fetch_one(&self.read)
+                .await?;
+                let (failed_outbox,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND channel_id = $1",
+                )
+                .bind(channel_id)
+                .fetch_one(&self.read)
+                .await?;
+                Ok(ChannelActivity { last_inbound_at, failed_outbox })
+            }
+
             async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>> {
                 Ok(sqlx::query_as::<_, OutboxItem>(
                     "SELECT id, message_id, channel_id, state, attempts, next_attempt_at, last_error, created_at \

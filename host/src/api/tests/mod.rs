@@ -137,6 +137,7 @@ fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, want_
 
 mod access;
 mod admin_pages;
+mod channel_health;
 mod console;
 mod failed_inbound;
 mod hooks;
