@@ -3,6 +3,7 @@
 // tests/console_browser/settings_channel_more.rs, which sets the server's
 // test clock to Monday 5 January 2026, 12:30 in Berlin.
 
+import path from 'node:path';
 import { env, scenario, assert, accessible, BASE, DEADLINE } from './console_lib.mjs';
 
 /** Signs in through the form in a context axe can be injected into. */
@@ -125,6 +126,7 @@ scenario(async (browser) => {
   await page.getByLabel('Ask customers to accept an agreement before the chat goes on').check();
   await page.getByLabel('Agreement text').fill('We keep this chat for 90 days to answer you. Do you agree?');
   await accessible(page, 'the agreement tab');
+  await page.screenshot({ path: path.join(path.dirname(env('SHOT_HOURS')), 'settings-channel-agreement.png'), fullPage: true });
   await page.getByRole('button', { name: 'Save agreement' }).click();
   await saved(page, 'Agreement saved.');
 
@@ -135,6 +137,7 @@ scenario(async (browser) => {
   await page.getByLabel('Shortcut').fill('/refund');
   await page.getByLabel('Text', { exact: true }).fill('Your refund is on its way: allow three working days.');
   await accessible(page, 'the canned responses tab');
+  await page.screenshot({ path: path.join(path.dirname(env('SHOT_HOURS')), 'settings-channel-canned.png'), fullPage: true });
   await page.getByRole('button', { name: 'Save canned responses' }).click();
   await saved(page, 'Canned responses saved: 1 in 1 list(s).');
 
@@ -142,12 +145,14 @@ scenario(async (browser) => {
   await tab(page, 'Quality assessment');
   await page.getByLabel('Ask the customer to rate the conversation when it closes (Q1)').check();
   await accessible(page, 'the quality assessment tab');
+  await page.screenshot({ path: path.join(path.dirname(env('SHOT_HOURS')), 'settings-channel-quality.png'), fullPage: true });
   await page.getByRole('button', { name: 'Save quality assessment' }).click();
   await saved(page, 'Quality assessment saved.');
 
   await tab(page, 'Chat bot');
   await page.getByLabel(/^Bot/).first().waitFor();
   await accessible(page, 'the chat bot tab');
+  await page.screenshot({ path: path.join(path.dirname(env('SHOT_HOURS')), 'settings-channel-bot.png'), fullPage: true });
   assert(admin.errors.length === 0, `no console errors, got: ${admin.errors.join(' | ')}`);
 
   // A supervisor sees the same settings and cannot change them.

@@ -143,6 +143,7 @@ async function create(browser) {
   answer = await save(page, '/queue');
   assert(answer.status() === 200, `CRM saved: ${answer.status()}`);
   await accessible(page, 'the CRM tab');
+  await page.screenshot({ path: path.join(env('SHOTS'), 'settings-channel-crm.png'), fullPage: true });
   await openTab(page, 'Agent information');
   await page.getByRole('radio', { name: /^The channel's identity/ }).check();
   await page.getByLabel(/^Name customers see/).fill('');
@@ -153,9 +154,11 @@ async function create(browser) {
   answer = await save(page, `/channels/${api.id}`, 'PATCH');
   assert(answer.status() === 200, `identity saved: ${answer.status()}`);
   await accessible(page, 'the Agent information tab');
+  await page.screenshot({ path: path.join(env('SHOTS'), 'settings-channel-identity.png'), fullPage: true });
   await openTab(page, 'Other');
   assert(await page.getByLabel(/^Name/).inputValue() === 'Partner API', 'the name is shown');
   await accessible(page, 'the Other tab');
+  await page.screenshot({ path: path.join(env('SHOTS'), 'settings-channel-other.png'), fullPage: true });
 
   // The webchat channel's connector settings: the secret stays masked and
   // kept; a value its schema refuses is shown at that field.
