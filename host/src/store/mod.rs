@@ -434,3 +434,5 @@ mod tests_bots;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_outbox;
+#[cfg(test)]
+mod tests_upgrade;
