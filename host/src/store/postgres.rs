@@ -3,11 +3,7 @@
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres};
 
-use super::sql::{like_pattern, possible_match, sql_store, visible_channels};
-use super::sql_config::sql_config_store;
-use super::sql_failed_inbound::sql_failed_inbound_store;
-use super::sql_outbox::sql_outbox_store;
-use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
+use super::sql::{like_pattern, possible_match, visible_channels};
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
@@ -16,13 +12,20 @@ type Backend = PgStore;
 
 /// Row locking for claims: skip rows another node is claiming.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+/// This backend's name, for logs and `/healthz`.
+const BACKEND: &str = "postgres";
+
+/// PostgreSQL's planner picks indexes by itself.
+macro_rules! index_hint {
+    ($index:literal) => {
+        ""
+    };
+}
 
 // Compiled once per backend on purpose: one SQL text, two pool types.
 #[allow(clippy::duplicate_mod)]
 #[path = "shared/mod.rs"]
 mod shared;
-
-use shared::{attach_files, ingest_batch};
 
 type Db = Postgres;
 
@@ -48,9 +51,3 @@ impl PgStore {
         })
     }
 }
-
-sql_store!(PgStore, "postgres");
-sql_config_store!(PgStore);
-sql_outbox_store!(PgStore);
-sql_failed_inbound_store!(PgStore);
-sql_stats_store!(PgStore, plain);

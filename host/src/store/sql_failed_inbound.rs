@@ -1,6 +1,6 @@
 //! Failed inbound: authentic webhook requests a connector could not parse,
 //! kept raw for admins (the provider was answered 200, so nothing retries
-//! them). Both backends run the same SQL (see `sql.rs`).
+//! them). The SQL is in `shared/failed_inbound.rs`.
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -39,49 +39,6 @@ pub trait FailedInboundStore: Send + Sync + 'static {
     /// The newest first, optionally of one channel.
     async fn failed_inbound(&self, channel: Option<i64>, limit: i64) -> Result<Vec<FailedInbound>>;
 }
-
-macro_rules! sql_failed_inbound_store {
-    ($Store:ident) => {
-        #[async_trait::async_trait]
-        impl crate::store::FailedInboundStore for $Store {
-            async fn add_failed_inbound(
-                &self,
-                new: &crate::store::NewFailedInbound,
-                now: Millis,
-            ) -> Result<i64> {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO failed_inbound (channel_id, headers, body, reason, received_at) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(new.channel_id)
-                .bind(new.headers.to_string())
-                .bind(&new.body)
-                .bind(&new.reason)
-                .bind(now)
-                .fetch_one(&self.write)
-                .await
-                .map_err(|e| conflict(e, || format!("failed inbound of channel {}", new.channel_id)))?;
-                Ok(id)
-            }
-
-            async fn failed_inbound(
-                &self,
-                channel: Option<i64>,
-                limit: i64,
-            ) -> Result<Vec<crate::store::FailedInbound>> {
-                Ok(sqlx::query_as::<_, crate::store::FailedInbound>(
-                    "SELECT id, channel_id, headers, body, reason, received_at FROM failed_inbound \
-                     WHERE ($1 IS NULL OR channel_id = $1) ORDER BY received_at DESC, id DESC LIMIT $2",
-                )
-                .bind(channel)
-                .bind(limit)
-                .fetch_all(&self.read)
-                .await?)
-            }
-        }
-    };
-}
-pub(super) use sql_failed_inbound_store;
 
 #[cfg(test)]
 mod tests {

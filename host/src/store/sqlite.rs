@@ -10,11 +10,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Sqlite};
 
-use super::sql::{like_pattern, possible_match, sql_store, visible_channels};
-use super::sql_config::sql_config_store;
-use super::sql_failed_inbound::sql_failed_inbound_store;
-use super::sql_outbox::sql_outbox_store;
-use super::sql_stats::{duration_sql, duration_sqls, index_hint, sql_stats_store};
+use super::sql::{like_pattern, possible_match, visible_channels};
 use super::stats::{Aggregate, Group, durations, ranks, shown, total};
 use super::*;
 
@@ -23,13 +19,20 @@ type Backend = SqliteStore;
 
 /// Row locking for claims: SQLite has one writer, so nothing to skip.
 const SKIP_LOCKED: &str = "";
+/// This backend's name, for logs and `/healthz`.
+const BACKEND: &str = "sqlite";
+
+/// SQLite is told which index to use (it has no statistics to pick one).
+macro_rules! index_hint {
+    ($index:literal) => {
+        concat!(" INDEXED BY ", $index)
+    };
+}
 
 // Compiled once per backend on purpose: one SQL text, two pool types.
 #[allow(clippy::duplicate_mod)]
 #[path = "shared/mod.rs"]
 mod shared;
-
-use shared::{attach_files, ingest_batch};
 
 type Db = Sqlite;
 
@@ -90,9 +93,3 @@ async fn release_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::
     }
     Ok(clean)
 }
-
-sql_store!(SqliteStore, "sqlite");
-sql_config_store!(SqliteStore);
-sql_outbox_store!(SqliteStore);
-sql_failed_inbound_store!(SqliteStore);
-sql_stats_store!(SqliteStore, indexed);

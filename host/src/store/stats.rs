@@ -1,5 +1,5 @@
 //! Statistics (O6) and the message log by contact (O2): what they return,
-//! and the store trait both backends implement (SQL in `sql_stats.rs`).
+//! and the store trait both backends implement (SQL in `shared/stats.rs`).
 //!
 //! Every figure is computed from stored rows when asked, never from counters
 //! kept in memory, so it matches the history exactly. The per-session summary

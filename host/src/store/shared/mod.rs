@@ -1,8 +1,9 @@
 //! The `Store` impls in SQL both backends accept, written once as plain
 //! Rust. This folder is compiled once inside each backend module (`sqlite.rs`,
 //! `postgres.rs`, through `#[path]`), where `Backend` names that backend's
-//! store, `Db` its database, and `SKIP_LOCKED` its row-locking clause; the
-//! SQL text is the same for both (`$N` parameters, `ON CONFLICT`,
+//! store, `Db` its database, `BACKEND` its name, `SKIP_LOCKED` its
+//! row-locking clause and `index_hint!` its index hints; the SQL text is
+//! otherwise the same for both (`$N` parameters, `ON CONFLICT`,
 //! `RETURNING`, times as `i64` milliseconds).
 
 use super::*;
@@ -10,15 +11,21 @@ use super::*;
 mod accounts;
 mod attachments;
 mod bots;
+mod config;
 mod contacts;
+mod failed_inbound;
 mod ingest;
 mod mail;
+mod outbox;
 mod routing;
+mod stats;
+mod store;
 mod tokens;
 mod webchat;
 
-// Helpers one file's transaction shares with another's, and with the
-// `Store` impl still written as a macro in `sql.rs`.
-pub(super) use attachments::{attach_files, insert_attachments};
-pub(super) use contacts::{lead_in, note_no_lead};
-pub(super) use ingest::ingest_batch;
+// Helpers one file's transaction shares with another's.
+use attachments::{attach_files, insert_attachments};
+use contacts::{lead_in, note_no_lead};
+use ingest::ingest_batch;
+use outbox::queue_customer_text;
+use store::audit;

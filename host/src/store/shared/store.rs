@@ -1,0 +1,624 @@
+//! The core `Store` impl: users, channels, queues, sessions, messages,
+//! the audit log.
+
+use super::*;
+
+#[async_trait::async_trait]
+impl crate::store::Store for Backend {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    fn health(&self) -> &crate::store::StorageHealth {
+        &self.health
+    }
+
+    async fn probe_write(&self, now: Millis) -> Result<()> {
+        // As large as a typical message, so a disk with room for the
+        // probe but not for a message does not read as healthy.
+        let pad = "-".repeat(4096);
+        sqlx::query(
+            "INSERT INTO health_probe (id, at, pad) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
+        )
+        .bind(now)
+        .bind(pad)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<User> {
+        let mut tx = self.write.begin().await?;
+        // users.token_hash is no longer read (tokens live in
+        // api_tokens) but is NOT NULL UNIQUE: a unique stand-in.
+        let unused = format!("unused:{}", crate::auth::new_secret());
+        let user = sqlx::query_as::<_, User>(
+            "INSERT INTO users (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING *",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(&unused)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, || format!("a user named {name:?}")))?;
+        sqlx::query(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user.id)
+        .bind(FIRST_TOKEN_NAME)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, || "that API token".to_string()))?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        Ok(sqlx::query_as::<_, User>("SELECT * FROM users ORDER BY id")
+            .fetch_all(&self.read)
+            .await?)
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<User>> {
+        Ok(
+            sqlx::query_as::<_, User>("SELECT * FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    async fn access_fingerprint(&self) -> Result<u64> {
+        use std::hash::{Hash, Hasher};
+        // Only compared within this process, so the std hasher is enough.
+        let mut digest = std::collections::hash_map::DefaultHasher::new();
+        sqlx::query_as::<_, (i64, String, bool)>(
+            "SELECT id, role, disabled FROM users ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .hash(&mut digest);
+        // Live tokens, not when they were last used: a revoked one
+        // leaves this list, so its sockets re-check and close.
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT id, user_id FROM api_tokens WHERE revoked_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .hash(&mut digest);
+        // Browser sessions too: signing out ends that browser's sockets.
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT token_hash, user_id FROM web_sessions ORDER BY token_hash",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .hash(&mut digest);
+        for table in [
+            "SELECT channel_id, user_id FROM queue_agents ORDER BY channel_id, user_id",
+            "SELECT channel_id, user_id FROM channel_supervisors ORDER BY channel_id, user_id",
+        ] {
+            sqlx::query_as::<_, (i64, i64)>(table)
+                .fetch_all(&self.read)
+                .await?
+                .hash(&mut digest);
+        }
+        Ok(digest.finish())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+        Ok(self.token_owner(token_hash).await?.map(|owner| owner.user))
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        Ok(
+            sqlx::query_as::<_, User>("SELECT * FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    async fn set_profile(
+        &self,
+        id: i64,
+        display_name: Option<&str>,
+        avatar_url: Option<&str>,
+    ) -> Result<User> {
+        sqlx::query_as::<_, User>(
+            "UPDATE users SET display_name = $2, avatar_url = $3 WHERE id = $1 RETURNING *",
+        )
+        .bind(id)
+        .bind(display_name)
+        .bind(avatar_url)
+        .fetch_optional(&self.write)
+        .await?
+        .ok_or(StoreError::NotFound("user"))
+    }
+
+    async fn update_user_status(
+        &self,
+        actor: Option<i64>,
+        id: i64,
+        patch: &UserStatusPatch,
+        now: Millis,
+    ) -> Result<User> {
+        let mut tx = self.write.begin().await?;
+        let user = sqlx::query_as::<_, User>(
+            "UPDATE users SET disabled = COALESCE($2, disabled), dismissed = COALESCE($3, dismissed), \
+             vacation = COALESCE($4, vacation) WHERE id = $1 RETURNING *",
+        )
+        .bind(id)
+        .bind(patch.disabled)
+        .bind(patch.dismissed)
+        .bind(patch.vacation)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+        let detail = serde_json::json!({
+            "disabled": patch.disabled, "dismissed": patch.dismissed, "vacation": patch.vacation,
+        });
+        audit(
+            &mut tx,
+            actor,
+            "user.status",
+            &format!("user:{id}"),
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn create_channel(&self, actor: i64, new: &NewChannel, now: Millis) -> Result<Channel> {
+        let mut tx = self.write.begin().await?;
+        let channel = sqlx::query_as::<_, Channel>(
+            "INSERT INTO channels (name, kind, secret, config, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        )
+        .bind(&new.name)
+        .bind(&new.kind)
+        .bind(&new.secret)
+        .bind(&new.config)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO queues (channel_id) VALUES ($1)")
+            .bind(channel.id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = serde_json::json!({ "name": new.name, "kind": new.kind });
+        audit(
+            &mut tx,
+            Some(actor),
+            "channel.create",
+            &format!("channel:{}", channel.id),
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(channel)
+    }
+
+    async fn channel(&self, id: i64) -> Result<Option<Channel>> {
+        Ok(
+            sqlx::query_as::<_, Channel>("SELECT * FROM channels WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>> {
+        Ok(sqlx::query_as::<_, Channel>(concat!(
+            "SELECT * FROM channels WHERE id = $1 AND ($2 OR id IN ",
+            visible_channels!("$3"),
+            ")"
+        ))
+        .bind(id)
+        .bind(viewer.sees_all())
+        .bind(viewer.user_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>> {
+        Ok(sqlx::query_as::<_, Channel>(concat!(
+            "SELECT * FROM channels WHERE $1 OR id IN ",
+            visible_channels!("$2"),
+            " ORDER BY id"
+        ))
+        .bind(viewer.sees_all())
+        .bind(viewer.user_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn queue(&self, channel_id: i64) -> Result<Queue> {
+        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
+            "SELECT mode, forward_interval_secs, unanswered_interval_secs, options FROM queues WHERE channel_id = $1",
+        )
+        .bind(channel_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let (mode, forward_interval_secs, unanswered_interval_secs, options) =
+            row.ok_or(StoreError::NotFound("channel"))?;
+        let options = serde_json::from_str(&options).map_err(|e| {
+            StoreError::Invalid(format!("stored queue options are unreadable: {e}"))
+        })?;
+        let agents: Vec<(i64,)> = sqlx::query_as(
+            "SELECT user_id FROM queue_agents WHERE channel_id = $1 ORDER BY position",
+        )
+        .bind(channel_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Queue {
+            mode: QueueMode::parse(&mode).ok_or_else(|| {
+                StoreError::Invalid(format!("unknown queue mode {mode:?} stored"))
+            })?,
+            forward_interval_secs,
+            unanswered_interval_secs,
+            agents: agents.into_iter().map(|(id,)| id).collect(),
+            options,
+        })
+    }
+
+    async fn set_queue(
+        &self,
+        actor: i64,
+        channel_id: i64,
+        queue: &Queue,
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE queues SET mode = $2, forward_interval_secs = $3, unanswered_interval_secs = $4, \
+             options = $5 WHERE channel_id = $1",
+        )
+        .bind(channel_id)
+        .bind(queue.mode.as_str())
+        .bind(queue.forward_interval_secs)
+        .bind(queue.unanswered_interval_secs)
+        .bind(serde_json::to_string(&queue.options).unwrap_or_else(|_| "{}".into()))
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound("channel"));
+        }
+        sqlx::query("DELETE FROM queue_agents WHERE channel_id = $1")
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?;
+        for (position, user_id) in queue.agents.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO queue_agents (channel_id, user_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind(channel_id)
+            .bind(user_id)
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict(e, || format!("agent {user_id} in the queue")))?;
+        }
+        let detail = serde_json::to_value(queue).unwrap_or_default();
+        audit(
+            &mut tx,
+            Some(actor),
+            "queue.update",
+            &format!("channel:{channel_id}"),
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn supervisors(&self, channel_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT user_id FROM channel_supervisors WHERE channel_id = $1 ORDER BY user_id",
+        )
+        .bind(channel_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn set_supervisors(
+        &self,
+        actor: i64,
+        channel_id: i64,
+        users: &[i64],
+        now: Millis,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM channel_supervisors WHERE channel_id = $1")
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?;
+        for user_id in users {
+            sqlx::query("INSERT INTO channel_supervisors (channel_id, user_id) VALUES ($1, $2)")
+                .bind(channel_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict(e, || format!("supervisor {user_id}")))?;
+        }
+        let detail = serde_json::json!({ "supervisors": users });
+        audit(
+            &mut tx,
+            Some(actor),
+            "channel.supervisors",
+            &format!("channel:{channel_id}"),
+            &detail,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_contact(&self, new: &NewContact, now: Millis) -> Result<Contact> {
+        sqlx::query_as::<_, Contact>(
+            "INSERT INTO contacts (name, email, phone, responsible_user_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        )
+        .bind(&new.name)
+        .bind(&new.email)
+        .bind(&new.phone)
+        .bind(new.responsible_user_id)
+        .bind(now)
+        .fetch_one(&self.write)
+        .await
+        .map_err(|e| conflict(e, || "the contact's responsible user".to_string()))
+    }
+
+    async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>> {
+        Ok(sqlx::query_as::<_, Contact>(concat!(
+            "SELECT c.*, ",
+            possible_match!("$2", "$3"),
+            " FROM contacts c WHERE c.id = $1 AND ($2 OR c.responsible_user_id = $3 \
+             OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
+            visible_channels!("$3"),
+            "))"
+        ))
+        .bind(id)
+        .bind(viewer.sees_all())
+        .bind(viewer.user_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    async fn list_contacts(
+        &self,
+        viewer: Viewer,
+        q: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Contact>> {
+        Ok(sqlx::query_as::<_, Contact>(concat!(
+            "SELECT c.*, ",
+            possible_match!("$1", "$2"),
+            " FROM contacts c WHERE ($1 OR c.responsible_user_id = $2 \
+             OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
+            visible_channels!("$2"),
+            ")) AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR c.email LIKE $3 ESCAPE '\\' OR c.phone LIKE $3 ESCAPE '\\') \
+             ORDER BY c.id LIMIT $4"
+        ))
+        .bind(viewer.sees_all())
+        .bind(viewer.user_id)
+        .bind(q.map(like_pattern))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>> {
+        Ok(sqlx::query_as::<_, Session>(concat!(
+            "SELECT * FROM sessions WHERE id = $1 AND ($2 OR agent_id = $3 OR channel_id IN ",
+            visible_channels!("$3"),
+            ")"
+        ))
+        .bind(id)
+        .bind(viewer.sees_all())
+        .bind(viewer.user_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    async fn list_sessions(&self, viewer: Viewer, filter: &SessionFilter) -> Result<Vec<Session>> {
+        Ok(sqlx::query_as::<_, Session>(concat!(
+            "SELECT s.* FROM sessions s JOIN contacts c ON c.id = s.contact_id \
+             WHERE ($1 OR s.agent_id = $2 OR s.channel_id IN ",
+            visible_channels!("$2"),
+            ") AND ($3 IS NULL OR s.channel_id = $3) AND ($4 IS NULL OR s.state = $4) \
+             AND ($5 IS NULL OR c.name LIKE $5 ESCAPE '\\' OR c.email LIKE $5 ESCAPE '\\' OR c.phone LIKE $5 ESCAPE '\\') \
+             ORDER BY s.id DESC LIMIT $6"
+        ))
+        .bind(viewer.sees_all())
+        .bind(viewer.user_id)
+        .bind(filter.channel_id)
+        .bind(filter.state.as_deref())
+        .bind(filter.q.as_deref().map(like_pattern))
+        .bind(filter.limit.unwrap_or(100).clamp(1, 500))
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>> {
+        Ok(sqlx::query_as::<_, SessionEvent>(
+            "SELECT from_state, to_state, cause, actor_id, at FROM session_events \
+             WHERE session_id = $1 ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>> {
+        let mut messages = sqlx::query_as::<_, Message>(
+            "SELECT * FROM messages WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(session_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        attach_files(&self.read, session_id, &mut messages).await?;
+        Ok(messages)
+    }
+
+    async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>> {
+        let mut tx = self.write.begin().await?;
+        let answers = ingest_batch(&mut tx, batch, now).await?;
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    async fn add_reply(
+        &self,
+        session_id: i64,
+        author_id: i64,
+        body: &str,
+        now: Millis,
+    ) -> Result<(Message, OutboxItem)> {
+        let mut tx = self.write.begin().await?;
+        let channel_id: (i64,) = sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("session"))?;
+        let message = sqlx::query_as::<_, Message>(
+            "INSERT INTO messages (session_id, channel_id, direction, author_id, body, created_at) \
+             VALUES ($1, $5, 'out', $2, $3, $4) RETURNING *",
+        )
+        .bind(session_id)
+        .bind(author_id)
+        .bind(body)
+        .bind(now)
+        .bind(channel_id.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let outbox = sqlx::query_as::<_, OutboxItem>(
+            "INSERT INTO outbox (message_id, channel_id, session_id, next_attempt_at, created_at) \
+             VALUES ($1, $2, $4, $3, $3) RETURNING id, message_id, channel_id, state, attempts, \
+             next_attempt_at, last_error, created_at",
+        )
+        .bind(message.id)
+        .bind(channel_id.0)
+        .bind(now)
+        .bind(session_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE sessions SET updated_at = $2, last_message_at = $2 WHERE id = $1")
+            .bind(session_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((message, outbox))
+    }
+
+    async fn channel_activity(&self, channel_id: i64) -> Result<ChannelActivity> {
+        let (last_inbound_at,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MAX(created_at) FROM messages WHERE channel_id = $1 AND direction = 'in'",
+        )
+        .bind(channel_id)
+        .fetch_one(&self.read)
+        .await?;
+        let (failed_outbox,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND channel_id = $1",
+        )
+        .bind(channel_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(ChannelActivity {
+            last_inbound_at,
+            failed_outbox,
+        })
+    }
+
+    async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>> {
+        Ok(sqlx::query_as::<_, OutboxItem>(
+            "SELECT id, message_id, channel_id, state, attempts, next_attempt_at, last_error, created_at \
+             FROM outbox WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(state)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        // A trailing `.` asks for every action under it; LIKE's own
+        // wildcards in the text are escaped.
+        let action = filter.action.as_deref().map(|a| {
+            let escaped = a
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            if a.ends_with('.') {
+                format!("{escaped}%")
+            } else {
+                escaped
+            }
+        });
+        Ok(sqlx::query_as::<_, AuditEntry>(
+            "SELECT * FROM audit_log WHERE ($1 IS NULL OR actor_id = $1) \
+             AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') \
+             AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) \
+             ORDER BY id DESC LIMIT $5",
+        )
+        .bind(filter.actor_id)
+        .bind(action)
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(filter.limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        Ok(
+            sqlx::query_as::<_, AuditEntry>("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+}
+
+/// Writes one admin change to the audit log inside the change's transaction (P4).
+pub(crate) async fn audit(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    actor: Option<i64>,
+    action: &str,
+    target: &str,
+    detail: &serde_json::Value,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (actor_id, action, target, detail, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(actor)
+    .bind(action)
+    .bind(target)
+    .bind(detail.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
