@@ -19,6 +19,7 @@ mod sql_webchat;
 mod sqlite;
 mod stats;
 mod tokens;
+mod users;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
 pub use stats::{ChannelStats, Durations, RatingStats, StatsQuery, StatsRow, StatsStore};
 pub use tokens::{ApiToken, FIRST_TOKEN_NAME, TokenOwner, TokenStore, TotpState};
+pub use users::UserStore;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,7 @@ pub struct IngestItem {
 #[async_trait]
 pub trait Store:
     AccountStore
+    + UserStore
     + TokenStore
     + RoutingStore
     + ConfigStore
@@ -115,40 +118,6 @@ pub trait Store:
     fn health(&self) -> &StorageHealth;
     /// Commits a small write, for `/healthz` to learn whether a fault is over.
     async fn probe_write(&self, now: Millis) -> Result<()>;
-
-    /// Creates a user and their first API token, given as its hash and
-    /// named [`FIRST_TOKEN_NAME`] (P2).
-    async fn create_user(
-        &self,
-        name: &str,
-        role: Role,
-        token_hash: &str,
-        now: Millis,
-    ) -> Result<User>;
-    async fn list_users(&self) -> Result<Vec<User>>;
-    async fn user(&self, id: i64) -> Result<Option<User>>;
-    /// A digest of who may see what: users' roles and flags, their live tokens,
-    /// queue members and supervisors. It changes whenever access does, so
-    /// the live sockets can re-check themselves (P1).
-    async fn access_fingerprint(&self) -> Result<u64>;
-    /// Finds an enabled-or-not user by token hash; the caller checks `disabled`.
-    async fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>>;
-    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
-    /// Sets status flags and writes the change to the audit log (P4).
-    async fn update_user_status(
-        &self,
-        actor: Option<i64>,
-        id: i64,
-        patch: &UserStatusPatch,
-        now: Millis,
-    ) -> Result<User>;
-    /// I1: sets the name and avatar customers may see; `None` clears one.
-    async fn set_profile(
-        &self,
-        id: i64,
-        display_name: Option<&str>,
-        avatar_url: Option<&str>,
-    ) -> Result<User>;
 
     /// Creates a channel with a default queue, audited (P4).
     async fn create_channel(&self, actor: i64, new: &NewChannel, now: Millis) -> Result<Channel>;

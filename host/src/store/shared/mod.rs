@@ -21,6 +21,7 @@ mod routing;
 mod stats;
 mod store;
 mod tokens;
+mod users;
 mod webchat;
 
 // Helpers one file's transaction shares with another's.
