@@ -13,7 +13,6 @@ mod contacts;
 mod error;
 mod extract;
 mod failed_inbound;
-mod hooks;
 mod hours;
 mod leads;
 mod live;
@@ -30,6 +29,7 @@ mod tokens;
 mod totp;
 mod transcripts;
 mod users;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,9 +46,9 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, BODY_LIMIT, ErrorBody};
 pub use extract::{ApiJson, ApiPath, ApiQuery, Caller, Credential};
-pub use hooks::{Received, receive_inbound};
 pub use sign_in::first_run_link;
 pub use transcripts::transcript_error;
+pub use webhooks::{Received, receive_inbound};
 
 use crate::address_guard::AddressGuard;
 use crate::clock::{Clock, ManualClock};
@@ -72,7 +72,7 @@ pub struct AppState {
     pub connectors: Arc<HashMap<String, Arc<dyn Connector>>>,
     /// Installed connector and bot plugins; `None` runs with built-ins only.
     pub plugins: Option<PluginHost>,
-    pub channels: Arc<hooks::ChannelCache>,
+    pub channels: Arc<webhooks::WebhookChannels>,
     pub metrics: crate::prometheus::Metrics,
     pub engine: Engine,
     /// The auto-action scripts the engine runs (A1–A5, W2, Q1, Q2).
@@ -140,7 +140,7 @@ impl AppState {
             connectors: Arc::new(connectors),
             plugins: None,
             attachments: Arc::new(tokio::sync::Notify::new()),
-            channels: Arc::new(hooks::ChannelCache::default()),
+            channels: Arc::new(webhooks::WebhookChannels::default()),
             metrics: crate::prometheus::Metrics::get(),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
             webchat: Arc::default(),
@@ -379,7 +379,7 @@ pub fn app(state: AppState) -> Router {
         get(move || async move { axum::Json(openapi.as_ref().clone()) }),
     )
     .route("/api/v1/live", get(live::socket))
-    .merge(hooks::routes())
+    .merge(webhooks::routes())
     .merge(crate::webchat::routes())
     .merge(ops::routes())
     .merge(crate::console::routes())

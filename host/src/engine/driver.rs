@@ -14,7 +14,7 @@ use frontdesk_rules::Rules;
 use super::bots::{DriverBots, Link};
 use super::consent::ConsentCache;
 use super::convert::{agent_status, channel_queue_config, record};
-use super::hooks::{ChannelCache, HookRun};
+use super::hooks::{HookRun, ScriptChannels};
 use super::refusal::wait_refusing;
 use super::restore::{restore, written_sessions};
 use super::{EngineError, Event, Job, Outcome};
@@ -40,7 +40,7 @@ pub(super) struct Driver {
     /// The admins' auto-action scripts.
     pub(super) rules: Arc<Rules>,
     /// What scripts read of each channel.
-    pub(super) channels: ChannelCache,
+    pub(super) channels: ScriptChannels,
     /// Texts for customers that the next step writes to the outbox.
     pub(super) notices: Vec<(i64, String)>,
     /// Hooks the last step made due.
@@ -87,7 +87,7 @@ impl Driver {
             router,
             outbox,
             rules,
-            channels: ChannelCache::new(),
+            channels: ScriptChannels::new(),
             notices: Vec::new(),
             due_hooks: Vec::new(),
             consents: ConsentCache::new(),

@@ -33,7 +33,7 @@ pub(super) struct HookRun {
 
 /// What scripts read of a channel, cached because W2 is checked on every
 /// customer message of a channel with working hours.
-pub(super) type ChannelCache = HashMap<i64, Arc<ChannelInfo>>;
+pub(super) type ScriptChannels = HashMap<i64, Arc<ChannelInfo>>;
 
 /// The language of a channel's customer texts (O3), from its config JSON.
 pub fn channel_language(config: &str) -> String {

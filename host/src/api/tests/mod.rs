@@ -140,10 +140,10 @@ mod admin_pages;
 mod channel_health;
 mod console;
 mod failed_inbound;
-mod hooks;
 mod message_log;
 mod settings;
 mod stats;
+mod webhooks;
 
 #[tokio::test]
 async fn s3_a_repeated_message_gets_the_same_answer_and_stores_nothing() {

@@ -34,9 +34,9 @@ const CHANNEL_TTL: Duration = Duration::from_secs(5);
 
 /// Recently read channels, for the webhook path.
 #[derive(Default)]
-pub struct ChannelCache(RwLock<HashMap<i64, (Instant, Channel)>>);
+pub struct WebhookChannels(RwLock<HashMap<i64, (Instant, Channel)>>);
 
-impl ChannelCache {
+impl WebhookChannels {
     /// Forgets a channel after an admin changed it.
     pub fn invalidate(&self, id: i64) {
         self.0.write().expect("channel cache lock").remove(&id);
