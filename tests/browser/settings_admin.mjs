@@ -102,6 +102,15 @@ await scenario(async (browser) => {
   await status.getByLabel(/^Disabled/).check();
   await status.getByRole('button', { name: 'Save status' }).click();
   await main.locator('tr[data-user="nora"] .user-status', { hasText: 'disabled' }).waitFor();
+  // Her API token (made with her account) is revoked, and her two-factor
+  // sign-in turned off, as for someone who lost their phone (P2, P5).
+  const tokens = page.getByRole('table', { name: 'API tokens of nora' });
+  await tokens.getByRole('cell', { name: 'active' }).waitFor();
+  await tokens.getByRole('button', { name: /^Revoke the token .* of nora$/ }).click();
+  await tokens.getByRole('cell', { name: /^revoked / }).waitFor();
+  assert(await tokens.getByRole('button').count() === 0, 'a revoked token has no Revoke button');
+  await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click();
+  await page.locator('#status', { hasText: 'nora now signs in with the password alone' }).waitFor();
   await accessible(page, 'the Users page with a user open');
   await page.screenshot({ path: env('SHOT_USERS'), fullPage: true });
 

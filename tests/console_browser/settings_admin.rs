@@ -148,6 +148,25 @@ async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_re
     assert_eq!(user("nora")["disabled"], true);
     assert_eq!(user("sid")["role"], "supervisor");
     assert_eq!(user("sid")["disabled"], false);
+    // The admin's clicks on nora's access are in the audit log (P4).
+    let nora = user("nora")["id"].as_i64().unwrap();
+    for action in ["api_token.revoke", "user.totp_off"] {
+        let (status, entries) = http
+            .api(
+                "GET",
+                &server.url(&format!("/api/v1/audit?action={action}")),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{entries}");
+        assert!(
+            entries.as_array().unwrap().iter().any(|e| e["target"]
+                .as_str()
+                .is_some_and(|t| t.contains(&nora.to_string()))),
+            "{action} for nora: {entries}"
+        );
+    }
     let (_, plugins) = http
         .api("GET", &server.url("/api/v1/plugins"), &token, None)
         .await;

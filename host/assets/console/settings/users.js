@@ -6,6 +6,7 @@
 
 import { api } from '../api.js';
 import { clearErrors, el, field, heading, input, select, showError } from './form.js';
+import { accessSection } from './user_access.js';
 
 /** A checkbox or radio label laid out on one line. */
 const inline = (label) => { label.classList.add('check'); return label; };
@@ -247,7 +248,7 @@ function userEditor(user, ctx, reload) {
     }
   });
 
-  section.append(profile, flags, secret);
+  section.append(profile, flags, secret, accessSection(user, ctx));
   return section;
 }
 
