@@ -122,29 +122,45 @@ async fn desk() -> Desk {
 
 /// Runs one scenario script; returns the JSON it printed last.
 fn run(desk: &Desk, script: &str, extra: &[(&str, String)]) -> Value {
-    let peers = root().join("tests/peers/node_modules/playwright-core");
+    let mut env = vec![
+        ("FRONTDESK_URL", desk.server.url("")),
+        ("CHANNEL", desk.channel.to_string()),
+        ("SECRET", desk.secret.clone()),
+        ("ANN_PASSWORD", desk.users[0].1.clone()),
+        ("BEN_PASSWORD", desk.users[1].1.clone()),
+        ("BEN_ID", desk.users[1].0.to_string()),
+        ("CANNED_TEXT", CANNED_TEXT.to_string()),
+    ];
+    env.extend(extra.iter().cloned());
+    result_line(&node_script(script, &env))
+}
+
+/// Runs `tests/browser/{script}` with node and `env`; panics with its output
+/// unless it passed; returns what it printed. The npm peers it needs come
+/// from `tests/peers` (`scripts/test.sh` installs them).
+fn node_script(script: &str, env: &[(&str, String)]) -> String {
     assert!(
-        peers.exists(),
-        "npm install --prefix tests/peers first (.ci/run does)"
+        root()
+            .join("tests/peers/node_modules/playwright-core")
+            .exists(),
+        "npm install --prefix tests/peers first (scripts/test.sh does)"
     );
     let out = Command::new("node")
         .arg(root().join("tests/browser").join(script))
-        .env("FRONTDESK_URL", desk.server.url(""))
-        .env("CHANNEL", desk.channel.to_string())
-        .env("SECRET", &desk.secret)
-        .env("ANN_PASSWORD", &desk.users[0].1)
-        .env("BEN_PASSWORD", &desk.users[1].1)
-        .env("BEN_ID", desk.users[1].0.to_string())
-        .env("CANNED_TEXT", CANNED_TEXT)
-        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .expect("run node (is it installed?)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{script} failed:\n{}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+/// The JSON a scenario script printed as its last line.
+fn result_line(stdout: &str) -> Value {
     serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script's result line")
 }
 

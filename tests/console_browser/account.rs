@@ -3,8 +3,6 @@
 //! the key the page shows, and signs in again with password and code
 //! (`tests/browser/account.mjs`). Saves `docs/screenshots/settings-account.png`.
 
-use std::process::Command;
-
 use serde_json::json;
 
 use crate::support::{Http, Server, admin_token, sqlite_url};
@@ -13,11 +11,6 @@ use crate::support::{Http, Server, admin_token, sqlite_url};
 async fn p2_p5_an_agent_manages_tokens_and_turns_on_two_factor_sign_in() {
     let _one_browser = crate::BROWSER.lock().await;
     let root = crate::root();
-    assert!(
-        root.join("tests/peers/node_modules/playwright-core")
-            .exists(),
-        "npm install --prefix tests/peers first (scripts/test.sh does)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let admin = admin_token(&db);
@@ -33,21 +26,18 @@ async fn p2_p5_an_agent_manages_tokens_and_turns_on_two_factor_sign_in() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/account.mjs"))
-        .env("FRONTDESK_URL", server.url(""))
-        .env("CLOCK_MS", clock)
-        .env("ADMIN_TOKEN", &admin)
-        .env(
-            "SCREENSHOT",
-            root.join("docs/screenshots/settings-account.png"),
-        )
-        .output()
-        .expect("run node (is it installed?)");
-    assert!(
-        out.status.success(),
-        "account.mjs failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
+    crate::node_script(
+        "account.mjs",
+        &[
+            ("FRONTDESK_URL", server.url("")),
+            ("CLOCK_MS", clock.to_string()),
+            ("ADMIN_TOKEN", admin.clone()),
+            (
+                "SCREENSHOT",
+                root.join("docs/screenshots/settings-account.png")
+                    .display()
+                    .to_string(),
+            ),
+        ],
     );
 }

@@ -9,7 +9,6 @@
 //! admin with a password, an `api` channel without a `callback_url` whose
 //! reply failed, and the package archive.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -22,11 +21,6 @@ const ADMIN_PASSWORD: &str = "ada keeps the keys safe";
 async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_reply_again() {
     let _one_browser = crate::BROWSER.lock().await;
     let root = crate::root();
-    assert!(
-        root.join("tests/peers/node_modules/playwright-core")
-            .exists(),
-        "npm install --prefix tests/peers first (scripts/test.sh does)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");
@@ -112,22 +106,26 @@ async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_re
 
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/settings_admin.mjs"))
-        .env("FRONTDESK_URL", server.url(""))
-        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("PACKAGE", &archive)
-        .env("OUTBOX", outbox.to_string())
-        .env("SHOT_USERS", shots.join("settings-users.png"))
-        .env("SHOT_PLUGINS", shots.join("settings-plugins.png"))
-        .env("SHOT_OPERATIONS", shots.join("settings-operations.png"))
-        .output()
-        .expect("run node (is it installed?)");
-    assert!(
-        out.status.success(),
-        "settings_admin.mjs failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
+    crate::node_script(
+        "settings_admin.mjs",
+        &[
+            ("FRONTDESK_URL", server.url("")),
+            ("ADMIN_PASSWORD", ADMIN_PASSWORD.to_string()),
+            ("PACKAGE", archive.display().to_string()),
+            ("OUTBOX", outbox.to_string()),
+            (
+                "SHOT_USERS",
+                shots.join("settings-users.png").display().to_string(),
+            ),
+            (
+                "SHOT_PLUGINS",
+                shots.join("settings-plugins.png").display().to_string(),
+            ),
+            (
+                "SHOT_OPERATIONS",
+                shots.join("settings-operations.png").display().to_string(),
+            ),
+        ],
     );
 
     // What the pages did is what the server holds.

@@ -7,8 +7,6 @@
 //! the rating request on (`tests/browser/settings_channel_more.mjs`).
 //! A supervisor then sees the same tabs read-only.
 
-use std::process::Command;
-
 use serde_json::json;
 
 use crate::support::{Http, Server, admin_token, sqlite_url};
@@ -21,11 +19,6 @@ const MONDAY_LUNCH_MS: &str = "1767612600000";
 async fn u1_u2_w1_an_admin_sets_hours_scripts_agreement_canned_and_ratings() {
     let _one_browser = crate::BROWSER.lock().await;
     let root = crate::root();
-    assert!(
-        root.join("tests/peers/node_modules/playwright-core")
-            .exists(),
-        "npm install --prefix tests/peers first (scripts/test.sh does)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let token = admin_token(&db);
@@ -72,21 +65,28 @@ async fn u1_u2_w1_an_admin_sets_hours_scripts_agreement_canned_and_ratings() {
 
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/settings_channel_more.mjs"))
-        .env("FRONTDESK_URL", server.url(""))
-        .env("CHANNEL_NAME", "Support")
-        .env("ADMIN_PASSWORD", admin_password)
-        .env("SUPERVISOR_PASSWORD", supervisor_password)
-        .env("SHOT_HOURS", shots.join("settings-channel-hours.png"))
-        .env("SHOT_SCRIPTS", shots.join("settings-channel-scripts.png"))
-        .output()
-        .expect("run node (is it installed?)");
-    assert!(
-        out.status.success(),
-        "settings_channel_more.mjs failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
+    crate::node_script(
+        "settings_channel_more.mjs",
+        &[
+            ("FRONTDESK_URL", server.url("")),
+            ("CHANNEL_NAME", "Support".to_string()),
+            ("ADMIN_PASSWORD", admin_password.to_string()),
+            ("SUPERVISOR_PASSWORD", supervisor_password.to_string()),
+            (
+                "SHOT_HOURS",
+                shots
+                    .join("settings-channel-hours.png")
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "SHOT_SCRIPTS",
+                shots
+                    .join("settings-channel-scripts.png")
+                    .display()
+                    .to_string(),
+            ),
+        ],
     );
 
     // What the person did is what the server keeps. A new client: the

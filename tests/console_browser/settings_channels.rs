@@ -9,8 +9,6 @@
 //! channel's supervisor sees every tab read-only (c, scenario 4). axe-core
 //! checks each page (d).
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::support::{Http, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
@@ -120,34 +118,20 @@ fn browser(desk: &Desk, step: &str, extra: &[(&str, String)]) -> Value {
     let root = crate::root();
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/settings_channels.mjs"))
-        .env("FRONTDESK_URL", desk.server.url(""))
-        .env("STEP", step)
-        .env("SHOTS", &shots)
-        .env("ADA_PASSWORD", password("ada"))
-        .env("SAM_PASSWORD", password("sam"))
-        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .expect("run node (is it installed?)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "settings_channels.mjs {step} failed:\n{}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script's result line")
+    let mut env = vec![
+        ("FRONTDESK_URL", desk.server.url("")),
+        ("STEP", step.to_string()),
+        ("SHOTS", shots.display().to_string()),
+        ("ADA_PASSWORD", password("ada")),
+        ("SAM_PASSWORD", password("sam")),
+    ];
+    env.extend(extra.iter().cloned());
+    crate::result_line(&crate::node_script("settings_channels.mjs", &env))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn u1_r3_r5_admin_creates_channels_and_sets_the_queue_supervisor_reads_it() {
     let _one = crate::BROWSER.lock().await;
-    let root = crate::root();
-    assert!(
-        root.join("tests/peers/node_modules/playwright-core")
-            .exists(),
-        "npm install --prefix tests/peers first (scripts/test.sh does)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");

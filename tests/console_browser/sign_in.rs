@@ -3,19 +3,12 @@
 //! in, is locked out after five wrong passwords, and opens Statistics from
 //! the console's header signed in (`tests/browser/sign_in.mjs`).
 //!
-use std::process::Command;
 
 use crate::support::{Log, Server, sqlite_url};
 
 #[tokio::test]
 async fn p5_p6_the_first_admin_signs_in_through_the_logged_link_and_reaches_statistics() {
     let _one_browser = crate::BROWSER.lock().await;
-    let root = crate::root();
-    assert!(
-        root.join("tests/peers/node_modules/playwright-core")
-            .exists(),
-        "npm install --prefix tests/peers first (scripts/test.sh does)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let log = Log::default();
     // The test clock starts at the real time: the statistics page asks for
@@ -37,16 +30,11 @@ async fn p5_p6_the_first_admin_signs_in_through_the_logged_link_and_reaches_stat
         .iter()
         .find_map(|line| line["fields"]["setup_url"].as_str().map(str::to_string))
         .expect("the server logged a setup_url");
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/sign_in.mjs"))
-        .env("FRONTDESK_URL", server.url(""))
-        .env("SETUP_URL", &setup_url)
-        .output()
-        .expect("run node (is it installed?)");
-    assert!(
-        out.status.success(),
-        "sign_in.mjs failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
+    crate::node_script(
+        "sign_in.mjs",
+        &[
+            ("FRONTDESK_URL", server.url("")),
+            ("SETUP_URL", setup_url.clone()),
+        ],
     );
 }
