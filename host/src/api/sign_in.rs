@@ -453,7 +453,7 @@ fn secure(state: &AppState) -> bool {
 
 /// Checks a password on a blocking thread; with no stored hash the same work
 /// is done and the answer is no, so timing tells nothing.
-async fn checked(given: &str, stored: Option<String>) -> Result<bool, ApiError> {
+pub(super) async fn checked(given: &str, stored: Option<String>) -> Result<bool, ApiError> {
     let given = given.to_string();
     tokio::task::spawn_blocking(move || match stored {
         Some(stored) => password::verify(&given, &stored),
@@ -466,7 +466,8 @@ async fn checked(given: &str, stored: Option<String>) -> Result<bool, ApiError> 
     .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))
 }
 
-async fn hashed(given: String) -> Result<String, ApiError> {
+/// A password's argon2id hash, made on a blocking thread.
+pub(super) async fn hashed(given: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || password::hash(&given))
         .await
         .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))

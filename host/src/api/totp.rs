@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
-use crate::auth::{password, totp};
+use crate::auth::totp;
 use crate::store::{Millis, Role};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -161,12 +161,7 @@ async fn disable(
                 .sign_in_record(&caller.0.name)
                 .await?
                 .ok_or_else(|| ApiError::not_found("user", id))?;
-            let stored = record.password_hash;
-            let right = tokio::task::spawn_blocking(move || {
-                stored.is_some_and(|stored| password::verify(&given, &stored))
-            })
-            .await
-            .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+            let right = super::sign_in::checked(&given, record.password_hash).await?;
             right.then_some(()).ok_or_else(|| {
                 ApiError::Forbidden("password: that is not your current password".into())
             })

@@ -197,9 +197,7 @@ async fn create_user(
         )
         .await?;
     if let Some(password) = new.password {
-        let hash = tokio::task::spawn_blocking(move || password::hash(&password))
-            .await
-            .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))?;
+        let hash = super::sign_in::hashed(password).await?;
         state.store.set_password(user.id, &hash).await?;
     }
     state.engine.send(Event::AgentChanged(user.clone())).await?;
