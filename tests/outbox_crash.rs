@@ -14,7 +14,7 @@ use support::{ALLOW_PRIVATE_CALLBACKS, Http, Server, admin_token, sqlite_url};
 
 const CHATS: usize = 8;
 const REPLIES_PER_CHAT: usize = 5;
-/// `frontdesk::outbox::PER_CHANNEL`: deliveries in flight to one channel.
+/// `frontdesk::outbox::CAPS.per_lane`: deliveries in flight to one channel.
 const PER_CHANNEL: usize = 4;
 
 /// Queues `REPLIES_PER_CHAT` replies in each of `CHATS` chats, round robin;

@@ -53,6 +53,7 @@ pub mod contacts;
 pub mod engine;
 pub mod identity;
 pub mod ingest;
+pub mod leased;
 pub mod limits;
 pub mod live;
 pub mod mail;

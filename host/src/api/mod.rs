@@ -56,7 +56,7 @@ use crate::engine::{Engine, EngineError};
 use crate::routing_lock::RoutingLease;
 use frontdesk_plugin_host::{PluginHost, PluginKind};
 
-use crate::ingest::{ApiChannel, Connector, GroupCommit, WasmChannel};
+use crate::ingest::{ApiChannel, Connector, GroupCommit};
 use crate::store::{Channel, Store};
 
 /// The public URL when none is set: the default listen address.
@@ -197,14 +197,48 @@ impl AppState {
 
     /// Starts the outbox delivery worker on this state (S5).
     pub fn deliver_outbox(self) -> Self {
-        crate::outbox::start(self.clone(), self.outbox.clone());
+        let outbox = crate::outbox::Outbox {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            connectors: self.connector_set(),
+            webchat: self.webchat.clone(),
+            claimant: self.claimant.clone(),
+        };
+        self.runner("outbox", crate::outbox::CAPS, self.outbox.clone())
+            .start(outbox);
         self
     }
 
     /// Starts the attachment fetch worker on this state (issue 6).
     pub fn fetch_attachments(self) -> Self {
-        crate::attachments::start(self.clone(), self.attachments.clone());
+        let fetcher = crate::attachments::Fetcher {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            plugins: self.plugins.clone(),
+        };
+        self.runner(
+            "attachments",
+            crate::attachments::CAPS,
+            self.attachments.clone(),
+        )
+        .start(fetcher);
         self
+    }
+
+    /// A leased queue's loop on this node's clock and workers, woken by `wake`.
+    fn runner(
+        &self,
+        name: &'static str,
+        caps: crate::leased::Caps,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> crate::leased::Runner {
+        crate::leased::Runner {
+            name,
+            caps,
+            clock: self.clock.clone(),
+            wake,
+            workers: self.workers.clone(),
+        }
     }
 
     /// Sets the URL providers reach this server at (no trailing `/` needed).
@@ -232,17 +266,15 @@ impl AppState {
     /// The connector for a channel kind: built in, or the active version of
     /// the connector plugin of that name.
     pub fn connector(&self, kind: &str) -> Option<Arc<dyn Connector>> {
-        if let Some(builtin) = self.connectors.get(kind) {
-            return Some(builtin.clone());
+        self.connector_set().get(kind)
+    }
+
+    /// Every connector of this node, as the workers that send through them hold it.
+    pub fn connector_set(&self) -> crate::ingest::Connectors {
+        crate::ingest::Connectors {
+            builtins: self.connectors.clone(),
+            plugins: self.plugins.clone(),
         }
-        let host = self.plugins.as_ref()?;
-        let manifest = host.manifest(kind)?;
-        (manifest.kind == PluginKind::Connector).then(|| {
-            Arc::new(WasmChannel {
-                host: host.clone(),
-                plugin: kind.to_string(),
-            }) as Arc<dyn Connector>
-        })
     }
 
     /// Every channel kind that can be created, sorted.

@@ -12,74 +12,80 @@
 //! (`--max-attachment-bytes`) and stops reading there.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use frontdesk_plugin_host::CallError;
 use frontdesk_plugin_host::types::{self, AttachmentKind, ConnectorError};
-use tokio::sync::Notify;
+use frontdesk_plugin_host::{CallError, PluginHost};
 
-use crate::api::AppState;
-use crate::outbox::backoff_ms;
-use crate::store::{AttachmentJob, FetchOutcome, Millis};
+use crate::clock::Clock;
+use crate::leased::{Caps, Lanes, LeasedQueue, backoff_ms};
+use crate::store::{AttachmentJob, FetchOutcome, Millis, StorageHealth, Store, StoreError};
 
 /// Attempts before an attachment is marked failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 /// How long a claimed attachment is kept from other workers; longer than a
 /// fetch call may run (`HostLimits::attachment_timeout`).
 const LEASE_MS: i64 = 5 * 60_000;
-/// Attachments claimed, and fetched side by side, at once.
-const BATCH: i64 = 4;
-/// How often the worker looks for attachments nobody told it about (another
-/// node's ingest, or one whose wake-up was missed).
-const POLL: Duration = Duration::from_secs(1);
+/// Attachments fetched side by side on this node (and from one channel).
+pub const CAPS: Caps = Caps {
+    per_lane: 4,
+    total: 4,
+};
 
 /// The default for `--max-attachment-bytes`: 20 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 20 << 20;
 
-/// Starts the worker; `wake` makes it look at once (after a message with a
-/// pending attachment was stored). On shutdown it claims nothing more and
-/// the fetches in flight finish within the drain time.
-pub fn start(state: AppState, wake: Arc<Notify>) {
-    let (tracker, stop) = (state.workers.tracker.clone(), state.workers.stop.clone());
-    tracker.spawn(async move {
-        while !stop.is_cancelled() {
-            let now = state.clock.now();
-            let due = match state.store.next_attachment_due().await {
-                Ok(due) => due,
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot read pending attachments");
-                    None
-                }
-            };
-            // Until the next one is due; after an empty claim (another node
-            // took them) only a wake-up or the poll.
-            let mut wait_until = due.unwrap_or(Millis::MAX);
-            if due.is_some_and(|due| due <= now) {
-                match state.store.claim_attachments(now, LEASE_MS, BATCH).await {
-                    Ok(jobs) if !jobs.is_empty() => {
-                        let mut fetches = tokio::task::JoinSet::new();
-                        for job in jobs {
-                            let state = state.clone();
-                            fetches.spawn(async move { fetch(&state, job).await });
-                        }
-                        while fetches.join_next().await.is_some() {}
-                        continue;
-                    }
-                    Ok(_) => wait_until = Millis::MAX,
-                    Err(err) => {
-                        tracing::error!(error = %err, "cannot claim attachments");
-                        wait_until = Millis::MAX;
-                    }
-                }
-            }
-            tokio::select! {
-                () = stop.cancelled() => {}
-                () = wake.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
-                () = state.clock.sleep_until(wait_until) => {}
-            }
+/// What the fetch worker needs: the store, the clock, and the plugin host
+/// whose connectors fetch (`None`: a server without plugins, whose pending
+/// attachments wait and are retried).
+#[derive(Clone)]
+pub struct Fetcher {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub plugins: Option<PluginHost>,
+}
+
+impl LeasedQueue for Fetcher {
+    type Job = AttachmentJob;
+
+    async fn claim(
+        &self,
+        now: Millis,
+        room: &mut Lanes,
+    ) -> Result<Vec<(i64, AttachmentJob)>, StoreError> {
+        // A read first: claiming is a write, and mostly nothing is due.
+        let due = self.store.next_attachment_due().await?;
+        if due.is_none_or(|due| due > now) {
+            return Ok(Vec::new());
         }
-    });
+        let jobs = self
+            .store
+            .claim_attachments(now, LEASE_MS, room.free() as i64)
+            .await?;
+        Ok(jobs
+            .into_iter()
+            .map(|job| {
+                // The total cap bounds the claim; one lane cannot exceed it.
+                room.take(job.channel_id);
+                (job.channel_id, job)
+            })
+            .collect())
+    }
+
+    async fn next_due(&self, now: Millis) -> Result<Option<Millis>, StoreError> {
+        Ok(self
+            .store
+            .next_attachment_due()
+            .await?
+            .filter(|due| *due > now))
+    }
+
+    async fn work(&self, job: AttachmentJob) {
+        fetch(self, job).await;
+    }
+
+    fn health(&self) -> &StorageHealth {
+        self.store.health()
+    }
 }
 
 /// Why an attempt did not store the file.
@@ -101,8 +107,8 @@ fn transient(message: impl Into<String>) -> Failure {
     }
 }
 
-async fn fetch(state: &AppState, job: AttachmentJob) {
-    let outcome = match attempt(state, &job).await {
+async fn fetch(fetcher: &Fetcher, job: AttachmentJob) {
+    let outcome = match attempt(fetcher, &job).await {
         Ok((mime_type, data)) => FetchOutcome::Stored { mime_type, data },
         Err(Failure::Permanent(error)) => FetchOutcome::Failed { error },
         Err(Failure::Transient { message, .. }) if job.attempts + 1 >= MAX_ATTEMPTS => {
@@ -114,7 +120,7 @@ async fn fetch(state: &AppState, job: AttachmentJob) {
             message,
             retry_after_ms,
         }) => FetchOutcome::Retry {
-            at: state.clock.now() + retry_after_ms.unwrap_or_else(|| backoff_ms(job.attempts)),
+            at: fetcher.clock.now() + retry_after_ms.unwrap_or_else(|| backoff_ms(job.attempts)),
             error: message,
         },
     };
@@ -127,9 +133,9 @@ async fn fetch(state: &AppState, job: AttachmentJob) {
         }
     };
     metrics::counter!("frontdesk_attachment_fetches_total", "outcome" => label).increment(1);
-    if let Err(err) = state
+    if let Err(err) = fetcher
         .store
-        .finish_attachment(&job.id, &outcome, state.clock.now())
+        .finish_attachment(&job.id, &outcome, fetcher.clock.now())
         .await
     {
         // The lease runs out and the attachment is fetched again.
@@ -138,8 +144,8 @@ async fn fetch(state: &AppState, job: AttachmentJob) {
 }
 
 /// One fetch through the channel's connector: the content type and bytes.
-async fn attempt(state: &AppState, job: &AttachmentJob) -> Result<(String, Vec<u8>), Failure> {
-    let channel = state
+async fn attempt(fetcher: &Fetcher, job: &AttachmentJob) -> Result<(String, Vec<u8>), Failure> {
+    let channel = fetcher
         .store
         .channel(job.channel_id)
         .await
@@ -147,7 +153,7 @@ async fn attempt(state: &AppState, job: &AttachmentJob) -> Result<(String, Vec<u
         .ok_or_else(|| {
             Failure::Permanent(format!("channel {} no longer exists", job.channel_id))
         })?;
-    let host = state.plugins.as_ref().ok_or_else(|| {
+    let host = fetcher.plugins.as_ref().ok_or_else(|| {
         transient(format!(
             "channel kind {:?} needs a connector plugin, and this server runs without plugins",
             channel.kind

@@ -7,10 +7,12 @@
 //! only after that transaction committed.
 
 mod api_channel;
+mod connectors;
 mod group_commit;
 mod wasm_channel;
 
 pub use api_channel::{ApiChannel, DELIVERY_HEADER, SIGNATURE_HEADER, sign};
+pub use connectors::Connectors;
 pub use group_commit::{GroupCommit, IngestError};
 pub use wasm_channel::WasmChannel;
 pub(crate) use wasm_channel::target as plugin_channel;

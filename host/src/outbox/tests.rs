@@ -164,9 +164,3 @@ async fn s5_a_permanent_refusal_is_failed_at_once_and_shown_to_admins() {
     assert!(listed.iter().any(|i| i.id == item.id));
 }
 
-#[test]
-fn backoff_doubles_and_is_capped() {
-    assert_eq!(super::backoff_ms(0), 1_000);
-    assert_eq!(super::backoff_ms(3), 8_000);
-    assert_eq!(super::backoff_ms(40), 3_600_000);
-}

@@ -15,7 +15,7 @@ use tokio::sync::{OnceCell, mpsc};
 use super::token::Signer;
 use crate::api::AppState;
 use crate::identity::AgentIdentity;
-use crate::store::ChatMessage;
+use crate::store::{ChatMessage, Store};
 
 /// A frame for a visitor's socket, with its message id for de-duplication.
 #[derive(Debug)]
@@ -108,7 +108,7 @@ impl Hub {
     /// it); the host adds the message id, its time and who wrote it.
     pub async fn push(
         &self,
-        state: &AppState,
+        store: &dyn Store,
         channel: i64,
         visitor: &str,
         message_id: i64,
@@ -117,7 +117,7 @@ impl Hub {
         if !self.connected(channel, visitor) {
             return;
         }
-        let message = match state.store.chat_message(message_id).await {
+        let message = match store.chat_message(message_id).await {
             Ok(Some(message)) => message,
             Ok(None) => return,
             Err(err) => {
@@ -133,7 +133,7 @@ impl Hub {
                     channel,
                     "the webchat connector pushed a frame that is not a JSON object"
                 );
-                let config = state.store.channel(channel).await.ok().flatten();
+                let config = store.channel(channel).await.ok().flatten();
                 let identity = config.map_or_else(AgentIdentity::default, |c| {
                     AgentIdentity::of_channel_config(&c.config)
                 });
