@@ -313,7 +313,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .with_limits(rate_limits)
             .deliver_outbox()
             .fetch_attachments();
-            frontdesk::server::watch_plugins(plugins);
+            frontdesk::server::watch_plugins(plugins, &state.workers);
             let stop = state.workers.stop.clone();
             tokio::spawn({
                 let stop = stop.clone();

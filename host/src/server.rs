@@ -201,15 +201,20 @@ const PLUGIN_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Follows changes another process makes to the plugin registry (X2): when
 /// the file changes, the host switches the affected plugins to the versions it
-/// names, with no restart. Changes through the admin API apply at once.
-pub fn watch_plugins(host: frontdesk_plugin_host::PluginHost) {
+/// names, with no restart. Changes through the admin API apply at once. It
+/// stops with the other workers.
+pub fn watch_plugins(host: frontdesk_plugin_host::PluginHost, workers: &crate::node::Workers) {
     let path = host.registry_path();
     let modified = move || std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-    tokio::spawn(async move {
+    let stop = workers.stop.clone();
+    workers.tracker.spawn(async move {
         let mut seen = modified();
         let mut tick = tokio::time::interval(PLUGIN_POLL);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
             let now = modified();
             if now == seen {
                 continue;

@@ -83,15 +83,21 @@ pub enum PollError {
 }
 
 /// Starts polling every enabled email channel that has IMAP settings; the
-/// set of channels and their settings are read again on every tick.
+/// set of channels and their settings are read again on every tick. On
+/// shutdown no poll starts; polls in flight finish (or meet their deadline)
+/// within the drain time, so a mail is not fetched and left half-handled.
 pub fn start(state: AppState) {
-    tokio::spawn(async move {
+    let (tracker, stop) = (state.workers.tracker.clone(), state.workers.stop.clone());
+    tracker.clone().spawn(async move {
         let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
         let mut due: HashMap<i64, Instant> = HashMap::new();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
             let admin = Viewer {
                 user_id: 0,
                 role: Role::Admin,
@@ -130,7 +136,7 @@ pub fn start(state: AppState) {
                 }
                 due.insert(channel.id, now + settings.poll);
                 let (state, running) = (state.clone(), running.clone());
-                tokio::spawn(async move {
+                tracker.spawn(async move {
                     let polled =
                         tokio::time::timeout(POLL_DEADLINE, poll_once(&state, &channel, &settings))
                             .await

@@ -163,4 +163,3 @@ async fn s5_a_permanent_refusal_is_failed_at_once_and_shown_to_admins() {
     let listed = state.store.list_outbox(Some("failed"), 10).await.unwrap();
     assert!(listed.iter().any(|i| i.id == item.id));
 }
-
