@@ -257,8 +257,13 @@ impl AppState {
     pub fn with_plugins(mut self, host: PluginHost) -> Self {
         // Bots (B1) run on the same host; the engine hands sessions to them.
         let (store, clock) = (self.store.clone(), self.clock.clone());
-        self.engine
-            .start_bots(host.clone(), store, clock, self.outbox.clone());
+        self.engine.start_bots(
+            host.clone(),
+            store,
+            clock,
+            self.outbox.clone(),
+            &self.workers,
+        );
         self.plugins = Some(host);
         self
     }

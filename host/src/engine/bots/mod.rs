@@ -150,6 +150,7 @@ impl Engine {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         outbox: Arc<Notify>,
+        workers: &crate::node::Workers,
     ) {
         // Bots talk for the routing engine: a node that does not route
         // would answer the same bot sessions a second time.
@@ -160,7 +161,7 @@ impl Engine {
             return;
         };
         self.bots.running.store(true, Ordering::Release);
-        let worker = worker::Worker::new(store, clock, self.clone(), host, outbox);
-        tokio::spawn(worker.run(inbox));
+        let worker = worker::Worker::new(store, clock, self.clone(), host, outbox, workers.clone());
+        workers.tracker.spawn(worker.run(inbox));
     }
 }

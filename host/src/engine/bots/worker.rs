@@ -14,6 +14,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use super::actions::{self, Plan};
 use crate::clock::Clock;
 use crate::engine::{Engine, EngineError, Event};
+use crate::node::Workers;
 use crate::store::{
     BotConsumed, BotExit, BotSession, BotStatus, BotStep, Role, Store, StoreError, Viewer,
 };
@@ -37,6 +38,8 @@ pub(super) struct Worker {
     host: PluginHost,
     outbox: Arc<Notify>,
     permits: Semaphore,
+    /// Bot steps in flight finish within the drain time on shutdown.
+    workers: Workers,
 }
 
 /// What to hand the bot next.
@@ -56,6 +59,7 @@ impl Worker {
         engine: Engine,
         host: PluginHost,
         outbox: Arc<Notify>,
+        workers: Workers,
     ) -> Arc<Worker> {
         Arc::new(Worker {
             store,
@@ -64,6 +68,7 @@ impl Worker {
             host,
             outbox,
             permits: Semaphore::new(MAX_PARALLEL),
+            workers,
         })
     }
 
@@ -80,7 +85,7 @@ impl Worker {
             }
             let worker = self.clone();
             let done = done_tx.clone();
-            tokio::spawn(async move {
+            self.workers.tracker.spawn(async move {
                 if let Err(err) = worker.process(session).await {
                     tracing::error!(session, error = %err, "bot step failed; trying again shortly");
                     // A store failure: give the database a moment before this
@@ -111,6 +116,9 @@ impl Worker {
             };
             let sleep = self.clock.sleep_until(due.unwrap_or(i64::MAX));
             tokio::select! {
+                // No new step starts; a session's pending events wait in the
+                // store for the next start.
+                () = self.workers.stop.cancelled() => return,
                 wake = wakes.recv() => match wake {
                     Some(session) => start(session, &mut running, &mut again),
                     None => return,
