@@ -23,6 +23,10 @@ mod settings_channel_more;
 #[path = "console_browser/scenario2.rs"]
 mod scenario2;
 
+/// Issue 16: every settings page and channel tab from the keyboard only.
+#[path = "console_browser/keyboard.rs"]
+mod keyboard;
+
 /// P2, P5: My account: API tokens and two-factor sign-in.
 #[path = "console_browser/account.rs"]
 mod account;
