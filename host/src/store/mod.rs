@@ -407,4 +407,6 @@ mod tests_contacts;
 #[cfg(test)]
 mod tests_outbox;
 #[cfg(test)]
+mod tests_scripts;
+#[cfg(test)]
 mod tests_upgrade;
