@@ -185,8 +185,9 @@ scenario(async (browser) => {
   await page.keyboard.type('user.');
   await tabTo(page, /^Filter$/);
   await page.keyboard.press('Enter');
+  // The log lists channel changes until the filter applies.
+  await page.locator('td', { hasText: 'channel.update' }).first().waitFor({ state: 'detached' });
   await page.locator('td', { hasText: 'user.create' }).first().waitFor();
-  assert(await page.locator('td', { hasText: 'channel.update' }).count() === 0, 'the filter applies');
 
   // My account: a token, shown once.
   await go(page, /^My account$/, 'My account');
