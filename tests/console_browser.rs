@@ -19,6 +19,14 @@ mod settings_admin;
 #[path = "console_browser/settings_channel_more.rs"]
 mod settings_channel_more;
 
+/// Issue 16 scenario 2 in one walk; U1: a channel's auto-action scripts are its own.
+#[path = "console_browser/scenario2.rs"]
+mod scenario2;
+
+/// Issue 16: every settings page and channel tab from the keyboard only.
+#[path = "console_browser/keyboard.rs"]
+mod keyboard;
+
 /// P2, P5: My account: API tokens and two-factor sign-in.
 #[path = "console_browser/account.rs"]
 mod account;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use frontdesk_routing::{SessionId, State, Timestamp};
 use frontdesk_rules::{
-    Author, ChannelInfo, ContactInfo, Hook, HookEvent, RatingInfo, Rules, SessionInfo,
+    Author, ChannelInfo, ContactInfo, Hook, HookEvent, RatingInfo, Rules, ScriptScope, SessionInfo,
     WorkingHours, WorkingHoursConfig,
 };
 
@@ -64,24 +64,45 @@ fn hooks(c: &mut Criterion) {
         Hook::AskRating,
         Hook::RatingReceived,
     ] {
-        assert!(rules.run(hook, &event).is_ok(), "{hook} default must run");
+        assert!(
+            rules.run(ScriptScope::AllChannels, hook, &event).is_ok(),
+            "{hook} default must run"
+        );
         c.bench_function(&format!("default_{}", hook.name()), |b| {
-            b.iter(|| rules.run_or_default(black_box(hook), black_box(&event)))
+            b.iter(|| {
+                rules.run_or_default(ScriptScope::AllChannels, black_box(hook), black_box(&event))
+            })
         });
     }
     let mut closed = event.clone();
     closed.now = Timestamp::from_millis(1_767_474_000_000); // Saturday
     c.bench_function("default_off_hours", |b| {
-        b.iter(|| rules.run_or_default(black_box(Hook::OffHours), black_box(&closed)))
+        b.iter(|| {
+            rules.run_or_default(
+                ScriptScope::AllChannels,
+                black_box(Hook::OffHours),
+                black_box(&closed),
+            )
+        })
     });
 
     // What a runaway script costs before the operation cap stops it and the
     // default runs instead: the worst case an admin's mistake can cause.
     rules
-        .save(Hook::FirstMessage, "let n = 0; loop { n += 1; }")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::FirstMessage,
+            "let n = 0; loop { n += 1; }",
+        )
         .expect("compiles");
     c.bench_function("runaway_loop_then_default", |b| {
-        b.iter(|| rules.run_or_default(black_box(Hook::FirstMessage), black_box(&event)))
+        b.iter(|| {
+            rules.run_or_default(
+                ScriptScope::AllChannels,
+                black_box(Hook::FirstMessage),
+                black_box(&event),
+            )
+        })
     });
 }
 

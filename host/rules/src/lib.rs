@@ -7,10 +7,11 @@
 //!
 //! # Layout
 //!
-//! - [`Rules`] (`registry.rs`): the running scripts, one per hook, swapped
+//! - [`Rules`] (`registry.rs`): the running scripts, one per hook for each
+//!   [`ScriptScope`] (a channel, or all channels without their own), swapped
 //!   atomically on save, with [`Rules::run_or_default`] falling back to the
-//!   shipped default when an admin's script fails. [`ScriptSet`] is the
-//!   value that gets swapped.
+//!   shipped default when an admin's script fails. [`Scripts`] is the value
+//!   that gets swapped.
 //! - [`RulesEngine`], [`Limits`], [`CompiledScript`] (`engine.rs`): the
 //!   sandbox, compiling and running.
 //! - `api.rs`: the variables and functions scripts see (listed there).
@@ -26,7 +27,7 @@
 //! # Driving it
 //!
 //! ```
-//! use frontdesk_rules::{Action, ChannelInfo, HookEvent, Hook, Rules, SessionInfo};
+//! use frontdesk_rules::{Action, ChannelInfo, HookEvent, Hook, Rules, ScriptScope, SessionInfo};
 //! use frontdesk_routing::{SessionId, State, Timestamp};
 //!
 //! let rules = Rules::new();
@@ -44,15 +45,16 @@
 //! };
 //! // A customer message: which hooks, then run each and apply the actions.
 //! for hook in Hook::for_customer_message(&event) {
-//!     let outcome = rules.run_or_default(hook, &event);
+//!     let outcome = rules.run_or_default(ScriptScope::Channel(1), hook, &event);
 //!     assert!(matches!(&outcome.actions[..], [Action::Reply { .. }]));
 //! }
-//! // An admin saves a script; a broken one leaves the running one in place.
-//! let err = rules.save(Hook::FirstMessage, "reply(\"Hi\"").unwrap_err();
+//! // An admin saves a script for channel 1; a broken one leaves the running one in place.
+//! let support = ScriptScope::Channel(1);
+//! let err = rules.save(support, Hook::FirstMessage, "reply(\"Hi\"").unwrap_err();
 //! assert_eq!((err.line, err.column), (1, 11));
-//! rules.save(Hook::FirstMessage, r#"reply(`Hi from ${channel.name}`)"#).unwrap();
+//! rules.save(support, Hook::FirstMessage, r#"reply(`Hi from ${channel.name}`)"#).unwrap();
 //! assert_eq!(
-//!     rules.run(Hook::FirstMessage, &event).unwrap(),
+//!     rules.run(support, Hook::FirstMessage, &event).unwrap(),
 //!     vec![Action::Reply { text: "Hi from Support".into() }],
 //! );
 //! ```
@@ -87,4 +89,7 @@ pub use event::{Author, ChannelInfo, ContactInfo, HookEvent, RatingInfo, Session
 pub use hook::{Hook, MAX_CLOSE_DELAY_MS, UnknownHook};
 pub use hours::{HoursError, WorkingHours, WorkingHoursConfig};
 pub use rating::{Rater, Rating, RatingError, parse_score};
-pub use registry::{DefaultScriptError, HookOutcome, Rules, ScriptSet};
+pub use registry::{
+    DefaultScriptError, HookOutcome, LoadFailure, Rules, ScriptOrigin, ScriptScope, ScriptSet,
+    Scripts,
+};

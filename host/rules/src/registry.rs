@@ -1,6 +1,8 @@
-//! The running scripts: one per hook, swapped atomically when an admin saves,
-//! with the shipped defaults always at hand as the fallback.
+//! The running scripts: per channel and for all channels (U1), one per hook,
+//! swapped atomically when an admin saves, with the shipped defaults always at
+//! hand as the last fallback.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::action::Action;
@@ -9,16 +11,16 @@ use crate::error::{CompileError, RunError};
 use crate::event::HookEvent;
 use crate::hook::Hook;
 
-/// The admin's scripts, one optional script per hook; a hook without one runs
-/// its default. A value type: build a new set and [`Rules::replace`] it, so a
-/// run never sees half of an update.
+/// The admin's scripts for one scope, one optional script per hook; a hook
+/// without one falls back (see [`Scripts::resolve`]). A value type: build a
+/// new one and swap it in, so a run never sees half of an update.
 #[derive(Clone, Debug, Default)]
 pub struct ScriptSet {
     scripts: [Option<Arc<CompiledScript>>; Hook::ALL.len()],
 }
 
 impl ScriptSet {
-    /// No custom scripts: every hook runs its default.
+    /// No custom scripts: every hook falls back.
     pub fn new() -> Self {
         Self::default()
     }
@@ -29,7 +31,7 @@ impl ScriptSet {
         self
     }
 
-    /// This set with `hook` back on its default.
+    /// This set with `hook` falling back again.
     pub fn without(mut self, hook: Hook) -> Self {
         self.scripts[index(hook)] = None;
         self
@@ -39,11 +41,118 @@ impl ScriptSet {
     pub fn get(&self, hook: Hook) -> Option<&Arc<CompiledScript>> {
         self.scripts[index(hook)].as_ref()
     }
+
+    fn is_empty(&self) -> bool {
+        self.scripts.iter().all(Option::is_none)
+    }
 }
 
 /// `Hook::ALL` is in declaration order, so the discriminant is the index.
 fn index(hook: Hook) -> usize {
     hook as usize
+}
+
+/// Whose script it is (U1): a channel's own, or the one for every channel
+/// that has none of its own for the hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScriptScope {
+    /// Every channel without a script of its own for the hook.
+    AllChannels,
+    /// One channel, by its id.
+    Channel(i64),
+}
+
+/// Where the script a scope runs for a hook comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptOrigin {
+    /// The channel's own script.
+    Channel,
+    /// The script saved for all channels.
+    AllChannels,
+    /// The built-in default.
+    Default,
+}
+
+impl ScriptOrigin {
+    /// `channel`, `all_channels` or `default`, as the API says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Channel => "channel",
+            Self::AllChannels => "all_channels",
+            Self::Default => "default",
+        }
+    }
+}
+
+/// Every running script: those for all channels and each channel's own.
+#[derive(Clone, Debug, Default)]
+pub struct Scripts {
+    all_channels: ScriptSet,
+    channels: HashMap<i64, ScriptSet>,
+}
+
+impl Scripts {
+    /// No custom scripts anywhere: every hook runs its default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The scripts saved for exactly `scope` (no fallback).
+    pub fn own(&self, scope: ScriptScope) -> Option<&ScriptSet> {
+        match scope {
+            ScriptScope::AllChannels => Some(&self.all_channels),
+            ScriptScope::Channel(id) => self.channels.get(&id),
+        }
+    }
+
+    /// These scripts with `scope` running `script` for `hook`.
+    pub fn with(mut self, scope: ScriptScope, hook: Hook, script: CompiledScript) -> Self {
+        match scope {
+            ScriptScope::AllChannels => {
+                self.all_channels = self.all_channels.with(hook, script);
+            }
+            ScriptScope::Channel(id) => {
+                let set = self.channels.remove(&id).unwrap_or_default();
+                self.channels.insert(id, set.with(hook, script));
+            }
+        }
+        self
+    }
+
+    /// These scripts with `scope`'s own script for `hook` gone, so it falls back.
+    pub fn without(mut self, scope: ScriptScope, hook: Hook) -> Self {
+        match scope {
+            ScriptScope::AllChannels => self.all_channels = self.all_channels.without(hook),
+            ScriptScope::Channel(id) => {
+                if let Some(set) = self.channels.remove(&id) {
+                    let set = set.without(hook);
+                    if !set.is_empty() {
+                        self.channels.insert(id, set);
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// The admin's script `scope` runs for `hook` and where it comes from:
+    /// a channel's own, else the one for all channels; `None` means the
+    /// built-in default runs.
+    pub fn resolve(
+        &self,
+        scope: ScriptScope,
+        hook: Hook,
+    ) -> Option<(&Arc<CompiledScript>, ScriptOrigin)> {
+        let own = match scope {
+            ScriptScope::Channel(id) => self.channels.get(&id).and_then(|set| set.get(hook)),
+            ScriptScope::AllChannels => None,
+        };
+        own.map(|s| (s, ScriptOrigin::Channel)).or_else(|| {
+            self.all_channels
+                .get(hook)
+                .map(|s| (s, ScriptOrigin::AllChannels))
+        })
+    }
 }
 
 /// A shipped default does not compile under the engine's limits.
@@ -68,6 +177,14 @@ pub struct HookOutcome {
     pub error: Option<RunError>,
 }
 
+/// A stored script that no longer compiles; its scope and hook fall back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadFailure {
+    pub scope: ScriptScope,
+    pub hook: Hook,
+    pub error: CompileError,
+}
+
 /// The engine plus the running scripts: what the host keeps in its state.
 ///
 /// `Send + Sync`; runs take a read lock only long enough to clone an `Arc`,
@@ -75,7 +192,7 @@ pub struct HookOutcome {
 pub struct Rules {
     engine: Arc<RulesEngine>,
     defaults: [Arc<CompiledScript>; Hook::ALL.len()],
-    current: RwLock<Arc<ScriptSet>>,
+    current: RwLock<Arc<Scripts>>,
 }
 
 impl Rules {
@@ -87,7 +204,7 @@ impl Rules {
         Self::with_engine(Arc::new(RulesEngine::new())).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Shares an engine (e.g. one per process, one `Rules` per channel).
+    /// Shares an engine (e.g. one per process).
     /// Fails if custom [`crate::Limits`] are too tight for a default script.
     pub fn with_engine(engine: Arc<RulesEngine>) -> Result<Self, DefaultScriptError> {
         let mut defaults = Vec::with_capacity(Hook::ALL.len());
@@ -103,7 +220,7 @@ impl Rules {
         Ok(Self {
             engine,
             defaults,
-            current: RwLock::new(Arc::new(ScriptSet::new())),
+            current: RwLock::new(Arc::new(Scripts::new())),
         })
     }
 
@@ -118,50 +235,51 @@ impl Rules {
         self.engine.compile(source)
     }
 
-    /// Compiles and installs `source` for `hook`. On a compile error the
-    /// running version stays in place.
-    pub fn save(&self, hook: Hook, source: &str) -> Result<(), CompileError> {
+    /// Compiles and installs `source` for `hook` in `scope`. On a compile
+    /// error the running version stays in place.
+    pub fn save(&self, scope: ScriptScope, hook: Hook, source: &str) -> Result<(), CompileError> {
         let script = self.compile(source)?;
-        self.install(hook, script);
+        self.install(scope, hook, script);
         Ok(())
     }
 
-    /// Installs an already compiled script for `hook`.
-    pub fn install(&self, hook: Hook, script: CompiledScript) {
-        self.update(|set| set.with(hook, script));
+    /// Installs an already compiled script for `hook` in `scope`.
+    pub fn install(&self, scope: ScriptScope, hook: Hook, script: CompiledScript) {
+        self.update(|all| all.with(scope, hook, script));
     }
 
-    /// Puts `hook` back on its default script.
-    pub fn reset(&self, hook: Hook) {
-        self.update(|set| set.without(hook));
+    /// Removes `scope`'s own script for `hook`: a channel falls back to the
+    /// script for all channels, all channels to the built-in default.
+    pub fn reset(&self, scope: ScriptScope, hook: Hook) {
+        self.update(|all| all.without(scope, hook));
     }
 
     /// Replaces every script at once, e.g. with the versions loaded at start.
-    pub fn replace(&self, set: ScriptSet) {
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+    pub fn replace(&self, scripts: Scripts) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(scripts);
     }
 
     /// Installs the stored versions at start, all at once. A version that no
     /// longer compiles (say, after an upgrade tightened a limit) leaves its
-    /// hook on the default and is reported, so the server still starts.
+    /// hook falling back and is reported, so the server still starts.
     pub fn load<'a>(
         &self,
-        stored: impl IntoIterator<Item = (Hook, &'a str)>,
-    ) -> Vec<(Hook, CompileError)> {
-        let mut set = ScriptSet::new();
+        stored: impl IntoIterator<Item = (ScriptScope, Hook, &'a str)>,
+    ) -> Vec<LoadFailure> {
+        let mut scripts = Scripts::new();
         let mut failed = Vec::new();
-        for (hook, source) in stored {
+        for (scope, hook, source) in stored {
             match self.compile(source) {
-                Ok(script) => set = set.with(hook, script),
-                Err(e) => failed.push((hook, e)),
+                Ok(script) => scripts = scripts.with(scope, hook, script),
+                Err(error) => failed.push(LoadFailure { scope, hook, error }),
             }
         }
-        self.replace(set);
+        self.replace(scripts);
         failed
     }
 
     /// The running scripts.
-    pub fn current(&self) -> Arc<ScriptSet> {
+    pub fn current(&self) -> Arc<Scripts> {
         // A poisoned lock only means a writer panicked between two complete
         // sets; the `Arc` inside is still whole.
         self.current
@@ -170,32 +288,55 @@ impl Rules {
             .clone()
     }
 
-    /// The source `hook` is running now (the admin's or the default).
-    pub fn source(&self, hook: Hook) -> String {
-        self.script(hook).source().to_owned()
+    /// The source `scope` runs for `hook` now (a channel's own, the one for
+    /// all channels, or the default).
+    pub fn source(&self, scope: ScriptScope, hook: Hook) -> String {
+        self.script(scope, hook).0.source().to_owned()
     }
 
-    /// Whether `hook` runs an admin's script.
-    pub fn is_custom(&self, hook: Hook) -> bool {
-        self.current().get(hook).is_some()
+    /// Where the script `scope` runs for `hook` comes from.
+    pub fn origin(&self, scope: ScriptScope, hook: Hook) -> ScriptOrigin {
+        self.script(scope, hook).1
     }
 
-    fn script(&self, hook: Hook) -> Arc<CompiledScript> {
+    /// Whether `scope` has a script of its own for `hook`.
+    pub fn is_custom(&self, scope: ScriptScope, hook: Hook) -> bool {
         self.current()
-            .get(hook)
-            .cloned()
-            .unwrap_or_else(|| self.defaults[index(hook)].clone())
+            .own(scope)
+            .is_some_and(|set| set.get(hook).is_some())
     }
 
-    fn update(&self, f: impl FnOnce(ScriptSet) -> ScriptSet) {
+    /// What `scope` would run for `hook` without a script of its own: for a
+    /// channel the script for all channels or the default, for all channels
+    /// the default. This is what a reset goes back to.
+    pub fn fallback_source(&self, scope: ScriptScope, hook: Hook) -> String {
+        match scope {
+            ScriptScope::Channel(_) => self.source(ScriptScope::AllChannels, hook),
+            ScriptScope::AllChannels => hook.default_source().to_owned(),
+        }
+    }
+
+    fn script(&self, scope: ScriptScope, hook: Hook) -> (Arc<CompiledScript>, ScriptOrigin) {
+        self.current()
+            .resolve(scope, hook)
+            .map(|(s, origin)| (s.clone(), origin))
+            .unwrap_or_else(|| (self.defaults[index(hook)].clone(), ScriptOrigin::Default))
+    }
+
+    fn update(&self, f: impl FnOnce(Scripts) -> Scripts) {
         let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
         let next = f((**guard).clone());
         *guard = Arc::new(next);
     }
 
-    /// Runs the running script for `hook`.
-    pub fn run(&self, hook: Hook, event: &HookEvent) -> Result<Vec<Action>, RunError> {
-        self.engine.run(&self.script(hook), hook, event)
+    /// Runs the script `scope` runs for `hook`.
+    pub fn run(
+        &self,
+        scope: ScriptScope,
+        hook: Hook,
+        event: &HookEvent,
+    ) -> Result<Vec<Action>, RunError> {
+        self.engine.run(&self.script(scope, hook).0, hook, event)
     }
 
     /// Runs the shipped default for `hook`.
@@ -203,11 +344,11 @@ impl Rules {
         self.engine.run(&self.defaults[index(hook)], hook, event)
     }
 
-    /// Runs `hook`; if the admin's script fails, runs the default instead so
-    /// the customer still gets the usual behaviour. This is what the engine
-    /// calls.
-    pub fn run_or_default(&self, hook: Hook, event: &HookEvent) -> HookOutcome {
-        let custom = self.current().get(hook).cloned();
+    /// Runs `hook` for `scope` (the engine passes the session's channel); if
+    /// the admin's script fails, runs the default instead so the customer
+    /// still gets the usual behaviour. This is what the engine calls.
+    pub fn run_or_default(&self, scope: ScriptScope, hook: Hook, event: &HookEvent) -> HookOutcome {
+        let custom = self.current().resolve(scope, hook).map(|(s, _)| s.clone());
         let Some(script) = custom else {
             return match self.run_default(hook, event) {
                 Ok(actions) => HookOutcome {
@@ -292,11 +433,13 @@ mod tests {
             scope.spawn(|| {
                 for i in 0..500 {
                     let next = if i % 2 == 0 { a.clone() } else { b.clone() };
-                    rules.install(Hook::Closed, next);
+                    rules.install(ScriptScope::AllChannels, Hook::Closed, next);
                 }
             });
             for _ in 0..500 {
-                let actions = rules.run(Hook::Closed, &event).unwrap();
+                let actions = rules
+                    .run(ScriptScope::AllChannels, Hook::Closed, &event)
+                    .unwrap();
                 let texts: Vec<_> = actions
                     .iter()
                     .map(|a| match a {
@@ -311,5 +454,45 @@ mod tests {
                 );
             }
         });
+    }
+
+    #[test]
+    fn u1_a_channel_runs_its_own_script_else_the_one_for_all_channels_else_the_default() {
+        let rules = Rules::new();
+        let now = Timestamp::from_millis(0);
+        let event = HookEvent {
+            hook: None,
+            now,
+            session: SessionInfo::new(SessionId(1), State::Queued, now),
+            contact: Default::default(),
+            channel: ChannelInfo::named("Support"),
+            message: None,
+            rating: None,
+        };
+        let (one, two) = (ScriptScope::Channel(1), ScriptScope::Channel(2));
+        let reply = |scope| rules.run_or_default(scope, Hook::Closed, &event).actions;
+        let text = |t: &str| vec![Action::Reply { text: t.to_owned() }];
+        assert_eq!(rules.origin(one, Hook::Closed), ScriptOrigin::Default);
+
+        rules
+            .save(ScriptScope::AllChannels, Hook::Closed, "reply(\"all\")")
+            .unwrap();
+        rules.save(one, Hook::Closed, "reply(\"one\")").unwrap();
+        assert_eq!(reply(one), text("one"));
+        assert_eq!(reply(two), text("all"));
+        assert_eq!(rules.origin(two, Hook::Closed), ScriptOrigin::AllChannels);
+        assert!(rules.is_custom(one, Hook::Closed));
+        assert!(!rules.is_custom(two, Hook::Closed));
+        assert_eq!(rules.fallback_source(one, Hook::Closed), "reply(\"all\")");
+
+        // Resetting the channel falls back to all channels; resetting that, to the default.
+        rules.reset(one, Hook::Closed);
+        assert_eq!(reply(one), text("all"));
+        rules.reset(ScriptScope::AllChannels, Hook::Closed);
+        assert_eq!(rules.origin(one, Hook::Closed), ScriptOrigin::Default);
+        assert_eq!(
+            rules.source(one, Hook::Closed),
+            Hook::Closed.default_source()
+        );
     }
 }

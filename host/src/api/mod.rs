@@ -46,6 +46,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, BODY_LIMIT, ErrorBody};
 pub use extract::{ApiJson, ApiPath, ApiQuery, Caller, Credential};
+pub use scripts::load as load_scripts;
 pub use sign_in::first_run_link;
 pub use transcripts::transcript_error;
 pub use webhooks::{Received, receive_inbound};
@@ -126,7 +127,7 @@ impl AppState {
     ) -> Result<Self, EngineError> {
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel::default()));
-        let rules = Arc::new(load_scripts(store.as_ref()).await?);
+        let rules = Arc::new(scripts::load(store.as_ref()).await?);
         let engine =
             Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
         Ok(AppState {
@@ -365,21 +366,6 @@ impl AppState {
 
 /// What the API shows in place of a secret config value.
 const REDACTED: &str = "********";
-
-/// The auto-action scripts admins saved; one that no longer compiles (after
-/// an upgrade, say) is logged and its hook runs the default.
-async fn load_scripts(store: &dyn Store) -> Result<frontdesk_rules::Rules, EngineError> {
-    let rules = frontdesk_rules::Rules::new();
-    let active = store.active_scripts().await?;
-    let stored = active.iter().filter_map(|v| {
-        let hook = v.hook.parse::<frontdesk_rules::Hook>().ok()?;
-        Some((hook, v.source.as_deref()?))
-    });
-    for (hook, err) in rules.load(stored) {
-        tracing::error!(%hook, error = %err, "saved script does not compile; the default runs");
-    }
-    Ok(rules)
-}
 
 /// The whole HTTP app.
 pub fn app(state: AppState) -> Router {

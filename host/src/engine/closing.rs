@@ -24,8 +24,8 @@ impl Driver {
             hook: Some(Hook::CloseDelay),
         };
         let delay = match self.hook_event(now, &run).await {
-            Ok(Some(event)) => {
-                let outcome = self.rules.run_or_default(Hook::CloseDelay, &event);
+            Ok(Some((scope, event))) => {
+                let outcome = self.rules.run_or_default(scope, Hook::CloseDelay, &event);
                 if let Some(err) = &outcome.error {
                     tracing::warn!(session, error = %err, "close-delay script failed; the default ran");
                 }
@@ -91,14 +91,16 @@ impl Driver {
         };
         let event = self.hook_event(now, &run).await?;
         self.router.handle_rating(now, SessionId(session))?;
-        let Some(mut event) = event else {
+        let Some((scope, mut event)) = event else {
             return Ok(());
         };
         event.rating = Some(RatingInfo {
             score,
             comment: None,
         });
-        let outcome = self.rules.run_or_default(Hook::RatingReceived, &event);
+        let outcome = self
+            .rules
+            .run_or_default(scope, Hook::RatingReceived, &event);
         if let Some(err) = &outcome.error {
             tracing::warn!(session, error = %err, "rating-received script failed; the default ran");
         }

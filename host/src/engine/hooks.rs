@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use frontdesk_routing::{SessionId, Span, State, Timestamp};
 use frontdesk_rules::{
-    Action, Author, ChannelInfo, ContactInfo, Hook, HookEvent, SessionInfo, WorkingHours,
+    Action, Author, ChannelInfo, ContactInfo, Hook, HookEvent, ScriptScope, SessionInfo,
+    WorkingHours,
 };
 
 use super::EngineError;
@@ -117,12 +118,13 @@ impl Driver {
         }
     }
 
-    /// Everything a script may read about the session.
+    /// Everything a script may read about the session, with the scope whose
+    /// scripts run for it: the session's channel (U1).
     pub(super) async fn hook_event(
         &mut self,
         now: Timestamp,
         run: &HookRun,
-    ) -> Result<Option<HookEvent>, EngineError> {
+    ) -> Result<Option<(ScriptScope, HookEvent)>, EngineError> {
         let Some(session) = self.store.session(ADMIN, run.session).await? else {
             return Ok(None);
         };
@@ -165,24 +167,28 @@ impl Driver {
                 consent,
             })
             .unwrap_or_default();
-        Ok(Some(HookEvent {
-            hook: run.hook,
-            now,
-            session: info,
-            contact,
-            channel: (*channel).clone(),
-            // The engine hears of a message, not its text; scripts read the session.
-            message: None,
-            rating: None,
-        }))
+        let scope = ScriptScope::Channel(session.channel_id);
+        Ok(Some((
+            scope,
+            HookEvent {
+                hook: run.hook,
+                now,
+                session: info,
+                contact,
+                channel: (*channel).clone(),
+                // The engine hears of a message, not its text; scripts read the session.
+                message: None,
+                rating: None,
+            },
+        )))
     }
 
     /// Runs each hook and carries out its actions. A hook run without a hook
     /// is a customer message: the rules decide whether A1 or W2 applies.
     pub(super) async fn run_hooks(&mut self, now: Timestamp, runs: Vec<HookRun>) {
         for run in runs {
-            let event = match self.hook_event(now, &run).await {
-                Ok(Some(event)) => event,
+            let (scope, event) = match self.hook_event(now, &run).await {
+                Ok(Some(found)) => found,
                 Ok(None) => continue,
                 Err(err) => {
                     tracing::error!(session = run.session, error = %err, "cannot prepare the auto-action");
@@ -194,7 +200,7 @@ impl Driver {
                 None => Hook::for_customer_message(&event),
             };
             for hook in hooks {
-                let outcome = self.rules.run_or_default(hook, &event);
+                let outcome = self.rules.run_or_default(scope, hook, &event);
                 if let Some(err) = &outcome.error {
                     tracing::warn!(session = run.session, %hook, error = %err, "auto-action script failed; the default ran");
                 }

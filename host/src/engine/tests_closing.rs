@@ -114,7 +114,11 @@ async fn outbound_with(store: &Arc<dyn Store>, session: i64, n: usize) -> Vec<St
 async fn a4_the_close_delay_script_overrides_the_queue_setting() {
     let rules = Arc::new(Rules::new());
     rules
-        .save(Hook::CloseDelay, "close_after(minutes(30))")
+        .save(
+            frontdesk_rules::ScriptScope::AllChannels,
+            Hook::CloseDelay,
+            "close_after(minutes(30))",
+        )
         .unwrap();
     let (store, _dir, channel, engine, clock) = channel_with_queue("{}", rules, |queue| {
         queue.options.close_delay_secs = 60;

@@ -38,7 +38,11 @@ async fn g1_the_notice_comes_first_and_a_yes_is_recorded_and_lets_routing_go_on(
     // Scripts read the answer as `contact.consent`.
     let rules = Arc::new(Rules::new());
     rules
-        .save(Hook::Closed, r#"reply(`consent: ${contact.consent}`)"#)
+        .save(
+            frontdesk_rules::ScriptScope::AllChannels,
+            Hook::Closed,
+            r#"reply(`consent: ${contact.consent}`)"#,
+        )
         .unwrap();
     let (store, _dir, channel, engine, _clock) = channel_with_queue(CONFIG, rules, |_| true).await;
     let session = open(&store, &engine, channel, "1").await;

@@ -207,17 +207,23 @@ pub trait RoutingStore: Send + Sync + 'static {
 /// Q1, Q2), canned responses (A6), and ratings (Q1–Q3). Changes are audited (P4).
 #[async_trait]
 pub trait ConfigStore: Send + Sync + 'static {
-    /// Saves a new version of a hook's script; `None` resets it to the default.
+    /// Saves a new version of a hook's script for a channel or for all
+    /// channels (U1); `None` removes the scope's own script, so it falls back.
     async fn save_script(
         &self,
+        scope: frontdesk_rules::ScriptScope,
         hook: &str,
         source: Option<&str>,
         by: i64,
         now: Millis,
     ) -> Result<ScriptVersion>;
-    /// Every version of a hook's script, newest first.
-    async fn script_versions(&self, hook: &str) -> Result<Vec<ScriptVersion>>;
-    /// The newest version of each hook that has one.
+    /// Every version of a hook's script in exactly this scope, newest first.
+    async fn script_versions(
+        &self,
+        scope: frontdesk_rules::ScriptScope,
+        hook: &str,
+    ) -> Result<Vec<ScriptVersion>>;
+    /// The newest version of each hook in each scope that has one.
     async fn active_scripts(&self) -> Result<Vec<ScriptVersion>>;
     /// Replaces a channel's canned-response lists (validated JSON).
     async fn set_canned(&self, actor: i64, channel_id: i64, lists: &str, now: Millis)
@@ -400,5 +406,7 @@ mod tests_bots;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_outbox;
+#[cfg(test)]
+mod tests_scripts;
 #[cfg(test)]
 mod tests_upgrade;

@@ -460,10 +460,13 @@ pub struct ScriptVersion {
     pub id: i64,
     /// The hook's name, e.g. `first_message`.
     pub hook: String,
-    /// `None` when this version reset the hook to its built-in default.
+    /// `None` when this version removed the scope's own script (a reset).
     pub source: Option<String>,
     pub saved_by: Option<i64>,
     pub saved_at: Millis,
+    /// The channel it belongs to; `None` for the script every channel
+    /// without its own runs (U1).
+    pub channel_id: Option<i64>,
 }
 
 /// A rating of a session (Q1, Q3).

@@ -51,3 +51,59 @@ async fn p2_a_token_made_before_0018_still_signs_in_after_the_upgrade() {
         .expect("the old token still names its user");
     assert_eq!(user.name, "old-timer");
 }
+
+/// U1: scripts saved before 0019 had no channel; after the upgrade they are
+/// the scripts for all channels, so every channel keeps running them.
+#[tokio::test]
+async fn u1_a_script_saved_before_0019_still_runs_for_every_channel_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let pool = SqlitePoolOptions::new()
+        .connect_with(
+            url.parse::<sqlx::sqlite::SqliteConnectOptions>()
+                .unwrap()
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+    let mut migrator = sqlx::migrate!("migrations/sqlite");
+    let before: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < 19)
+        .cloned()
+        .collect();
+    migrator.migrations = Cow::Owned(before);
+    migrator.run(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO channels (name, kind, secret, created_at) VALUES ('Site', 'api', 's', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO scripts (hook, source, saved_at) VALUES ('no_answer', 'reply(\"old\")', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = store::connect(&url).await.unwrap();
+    let active = store.active_scripts().await.unwrap();
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert_eq!(active[0].channel_id, None, "a script for all channels");
+    let rules = crate::api::load_scripts(store.as_ref()).await.unwrap();
+    let channel = frontdesk_rules::ScriptScope::Channel(1);
+    let hook = frontdesk_rules::Hook::NoAnswer;
+    assert_eq!(rules.source(channel, hook), "reply(\"old\")");
+    assert_eq!(
+        rules.origin(channel, hook),
+        frontdesk_rules::ScriptOrigin::AllChannels
+    );
+    let versions = store
+        .script_versions(frontdesk_rules::ScriptScope::AllChannels, "no_answer")
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 1, "its history is kept");
+}

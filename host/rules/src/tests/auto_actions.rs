@@ -1,7 +1,7 @@
 //! A1–A5, W2, Q1, Q2: the default scripts in whole scenarios.
 
 use super::harness::{Sim, at, channel};
-use crate::{Action, AfterClose, ClosingWindow, Hook, RunError};
+use crate::{Action, AfterClose, ClosingWindow, Hook, RunError, ScriptScope};
 use frontdesk_routing::{Mode, Span, State};
 
 const MONDAY_10: &str = "2026-01-05T10:00:00+01:00";
@@ -77,7 +77,9 @@ fn a2_back_to_queue_outside_evenly_is_refused_and_the_default_goes_on() {
     let mut c = channel();
     c.mode = Mode::Everybody;
     let mut sim = Sim::new(c);
-    sim.rules.save(Hook::NoAnswer, "back_to_queue()").unwrap();
+    sim.rules
+        .save(ScriptScope::AllChannels, Hook::NoAnswer, "back_to_queue()")
+        .unwrap();
     let t = at(MONDAY_10);
     sim.customer_writes(t, "Hi");
     let out = sim.fire(Hook::NoAnswer, t + Span::minutes(10));
@@ -96,7 +98,11 @@ fn a2_back_to_queue_outside_evenly_is_refused_and_the_default_goes_on() {
 fn a2_a_script_may_choose_to_do_nothing() {
     let mut sim = Sim::new(channel());
     sim.rules
-        .save(Hook::NoAnswer, "// leave it be\n()")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::NoAnswer,
+            "// leave it be\n()",
+        )
         .unwrap();
     let out = sim.fire(Hook::NoAnswer, at(MONDAY_10));
     assert_eq!(out.actions, vec![]);
@@ -125,6 +131,7 @@ fn a4_customer_message_during_close_delay_reopens() {
     let mut sim = Sim::new(channel());
     sim.rules
         .save(
+            ScriptScope::AllChannels,
             Hook::CloseDelay,
             "if session.agent_messages > 0 { close_after(minutes(5)) } else { close_after(0) }",
         )
@@ -154,7 +161,11 @@ fn a4_close_delay_out_of_range_falls_back_to_the_setting() {
     c.close_delay_ms = 60_000;
     let mut sim = Sim::new(c);
     sim.rules
-        .save(Hook::CloseDelay, "close_after(days(7))")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::CloseDelay,
+            "close_after(days(7))",
+        )
         .unwrap();
     let out = sim.fire(Hook::CloseDelay, at(MONDAY_10));
     assert!(matches!(
@@ -209,6 +220,7 @@ fn a5_timeout_can_send_its_own_message() {
     let mut sim = Sim::new(c);
     sim.rules
         .save(
+            ScriptScope::AllChannels,
             Hook::Timeout,
             r#"close("Closing this chat as it's been quiet.")"#,
         )
@@ -349,6 +361,7 @@ fn w1_local_time_with_a_bad_format_is_a_script_error_not_a_panic() {
     let mut sim = Sim::new(channel());
     sim.rules
         .save(
+            ScriptScope::AllChannels,
             Hook::FirstMessage,
             r#"reply(channel.local_time(now, "%H:%M %"))"#,
         )

@@ -3,7 +3,7 @@
 use super::harness::{Sim, at, channel};
 use crate::{
     CannedError, CannedList, CannedResponse, ConsentGate, ConsentNotice, ConsentRecord,
-    ConsentStatus, Hook, Rater, Rating, parse_score,
+    ConsentStatus, Hook, Rater, Rating, ScriptScope, parse_score,
 };
 use frontdesk_routing::{SessionId, Span};
 
@@ -36,6 +36,7 @@ fn g1_chat_waits_for_consent_then_goes_on() {
     sim.event.contact.consent = ConsentStatus::of(Some(&n), Some(&record));
     sim.rules
         .save(
+            ScriptScope::AllChannels,
             Hook::FirstMessage,
             r#"if contact.consent == "accepted" { reply("Thanks for agreeing!") }"#,
         )

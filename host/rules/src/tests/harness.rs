@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::{
     Action, Author, ChannelInfo, ContactInfo, Hook, HookEvent, HookOutcome, RatingInfo, Rules,
-    SessionInfo, WorkingHours, WorkingHoursConfig,
+    ScriptScope, SessionInfo, WorkingHours, WorkingHoursConfig,
 };
 use frontdesk_routing::{Mode, SessionId, State, Timestamp};
 
@@ -154,7 +154,9 @@ impl Sim {
     /// Runs `hook` at `now` through `run_or_default` and applies the actions.
     pub fn fire(&mut self, hook: Hook, now: Timestamp) -> HookOutcome {
         self.event.now = now;
-        let out = self.rules.run_or_default(hook, &self.event);
+        let out = self
+            .rules
+            .run_or_default(ScriptScope::AllChannels, hook, &self.event);
         if let Some(e) = &out.error {
             self.errors.push(e.clone());
         }

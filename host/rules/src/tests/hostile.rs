@@ -4,14 +4,16 @@
 use std::time::Instant;
 
 use super::harness::{Sim, at, channel};
-use crate::{Action, Hook, RunError};
+use crate::{Action, Hook, RunError, ScriptScope};
 
 const MONDAY_10: &str = "2026-01-05T10:00:00+01:00";
 
 /// Saves `source` for A1, runs it for a first message and returns the error.
 fn first_message_with(source: &str) -> (RunError, Sim) {
     let mut sim = Sim::new(channel());
-    sim.rules.save(Hook::FirstMessage, source).unwrap();
+    sim.rules
+        .save(ScriptScope::AllChannels, Hook::FirstMessage, source)
+        .unwrap();
     let started = Instant::now();
     sim.customer_writes(at(MONDAY_10), "Hi");
     // The caps end a runaway script quickly even in a debug build; this
@@ -103,7 +105,11 @@ fn hostile_eval_and_imports_do_not_compile() {
     );
     let mut sim = Sim::new(channel());
     sim.rules
-        .save(Hook::FirstMessage, "let t = timestamp(); reply(`${t}`)")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::FirstMessage,
+            "let t = timestamp(); reply(`${t}`)",
+        )
         .unwrap();
     sim.customer_writes(at(MONDAY_10), "Hi");
     assert!(matches!(
@@ -120,7 +126,11 @@ fn hostile_eval_and_imports_do_not_compile() {
 fn hostile_now_is_read_only() {
     let mut sim = Sim::new(channel());
     sim.rules
-        .save(Hook::FirstMessage, "now = 0;\nreply(`${now}`)")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::FirstMessage,
+            "now = 0;\nreply(`${now}`)",
+        )
         .unwrap();
     let out = sim.fire(Hook::FirstMessage, at(MONDAY_10));
     let err = out.error.expect("assigning to now fails");
@@ -135,6 +145,7 @@ fn script_errors_carry_their_position_and_fall_back() {
     let mut sim = Sim::new(channel());
     sim.rules
         .save(
+            ScriptScope::AllChannels,
             Hook::FirstMessage,
             "let x = 1;\nreply(session.no_such_field)",
         )
@@ -148,7 +159,9 @@ fn script_errors_carry_their_position_and_fall_back() {
 #[test]
 fn wrong_return_values_and_actions_are_refused() {
     let mut sim = Sim::new(channel());
-    sim.rules.save(Hook::FirstMessage, "\"hello\"").unwrap();
+    sim.rules
+        .save(ScriptScope::AllChannels, Hook::FirstMessage, "\"hello\"")
+        .unwrap();
     let err = sim.fire(Hook::FirstMessage, at(MONDAY_10)).error.unwrap();
     assert!(
         matches!(&err, RunError::BadReturn { got, .. } if got == "string"),
@@ -157,7 +170,11 @@ fn wrong_return_values_and_actions_are_refused() {
     assert!(err.to_string().contains("reply(\"...\")"));
 
     sim.rules
-        .save(Hook::FirstMessage, "[reply(\"a\"), 5]")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::FirstMessage,
+            "[reply(\"a\"), 5]",
+        )
         .unwrap();
     assert!(matches!(
         sim.fire(Hook::FirstMessage, at(MONDAY_10)).error,
@@ -165,7 +182,11 @@ fn wrong_return_values_and_actions_are_refused() {
     ));
 
     sim.rules
-        .save(Hook::FirstMessage, "close_after(0)")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::FirstMessage,
+            "close_after(0)",
+        )
         .unwrap();
     assert_eq!(
         sim.fire(Hook::FirstMessage, at(MONDAY_10)).error,
@@ -175,7 +196,13 @@ fn wrong_return_values_and_actions_are_refused() {
         })
     );
 
-    sim.rules.save(Hook::FirstMessage, "reply(\"  \")").unwrap();
+    sim.rules
+        .save(
+            ScriptScope::AllChannels,
+            Hook::FirstMessage,
+            "reply(\"  \")",
+        )
+        .unwrap();
     assert!(matches!(
         sim.fire(Hook::FirstMessage, at(MONDAY_10)).error,
         Some(RunError::EmptyText { .. })
@@ -185,21 +212,30 @@ fn wrong_return_values_and_actions_are_refused() {
 #[test]
 fn a_compile_error_keeps_the_running_version() {
     let sim = Sim::new(channel());
-    sim.rules.save(Hook::Closed, "reply(\"Bye!\")").unwrap();
+    sim.rules
+        .save(ScriptScope::AllChannels, Hook::Closed, "reply(\"Bye!\")")
+        .unwrap();
     let err = sim
         .rules
-        .save(Hook::Closed, "reply(\"Bye!\"\n  +")
+        .save(
+            ScriptScope::AllChannels,
+            Hook::Closed,
+            "reply(\"Bye!\"\n  +",
+        )
         .unwrap_err();
     assert_eq!(err.line, 2, "{err}");
     assert!(err.to_string().starts_with("line 2, column"), "{err}");
-    assert_eq!(sim.rules.source(Hook::Closed), "reply(\"Bye!\")");
+    assert_eq!(
+        sim.rules.source(ScriptScope::AllChannels, Hook::Closed),
+        "reply(\"Bye!\")"
+    );
     // A typo in a variable name is caught at save time, with its place.
     let err = sim.rules.compile("reply(sesion.id)").unwrap_err();
     assert_eq!((err.line, err.column), (1, 7), "{err}");
-    sim.rules.reset(Hook::Closed);
-    assert!(!sim.rules.is_custom(Hook::Closed));
+    sim.rules.reset(ScriptScope::AllChannels, Hook::Closed);
+    assert!(!sim.rules.is_custom(ScriptScope::AllChannels, Hook::Closed));
     assert_eq!(
-        sim.rules.source(Hook::Closed),
+        sim.rules.source(ScriptScope::AllChannels, Hook::Closed),
         Hook::Closed.default_source()
     );
 }
@@ -208,13 +244,16 @@ fn a_compile_error_keeps_the_running_version() {
 fn stored_versions_load_at_start_and_broken_ones_stay_on_the_default() {
     let sim = Sim::new(channel());
     let failed = sim.rules.load([
-        (Hook::Closed, "reply(\"Bye!\")"),
-        (Hook::FirstMessage, "reply(\"Hi\""),
+        (ScriptScope::AllChannels, Hook::Closed, "reply(\"Bye!\")"),
+        (ScriptScope::AllChannels, Hook::FirstMessage, "reply(\"Hi\""),
     ]);
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].0, Hook::FirstMessage);
-    assert!(sim.rules.is_custom(Hook::Closed));
-    assert!(!sim.rules.is_custom(Hook::FirstMessage));
+    assert_eq!(failed[0].hook, Hook::FirstMessage);
+    assert!(sim.rules.is_custom(ScriptScope::AllChannels, Hook::Closed));
+    assert!(
+        !sim.rules
+            .is_custom(ScriptScope::AllChannels, Hook::FirstMessage)
+    );
 }
 
 #[test]
@@ -227,7 +266,9 @@ fn hostile_one_shot_allocations_are_refused_before_they_happen() {
         "let b = blob(2_000_000_000); reply(`${b.len()}`)",
     ] {
         let mut sim = Sim::new(channel());
-        sim.rules.save(Hook::FirstMessage, source).unwrap();
+        sim.rules
+            .save(ScriptScope::AllChannels, Hook::FirstMessage, source)
+            .unwrap();
         let out = sim.fire(Hook::FirstMessage, at(MONDAY_10));
         assert!(
             matches!(out.error, Some(RunError::DataTooLarge { .. })),

@@ -1,6 +1,6 @@
 //! X1: `rules check` and `rules test`, and the shipped example events.
 
-use crate::{Action, Hook, HookEvent, Rules, TestError, check, test};
+use crate::{Action, Hook, HookEvent, Rules, ScriptScope, TestError, check, test};
 
 const EXAMPLES: [(&str, &str); 5] = [
     (
@@ -37,7 +37,10 @@ fn x1_example_events_run_against_the_defaults() {
             !actions.is_empty(),
             "{name} example should make the default act"
         );
-        assert_eq!(rules.run(hook, &event).unwrap(), actions);
+        assert_eq!(
+            rules.run(ScriptScope::AllChannels, hook, &event).unwrap(),
+            actions
+        );
     }
 }
 

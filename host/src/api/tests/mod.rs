@@ -138,6 +138,7 @@ fn assert_error(status: StatusCode, body: &Value, want_status: StatusCode, want_
 mod access;
 mod admin_pages;
 mod channel_health;
+mod channel_scripts;
 mod console;
 mod failed_inbound;
 mod message_log;

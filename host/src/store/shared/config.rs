@@ -1,52 +1,65 @@
 //! Scripts, canned responses, ratings and channel changes.
 
 use super::*;
+use frontdesk_rules::ScriptScope;
+
+/// The `channel_id` a scope's scripts are stored with; NULL is all channels.
+fn scope_channel(scope: ScriptScope) -> Option<i64> {
+    match scope {
+        ScriptScope::AllChannels => None,
+        ScriptScope::Channel(id) => Some(id),
+    }
+}
 
 #[async_trait::async_trait]
 impl crate::store::ConfigStore for Backend {
     async fn save_script(
         &self,
+        scope: ScriptScope,
         hook: &str,
         source: Option<&str>,
         by: i64,
         now: Millis,
     ) -> Result<ScriptVersion> {
+        let channel = scope_channel(scope);
         let mut tx = self.write.begin().await?;
         let version = sqlx::query_as::<_, ScriptVersion>(
-            "INSERT INTO scripts (hook, source, saved_by, saved_at) VALUES ($1, $2, $3, $4) RETURNING *",
+            "INSERT INTO scripts (hook, source, saved_by, saved_at, channel_id) VALUES ($1, $2, $3, $4, $5) RETURNING *",
         )
         .bind(hook)
         .bind(source)
         .bind(by)
         .bind(now)
+        .bind(channel)
         .fetch_one(&mut *tx)
-        .await?;
-        let detail = serde_json::json!({ "version": version.id, "reset": source.is_none() });
-        audit(
-            &mut tx,
-            Some(by),
-            "rules.save",
-            &format!("hook:{hook}"),
-            &detail,
-            now,
-        )
-        .await?;
+        .await
+        .map_err(|e| conflict(e, || format!("channel {channel:?}")))?;
+        let detail =
+            serde_json::json!({ "version": version.id, "reset": source.is_none(), "hook": hook });
+        let target = match channel {
+            Some(id) => format!("channel:{id}"),
+            None => format!("hook:{hook}"),
+        };
+        audit(&mut tx, Some(by), "rules.save", &target, &detail, now).await?;
         tx.commit().await?;
         Ok(version)
     }
 
-    async fn script_versions(&self, hook: &str) -> Result<Vec<ScriptVersion>> {
+    async fn script_versions(&self, scope: ScriptScope, hook: &str) -> Result<Vec<ScriptVersion>> {
+        // `IS NOT DISTINCT FROM`: NULL (all channels) matches NULL.
         Ok(sqlx::query_as::<_, ScriptVersion>(
-            "SELECT * FROM scripts WHERE hook = $1 ORDER BY id DESC",
+            "SELECT * FROM scripts WHERE hook = $1 AND channel_id IS NOT DISTINCT FROM $2 ORDER BY id DESC",
         )
         .bind(hook)
+        .bind(scope_channel(scope))
         .fetch_all(&self.read)
         .await?)
     }
 
     async fn active_scripts(&self) -> Result<Vec<ScriptVersion>> {
         Ok(sqlx::query_as::<_, ScriptVersion>(
-            "SELECT * FROM scripts s WHERE id = (SELECT MAX(id) FROM scripts t WHERE t.hook = s.hook)",
+            "SELECT * FROM scripts s WHERE id = (SELECT MAX(id) FROM scripts t \
+             WHERE t.hook = s.hook AND t.channel_id IS NOT DISTINCT FROM s.channel_id)",
         )
         .fetch_all(&self.read)
         .await?)

@@ -1,9 +1,11 @@
-// Channel tab · Auto-actions (A1–A5, W2, Q1, Q2; U2): the Rhai script each
-// hook runs. Scripts are global: one per hook for every channel, and the
-// tab says so. The editor checks a script with line and column before it
-// is saved (POST /scripts/check), tests it against an example event the
-// admin can edit (POST /scripts/test, as `frontdesk rules test`), and lists
-// the saved versions with Restore; Reset goes back to the built-in default.
+// Channel tab · Auto-actions (A1–A5, W2, Q1, Q2; U1, U2): the Rhai script
+// each hook runs for this channel (/channels/{id}/scripts). A hook without
+// a script of its own runs the script saved for all channels (if an admin
+// saved one through /scripts), else the built-in default; the table says
+// which. The editor checks a script with line and column before it is saved
+// (POST /scripts/check), tests it against an example event the admin can
+// edit (POST /scripts/test, as `frontdesk rules test`), and lists this
+// channel's saved versions with Restore; Reset drops the channel's own.
 
 import { api } from '../../api.js';
 import { el, field, showError, clearErrors, say } from '../form.js';
@@ -90,18 +92,28 @@ function goTo(text, line, column) {
   text.setSelectionRange(at, at);
 }
 
-async function showVersions(box, hook, editable, restored) {
-  const versions = await api('GET', `/scripts/${hook}/versions`);
+/** Where a hook's running script comes from, as the table and editor say it. */
+const RUNS = {
+  channel: 'this channel\'s script',
+  all_channels: 'the script for all channels',
+  default: 'built-in default',
+};
+
+/** The API path of this channel's scripts. */
+const base = (channel) => `/channels/${encodeURIComponent(channel.id)}/scripts`;
+
+async function showVersions(box, path, editable, restored) {
+  const versions = await api('GET', `${path}/versions`);
   box.replaceChildren(el('h3', 'Versions'));
   if (versions.length === 0) {
-    box.append(el('p', 'No saved versions: the built-in default runs.', 'hint'));
+    box.append(el('p', 'This channel has no saved versions of this script.', 'hint'));
     return;
   }
   const list = el('ol', null, 'versions');
   versions.forEach((v, i) => {
     const item = el('li');
     const when = new Date(v.saved_at).toLocaleString();
-    const what = v.source === null ? 'reset to the built-in default' : `${v.source.split('\n').length} line(s)`;
+    const what = v.source === null ? 'reset to the default' : `${v.source.split('\n').length} line(s)`;
     item.append(el('span', `${when}: ${what}${i === 0 ? ' (running now)' : ''}`));
     if (v.source !== null) {
       const peek = el('details');
@@ -113,7 +125,7 @@ async function showVersions(box, hook, editable, restored) {
       restore.setAttribute('aria-label', `Restore the version of ${when}`);
       restore.addEventListener('click', async () => {
         try {
-          await api('POST', `/scripts/${hook}/versions/${v.id}/restore`);
+          await api('POST', `${path}/versions/${v.id}/restore`);
           say('That version runs again.', true);
           await restored();
         } catch (err) {
@@ -130,8 +142,9 @@ async function showVersions(box, hook, editable, restored) {
 async function showHook(area, script, ctx, reload) {
   const { channel, editable } = ctx;
   const hook = script.hook;
+  const path = `${base(channel)}/${hook}`;
   area.replaceChildren(el('h3', `${hook} (${script.spec_id})`));
-  area.append(el('p', `This script ${ABOUT[hook] || 'runs at its hook'}. ${script.custom ? 'An admin\'s script runs.' : 'The built-in default runs.'}`, 'hint'));
+  area.append(el('p', `This script ${ABOUT[hook] || 'runs at its hook'}. On ${channel.name}, ${RUNS[script.runs] || script.runs} runs now.`, 'hint'));
 
   const form = el('form', null, 'settings-form script-form');
   form.noValidate = true;
@@ -145,7 +158,7 @@ async function showHook(area, script, ctx, reload) {
   form.append(label, problems, buttons(check, save, reset));
 
   const defaults = el('details', null, 'default-script');
-  defaults.append(el('summary', 'Built-in default'), el('pre', script.default_source, 'script-peek'));
+  defaults.append(el('summary', 'The default (what runs without this channel\'s own script)'), el('pre', script.default_source, 'script-peek'));
 
   const test = el('form', null, 'settings-form test-form');
   test.noValidate = true;
@@ -190,8 +203,8 @@ async function showHook(area, script, ctx, reload) {
     clearErrors(form);
     problems.replaceChildren();
     try {
-      await api('PUT', `/scripts/${hook}`, { source: text.value });
-      say(`The ${hook} script is saved and runs from the next event on.`, true);
+      await api('PUT', path, { source: text.value });
+      say(`The ${hook} script is saved and runs on ${channel.name} from the next event on.`, true);
       await reload(hook);
     } catch (err) {
       showError(form, err);
@@ -201,8 +214,8 @@ async function showHook(area, script, ctx, reload) {
   });
   reset.addEventListener('click', async () => {
     try {
-      await api('DELETE', `/scripts/${hook}`);
-      say(`The ${hook} script is back to the built-in default.`, true);
+      await api('DELETE', path);
+      say(`The ${hook} script of ${channel.name} is back to the default.`, true);
       await reload(hook);
     } catch (err) {
       say(err.message);
@@ -236,19 +249,20 @@ async function showHook(area, script, ctx, reload) {
     }
   });
   numbers();
-  await showVersions(versions, hook, editable, () => reload(hook));
+  await showVersions(versions, path, editable, () => reload(hook));
 }
 
 export async function render(panel, ctx) {
-  panel.append(el('p', 'These scripts apply to every channel: a change here changes what all channels do. '
-    + 'Each script may read the channel it runs for (channel.name, channel.mode, channel.is_open(), ...).', 'scope-note'));
+  panel.append(el('p', `These scripts run for ${ctx.channel.name} only: other channels keep their own. `
+    + 'A hook without a script of its own runs the default. '
+    + 'A script may read the channel it runs for (channel.name, channel.mode, channel.is_open(), ...).', 'scope-note'));
   const table = el('table', null, 'hooks');
   const area = el('section', null, 'hook-editor');
   area.setAttribute('aria-label', 'Script');
   panel.append(table, area);
 
   const load = async (open) => {
-    const scripts = await api('GET', '/scripts');
+    const scripts = await api('GET', base(ctx.channel));
     const head = el('thead');
     const headRow = el('tr');
     for (const title of ['Auto-action', 'When', 'Runs', '']) {
@@ -266,7 +280,7 @@ export async function render(panel, ctx) {
       const action = el('td');
       action.append(edit);
       row.append(el('td', `${script.hook} (${script.spec_id})`), el('td', ABOUT[script.hook] || ''),
-        el('td', script.custom ? 'admin\'s script' : 'built-in default'), action);
+        el('td', RUNS[script.runs] || script.runs), action);
       body.append(row);
     }
     table.replaceChildren(head, body);
