@@ -186,3 +186,27 @@ async fn postgres_check_applies_nothing_and_a_newer_database_is_refused() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_from_another_build_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::sqlite_url(dir.path());
+    let (code, _, err) = run(&mut frontdesk(&["migrate", "--database", &db]));
+    assert_eq!(code, 0, "{err}");
+    // Number 9 is a gap in this binary's migrations: another build's.
+    assert!(!sqlite_migrations().iter().any(|m| m.version == 9));
+    let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    let other = FUTURE_SQLITE.replace("9001, 'retention'", "9, 'experiment'");
+    sqlx::query(sqlx::AssertSqlSafe(other))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let refused = tokio::task::spawn_blocking(move || serve_refuses(&db))
+        .await
+        .unwrap();
+    assert!(
+        refused.contains("migration 0009 experiment, which this binary does not carry"),
+        "{refused}"
+    );
+}

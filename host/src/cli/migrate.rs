@@ -22,7 +22,7 @@ pub async fn run(database: &str, args: MigrateArgs) -> anyhow::Result<()> {
     let before = schema::inspect(database)
         .await
         .with_context(|| format!("cannot read the database {database}"))?;
-    before.refuse_newer()?;
+    before.refuse_unknown()?;
     if let Some(failed) = before.failed() {
         bail!(
             "migration {failed} failed half-way on an earlier run; repair the database by hand (or restore a backup), then delete its row from _sqlx_migrations"

@@ -67,6 +67,11 @@ pub enum StoreError {
         database: schema::MigrationName,
         binary: i64,
     },
+    /// The database has an older migration this binary does not carry.
+    #[error(
+        "the database has migration {0}, which this binary does not carry: another build of frontdesk applied it. Use that build (an official release of the same or a newer version)"
+    )]
+    SchemaForeign(schema::MigrationName),
     /// The database refused or failed a query.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -179,14 +179,20 @@ impl SchemaState {
         self.applied.iter().find(|a| !a.success).map(|a| &a.name)
     }
 
-    /// `Err` when the database was upgraded by a newer frontdesk.
-    pub fn refuse_newer(&self) -> Result<()> {
+    /// `Err` when the database has a migration this binary does not carry:
+    /// [`StoreError::SchemaTooNew`] when a newer frontdesk upgraded it,
+    /// [`StoreError::SchemaForeign`] for an older one from another build.
+    pub fn refuse_unknown(&self) -> Result<()> {
         let binary = self.binary_latest();
-        match self.unknown().into_iter().rfind(|m| m.version > binary) {
-            Some(newest) => Err(StoreError::SchemaTooNew {
-                database: newest.clone(),
+        let unknown = self.unknown();
+        if let Some(newest) = unknown.iter().rfind(|m| m.version > binary) {
+            return Err(StoreError::SchemaTooNew {
+                database: (*newest).clone(),
                 binary,
-            }),
+            });
+        }
+        match unknown.first() {
+            Some(foreign) => Err(StoreError::SchemaForeign((*foreign).clone())),
             None => Ok(()),
         }
     }
@@ -198,7 +204,7 @@ pub(super) async fn migrate_sqlite(pool: &Pool<Sqlite>) -> Result<()> {
     let mut conn = pool.acquire().await?;
     let applied = applied_sqlite(&mut conn).await?;
     drop(conn);
-    SchemaState::new("sqlite", true, applied, &SQLITE).refuse_newer()?;
+    SchemaState::new("sqlite", true, applied, &SQLITE).refuse_unknown()?;
     SQLITE.run(pool).await?;
     Ok(())
 }
@@ -208,7 +214,7 @@ pub(super) async fn migrate_postgres(pool: &Pool<Postgres>) -> Result<()> {
     let mut conn = pool.acquire().await?;
     let applied = applied_postgres(&mut conn).await?;
     drop(conn);
-    SchemaState::new("postgres", true, applied, &POSTGRES).refuse_newer()?;
+    SchemaState::new("postgres", true, applied, &POSTGRES).refuse_unknown()?;
     POSTGRES.run(pool).await?;
     Ok(())
 }
@@ -317,7 +323,7 @@ mod tests {
         let state = SchemaState::new("sqlite", false, Vec::new(), &SQLITE);
         assert_eq!(state.pending().len(), state.known.len());
         assert!(state.database_latest().is_none());
-        state.refuse_newer().unwrap();
+        state.refuse_unknown().unwrap();
     }
 
     #[test]
@@ -327,7 +333,7 @@ mod tests {
         let pending: Vec<i64> = state.pending().iter().map(|m| m.version).collect();
         assert_eq!(pending, all[all.len() - 2..]);
         assert!(state.unknown().is_empty() && state.modified().is_empty());
-        state.refuse_newer().unwrap();
+        state.refuse_unknown().unwrap();
     }
 
     #[test]
@@ -335,10 +341,23 @@ mod tests {
         let mut versions: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
         versions.push(9001);
         let state = SchemaState::new("sqlite", true, applied(&versions), &SQLITE);
-        let err = state.refuse_newer().unwrap_err().to_string();
+        let err = state.refuse_unknown().unwrap_err().to_string();
         let latest = format!("{:04}", state.binary_latest());
         assert!(err.contains("9001 m9001") && err.contains(&latest), "{err}");
         assert!(err.contains("newer frontdesk"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_older_migration_is_refused_as_another_builds() {
+        let mut versions: Vec<i64> = SQLITE.iter().map(|m| m.version).collect();
+        versions.push(9);
+        versions.sort();
+        let state = SchemaState::new("sqlite", true, applied(&versions), &SQLITE);
+        let err = state.refuse_unknown().unwrap_err().to_string();
+        assert!(
+            err.contains("migration 0009 m9, which this binary does not carry"),
+            "{err}"
+        );
     }
 
     #[test]

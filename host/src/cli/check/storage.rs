@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::{Report, redact};
+use crate::store::StoreError;
 use crate::store::schema::{self, Location, SchemaState};
 
 /// The database: reachable, its migrations next to this binary's, and for
@@ -66,12 +67,14 @@ fn unreachable_fix(location: &Location) -> &'static str {
 
 /// Where the database's schema stands next to this binary's migrations.
 fn migrations(state: &SchemaState, report: &mut Report) {
-    if let Err(err) = state.refuse_newer() {
-        report.fail(
-            "database",
-            err.to_string(),
-            "install the frontdesk version that upgraded the database (or a later one), or restore a backup taken before the upgrade",
-        );
+    if let Err(err) = state.refuse_unknown() {
+        let fix = match err {
+            StoreError::SchemaTooNew { .. } => {
+                "install the frontdesk version that upgraded the database (or a later one), or restore a backup taken before the upgrade"
+            }
+            _ => "use the frontdesk build that applied it, or restore a backup it never touched",
+        };
+        report.fail("database", err.to_string(), fix);
         return;
     }
     if let Some(failed) = state.failed() {
