@@ -76,6 +76,19 @@ if ! command -v chromium >/dev/null; then
     apt_install chromium
 fi
 
+# Deployment: Debian's nginx runs deploy/nginx.conf (tests/reverse_proxy.rs);
+# systemd-analyze checks deploy/frontdesk.service offline (tests/deployment).
+if ! command -v nginx >/dev/null; then
+    need_root "nginx"
+    say "installing nginx"
+    apt_install nginx
+fi
+if ! command -v systemd-analyze >/dev/null; then
+    need_root "systemd-analyze"
+    say "installing systemd (for systemd-analyze)"
+    apt_install systemd
+fi
+
 # Bot packages are packed with the system tar (tests/bot_packages.rs).
 command -v tar >/dev/null || { need_root tar; apt_install tar; }
 

@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use frontdesk::api::AppState;
 use frontdesk::cli::plugin::PluginCommand;
 use frontdesk::cli::rules::RulesCommand;
+use frontdesk::cli::serve_limits::LimitArgs;
 use frontdesk::cli::user::UserCommand;
 use frontdesk::clock::{Clock, ManualClock, SystemClock};
 use frontdesk::store;
@@ -63,8 +64,10 @@ enum Command {
         #[command(flatten)]
         rate_limits: frontdesk::cli::rate_limits::RateLimitArgs,
     },
-    /// Applies database migrations and exits (serve does this too).
-    Migrate,
+    /// Applies the database migrations this binary carries and the database lacks, and exits (serve does this too).
+    Migrate(frontdesk::cli::migrate::MigrateArgs),
+    /// Checks a deployment: serve's configuration (flags after --, and FRONTDESK_* variables), the database, the data dir, the public URL and the SMTP relay; prints what to fix and exits 1 if anything failed.
+    Check(frontdesk::cli::check::CheckArgs),
     /// Manages console and API users.
     #[command(subcommand)]
     User(UserCommand),
@@ -105,51 +108,6 @@ struct MailArgs {
     mail_from: String,
 }
 
-/// Connections and shutdown: how long clients and in-flight work may take.
-#[derive(clap::Args)]
-struct LimitArgs {
-    /// After SIGTERM or Ctrl-C: seconds in-flight requests and outbox deliveries get to finish before the rest is cut.
-    #[arg(long, env = "FRONTDESK_DRAIN_SECS", default_value_t = 5)]
-    drain_secs: u64,
-    /// Seconds a client has to send a request's head, counted from the connection's start or the previous answer (also closes idle keep-alive connections).
-    #[arg(long, env = "FRONTDESK_HEADER_TIMEOUT_SECS", default_value_t = 10)]
-    header_timeout_secs: u64,
-    /// Seconds a client has to send a request's whole body.
-    #[arg(long, env = "FRONTDESK_BODY_TIMEOUT_SECS", default_value_t = 30)]
-    body_timeout_secs: u64,
-    /// HTTP connections open at once; more wait for a free slot. Default: three quarters of the open-file limit (raised to its hard limit at start), at most 10,000.
-    #[arg(long, env = "FRONTDESK_MAX_CONNECTIONS")]
-    max_connections: Option<usize>,
-    /// This node's name in outbox claims, kept across restarts so a restarted node resends its unfinished deliveries at once. Default: a random id kept in {data-dir}/node-id.
-    #[arg(long, env = "FRONTDESK_NODE_ID")]
-    node_id: Option<String>,
-}
-
-impl LimitArgs {
-    fn serve_limits(&self) -> anyhow::Result<frontdesk::server::ServeLimits> {
-        for (flag, secs) in [
-            ("--header-timeout-secs", self.header_timeout_secs),
-            ("--body-timeout-secs", self.body_timeout_secs),
-        ] {
-            if secs == 0 {
-                bail!("{flag} must be at least 1 second");
-            }
-        }
-        let cap = frontdesk::server::connection_cap_from_file_limit();
-        let max_connections = match self.max_connections {
-            Some(0) => bail!("--max-connections must be at least 1"),
-            Some(n) => n,
-            None => cap,
-        };
-        Ok(frontdesk::server::ServeLimits {
-            header_timeout: Duration::from_secs(self.header_timeout_secs),
-            body_timeout: Duration::from_secs(self.body_timeout_secs),
-            max_connections,
-            drain: Duration::from_secs(self.drain_secs),
-        })
-    }
-}
-
 fn init_tracing(json: bool) {
     let filter =
         EnvFilter::try_from_env("FRONTDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -188,10 +146,14 @@ fn main() -> std::process::ExitCode {
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
-        }
+        // The command printed its findings itself; only its status is left.
+        Err(err) => match err.downcast_ref::<frontdesk::cli::Exit>() {
+            Some(exit) => std::process::ExitCode::from(exit.code),
+            None => {
+                eprintln!("error: {err:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -205,6 +167,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 frontdesk::cli::plugin::run(&data_dir, command)
             })
             .await?;
+        }
+        // Both read the database's state before anything would migrate it.
+        Command::Migrate(args) => return frontdesk::cli::migrate::run(&cli.database, args).await,
+        Command::Check(args) => {
+            return frontdesk::cli::check::run(Cli::command(), &cli.database, args).await;
         }
         other => other,
     };
@@ -360,10 +327,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             frontdesk::server::run(listener, state, stop, &serve_limits).await?;
             tracing::info!("stopped");
         }
-        Command::Rules(_) | Command::Plugin { .. } => {
+        Command::Rules(_) | Command::Plugin { .. } | Command::Migrate(_) | Command::Check(_) => {
             unreachable!("handled before the database is opened")
         }
-        Command::Migrate => println!("migrations applied ({})", store.backend()),
         Command::User(command) => {
             frontdesk::cli::user::run(store, clock.now(), command).await?;
         }

@@ -45,6 +45,16 @@ impl SmtpRelay {
             transport: builder.timeout(Some(RELAY_TIMEOUT)).build(),
         })
     }
+
+    /// Connects, greets (EHLO, then STARTTLS and AUTH as the URL asks) and
+    /// sends NOOP, without mailing anything: `frontdesk check`'s probe.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the relay greeted but did not answer NOOP".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 /// The URL without its password, for messages.

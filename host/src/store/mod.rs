@@ -12,6 +12,7 @@ mod contact_store;
 mod health;
 mod model;
 mod postgres;
+pub mod schema;
 mod sql;
 mod sql_failed_inbound;
 mod sql_mail;
@@ -57,6 +58,20 @@ pub enum StoreError {
     /// Applying the migrations failed; the database is left as it was.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A newer frontdesk migrated the database; this binary must not use it.
+    #[error(
+        "the database has migration {database}, newer than this frontdesk {version} knows (its newest is {binary:04}): a newer frontdesk upgraded it. Run that newer frontdesk (or a later one): migrations only go forward. To return to this version, restore a backup taken before the upgrade",
+        version = env!("CARGO_PKG_VERSION")
+    )]
+    SchemaTooNew {
+        database: schema::MigrationName,
+        binary: i64,
+    },
+    /// The database has an older migration this binary does not carry.
+    #[error(
+        "the database has migration {0}, which this binary does not carry: another build of frontdesk applied it. Use that build (an official release of the same or a newer version)"
+    )]
+    SchemaForeign(schema::MigrationName),
     /// The database refused or failed a query.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -369,19 +384,13 @@ pub trait MailStore: Send + Sync + 'static {
 /// Opens the database the URL names, applies its migrations, and returns the store.
 ///
 /// `sqlite://PATH` (created when missing) or `postgres://...`. A bare path is
-/// taken as an SQLite file, so `--database my.db` works too.
+/// taken as an SQLite file, so `--database my.db` works too. A database a
+/// newer frontdesk migrated is refused ([`StoreError::SchemaTooNew`]) before
+/// anything is written to it.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(postgres::PgStore::connect(url).await?))
-    } else if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        Ok(Arc::new(sqlite::SqliteStore::connect(path).await?))
-    } else if !url.contains("://") {
-        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
-    } else {
-        Err(StoreError::UnsupportedUrl(url.to_string()))
+    match schema::Location::parse(url)? {
+        schema::Location::Postgres(url) => Ok(Arc::new(postgres::PgStore::connect(url).await?)),
+        schema::Location::Sqlite(path) => Ok(Arc::new(sqlite::SqliteStore::connect(path).await?)),
     }
 }
 

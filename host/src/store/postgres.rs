@@ -43,7 +43,7 @@ impl PgStore {
             .max_connections(16)
             .connect(url)
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        schema::migrate_postgres(&pool).await?;
         Ok(PgStore {
             write: pool.clone(),
             read: pool,

@@ -59,7 +59,7 @@ impl SqliteStore {
             .after_release(|conn, _| Box::pin(release_clean(conn)))
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        schema::migrate_sqlite(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
