@@ -227,7 +227,7 @@ async fn signed_catalogue_install_refusals_and_consent() {
     let message = answer["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("needs plugin API >=0.2, <0.3")
-            && message.contains("run a frontdesk release that implements plugin API"),
+            && message.contains("a newer frontdesk release that implements plugin API"),
         "{message}"
     );
 

@@ -108,9 +108,8 @@ pub enum InstallError {
     Manifest(#[from] ManifestError),
     /// The package needs an API this host does not implement.
     #[error(
-        "plugin {plugin} {version} needs plugin API {wanted}, but this frontdesk ({host}) implements plugin API {supported}: \
-         run a frontdesk release that implements plugin API {wanted} (newer than {host} if it is newer than {supported}), \
-         or install a version of {plugin} built against frontdesk-plugin-api {supported}", host = env!("CARGO_PKG_VERSION")
+        "plugin {plugin} {version} needs plugin API {wanted}, but this host (frontdesk {host}) implements {supported}: {}",
+        crate::manifest::which_host(wanted, supported), host = env!("CARGO_PKG_VERSION")
     )]
     UnsupportedApi {
         /// The plugin.

@@ -317,6 +317,37 @@ pub fn api_supported(api: &str) -> bool {
     })
 }
 
+/// What would run a plugin needing API `wanted` that this host cannot run:
+/// a newer frontdesk for a newer API, an older one (or a rebuild) for an
+/// older API. `supported` is this host's list, for the rebuild hint.
+pub fn which_host(wanted: &str, supported: &str) -> String {
+    let newest = SUPPORTED_API_VERSIONS
+        .iter()
+        .filter_map(|v| parse_version(v))
+        .max()
+        .expect("at least one API version");
+    // An exact version, or a range's lowest bound.
+    let lowest = parse_version(wanted).or_else(|| {
+        let range = semver::VersionReq::parse(wanted).ok()?;
+        range
+            .comparators
+            .iter()
+            .filter(|c| !matches!(c.op, semver::Op::Less | semver::Op::LessEq))
+            .map(|c| (c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)))
+            .min()
+    });
+    match lowest {
+        Some(lowest) if lowest > newest => format!(
+            "a newer frontdesk release that implements plugin API {wanted} would run it; \
+             upgrade frontdesk, or rebuild it against frontdesk-plugin-api {supported}"
+        ),
+        _ => format!(
+            "it was built for a plugin API this frontdesk does not implement (an older frontdesk release may run it); \
+             rebuild it against frontdesk-plugin-api {supported}"
+        ),
+    }
+}
+
 /// Parses `MAJOR.MINOR.PATCH` (no pre-release or build metadata).
 pub fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
     let mut parts = version.split('.');
@@ -468,6 +499,13 @@ mod tests {
             v1.permissions_beyond(&v2).is_empty(),
             "asking for less needs no consent"
         );
+    }
+
+    #[test]
+    fn a_refusal_says_which_host_would_run_it() {
+        assert!(which_host("0.2.0", "0.1.0").starts_with("a newer frontdesk release"));
+        assert!(which_host(">=0.2, <0.3", "0.1.0").starts_with("a newer frontdesk release"));
+        assert!(which_host("0.0.1", "0.1.0").contains("an older frontdesk release"));
     }
 
     #[test]
