@@ -188,6 +188,20 @@ async fn signed_catalogue_install_refusals_and_consent() {
         "{echo}"
     );
 
+    // The audit log says whose signature it carried and what was approved.
+    let (status, audit) = http
+        .api(
+            "GET",
+            &server.url("/api/v1/audit?action=plugin.install"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(audit[0]["target"], "plugin:echo@0.1.0", "{audit}");
+    assert_eq!(audit[0]["detail"]["signed_by"], "acme", "{audit}");
+    assert_eq!(audit[0]["detail"]["permissions"], echo1["permissions"]);
+
     // An upgrade asking for mail waits; the old version keeps serving.
     let (status, list) = http
         .api(

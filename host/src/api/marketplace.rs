@@ -119,11 +119,18 @@ async fn approve(
     host(&state)?;
     let by = approver(&caller);
     let target = format!("plugin:{name}@{}", body.version);
-    let list = change(&state, &caller, "plugin.approve", &target, move |host| {
-        host.approve(&name, &body.version, &by)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.approve",
+        &target,
+        serde_json::json!({}),
+        move |host| {
+            host.approve(&name, &body.version, &by)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }

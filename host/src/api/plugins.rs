@@ -141,6 +141,7 @@ pub(super) async fn change<T: Send + 'static>(
     caller: &Caller,
     action: &str,
     target: &str,
+    detail: serde_json::Value,
     work: impl FnOnce(PluginHost) -> Result<T, String> + Send + 'static,
 ) -> Result<T, ApiError> {
     caller.require(&[Role::Admin], "managing plugins")?;
@@ -149,7 +150,6 @@ pub(super) async fn change<T: Send + 'static>(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::invalid)?;
-    let detail = serde_json::json!({});
     state
         .store
         .record_audit(caller.0.id, action, target, &detail, state.clock.now())
@@ -181,6 +181,15 @@ pub struct PackageSource {
     /// `true` to install a package without a publisher signature (it is
     /// then listed as unsigned); otherwise an unsigned package is refused.
     pub allow_unsigned: Option<bool>,
+}
+
+/// What an audit entry of an install records: whose signature it carried
+/// and the permissions the caller approved.
+fn consented(consent: &Consent, package: &Package) -> serde_json::Value {
+    serde_json::json!({
+        "signed_by": consent.signed_by,
+        "permissions": package.manifest.permissions(),
+    })
 }
 
 /// Who approves permissions through the API.
@@ -238,11 +247,18 @@ async fn install(
         approved_by: Some(approver(&caller)),
     };
     let package = checked.package;
-    let list = change(&state, &caller, "plugin.install", &target, move |host| {
-        host.install_with(&package, &consent)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.install",
+        &target,
+        consented(&consent, &package),
+        move |host| {
+            host.install_with(&package, &consent)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -266,11 +282,18 @@ async fn upgrade(
         approved_by: Some(approver(&caller)),
     };
     let package = checked.package;
-    let list = change(&state, &caller, "plugin.upgrade", &target, move |host| {
-        host.upgrade_with(&package, &consent)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.upgrade",
+        &target,
+        consented(&consent, &package),
+        move |host| {
+            host.upgrade_with(&package, &consent)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -284,10 +307,17 @@ async fn rollback(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     let target = format!("plugin:{name}");
-    let list = change(&state, &caller, "plugin.rollback", &target, move |host| {
-        host.rollback(&name).map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.rollback",
+        &target,
+        serde_json::json!({}),
+        move |host| {
+            host.rollback(&name).map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -309,11 +339,18 @@ async fn activate(
     ApiJson(body): ApiJson<Activate>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     let target = format!("plugin:{name}");
-    let list = change(&state, &caller, "plugin.activate", &target, move |host| {
-        host.activate(&name, &body.version)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.activate",
+        &target,
+        serde_json::json!({}),
+        move |host| {
+            host.activate(&name, &body.version)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -411,15 +448,22 @@ async fn upload(
         "plugin.install"
     };
     let target = format!("plugin:{name}@{version}");
-    let plugins = change(&state, &caller, action, &target, move |host| {
-        let done = if upgrade {
-            host.upgrade_with(&package, &consent).map(|_| ())
-        } else {
-            host.install_with(&package, &consent).map(|_| ())
-        };
-        done.map_err(|e| format!("package: {e}"))?;
-        Ok(views(&host))
-    })
+    let plugins = change(
+        &state,
+        &caller,
+        action,
+        &target,
+        consented(&consent, &package),
+        move |host| {
+            let done = if upgrade {
+                host.upgrade_with(&package, &consent).map(|_| ())
+            } else {
+                host.install_with(&package, &consent).map(|_| ())
+            };
+            done.map_err(|e| format!("package: {e}"))?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(Uploaded {
         name,
