@@ -63,7 +63,11 @@ fn b2_install_refuses_bad_packages_with_a_clear_message() {
         &manifest.replace("api = \"0.1.0\"", "api = \"9.0.0\""),
     );
     assert!(
-        api.contains("needs plugin API 9.0.0, but this host implements 0.1.0: rebuild it"),
+        api.contains("needs plugin API 9.0.0, but this host (frontdesk ")
+            && api.contains(
+                "a newer frontdesk release that implements plugin API 9.0.0 would run it"
+            )
+            && api.contains("rebuild it against frontdesk-plugin-api 0.1.0"),
         "{api}"
     );
 

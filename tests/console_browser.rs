@@ -36,6 +36,10 @@ mod account;
 #[path = "console_browser/settings_channels.rs"]
 mod settings_channels;
 
+/// Issue 17: browsing a catalogue and installing a signed plugin.
+#[path = "console_browser/marketplace.rs"]
+mod marketplace;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

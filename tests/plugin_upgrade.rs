@@ -89,7 +89,7 @@ async fn x2_upgrade_and_rollback_under_traffic_store_every_message_once() {
             "POST",
             &server.url("/api/v1/plugins/upgrade"),
             &token,
-            Some(json!({"path": v2})),
+            Some(json!({"path": v2, "allow_unsigned": true})),
         )
         .await;
     assert_eq!(status, 200, "{list}");

@@ -46,6 +46,7 @@ pub mod address_guard;
 pub mod api;
 pub mod attachments;
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod console;

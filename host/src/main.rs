@@ -63,6 +63,12 @@ enum Command {
         limits: LimitArgs,
         #[command(flatten)]
         rate_limits: frontdesk::cli::rate_limits::RateLimitArgs,
+        #[command(flatten)]
+        market: frontdesk::cli::catalogue::MarketplaceArgs,
+        /// Serve this catalogue directory (made by `frontdesk plugin publish`) at /catalogue/,
+        /// so other servers can use http(s)://THIS-SERVER/catalogue as a catalogue.
+        #[arg(long, env = "FRONTDESK_SERVE_CATALOGUE")]
+        serve_catalogue: Option<std::path::PathBuf>,
     },
     /// Applies the database migrations this binary carries and the database lacks, and exits (serve does this too).
     Migrate(frontdesk::cli::migrate::MigrateArgs),
@@ -189,7 +195,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             mail,
             limits,
             rate_limits,
+            market,
+            serve_catalogue,
         } => {
+            let marketplace = market.marketplace(&data_dir);
             let serve_limits = limits.serve_limits()?;
             let rate_limits = rate_limits.limits()?;
             let claimant = match &limits.node_id {
@@ -278,8 +287,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             .with_claimant(claimant)
             .with_limits(rate_limits)
+            .with_marketplace(marketplace)
             .deliver_outbox()
             .fetch_attachments();
+            let state = match &serve_catalogue {
+                Some(dir) if !dir.join(frontdesk::catalogue::INDEX_FILE).is_file() => bail!(
+                    "--serve-catalogue {}: it has no {}; make one with `frontdesk plugin publish PACKAGE --catalogue {}`",
+                    dir.display(),
+                    frontdesk::catalogue::INDEX_FILE,
+                    dir.display()
+                ),
+                Some(dir) => state.serving_catalogue(dir),
+                None => state,
+            };
             frontdesk::server::watch_plugins(plugins, &state.workers);
             let stop = state.workers.stop.clone();
             tokio::spawn({

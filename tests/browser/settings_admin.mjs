@@ -120,6 +120,8 @@ await scenario(async (browser) => {
   await main.getByText('No plugins are installed yet.').waitFor();
   await accessible(page, 'the Plugins page');
   await page.getByLabel('Plugin package (.tar.gz)').setInputFiles(env('PACKAGE'));
+  // The package built from the repository is unsigned: she says so explicitly.
+  await page.getByLabel(/Allow an unsigned package/).check();
   await page.getByRole('button', { name: 'Upload' }).click();
   const echo = main.locator('section[data-plugin="echo"]');
   await echo.waitFor();
@@ -129,6 +131,7 @@ await scenario(async (browser) => {
   assert(permissions.some((p) => p.includes('key-value store')), `stored data permission: ${permissions}`);
   assert(permissions.some((p) => p.includes('secrets: token')), `secret permission: ${permissions}`);
   assert((await echo.textContent()).includes('connector'), 'its kind is shown');
+  assert((await echo.textContent()).includes('unsigned'), 'it is marked unsigned');
   await accessible(page, 'the Plugins page with a plugin');
   await page.screenshot({ path: env('SHOT_PLUGINS'), fullPage: true });
 

@@ -12,21 +12,58 @@ use crate::host::PluginHost;
 use crate::loaded::LoadedPlugin;
 use crate::manifest::SUPPORTED_API_VERSIONS;
 use crate::package::Package;
-use crate::registry_file::{PluginRecord, RegistryFile, VersionRecord, write_atomic};
+use crate::registry_file::{Approval, PluginRecord, RegistryFile, VersionRecord, write_atomic};
+
+/// On what trust a package is installed, and who consents to what it may do.
+/// The caller checks the signature (see [`crate::signing`]); the registry
+/// records the outcome so every listing can show it.
+#[derive(Debug, Clone, Default)]
+pub struct Consent {
+    /// The trusted publisher whose signature was verified; `None`: unsigned,
+    /// which the caller allowed explicitly.
+    pub signed_by: Option<String>,
+    /// Who approves the permissions it asks for (`cli:USER`, `user:ID (NAME)`);
+    /// `None` records no approval.
+    pub approved_by: Option<String>,
+}
+
+/// What an upgrade did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpgradeOutcome {
+    /// The new version is active.
+    Active,
+    /// The new version asks for more than the active one; it is installed
+    /// and waits for [`PluginHost::approve`], the active one keeps serving.
+    AwaitingApproval {
+        /// The permissions it adds, one line each.
+        added: Vec<String>,
+    },
+}
 
 impl PluginHost {
+    /// Installs a package with no recorded signature or approval; see
+    /// [`install_with`](Self::install_with).
+    pub fn install(&self, package: &Package) -> Result<VersionRecord, InstallError> {
+        self.install_with(package, &Consent::default())
+    }
+
     /// Installs a package. The first version of a plugin becomes active; a
     /// further version is only stored until [`activate`](Self::activate) or
     /// [`upgrade`](Self::upgrade). Installing the same bytes again is a no-op.
-    pub fn install(&self, package: &Package) -> Result<VersionRecord, InstallError> {
+    pub fn install_with(
+        &self,
+        package: &Package,
+        consent: &Consent,
+    ) -> Result<VersionRecord, InstallError> {
         let mut registry = self.lock();
-        let record = self.install_locked(&mut registry, package)?;
+        let record = self.install_locked(&mut registry, package, consent)?;
         let manifest = &package.manifest;
         if !registry.plugins.contains_key(&manifest.name) {
             let plugin = PluginRecord {
                 active: manifest.version.clone(),
                 history: Vec::new(),
                 versions: BTreeMap::from([(manifest.version.clone(), record.clone())]),
+                awaiting_approval: None,
             };
             registry.plugins.insert(manifest.name.clone(), plugin);
             let loaded = self.load_version(&manifest.name, &manifest.version, &registry)?;
@@ -45,6 +82,75 @@ impl PluginHost {
         Ok(record)
     }
 
+    /// Permissions as consent (issue 17): installs a newer version and
+    /// makes it active if it asks for nothing the active version does not;
+    /// otherwise it waits for [`approve`](Self::approve) while the active
+    /// version keeps serving. The first version of a plugin is installed
+    /// and active, approved by `consent`.
+    pub fn upgrade_with(
+        &self,
+        package: &Package,
+        consent: &Consent,
+    ) -> Result<UpgradeOutcome, InstallError> {
+        let manifest = &package.manifest;
+        let added = match self.manifest(&manifest.name) {
+            Some(active) => manifest.permissions_beyond(&active),
+            None if self.lock().plugins.contains_key(&manifest.name) => manifest.permissions(),
+            None => Vec::new(),
+        };
+        if added.is_empty() {
+            self.install_with(package, consent)?;
+            self.activate(&manifest.name, &manifest.version)?;
+            return Ok(UpgradeOutcome::Active);
+        }
+        // Stored, but nobody approved what it adds.
+        let unapproved = Consent {
+            approved_by: None,
+            ..consent.clone()
+        };
+        self.install_with(package, &unapproved)?;
+        let mut registry = self.lock();
+        let record = registry
+            .plugins
+            .get_mut(&manifest.name)
+            .expect("installed above");
+        if record.active == manifest.version {
+            return Ok(UpgradeOutcome::Active);
+        }
+        record.awaiting_approval = Some(manifest.version.clone());
+        self.inner.layout.save(&registry)?;
+        Ok(UpgradeOutcome::AwaitingApproval { added })
+    }
+
+    /// Approves the version waiting for approval and makes it active,
+    /// recording `by` as who consented to its permissions.
+    pub fn approve(&self, plugin: &str, version: &str, by: &str) -> Result<(), InstallError> {
+        {
+            let mut registry = self.lock();
+            let waiting = registry
+                .plugins
+                .get(plugin)
+                .and_then(|p| p.awaiting_approval.clone());
+            if waiting.as_deref() != Some(version) {
+                return Err(InstallError::NotAwaitingApproval {
+                    plugin: plugin.to_string(),
+                    version: version.to_string(),
+                    waiting,
+                });
+            }
+            let now = self.inner.services.clock.now_ms();
+            let record = registry.plugins.get_mut(plugin).expect("checked above");
+            if let Some(v) = record.versions.get_mut(version) {
+                v.approval = Some(Approval {
+                    by: by.to_string(),
+                    at_ms: now,
+                });
+            }
+            self.inner.layout.save(&registry)?;
+        }
+        self.activate(plugin, version)
+    }
+
     /// Makes an installed version active, remembering the current one for
     /// [`rollback`](Self::rollback).
     pub fn activate(&self, plugin: &str, version: &str) -> Result<(), InstallError> {
@@ -54,6 +160,10 @@ impl PluginHost {
             .plugins
             .get_mut(plugin)
             .expect("load_version found it");
+        // An admin activating the waiting version is that admin's consent.
+        if record.awaiting_approval.as_deref() == Some(version) {
+            record.awaiting_approval = None;
+        }
         if record.active != version {
             let previous = std::mem::replace(&mut record.active, version.to_string());
             record.history.push(previous);
@@ -160,6 +270,7 @@ impl PluginHost {
         &self,
         registry: &mut RegistryFile,
         package: &Package,
+        consent: &Consent,
     ) -> Result<VersionRecord, InstallError> {
         let manifest = &package.manifest;
         let (name, version) = (&manifest.name, &manifest.version);
@@ -220,12 +331,19 @@ impl PluginHost {
             let _ = std::fs::remove_dir_all(&dir);
             return Err(invalid(format!("{error:#}")));
         }
+        let now = self.inner.services.clock.now_ms();
         let record = VersionRecord {
             sha256,
             kind: manifest.kind,
             api: manifest.api.clone(),
-            installed_at_ms: self.inner.services.clock.now_ms(),
+            installed_at_ms: now,
             quarantine: None,
+            signed_by: consent.signed_by.clone(),
+            approval: consent.approved_by.as_ref().map(|by| Approval {
+                by: by.clone(),
+                at_ms: now,
+            }),
+            permissions: manifest.permissions(),
         };
         if let Some(plugin) = registry.plugins.get_mut(name) {
             plugin.versions.insert(version.clone(), record.clone());

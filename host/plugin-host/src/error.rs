@@ -19,6 +19,11 @@ pub enum ManifestError {
     /// A version is not `MAJOR.MINOR.PATCH`.
     #[error("version {0:?} is invalid: use MAJOR.MINOR.PATCH, e.g. 1.2.0")]
     BadVersion(String),
+    /// `api` is neither a version nor a range.
+    #[error(
+        "api {0:?} is invalid: give the plugin API version it was built for (\"0.1.0\") or a range (\">=0.1, <0.2\")"
+    )]
+    BadApi(String),
     /// An `allowed_hosts` entry cannot be understood.
     #[error("allowed_hosts entry {entry:?} is invalid: {why}")]
     BadAllowedHost {
@@ -103,8 +108,8 @@ pub enum InstallError {
     Manifest(#[from] ManifestError),
     /// The package needs an API this host does not implement.
     #[error(
-        "plugin {plugin} {version} needs plugin API {wanted}, but this host implements {supported}: \
-         rebuild it against frontdesk-plugin-api {supported}"
+        "plugin {plugin} {version} needs plugin API {wanted}, but this host (frontdesk {host}) implements {supported}: {}",
+        crate::manifest::which_host(wanted, supported), host = env!("CARGO_PKG_VERSION")
     )]
     UnsupportedApi {
         /// The plugin.
@@ -115,6 +120,28 @@ pub enum InstallError {
         wanted: String,
         /// The API versions this host implements.
         supported: String,
+    },
+    /// The registry file was written by a newer frontdesk.
+    #[error(
+        "{} is registry format {format}, written by a newer frontdesk; this one reads up to format {}: \
+         run the newer frontdesk, or restore the plugin directory from a backup made with this version",
+        path.display(), crate::registry_file::REGISTRY_FORMAT
+    )]
+    NewerRegistry {
+        /// The file.
+        path: PathBuf,
+        /// Its format.
+        format: u32,
+    },
+    /// The version to approve is not waiting for approval.
+    #[error("plugin {plugin} has no version {version} awaiting approval{}", waiting.as_ref().map(|v| format!(" (waiting: {v})")).unwrap_or_default())]
+    NotAwaitingApproval {
+        /// The plugin.
+        plugin: String,
+        /// The version asked for.
+        version: String,
+        /// The version that is waiting, if any.
+        waiting: Option<String>,
     },
     /// The `.wasm` is not a component wasmtime accepts, or lacks the
     /// exports its kind requires.

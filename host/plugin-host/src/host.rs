@@ -49,6 +49,8 @@ pub struct PluginInfo {
     pub versions: Vec<VersionInfo>,
     /// Set if the active version could not be loaded at startup.
     pub load_error: Option<String>,
+    /// A version that asks for more permissions and waits for approval.
+    pub awaiting_approval: Option<String>,
 }
 
 /// One installed version as admins see it.
@@ -66,6 +68,12 @@ pub struct VersionInfo {
     pub active: bool,
     /// Set while quarantined, with the reason.
     pub quarantine: Option<Quarantine>,
+    /// The trusted publisher who signed it; `None`: installed unsigned.
+    pub signed_by: Option<String>,
+    /// Who approved its permissions, and when.
+    pub approval: Option<crate::registry_file::Approval>,
+    /// The permissions it asks for, one line each.
+    pub permissions: Vec<String>,
 }
 
 /// The plugin host. Cheap to clone; share one per server.
@@ -223,6 +231,9 @@ impl PluginHost {
                         installed_at_ms: v.installed_at_ms,
                         active: *version == record.active,
                         quarantine: v.quarantine.clone(),
+                        signed_by: v.signed_by.clone(),
+                        approval: v.approval.clone(),
+                        permissions: v.permissions.clone(),
                     })
                     .collect();
                 versions.sort_by_key(|v| crate::manifest::parse_version(&v.version));
@@ -236,6 +247,7 @@ impl PluginHost {
                     description: loaded.and_then(|l| l.manifest.description.clone()),
                     versions,
                     load_error: broken.get(name).cloned(),
+                    awaiting_approval: record.awaiting_approval.clone(),
                 }
             })
             .collect()

@@ -89,15 +89,17 @@ mod output_size;
 mod package;
 mod registry_file;
 mod services;
+pub mod signing;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{Consent, UpgradeOutcome};
 pub use error::{CallError, ConfigError, FieldError, InstallError, ManifestError};
 pub use health::Quarantine;
 pub use host::{PluginHost, PluginInfo, Served, VersionInfo};
 pub use manifest::{Manifest, PluginKind};
-pub use package::{MAX_PACKAGE_BYTES, Package};
-pub use registry_file::VersionRecord;
+pub use package::{MAX_PACKAGE_BYTES, Package, sha256_hex};
+pub use registry_file::{Approval, REGISTRY_FORMAT, VersionRecord};
 pub use services::{
     HostConfig, HostLimits, KvError, KvScope, KvStore, MailError, Mailer, MemoryKv, SystemClock,
     WallClock,

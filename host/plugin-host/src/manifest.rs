@@ -4,7 +4,8 @@
 //! name = "echo"
 //! version = "0.1.0"
 //! kind = "connector"          # or "bot"
-//! api = "0.1.0"               # the frontdesk:plugin WIT version it was built for
+//! api = "0.1.0"               # the frontdesk:plugin WIT version it was built for,
+//!                             # or a range it supports: ">=0.1, <0.2"
 //! publisher = "Acme Ltd"      # who publishes it (required for bots)
 //! description = "One line."   # shown to admins (required for bots)
 //! open_channels = true        # B2: built for open channels (required for bots)
@@ -125,21 +126,12 @@ impl Manifest {
 
     /// Whether this host implements the API the plugin was built for.
     ///
-    /// Same major, and for 0.x the same minor (semver's rule for 0.x), with
-    /// a minor/patch no newer than one we implement.
+    /// An exact version (`0.1.0`) means: same major, and for 0.x the same
+    /// minor (semver's rule for 0.x), with a minor/patch no newer than one we
+    /// implement. A range (`>=0.1, <0.2`, semver's requirement syntax) means
+    /// any implemented version inside it.
     pub fn api_supported(&self) -> bool {
-        let Some(wanted) = parse_version(&self.api) else {
-            return false;
-        };
-        SUPPORTED_API_VERSIONS.iter().any(|supported| {
-            let have = parse_version(supported).expect("supported versions are well-formed");
-            let same_line = if have.0 == 0 {
-                wanted.0 == 0 && wanted.1 == have.1
-            } else {
-                wanted.0 == have.0
-            };
-            same_line && (wanted.1, wanted.2) <= (have.1, have.2)
-        })
+        api_supported(&self.api)
     }
 
     /// The parsed allow-list.
@@ -161,10 +153,11 @@ impl Manifest {
         if !name_ok {
             return Err(ManifestError::BadName(self.name.clone()));
         }
-        for version in [&self.version, &self.api] {
-            if parse_version(version).is_none() {
-                return Err(ManifestError::BadVersion(version.clone()));
-            }
+        if parse_version(&self.version).is_none() {
+            return Err(ManifestError::BadVersion(self.version.clone()));
+        }
+        if parse_version(&self.api).is_none() && semver::VersionReq::parse(&self.api).is_err() {
+            return Err(ManifestError::BadApi(self.api.clone()));
         }
         if self.kind == PluginKind::Bot {
             self.check_marketplace()?;
@@ -264,6 +257,97 @@ impl Manifest {
     }
 }
 
+impl Manifest {
+    /// The permissions this manifest asks for that `active` does not: new
+    /// hosts, mail, kv, secrets. Empty when an upgrade needs no new consent.
+    pub fn permissions_beyond(&self, active: &Manifest) -> Vec<String> {
+        let (new, old) = (&self.capabilities, &active.capabilities);
+        let mut added = Vec::new();
+        let hosts: Vec<&str> = new
+            .allowed_hosts
+            .iter()
+            .filter(|h| !old.allowed_hosts.contains(h))
+            .map(String::as_str)
+            .collect();
+        if !hosts.is_empty() {
+            added.push(format!("send HTTP requests to: {}", hosts.join(", ")));
+        }
+        if new.smtp && !old.smtp {
+            added.push("send email through the server's mail relay".to_string());
+        }
+        if new.kv && !old.kv {
+            added.push("keep data in its own key-value store per channel".to_string());
+        }
+        let old_secrets = |name: &str| active.config.get(name).is_some_and(|s| s.secret);
+        let secrets: Vec<&str> = self
+            .config
+            .iter()
+            .filter(|(name, spec)| spec.secret && !old_secrets(name))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !secrets.is_empty() {
+            added.push(format!(
+                "read these channel secrets: {}",
+                secrets.join(", ")
+            ));
+        }
+        added
+    }
+}
+
+/// Whether this host implements `api`, a manifest's `api` value; see
+/// [`Manifest::api_supported`].
+pub fn api_supported(api: &str) -> bool {
+    let Some(wanted) = parse_version(api) else {
+        let Ok(range) = semver::VersionReq::parse(api) else {
+            return false;
+        };
+        return SUPPORTED_API_VERSIONS.iter().any(|supported| {
+            range.matches(&semver::Version::parse(supported).expect("well-formed"))
+        });
+    };
+    SUPPORTED_API_VERSIONS.iter().any(|supported| {
+        let have = parse_version(supported).expect("supported versions are well-formed");
+        let same_line = if have.0 == 0 {
+            wanted.0 == 0 && wanted.1 == have.1
+        } else {
+            wanted.0 == have.0
+        };
+        same_line && (wanted.1, wanted.2) <= (have.1, have.2)
+    })
+}
+
+/// What would run a plugin needing API `wanted` that this host cannot run:
+/// a newer frontdesk for a newer API, an older one (or a rebuild) for an
+/// older API. `supported` is this host's list, for the rebuild hint.
+pub fn which_host(wanted: &str, supported: &str) -> String {
+    let newest = SUPPORTED_API_VERSIONS
+        .iter()
+        .filter_map(|v| parse_version(v))
+        .max()
+        .expect("at least one API version");
+    // An exact version, or a range's lowest bound.
+    let lowest = parse_version(wanted).or_else(|| {
+        let range = semver::VersionReq::parse(wanted).ok()?;
+        range
+            .comparators
+            .iter()
+            .filter(|c| !matches!(c.op, semver::Op::Less | semver::Op::LessEq))
+            .map(|c| (c.major, c.minor.unwrap_or(0), c.patch.unwrap_or(0)))
+            .min()
+    });
+    match lowest {
+        Some(lowest) if lowest > newest => format!(
+            "a newer frontdesk release that implements plugin API {wanted} would run it; \
+             upgrade frontdesk, or rebuild it against frontdesk-plugin-api {supported}"
+        ),
+        _ => format!(
+            "it was built for a plugin API this frontdesk does not implement (an older frontdesk release may run it); \
+             rebuild it against frontdesk-plugin-api {supported}"
+        ),
+    }
+}
+
 /// Parses `MAJOR.MINOR.PATCH` (no pre-release or build metadata).
 pub fn parse_version(version: &str) -> Option<(u64, u64, u64)> {
     let mut parts = version.split('.');
@@ -315,6 +399,12 @@ mod tests {
             "newer patch than we implement"
         );
         assert!(!with_api("9.0.0").api_supported());
+        assert!(with_api(">=0.1, <0.2").api_supported());
+        assert!(!with_api(">=0.2, <0.3").api_supported());
+        assert!(matches!(
+            Manifest::parse(&ECHO.replace("api = \"0.1.0\"", "api = \"soon\"")),
+            Err(ManifestError::BadApi(_))
+        ));
     }
 
     #[test]
@@ -387,6 +477,35 @@ mod tests {
             refused,
             Err(ManifestError::NotForOpenChannels { .. })
         ));
+    }
+
+    #[test]
+    fn an_upgrade_asking_for_more_lists_only_what_it_adds() {
+        let v1 = Manifest::parse(BOT).unwrap();
+        assert!(v1.permissions_beyond(&v1).is_empty());
+        let v2 = Manifest::parse(&BOT.replace(
+            "kv = true",
+            "kv = true\nsmtp = true\nallowed_hosts = [\"api.example.com\"]",
+        ))
+        .unwrap();
+        assert_eq!(
+            v2.permissions_beyond(&v1),
+            [
+                "send HTTP requests to: api.example.com",
+                "send email through the server's mail relay"
+            ]
+        );
+        assert!(
+            v1.permissions_beyond(&v2).is_empty(),
+            "asking for less needs no consent"
+        );
+    }
+
+    #[test]
+    fn a_refusal_says_which_host_would_run_it() {
+        assert!(which_host("0.2.0", "0.1.0").starts_with("a newer frontdesk release"));
+        assert!(which_host(">=0.2, <0.3", "0.1.0").starts_with("a newer frontdesk release"));
+        assert!(which_host("0.0.1", "0.1.0").contains("an older frontdesk release"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::InstallError;
 use crate::manifest::Manifest;
+use crate::signing::{PackageSignature, SIGNATURE_FILE};
 
 /// Largest package, unpacked: component, manifest and assets together.
 pub const MAX_PACKAGE_BYTES: u64 = 64 << 20;
@@ -31,6 +32,8 @@ pub struct Package {
     pub wasm: Vec<u8>,
     /// Other files (icons, templates), by their path inside the package.
     pub assets: Vec<(String, Vec<u8>)>,
+    /// The publisher's signature (`signature.json`), if it is signed.
+    pub signature: Option<PackageSignature>,
 }
 
 impl Package {
@@ -41,6 +44,7 @@ impl Package {
             manifest_text: manifest_text.to_string(),
             wasm,
             assets: Vec::new(),
+            signature: None,
         })
     }
 
@@ -65,8 +69,8 @@ impl Package {
     }
 
     /// A package directory: `manifest.toml` and `plugin.wasm`, or
-    /// `manifest.toml` and exactly one other `.wasm` file. Other files are
-    /// not read; pack them into an archive to ship assets.
+    /// `manifest.toml` and exactly one other `.wasm` file; `signature.json`
+    /// and the `assets/` folder if present. Other files are not read.
     pub fn from_dir(dir: &Path) -> Result<Package, InstallError> {
         let read = |path: &Path| {
             std::fs::read(path).map_err(|source| InstallError::Io {
@@ -104,7 +108,16 @@ impl Package {
                 }
             }
         }
-        Package::from_parts(&manifest_text, read(&wasm_path)?)
+        let mut package = Package::from_parts(&manifest_text, read(&wasm_path)?)?;
+        let assets = dir.join("assets");
+        if assets.is_dir() {
+            package.assets = read_tree(&assets, "assets")?;
+        }
+        let signature = dir.join(SIGNATURE_FILE);
+        if signature.is_file() {
+            package.signature = Some(parse_signature(&read(&signature)?, &signature)?);
+        }
+        Ok(package)
     }
 
     /// A `.tar.gz` archive read from `reader`; `path` names it in errors.
@@ -168,6 +181,7 @@ impl Package {
                 bad("it has no manifest.toml (at the top, or inside one folder)".into())
             })?;
         let mut manifest_text = None;
+        let mut signature = None;
         let mut wasm: Vec<(PathBuf, Vec<u8>)> = Vec::new();
         let mut assets = Vec::new();
         for (name, bytes) in files {
@@ -183,6 +197,8 @@ impl Package {
                     String::from_utf8(bytes)
                         .map_err(|_| bad("manifest.toml is not UTF-8 text".into()))?,
                 );
+            } else if inner == Path::new(SIGNATURE_FILE) {
+                signature = Some(parse_signature(&bytes, path)?);
             } else if inner.parent() == Some(Path::new(""))
                 && inner.extension().is_some_and(|e| e == "wasm")
             {
@@ -206,14 +222,23 @@ impl Package {
         };
         let mut package = Package::from_parts(&manifest_text, wasm)?;
         package.assets = assets;
+        package.signature = signature;
         Ok(package)
     }
 
     /// Packs a package folder into a `.tar.gz` at `out`: its manifest, its
-    /// component (as `plugin.wasm`) and, if present, its `assets/` folder.
-    /// The folder is read as a package first, so a bad manifest is refused here.
+    /// component (as `plugin.wasm`), its `signature.json` if signed and, if
+    /// present, its `assets/` folder. The folder is read as a package first,
+    /// so a bad manifest is refused here.
     pub fn pack(dir: &Path, out: &Path) -> Result<Package, InstallError> {
         let package = Package::from_dir(dir)?;
+        package.write_archive(out)?;
+        Ok(package)
+    }
+
+    /// Writes this package as a `.tar.gz` at `out` (through a temporary
+    /// file, so `out` may be the archive it was read from).
+    pub fn write_archive(&self, out: &Path) -> Result<(), InstallError> {
         let io = |path: &Path, action: &'static str| {
             let path = path.to_path_buf();
             move |source| InstallError::Io {
@@ -222,8 +247,7 @@ impl Package {
                 source,
             }
         };
-        let file = std::fs::File::create(out).map_err(io(out, "created"))?;
-        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
         let mut add = |name: &str, bytes: &[u8]| {
             let mut header = tar::Header::new_gnu();
@@ -233,17 +257,20 @@ impl Package {
             tar.append_data(&mut header, name, bytes)
                 .map_err(io(out, "written"))
         };
-        add("manifest.toml", package.manifest_text.as_bytes())?;
-        add("plugin.wasm", &package.wasm)?;
-        let assets = dir.join("assets");
-        if assets.is_dir() {
-            tar.append_dir_all("assets", &assets)
-                .map_err(io(&assets, "read"))?;
+        add("manifest.toml", self.manifest_text.as_bytes())?;
+        add("plugin.wasm", &self.wasm)?;
+        if let Some(signature) = &self.signature {
+            let json = serde_json::to_vec_pretty(signature).expect("signature serializes");
+            add(SIGNATURE_FILE, &json)?;
         }
-        tar.into_inner()
+        for (name, bytes) in &self.assets {
+            add(name, bytes)?;
+        }
+        let bytes = tar
+            .into_inner()
             .and_then(|gz| gz.finish())
             .map_err(io(out, "written"))?;
-        Ok(package)
+        crate::registry_file::write_atomic(out, &bytes)
     }
 
     /// The sha256 of the component, hex; recorded at install.
@@ -252,8 +279,55 @@ impl Package {
     }
 }
 
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// The sha256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+fn parse_signature(bytes: &[u8], path: &Path) -> Result<PackageSignature, InstallError> {
+    serde_json::from_slice(bytes).map_err(|e| InstallError::BadPackage {
+        path: path.to_path_buf(),
+        why: format!(
+            "its {SIGNATURE_FILE} is unreadable ({e}); sign it again with `frontdesk plugin sign`"
+        ),
+    })
+}
+
+/// Every file under `dir`, named `prefix/relative/path`, sorted.
+fn read_tree(dir: &Path, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, InstallError> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|source| InstallError::Io {
+        path: dir.to_path_buf(),
+        action: "listed",
+        source,
+    })?;
+    for entry in entries {
+        let path = entry
+            .map_err(|source| InstallError::Io {
+                path: dir.to_path_buf(),
+                action: "listed",
+                source,
+            })?
+            .path();
+        let name = format!(
+            "{prefix}/{}",
+            path.file_name()
+                .expect("entries have names")
+                .to_string_lossy()
+        );
+        if path.is_dir() {
+            files.extend(read_tree(&path, &name)?);
+        } else {
+            let bytes = std::fs::read(&path).map_err(|source| InstallError::Io {
+                path: path.clone(),
+                action: "read",
+                source,
+            })?;
+            files.push((name, bytes));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 #[cfg(test)]

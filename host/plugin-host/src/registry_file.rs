@@ -10,6 +10,10 @@
 //!
 //! Every write goes to a temporary file that is renamed over the old one, so
 //! a crash leaves either the old or the new state, never half of one.
+//!
+//! The file carries its `format` ([`REGISTRY_FORMAT`]); a file without one is
+//! format 1 (before issue 17) and reads as is. A newer format is refused
+//! rather than half-understood and overwritten.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +38,26 @@ pub struct VersionRecord {
     /// Set while quarantined.
     #[serde(default)]
     pub quarantine: Option<Quarantine>,
+    /// The publisher whose trusted signature it carried; `None`: unsigned.
+    #[serde(default)]
+    pub signed_by: Option<String>,
+    /// Who approved its permissions and when; `None` while an upgrade that
+    /// asks for more waits for an admin (or for versions installed before
+    /// approvals were recorded).
+    #[serde(default)]
+    pub approval: Option<Approval>,
+    /// The permissions it asks for, one line each, as shown when approved.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// Who consented to a version's permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// `user:ID (NAME)` for the API and console, `cli:USER` for the command line.
+    pub by: String,
+    /// Unix milliseconds.
+    pub at_ms: u64,
 }
 
 /// One plugin and its versions.
@@ -46,13 +70,36 @@ pub struct PluginRecord {
     pub history: Vec<String>,
     /// Every installed version.
     pub versions: BTreeMap<String, VersionRecord>,
+    /// An installed version that asks for more permissions than the active
+    /// one and waits for an admin's approval; the active one keeps serving.
+    #[serde(default)]
+    pub awaiting_approval: Option<String>,
 }
 
+/// The registry file format this build writes and the newest it reads.
+pub const REGISTRY_FORMAT: u32 = 2;
+
 /// The whole registry.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistryFile {
+    /// The file's format; see the module docs.
+    #[serde(default = "format_one")]
+    pub format: u32,
     /// By plugin name.
     pub plugins: BTreeMap<String, PluginRecord>,
+}
+
+fn format_one() -> u32 {
+    1
+}
+
+impl Default for RegistryFile {
+    fn default() -> Self {
+        RegistryFile {
+            format: REGISTRY_FORMAT,
+            plugins: BTreeMap::new(),
+        }
+    }
 }
 
 /// Paths under `<data_dir>/plugins`.
@@ -84,10 +131,27 @@ impl Layout {
         let path = self.registry();
         match std::fs::read(&path) {
             Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|error| InstallError::CorruptRegistry {
-                    path,
-                    why: error.to_string(),
-                })
+                // The format first, so a newer file is named as such rather than as corrupt.
+                #[derive(Deserialize)]
+                struct Format {
+                    #[serde(default = "format_one")]
+                    format: u32,
+                }
+                if let Ok(Format { format }) = serde_json::from_slice::<Format>(&bytes)
+                    && format > REGISTRY_FORMAT
+                {
+                    return Err(InstallError::NewerRegistry { path, format });
+                }
+                let mut registry: RegistryFile =
+                    serde_json::from_slice(&bytes).map_err(|error| {
+                        InstallError::CorruptRegistry {
+                            path,
+                            why: error.to_string(),
+                        }
+                    })?;
+                // Older formats read as they are; the next save writes this one.
+                registry.format = REGISTRY_FORMAT;
+                Ok(registry)
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 Ok(RegistryFile::default())
@@ -150,12 +214,31 @@ mod tests {
                         api: "0.1.0".into(),
                         installed_at_ms: 1,
                         quarantine: None,
+                        signed_by: Some("acme".into()),
+                        approval: None,
+                        permissions: vec![],
                     },
                 )]),
+                awaiting_approval: None,
             },
         );
         layout.save(&registry).unwrap();
         assert_eq!(layout.load().unwrap(), registry);
+    }
+
+    #[test]
+    fn a_format_1_file_reads_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let old = br#"{"plugins":{"echo":{"active":"0.1.0","versions":{"0.1.0":
+            {"sha256":"ab","kind":"connector","api":"0.1.0","installed_at_ms":1}}}}}"#;
+        write_atomic(&layout.registry(), old).unwrap();
+        let read = layout.load().unwrap();
+        assert_eq!(read.plugins["echo"].versions["0.1.0"].signed_by, None);
+        write_atomic(&layout.registry(), br#"{"format":3,"plugins":{},"new":1}"#).unwrap();
+        let error = layout.load().unwrap_err().to_string();
+        assert!(error.contains("format 3"), "{error}");
+        assert!(error.contains("newer frontdesk"), "{error}");
     }
 
     #[test]

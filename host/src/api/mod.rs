@@ -16,6 +16,7 @@ mod failed_inbound;
 mod hours;
 mod leads;
 mod live;
+mod marketplace;
 mod message_log;
 mod openapi;
 mod ops;
@@ -100,6 +101,10 @@ pub struct AppState {
     /// Which addresses `callback_url`s may reach, checked when one is saved
     /// (the `api` connector checks again on every delivery).
     pub callbacks: AddressGuard,
+    /// Plugin catalogues and trusted publishers (issue 17).
+    pub marketplace: Arc<crate::catalogue::Marketplace>,
+    /// A catalogue directory this server offers at `/catalogue/` (`--serve-catalogue`).
+    pub served_catalogue: Option<Arc<std::path::Path>>,
 }
 
 impl AppState {
@@ -150,6 +155,8 @@ impl AppState {
             workers: crate::node::Workers::default(),
             limits: crate::limits::Limits::new(Default::default(), Default::default()),
             callbacks: AddressGuard::STRICT,
+            marketplace: Arc::default(),
+            served_catalogue: None,
         })
     }
 }
@@ -240,6 +247,18 @@ impl AppState {
             wake,
             workers: self.workers.clone(),
         }
+    }
+
+    /// Installs from `marketplace`'s catalogues, trusting its publishers.
+    pub fn with_marketplace(mut self, marketplace: crate::catalogue::Marketplace) -> Self {
+        self.marketplace = Arc::new(marketplace);
+        self
+    }
+
+    /// Serves the catalogue directory `dir` at `/catalogue/` for other servers.
+    pub fn serving_catalogue(mut self, dir: &std::path::Path) -> Self {
+        self.served_catalogue = Some(Arc::from(dir));
+        self
     }
 
     /// Sets the URL providers reach this server at (no trailing `/` needed).
@@ -397,6 +416,13 @@ pub fn app(state: AppState) -> Router {
         .split_for_parts();
     openapi::add_common_answers(&mut openapi);
     let openapi = Arc::new(openapi);
+    let api = match &state.served_catalogue {
+        Some(dir) => api.nest_service(
+            crate::catalogue::SERVED_PATH,
+            tower_http::services::ServeDir::new(dir.as_ref()),
+        ),
+        None => api,
+    };
     api.route(
         "/api/v1/openapi.json",
         get(move || async move { axum::Json(openapi.as_ref().clone()) }),

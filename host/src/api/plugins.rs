@@ -2,14 +2,17 @@
 //!
 //! The running server's plugin host does the work, so an upgrade or rollback
 //! here switches every channel of that plugin at its next call, with no
-//! restart. Package paths are on the server's own disk.
+//! restart. Package paths are on the server's own disk; a package may also
+//! be named from the configured catalogues (issue 17, `marketplace.rs`).
+//! Every install checks the publisher's signature against the trusted
+//! publishers; an unsigned package needs `allow_unsigned` and is listed as such.
 
 use std::path::PathBuf;
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use frontdesk_plugin_host::{Package, PluginHost, PluginInfo};
+use frontdesk_plugin_host::{Consent, Package, PluginHost, PluginInfo};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(upgrade))
         .routes(routes!(rollback))
         .routes(routes!(activate))
+        .merge(super::marketplace::routes())
 }
 
 /// An installed plugin.
@@ -48,6 +52,13 @@ pub struct PluginView {
     /// `required`, `secret`, `description`, `min`, `max`), for a settings form.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
+    /// Who signed the active version; `null` when it was installed unsigned.
+    pub signed_by: Option<String>,
+    /// Whether the active version was installed without a signature.
+    pub unsigned: bool,
+    /// A newer version that asks for more permissions and waits for
+    /// `POST /plugins/{name}/approve`; the active one serves meanwhile.
+    pub awaiting_approval: Option<String>,
 }
 
 /// One installed version.
@@ -59,9 +70,17 @@ pub struct VersionView {
     pub active: bool,
     /// Why calls to it are stopped, if they are.
     pub quarantine: Option<String>,
+    /// The trusted publisher who signed it; `null`: unsigned.
+    pub signed_by: Option<String>,
+    /// Who approved its permissions (`user:ID (NAME)` or `cli:USER`); `null` if nobody has.
+    pub approved_by: Option<String>,
+    /// When, Unix milliseconds.
+    pub approved_at_ms: Option<u64>,
+    /// What it may do, one line each.
+    pub permissions: Vec<String>,
 }
 
-fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
+pub(super) fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
     let manifest = host.manifest(&p.name);
     let permissions = manifest
         .as_ref()
@@ -70,7 +89,15 @@ fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
     let config = manifest
         .and_then(|m| serde_json::to_value(m.config).ok())
         .unwrap_or_else(|| serde_json::json!({}));
+    let signed_by = p
+        .versions
+        .iter()
+        .find(|v| v.active)
+        .and_then(|v| v.signed_by.clone());
     PluginView {
+        unsigned: signed_by.is_none(),
+        signed_by,
+        awaiting_approval: p.awaiting_approval,
         permissions,
         config,
         description: p.description,
@@ -86,6 +113,10 @@ fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
                 api: v.api,
                 active: v.active,
                 quarantine: v.quarantine.map(|q| format!("{q:?}")),
+                signed_by: v.signed_by,
+                approved_by: v.approval.as_ref().map(|a| a.by.clone()),
+                approved_at_ms: v.approval.map(|a| a.at_ms),
+                permissions: v.permissions,
             })
             .collect(),
         load_error: p.load_error,
@@ -93,11 +124,11 @@ fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
 }
 
 /// Every installed plugin as admins see it.
-fn views(host: &PluginHost) -> Vec<PluginView> {
+pub(super) fn views(host: &PluginHost) -> Vec<PluginView> {
     host.list().into_iter().map(|p| view(host, p)).collect()
 }
 
-fn host(state: &AppState) -> Result<PluginHost, ApiError> {
+pub(super) fn host(state: &AppState) -> Result<PluginHost, ApiError> {
     state
         .plugins
         .clone()
@@ -105,11 +136,12 @@ fn host(state: &AppState) -> Result<PluginHost, ApiError> {
 }
 
 /// Runs a blocking registry change off the async threads and audits it.
-async fn change<T: Send + 'static>(
+pub(super) async fn change<T: Send + 'static>(
     state: &AppState,
     caller: &Caller,
     action: &str,
     target: &str,
+    detail: serde_json::Value,
     work: impl FnOnce(PluginHost) -> Result<T, String> + Send + 'static,
 ) -> Result<T, ApiError> {
     caller.require(&[Role::Admin], "managing plugins")?;
@@ -118,7 +150,6 @@ async fn change<T: Send + 'static>(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::invalid)?;
-    let detail = serde_json::json!({});
     state
         .store
         .record_audit(caller.0.id, action, target, &detail, state.clock.now())
@@ -137,50 +168,132 @@ async fn list_plugins(
     Ok(Json(views(&host(&state)?)))
 }
 
-/// A package on the server: a `.tar.gz` archive, or a folder with `manifest.toml` and the `.wasm`.
+/// A package to install: a path on the server (a `.tar.gz` archive, or a
+/// folder with `manifest.toml` and the `.wasm`), or a plugin `name` (and
+/// optionally `version`, else the newest) from the configured catalogues.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PackagePath {
-    #[schema(value_type = String)]
-    pub path: PathBuf,
+pub struct PackageSource {
+    #[schema(value_type = Option<String>)]
+    pub path: Option<PathBuf>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    /// `true` to install a package without a publisher signature (it is
+    /// then listed as unsigned); otherwise an unsigned package is refused.
+    pub allow_unsigned: Option<bool>,
 }
 
-fn read(path: &std::path::Path) -> Result<Package, String> {
-    Package::open(path).map_err(|e| format!("{} is not a plugin package: {e}", path.display()))
+/// What an audit entry of an install records: whose signature it carried
+/// and the permissions the caller approved.
+fn consented(consent: &Consent, package: &Package) -> serde_json::Value {
+    serde_json::json!({
+        "signed_by": consent.signed_by,
+        "permissions": package.manifest.permissions(),
+    })
 }
 
-/// Installs a package; the first version of a plugin becomes active (admins only).
-#[utoipa::path(post, path = "/plugins/install", tag = "plugins", request_body = PackagePath,
+/// Who approves permissions through the API.
+pub(super) fn approver(caller: &Caller) -> String {
+    format!("user:{} ({})", caller.0.id, caller.0.name)
+}
+
+/// Reads, fetches and checks the package `source` names.
+async fn obtain(
+    state: &AppState,
+    source: PackageSource,
+) -> Result<crate::catalogue::Checked, ApiError> {
+    let market = state.marketplace.clone();
+    let allow_unsigned = source.allow_unsigned.unwrap_or(false);
+    match (source.path, source.name) {
+        (Some(path), None) => tokio::task::spawn_blocking(move || {
+            let package = Package::open(&path)
+                .map_err(|e| format!("{} is not a plugin package: {e}", path.display()))?;
+            market.check(package, allow_unsigned)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::invalid),
+        (None, Some(name)) => {
+            let (source, entry) = market
+                .find(&name, source.version.as_deref())
+                .await
+                .map_err(ApiError::invalid)?;
+            market
+                .fetch(&source, &entry)
+                .await
+                .map_err(ApiError::invalid)
+        }
+        _ => Err(ApiError::invalid(
+            "give either \"path\" (a package on the server) or \"name\" (from a catalogue), not both",
+        )),
+    }
+}
+
+/// Installs a package; the first version of a plugin becomes active; the
+/// caller's approval of its permissions is recorded (admins only).
+#[utoipa::path(post, path = "/plugins/install", tag = "plugins", request_body = PackageSource,
     responses((status = 200, body = Vec<PluginView>), (status = 400, body = ErrorBody)))]
 async fn install(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(package): ApiJson<PackagePath>,
+    ApiJson(source): ApiJson<PackageSource>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
-    let target = format!("package:{}", package.path.display());
-    let list = change(&state, &caller, "plugin.install", &target, move |host| {
-        host.install(&read(&package.path)?)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    caller.require(&[Role::Admin], "managing plugins")?;
+    let checked = obtain(&state, source).await?;
+    let m = &checked.package.manifest;
+    let target = format!("plugin:{}@{}", m.name, m.version);
+    let consent = Consent {
+        signed_by: checked.signed_by,
+        approved_by: Some(approver(&caller)),
+    };
+    let package = checked.package;
+    let list = change(
+        &state,
+        &caller,
+        "plugin.install",
+        &target,
+        consented(&consent, &package),
+        move |host| {
+            host.install_with(&package, &consent)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
 
-/// Installs a newer version and switches every channel to it (admins only; X2).
-#[utoipa::path(post, path = "/plugins/upgrade", tag = "plugins", request_body = PackagePath,
+/// Installs a newer version and switches every channel to it (admins only;
+/// X2). One that asks for more permissions than the active version waits
+/// for `POST /plugins/{name}/approve` (shown as `awaiting_approval`).
+#[utoipa::path(post, path = "/plugins/upgrade", tag = "plugins", request_body = PackageSource,
     responses((status = 200, body = Vec<PluginView>), (status = 400, body = ErrorBody)))]
 async fn upgrade(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(package): ApiJson<PackagePath>,
+    ApiJson(source): ApiJson<PackageSource>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
-    let target = format!("package:{}", package.path.display());
-    let list = change(&state, &caller, "plugin.upgrade", &target, move |host| {
-        host.upgrade(&read(&package.path)?)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    caller.require(&[Role::Admin], "managing plugins")?;
+    let checked = obtain(&state, source).await?;
+    let m = &checked.package.manifest;
+    let target = format!("plugin:{}@{}", m.name, m.version);
+    let consent = Consent {
+        signed_by: checked.signed_by,
+        approved_by: Some(approver(&caller)),
+    };
+    let package = checked.package;
+    let list = change(
+        &state,
+        &caller,
+        "plugin.upgrade",
+        &target,
+        consented(&consent, &package),
+        move |host| {
+            host.upgrade_with(&package, &consent)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -194,10 +307,17 @@ async fn rollback(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     let target = format!("plugin:{name}");
-    let list = change(&state, &caller, "plugin.rollback", &target, move |host| {
-        host.rollback(&name).map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.rollback",
+        &target,
+        serde_json::json!({}),
+        move |host| {
+            host.rollback(&name).map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -219,11 +339,18 @@ async fn activate(
     ApiJson(body): ApiJson<Activate>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
     let target = format!("plugin:{name}");
-    let list = change(&state, &caller, "plugin.activate", &target, move |host| {
-        host.activate(&name, &body.version)
-            .map_err(|e| e.to_string())?;
-        Ok(views(&host))
-    })
+    let list = change(
+        &state,
+        &caller,
+        "plugin.activate",
+        &target,
+        serde_json::json!({}),
+        move |host| {
+            host.activate(&name, &body.version)
+                .map_err(|e| e.to_string())?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(list))
 }
@@ -244,6 +371,8 @@ pub struct UploadMode {
     /// it (as `/plugins/upgrade`); otherwise it is installed (as
     /// `/plugins/install`), becoming active only if it is the first version.
     pub upgrade: Option<bool>,
+    /// `true` to accept a package without a publisher signature.
+    pub allow_unsigned: Option<bool>,
 }
 
 /// What an upload installed, and every plugin after it.
@@ -290,12 +419,23 @@ async fn upload(
             "package: the upload is empty; choose a .tar.gz plugin package",
         ));
     }
-    let package = tokio::task::spawn_blocking(move || {
-        Package::from_archive(bytes.as_ref(), std::path::Path::new("upload.tar.gz"))
+    let market = state.marketplace.clone();
+    let allow_unsigned = mode.allow_unsigned.unwrap_or(false);
+    let checked = tokio::task::spawn_blocking(move || {
+        let package = Package::from_archive(bytes.as_ref(), std::path::Path::new("upload.tar.gz"))
+            .map_err(|e| format!("package: this is not a plugin package: {e}"))?;
+        market
+            .check(package, allow_unsigned)
+            .map_err(|e| format!("package: {e}"))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::invalid(format!("package: this is not a plugin package: {e}")))?;
+    .map_err(ApiError::invalid)?;
+    let consent = Consent {
+        signed_by: checked.signed_by,
+        approved_by: Some(approver(&caller)),
+    };
+    let package = checked.package;
     let (name, version) = (
         package.manifest.name.clone(),
         package.manifest.version.to_string(),
@@ -308,15 +448,22 @@ async fn upload(
         "plugin.install"
     };
     let target = format!("plugin:{name}@{version}");
-    let plugins = change(&state, &caller, action, &target, move |host| {
-        let done = if upgrade {
-            host.upgrade(&package)
-        } else {
-            host.install(&package)
-        };
-        done.map_err(|e| format!("package: {e}"))?;
-        Ok(views(&host))
-    })
+    let plugins = change(
+        &state,
+        &caller,
+        action,
+        &target,
+        consented(&consent, &package),
+        move |host| {
+            let done = if upgrade {
+                host.upgrade_with(&package, &consent).map(|_| ())
+            } else {
+                host.install_with(&package, &consent).map(|_| ())
+            };
+            done.map_err(|e| format!("package: {e}"))?;
+            Ok(views(&host))
+        },
+    )
     .await?;
     Ok(Json(Uploaded {
         name,

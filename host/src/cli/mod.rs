@@ -2,12 +2,14 @@
 //! database, `user` works on it directly, `migrate` and `check` inspect it
 //! before anything is applied), and flag groups `serve` shares.
 
+pub mod catalogue;
 pub mod check;
 pub mod migrate;
 pub mod plugin;
 pub mod rate_limits;
 pub mod rules;
 pub mod serve_limits;
+pub mod signing;
 pub mod user;
 
 /// A command that printed its findings itself and ends with this exit

@@ -1,4 +1,6 @@
-//! `frontdesk plugin install|pack|list|upgrade|rollback|activate|remove|release` (B2, O4, X2).
+//! `frontdesk plugin install|pack|list|upgrade|rollback|activate|remove|release|approve`
+//! (B2, O4, X2), and the marketplace commands of issue 17 (`keygen`, `sign`,
+//! `trust`, `publish`, `search`, `info`; see `signing.rs` and `catalogue.rs`).
 //!
 //! These work on the plugin data directory directly. A running server only
 //! sees changes made through its own plugin host, so while it runs, use the
@@ -8,16 +10,24 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
+use frontdesk_plugin_host::{Consent, HostConfig, Package, PluginHost, UpgradeOutcome};
+
+use super::catalogue::{MarketplaceArgs, cli_approver, obtain};
 
 /// Installs and manages connector and bot plugins.
 #[derive(Subcommand)]
 pub enum PluginCommand {
-    /// Installs a package (a .tar.gz archive or a folder with manifest.toml and the .wasm);
-    /// shows what it is and the permissions it asks for. The first version of a plugin becomes active.
+    /// Installs a package (a .tar.gz archive, a folder with manifest.toml and the .wasm, or
+    /// NAME[@VERSION] from the catalogues); shows what it is and the permissions it asks for,
+    /// and records your approval of them. The first version of a plugin becomes active.
     Install {
-        /// The package archive or folder.
-        package: PathBuf,
+        /// The package archive or folder, or NAME[@VERSION].
+        package: String,
+        /// Install a package that carries no publisher signature (only from a source you trust).
+        #[arg(long, env = "FRONTDESK_ALLOW_UNSIGNED", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_unsigned: bool,
+        #[command(flatten)]
+        market: MarketplaceArgs,
     },
     /// Packs a package folder (manifest.toml, the .wasm, optional assets/) into a .tar.gz.
     Pack {
@@ -28,10 +38,69 @@ pub enum PluginCommand {
     },
     /// Lists plugins with their versions, sha256, the active one and any quarantine.
     List,
-    /// Installs a newer version and makes it active.
+    /// Installs a newer version and makes it active; one that asks for more permissions than
+    /// the active version waits for `approve` while the active one keeps serving.
     Upgrade {
-        /// The package archive or folder.
+        /// The package archive or folder, or NAME[@VERSION] (default: the newest in the catalogues).
+        package: String,
+        /// Accept a package that carries no publisher signature.
+        #[arg(long, env = "FRONTDESK_ALLOW_UNSIGNED", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_unsigned: bool,
+        #[command(flatten)]
+        market: MarketplaceArgs,
+    },
+    /// Approves the permissions of a version awaiting approval and makes it active.
+    Approve {
+        /// The plugin's name.
+        name: String,
+        /// The version awaiting approval.
+        version: String,
+    },
+    /// Makes a publisher key pair: DIR/PUBLISHER.key (secret, mode 0600) and DIR/PUBLISHER.pub.
+    Keygen {
+        /// The folder to write the keys to.
+        #[arg(long)]
+        out: PathBuf,
+        /// The publisher's name (letters, digits, '-', '_', '.'), shown with every package it signs.
+        #[arg(long)]
+        publisher: String,
+    },
+    /// Signs a package folder or .tar.gz with a publisher key (adds signature.json).
+    Sign {
+        /// The package folder or archive.
         package: PathBuf,
+        /// The publisher's .key file from `keygen`.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Trusts a publisher: copies its .pub file into the trusted-publishers directory.
+    Trust {
+        /// The publisher's .pub file.
+        key: PathBuf,
+        #[command(flatten)]
+        market: MarketplaceArgs,
+    },
+    /// Adds a signed package to a catalogue directory and updates its index.json.
+    Publish {
+        /// The signed package folder or archive.
+        package: PathBuf,
+        /// The catalogue directory (created when missing).
+        #[arg(long)]
+        catalogue: PathBuf,
+    },
+    /// Lists catalogue packages whose name, description or publisher contains TEXT.
+    Search {
+        /// What to look for.
+        text: String,
+        #[command(flatten)]
+        market: MarketplaceArgs,
+    },
+    /// Shows a catalogue plugin: description, publisher, permissions, versions.
+    Info {
+        /// The plugin's name.
+        name: String,
+        #[command(flatten)]
+        market: MarketplaceArgs,
     },
     /// Goes back to the version that was active before.
     Rollback {
@@ -70,10 +139,6 @@ pub fn open(data_dir: &std::path::Path) -> anyhow::Result<PluginHost> {
         .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))
 }
 
-fn package(path: &std::path::Path) -> anyhow::Result<Package> {
-    Package::open(path).with_context(|| format!("{} is not a plugin package", path.display()))
-}
-
 /// What a package is and what it may do, for the admin to read (B2).
 pub fn describe(package: &Package) -> String {
     let m = &package.manifest;
@@ -104,33 +169,99 @@ pub fn describe(package: &Package) -> String {
     out
 }
 
+/// Whose signature a package carries, for the admin to read before it installs.
+fn trust_line(signed_by: Option<&str>) -> String {
+    match signed_by {
+        Some(publisher) => format!("  signature: valid, by trusted publisher {publisher}\n"),
+        None => "  signature: NONE: installing UNSIGNED (--allow-unsigned); it is marked unsigned wherever it is listed\n".into(),
+    }
+}
+
 /// Runs the subcommand and prints what changed.
 pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result<()> {
-    if let PluginCommand::Pack { dir, output } = &command {
-        let package = Package::pack(dir, output)
-            .with_context(|| format!("{} is not a plugin package", dir.display()))?;
-        print!("{}", describe(&package));
-        println!("packed into {}", output.display());
-        return Ok(());
+    // What needs no plugin host.
+    match &command {
+        PluginCommand::Pack { dir, output } => {
+            let package = Package::pack(dir, output)
+                .with_context(|| format!("{} is not a plugin package", dir.display()))?;
+            print!("{}", describe(&package));
+            println!("packed into {}", output.display());
+            return Ok(());
+        }
+        PluginCommand::Keygen { out, publisher } => return super::signing::keygen(out, publisher),
+        PluginCommand::Sign { package, key } => return super::signing::sign(package, key),
+        PluginCommand::Trust { key, market } => {
+            return super::signing::trust(key, &market.marketplace(data_dir).trusted_dir);
+        }
+        PluginCommand::Publish { package, catalogue } => {
+            return super::catalogue::publish(package, catalogue);
+        }
+        PluginCommand::Search { text, market } => {
+            return super::catalogue::search(&market.marketplace(data_dir), text);
+        }
+        PluginCommand::Info { name, market } => {
+            return super::catalogue::info(&market.marketplace(data_dir), name);
+        }
+        _ => {}
     }
     let host = open(data_dir)?;
     match command {
-        PluginCommand::Install { package: dir } => {
-            let package = package(&dir)?;
-            print!("{}", describe(&package));
-            let record = host.install(&package)?;
+        PluginCommand::Install {
+            package,
+            allow_unsigned,
+            market,
+        } => {
+            let checked = obtain(&package, &market.marketplace(data_dir), allow_unsigned)?;
+            let package = &checked.package;
+            print!("{}", describe(package));
+            print!("{}", trust_line(checked.signed_by.as_deref()));
+            let consent = Consent {
+                signed_by: checked.signed_by.clone(),
+                approved_by: Some(cli_approver()),
+            };
+            let record = host.install_with(package, &consent)?;
             println!(
-                "installed {} {} (sha256 {})",
-                package.manifest.name, package.manifest.version, record.sha256
+                "installed {} {} (sha256 {}); permissions approved by {}",
+                package.manifest.name,
+                package.manifest.version,
+                record.sha256,
+                cli_approver()
             );
         }
-        PluginCommand::Upgrade { package: dir } => {
-            let package = package(&dir)?;
-            print!("{}", describe(&package));
-            host.upgrade(&package)?;
+        PluginCommand::Upgrade {
+            package,
+            allow_unsigned,
+            market,
+        } => {
+            let checked = obtain(&package, &market.marketplace(data_dir), allow_unsigned)?;
+            let package = &checked.package;
+            print!("{}", describe(package));
+            print!("{}", trust_line(checked.signed_by.as_deref()));
+            let consent = Consent {
+                signed_by: checked.signed_by.clone(),
+                approved_by: Some(cli_approver()),
+            };
+            let (name, version) = (&package.manifest.name, &package.manifest.version);
+            match host.upgrade_with(package, &consent)? {
+                UpgradeOutcome::Active => println!("{name} {version} is now active"),
+                UpgradeOutcome::AwaitingApproval { added } => {
+                    println!(
+                        "{name} {version} is installed and AWAITING APPROVAL: it asks for more than the active version:"
+                    );
+                    for line in added {
+                        println!("    + {line}");
+                    }
+                    println!(
+                        "the active version keeps serving; approve with `frontdesk plugin approve {name} {version}`"
+                    );
+                }
+            }
+        }
+        PluginCommand::Approve { name, version } => {
+            host.approve(&name, &version, &cli_approver())?;
             println!(
-                "{} {} is now active",
-                package.manifest.name, package.manifest.version
+                "{name} {version} approved by {} and now active",
+                cli_approver()
             );
         }
         PluginCommand::Rollback { name } => {
@@ -151,13 +282,25 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
             host.release(&name, &version)?;
             println!("{name} {version} is out of quarantine");
         }
-        PluginCommand::Pack { .. } => unreachable!("handled before the host opens"),
+        PluginCommand::Pack { .. }
+        | PluginCommand::Keygen { .. }
+        | PluginCommand::Sign { .. }
+        | PluginCommand::Trust { .. }
+        | PluginCommand::Publish { .. }
+        | PluginCommand::Search { .. }
+        | PluginCommand::Info { .. } => unreachable!("handled before the host opens"),
         PluginCommand::List => {
             for plugin in host.list() {
                 println!(
                     "{} ({:?}): active {}",
                     plugin.name, plugin.kind, plugin.active
                 );
+                if let Some(waiting) = &plugin.awaiting_approval {
+                    println!(
+                        "  {waiting} is AWAITING APPROVAL (`frontdesk plugin approve {} {waiting}`)",
+                        plugin.name
+                    );
+                }
                 for v in &plugin.versions {
                     let mark = if v.active { "*" } else { " " };
                     let quarantine = v
@@ -165,8 +308,17 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
                         .as_ref()
                         .map(|q| format!("  QUARANTINED: {q:?}"))
                         .unwrap_or_default();
+                    let signed = match &v.signed_by {
+                        Some(publisher) => format!("signed by {publisher}"),
+                        None => "UNSIGNED".to_string(),
+                    };
+                    let approved = v
+                        .approval
+                        .as_ref()
+                        .map(|a| format!(", approved by {}", a.by))
+                        .unwrap_or_default();
                     println!(
-                        "  {mark} {} api {} sha256 {}{quarantine}",
+                        "  {mark} {} api {} sha256 {} {signed}{approved}{quarantine}",
                         v.version, v.api, v.sha256
                     );
                 }

@@ -5,6 +5,7 @@
 // next call, with no restart.
 
 import { api, upload } from '../api.js';
+import { catalogueSection } from './catalogue.js';
 import { clearErrors, el, field, heading, input, showError } from './form.js';
 
 /** A checkbox label laid out on one line. */
@@ -17,6 +18,7 @@ function uploadForm(ctx, reload) {
   title.id = 'upload-title';
   const file = input({ type: 'file', name: 'package', accept: '.tar.gz,.tgz,application/gzip', required: true });
   const upgrade = input({ type: 'checkbox', name: 'upgrade' });
+  const unsigned = input({ type: 'checkbox', name: 'allow_unsigned' });
   const submit = el('button', 'Upload');
   submit.type = 'submit';
   form.append(
@@ -26,6 +28,7 @@ function uploadForm(ctx, reload) {
       hint: 'Made with `frontdesk plugin pack`; read the permissions it asks for below once it is installed.',
     }),
     inline(field('Upgrade: make it the active version for every channel of this plugin', upgrade, { name: 'upgrade' })),
+    inline(field('Allow an unsigned package (no publisher signature; it is marked unsigned)', unsigned, { name: 'allow_unsigned' })),
     submit,
   );
   form.addEventListener('submit', async (event) => {
@@ -35,7 +38,10 @@ function uploadForm(ctx, reload) {
     if (!chosen) return;
     submit.disabled = true;
     try {
-      const done = await upload(`/plugins/upload${upgrade.checked ? '?upgrade=true' : ''}`, chosen, 'application/gzip');
+      const query = new URLSearchParams();
+      if (upgrade.checked) query.set('upgrade', 'true');
+      if (unsigned.checked) query.set('allow_unsigned', 'true');
+      const done = await upload(`/plugins/upload${query.size ? `?${query}` : ''}`, chosen, 'application/gzip');
       form.reset();
       ctx.say(`${done.name} ${done.version} was ${upgrade.checked ? 'upgraded to' : 'installed'}.`, true);
       reload(done.plugins);
@@ -60,6 +66,7 @@ function pluginSection(plugin, ctx, reload) {
   const fact = (term, value) => facts.append(el('dt', term), el('dd', value));
   fact('Kind', plugin.kind);
   fact('Active version', plugin.active);
+  fact('Signature', plugin.unsigned ? 'unsigned' : `signed by ${plugin.signed_by}`);
   if (plugin.description) fact('Description', plugin.description);
   section.append(facts);
   if (plugin.load_error) section.append(el('p', `It could not be loaded: ${plugin.load_error}`, 'field-error'));
@@ -85,10 +92,25 @@ function pluginSection(plugin, ctx, reload) {
     }
   };
 
+  const waiting = plugin.versions.find((v) => v.version === plugin.awaiting_approval);
+  if (waiting) {
+    const box = el('div', null, 'awaiting');
+    box.append(el('p', `Version ${waiting.version} is awaiting approval: it asks for more than the active version, which keeps serving until you approve. It asks for:`));
+    const asks = el('ul', null, 'permissions');
+    for (const line of waiting.permissions) asks.append(el('li', line));
+    const approve = el('button', 'Approve and make active');
+    approve.type = 'button';
+    approve.setAttribute('aria-label', `Approve the permissions of ${plugin.name} ${waiting.version} and make it active`);
+    approve.addEventListener('click', () => act(approve, 'POST', `/plugins/${encodeURIComponent(plugin.name)}/approve`,
+      { version: waiting.version }, `${plugin.name} ${waiting.version} is approved and active.`));
+    box.append(asks, approve);
+    section.append(box);
+  }
+
   const table = el('table');
   table.append(el('caption', `Installed versions of ${plugin.name}`));
   const head = el('tr');
-  for (const text of ['Version', 'Plugin API', 'sha256', 'State', '']) {
+  for (const text of ['Version', 'Plugin API', 'sha256', 'Signature', 'State', '']) {
     const th = el('th', text);
     th.scope = 'col';
     head.append(th);
@@ -105,6 +127,7 @@ function pluginSection(plugin, ctx, reload) {
     const state = [];
     if (version.active) state.push('active');
     if (version.quarantine) state.push(`quarantined: ${version.quarantine}`);
+    if (version.version === plugin.awaiting_approval) state.push('awaiting approval');
     const action = el('td');
     if (!version.active) {
       const activate = el('button', 'Make active');
@@ -114,7 +137,9 @@ function pluginSection(plugin, ctx, reload) {
         { version: version.version }, `${plugin.name} ${version.version} is active.`));
       action.append(activate);
     }
-    row.append(name, el('td', version.api), sha, el('td', state.join(', ') || 'installed'), action);
+    const signature = el('td', version.signed_by ? `signed by ${version.signed_by}` : 'unsigned');
+    if (version.approved_by) signature.title = `permissions approved by ${version.approved_by}`;
+    row.append(name, el('td', version.api), sha, signature, el('td', state.join(', ') || 'installed'), action);
     body.append(row);
   }
   table.append(thead, body);
@@ -146,7 +171,7 @@ export async function render(root, ctx) {
     }
     list.replaceChildren(...plugins.map((p) => pluginSection(p, ctx, reload)));
   };
-  root.append(uploadForm(ctx, reload), list);
+  root.append(uploadForm(ctx, reload), list, catalogueSection(ctx, reload));
   try {
     reload(await api('GET', '/plugins'));
   } catch (err) {

@@ -203,8 +203,12 @@ fn a_wrong_api_version_is_refused_at_install() {
     );
     assert_eq!(
         error.to_string(),
-        "plugin wrong-api 0.1.0 needs plugin API 9.0.0, but this host implements 0.1.0: \
-         rebuild it against frontdesk-plugin-api 0.1.0"
+        format!(
+            "plugin wrong-api 0.1.0 needs plugin API 9.0.0, but this host (frontdesk {}) implements 0.1.0: \
+             a newer frontdesk release that implements plugin API 9.0.0 would run it; \
+             upgrade frontdesk, or rebuild it against frontdesk-plugin-api 0.1.0",
+            env!("CARGO_PKG_VERSION")
+        )
     );
     assert!(host.list().is_empty(), "nothing was recorded");
     assert_eq!(host.compilations(), 0, "refused before compiling");

@@ -193,3 +193,61 @@ fn a_package_directory_installs() {
         "{error}"
     );
 }
+
+/// Issue 17: an upgrade asking for more waits, the old version serving,
+/// until an admin approves; approvals and signers are recorded and survive
+/// a restart.
+#[tokio::test]
+async fn an_upgrade_asking_for_more_waits_for_approval() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = guests::open(dir.path(), 5);
+    let signed = crate::Consent {
+        signed_by: Some("acme".into()),
+        approved_by: Some("cli:ada".into()),
+    };
+    host.install_with(&guests::echo(), &signed).unwrap();
+    let v1 = guests::echo();
+    let more = v1
+        .manifest_text
+        .replace("version = \"0.1.0\"", "version = \"0.2.0\"")
+        .replace("kv = true", "kv = true\nsmtp = true");
+    let v2 = crate::Package::from_parts(&more, v1.wasm.clone()).unwrap();
+    let outcome = host.upgrade_with(&v2, &signed).unwrap();
+    assert_eq!(
+        outcome,
+        crate::UpgradeOutcome::AwaitingApproval {
+            added: vec!["send email through the server's mail relay".into()]
+        }
+    );
+    let listed = &host.list()[0];
+    assert_eq!(listed.active, "0.1.0", "the old version keeps serving");
+    assert_eq!(listed.awaiting_approval.as_deref(), Some("0.2.0"));
+    assert_eq!(
+        listed.versions[1].approval, None,
+        "nobody approved 0.2.0 yet"
+    );
+    let channel = echo_channel("c", "t", "http://127.0.0.1:9");
+    let served = host
+        .handle_inbound(&channel, &echo_request("t", &one_message("m", "hi")))
+        .await
+        .unwrap();
+    assert_eq!(served.version, "0.1.0");
+
+    let wrong = host.approve("echo", "0.3.0", "user:1 (ann)").unwrap_err();
+    assert!(
+        wrong
+            .to_string()
+            .contains("no version 0.3.0 awaiting approval (waiting: 0.2.0)"),
+        "{wrong}"
+    );
+    host.approve("echo", "0.2.0", "user:1 (ann)").unwrap();
+    drop(host);
+    let host = guests::open(dir.path(), 5);
+    let listed = &host.list()[0];
+    assert_eq!(listed.active, "0.2.0");
+    assert_eq!(listed.awaiting_approval, None);
+    let v2 = &listed.versions[1];
+    assert_eq!(v2.approval.as_ref().unwrap().by, "user:1 (ann)");
+    assert_eq!(v2.signed_by.as_deref(), Some("acme"));
+    assert_eq!(listed.versions[0].approval.as_ref().unwrap().by, "cli:ada");
+}
