@@ -41,6 +41,12 @@ pub struct PluginView {
     pub load_error: Option<String>,
     /// The active version's description.
     pub description: Option<String>,
+    /// `installed` (by an admin) or `built-in` (carried by the server binary,
+    /// used while nothing of that name is installed).
+    pub source: String,
+    /// The version the server binary carries, if it has this plugin built
+    /// in; removing an installed plugin of that name falls back to it.
+    pub builtin_version: Option<String>,
     /// What the active version may do, one line each (its manifest's
     /// capabilities); empty for none.
     pub permissions: Vec<String>,
@@ -74,6 +80,8 @@ fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
         permissions,
         config,
         description: p.description,
+        source: p.source.as_str().to_string(),
+        builtin_version: p.builtin_version,
         name: p.name,
         kind: format!("{:?}", p.kind).to_lowercase(),
         active: p.active,

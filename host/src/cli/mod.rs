@@ -2,6 +2,7 @@
 //! database, `user` works on it directly), and flag groups `serve` shares.
 
 pub mod plugin;
+pub mod plugin_author;
 pub mod rate_limits;
 pub mod rules;
 pub mod user;

@@ -1,4 +1,5 @@
-//! `frontdesk plugin install|pack|list|upgrade|rollback|activate|remove|release` (B2, O4, X2).
+//! `frontdesk plugin install|pack|list|upgrade|rollback|activate|remove|release` (B2, O4, X2),
+//! and the author's `new` and `build` (in `plugin_author.rs`).
 //!
 //! These work on the plugin data directory directly. A running server only
 //! sees changes made through its own plugin host, so while it runs, use the
@@ -8,7 +9,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
+use frontdesk_plugin_host::{HostConfig, Package, PluginHost, PluginSource};
+
+use super::plugin_author::{self, ProjectKind};
 
 /// Installs and manages connector and bot plugins.
 #[derive(Subcommand)]
@@ -26,7 +29,8 @@ pub enum PluginCommand {
         /// The archive to write, e.g. faq-0.1.0.tar.gz.
         output: PathBuf,
     },
-    /// Lists plugins with their versions, sha256, the active one and any quarantine.
+    /// Lists plugins with their versions, sha256, the active one and any
+    /// quarantine; built-in ones (carried by this binary) are marked so.
     List,
     /// Installs a newer version and makes it active.
     Upgrade {
@@ -52,6 +56,29 @@ pub enum PluginCommand {
         /// Only this version; without it, the whole plugin.
         version: Option<String>,
     },
+    /// Writes a new plugin project from a template: Cargo.toml, manifest.toml,
+    /// src/lib.rs with a unit test, and a copy of the plugin SDK.
+    New {
+        /// `connector` or `bot`.
+        kind: ProjectKind,
+        /// The plugin's name (a-z, 0-9 and '-'), also its folder's.
+        name: String,
+        /// The folder to create it in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Who publishes it, for the manifest (default: $USER).
+        #[arg(long)]
+        publisher: Option<String>,
+    },
+    /// Builds a plugin project for wasm32-wasip2 in release mode and packs it
+    /// into NAME-VERSION.tar.gz in the project folder, ready to install.
+    Build {
+        /// The project folder (with Cargo.toml and manifest.toml).
+        dir: PathBuf,
+        /// Build from cargo's cache without the network (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+    },
     /// Lifts a quarantine after the cause is fixed.
     Release {
         /// The plugin's name.
@@ -66,7 +93,11 @@ pub const DEFAULT_DATA_DIR: &str = "frontdesk-data";
 
 /// Opens the plugin host on `data_dir` (compiled artifacts are reused).
 pub fn open(data_dir: &std::path::Path) -> anyhow::Result<PluginHost> {
-    PluginHost::open(HostConfig::new(data_dir))
+    let config = HostConfig {
+        builtins: crate::builtin_plugins::packages(),
+        ..HostConfig::new(data_dir)
+    };
+    PluginHost::open(config)
         .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))
 }
 
@@ -106,6 +137,19 @@ pub fn describe(package: &Package) -> String {
 
 /// Runs the subcommand and prints what changed.
 pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result<()> {
+    // The author's commands work on a project folder, not the data dir.
+    match &command {
+        PluginCommand::New {
+            kind,
+            name,
+            dir,
+            publisher,
+        } => return plugin_author::new_project(*kind, name, dir, publisher.as_deref()),
+        PluginCommand::Build { dir, offline } => {
+            return plugin_author::build_project(dir, *offline).map(drop);
+        }
+        _ => {}
+    }
     if let PluginCommand::Pack { dir, output } = &command {
         let package = Package::pack(dir, output)
             .with_context(|| format!("{} is not a plugin package", dir.display()))?;
@@ -151,11 +195,20 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
             host.release(&name, &version)?;
             println!("{name} {version} is out of quarantine");
         }
-        PluginCommand::Pack { .. } => unreachable!("handled before the host opens"),
+        PluginCommand::Pack { .. } | PluginCommand::New { .. } | PluginCommand::Build { .. } => {
+            unreachable!("handled before the host opens")
+        }
         PluginCommand::List => {
             for plugin in host.list() {
+                let source = match (plugin.source, &plugin.builtin_version) {
+                    (PluginSource::BuiltIn, _) => " [built-in]".to_string(),
+                    (PluginSource::Installed, Some(builtin)) => {
+                        format!(" [installed; overrides built-in {builtin}]")
+                    }
+                    (PluginSource::Installed, None) => String::new(),
+                };
                 println!(
-                    "{} ({:?}): active {}",
+                    "{} ({:?}): active {}{source}",
                     plugin.name, plugin.kind, plugin.active
                 );
                 for v in &plugin.versions {

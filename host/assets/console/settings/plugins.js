@@ -60,6 +60,9 @@ function pluginSection(plugin, ctx, reload) {
   const fact = (term, value) => facts.append(el('dt', term), el('dd', value));
   fact('Kind', plugin.kind);
   fact('Active version', plugin.active);
+  fact('Source', plugin.source === 'built-in'
+    ? 'Built in: ships with the server'
+    : (plugin.builtin_version ? `Installed; overrides the built-in ${plugin.builtin_version}` : 'Installed'));
   if (plugin.description) fact('Description', plugin.description);
   section.append(facts);
   if (plugin.load_error) section.append(el('p', `It could not be loaded: ${plugin.load_error}`, 'field-error'));
