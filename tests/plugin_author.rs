@@ -233,7 +233,8 @@ fn author_command(dir: &Path, args: &[&str]) -> Command {
 }
 
 /// Drops what `cargo test` and rustup put in the environment, so the
-/// command finds its tools on PATH only.
+/// command finds its tools on PATH only (`cargo test` also points
+/// LD_LIBRARY_PATH at the real toolchain, where rustc would load its driver).
 fn without_rust_env(mut command: Command) -> Command {
     for var in [
         "CARGO",
@@ -241,6 +242,7 @@ fn without_rust_env(mut command: Command) -> Command {
         "RUSTUP_TOOLCHAIN",
         "RUSTUP_HOME",
         "CARGO_HOME",
+        "LD_LIBRARY_PATH",
     ] {
         command.env_remove(var);
     }
@@ -257,8 +259,9 @@ fn which(tool: &str) -> PathBuf {
 }
 
 /// `<dir>/toolchain`: this test's Rust toolchain without `wasm32-wasip2`.
-/// rustc finds its sysroot from where its binary is, so the binary is a
-/// copy; everything else links to the real toolchain.
+/// rustc finds its sysroot from where its driver library is (symlinks
+/// resolved), so the binary and the driver are hard links (copies across
+/// file systems); everything else is a symlink to the real toolchain.
 fn toolchain_without_wasm(dir: &Path) -> PathBuf {
     let out = Command::new("rustc")
         .args(["--print", "sysroot"])
@@ -268,13 +271,24 @@ fn toolchain_without_wasm(dir: &Path) -> PathBuf {
     let fake = dir.join("toolchain");
     std::fs::create_dir_all(fake.join("bin")).unwrap();
     std::fs::create_dir_all(fake.join("lib/rustlib")).unwrap();
-    std::fs::copy(real.join("bin/rustc"), fake.join("bin/rustc")).unwrap();
+    let own_copy = |from: &Path, to: &Path| {
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to).unwrap();
+        }
+    };
+    own_copy(&real.join("bin/rustc"), &fake.join("bin/rustc"));
     std::os::unix::fs::symlink(real.join("bin/cargo"), fake.join("bin/cargo")).unwrap();
     let link_all_but = |from: &Path, to: &Path, skip: &str| {
         for entry in std::fs::read_dir(from).unwrap() {
             let entry = entry.unwrap();
-            if entry.file_name() != skip {
-                std::os::unix::fs::symlink(entry.path(), to.join(entry.file_name())).unwrap();
+            let name = entry.file_name();
+            if name == skip {
+                continue;
+            }
+            if name.to_string_lossy().starts_with("librustc_driver") {
+                own_copy(&entry.path(), &to.join(&name));
+            } else {
+                std::os::unix::fs::symlink(entry.path(), to.join(&name)).unwrap();
             }
         }
     };
