@@ -69,11 +69,11 @@ pub fn cargo_command() -> Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolchainProblem {
     /// No `cargo` (or `$CARGO`) to run.
-    NoCargo,
+    CargoNotFound,
     /// No `rustc` (or `$RUSTC`) to ask for its sysroot.
-    NoRustc(String),
+    RustcNotFound(String),
     /// The toolchain lacks the target's standard library.
-    NoTarget {
+    TargetNotInstalled {
         /// Where the toolchain keeps its standard libraries.
         sysroot: PathBuf,
         /// Whether `rustup` is on PATH to add it.
@@ -87,11 +87,13 @@ const RUSTUP_HINT: &str = "install Rust with rustup (https://rustup.rs): \
 impl std::fmt::Display for ToolchainProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ToolchainProblem::NoCargo => write!(f, "cargo was not found on PATH; {RUSTUP_HINT}"),
-            ToolchainProblem::NoRustc(rustc) => {
+            ToolchainProblem::CargoNotFound => {
+                write!(f, "cargo was not found on PATH; {RUSTUP_HINT}")
+            }
+            ToolchainProblem::RustcNotFound(rustc) => {
                 write!(f, "{rustc} was not found on PATH; {RUSTUP_HINT}")
             }
-            ToolchainProblem::NoTarget { sysroot, rustup } => {
+            ToolchainProblem::TargetNotInstalled { sysroot, rustup } => {
                 write!(
                     f,
                     "the Rust target {WASM_TARGET} is not installed (no standard library for it in {}); ",
@@ -123,18 +125,18 @@ pub fn check_toolchain(dir: &Path) -> Result<(), ToolchainProblem> {
             .filter(|out| out.status.success())
     };
     if runs(cargo_command().arg("--version")).is_none() {
-        return Err(ToolchainProblem::NoCargo);
+        return Err(ToolchainProblem::CargoNotFound);
     }
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
     let Some(out) = runs(Command::new(&rustc).args(["--print", "sysroot"])) else {
-        return Err(ToolchainProblem::NoRustc(rustc));
+        return Err(ToolchainProblem::RustcNotFound(rustc));
     };
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
         return Ok(());
     }
     let rustup = runs(Command::new("rustup").arg("--version")).is_some();
-    Err(ToolchainProblem::NoTarget { sysroot, rustup })
+    Err(ToolchainProblem::TargetNotInstalled { sysroot, rustup })
 }
 
 /// Adds the target with rustup when it is missing and rustup is there (the
@@ -142,7 +144,7 @@ pub fn check_toolchain(dir: &Path) -> Result<(), ToolchainProblem> {
 pub fn ensure_target(dir: &Path) -> Result<(), String> {
     match check_toolchain(dir) {
         Ok(()) => Ok(()),
-        Err(ToolchainProblem::NoTarget { rustup: true, .. }) => {
+        Err(ToolchainProblem::TargetNotInstalled { rustup: true, .. }) => {
             // Its own output goes to the build log; the check after says whether it worked.
             let _ = Command::new("rustup")
                 .args(["target", "add", WASM_TARGET])
