@@ -355,7 +355,7 @@ impl PluginHost {
         channel: &Channel,
         webhook_url: &str,
     ) -> Result<Served<Result<(), ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .setup(&inner.engine, &inner.services, channel, webhook_url)
@@ -369,7 +369,7 @@ impl PluginHost {
         channel: &Channel,
         attachment: &Attachment,
     ) -> Result<Served<Result<FetchedFile, ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .fetch_attachment(&inner.engine, &inner.services, channel, attachment)
@@ -383,7 +383,7 @@ impl PluginHost {
         channel: &Channel,
         request: &InboundRequest,
     ) -> Result<Served<Result<InboundOutcome, ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .handle_inbound(&inner.engine, &inner.services, channel, request)
@@ -397,7 +397,7 @@ impl PluginHost {
         channel: &Channel,
         message: &OutboundMessage,
     ) -> Result<Served<Result<SendReceipt, ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .send(&inner.engine, &inner.services, channel, message)
@@ -412,12 +412,36 @@ impl PluginHost {
         session: &Session,
         event: &BotEvent,
     ) -> Result<Served<Result<Vec<BotAction>, String>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .bot_event(&inner.engine, &inner.services, channel, session, event)
             .await;
         self.served(&loaded, result)
+    }
+
+    /// [`active`](Self::active) for a call: a built-in plugin's first
+    /// compile (a second or more) runs on a blocking thread, so it never
+    /// stalls the async runtime's workers.
+    async fn callee(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+        let inner = &self.inner;
+        let needs_compile = !inner.active.load().contains_key(plugin)
+            && inner.builtins.manifest(plugin).is_some()
+            && inner.builtins.loaded(plugin).is_none();
+        if !needs_compile {
+            return self.active(plugin);
+        }
+        let host = self.clone();
+        let name = plugin.to_string();
+        tokio::task::spawn_blocking(move || host.active(&name))
+            .await
+            .unwrap_or_else(|error| {
+                Err(CallError::Unavailable {
+                    plugin: plugin.to_string(),
+                    version: "(built-in)".to_string(),
+                    why: format!("loading it failed: {error}"),
+                })
+            })
     }
 
     /// The version calls to `plugin` go to: the installed one, else the
