@@ -40,12 +40,15 @@
 //!   the visitor's WebSocket; replies are pushed to open sockets.
 //! - [`transcript`]: a session as readable text (O2), for export and the
 //!   transcript email (O3).
+//! - [`builtin_plugins`]: the first-party connectors and bots, built by
+//!   `build.rs` and embedded; the fallback when none of that name is installed.
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod address_guard;
 pub mod api;
 pub mod attachments;
 pub mod auth;
+pub mod builtin_plugins;
 pub mod catalogue;
 pub mod cli;
 pub mod clock;

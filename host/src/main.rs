@@ -246,6 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 kv: Arc::new(kv),
                 mailer,
                 clock: Arc::new(frontdesk::clock::PluginClock(server_clock)),
+                builtins: frontdesk::builtin_plugins::packages(),
                 ..frontdesk_plugin_host::HostConfig::new(&data_dir)
             };
             config.limits.max_attachment_bytes = max_attachment_bytes;

@@ -155,6 +155,7 @@ impl PluginHost {
     /// [`rollback`](Self::rollback).
     pub fn activate(&self, plugin: &str, version: &str) -> Result<(), InstallError> {
         let mut registry = self.lock();
+        self.refuse_builtin(&registry, plugin, "activated")?;
         let loaded = self.load_version(plugin, version, &registry)?;
         let record = registry
             .plugins
@@ -175,6 +176,7 @@ impl PluginHost {
     /// returns it. Repeated rollbacks walk further back.
     pub fn rollback(&self, plugin: &str) -> Result<String, InstallError> {
         let mut registry = self.lock();
+        self.refuse_builtin(&registry, plugin, "rolled back")?;
         let record =
             registry
                 .plugins
@@ -205,6 +207,7 @@ impl PluginHost {
     /// (channels using it then fail with `NotInstalled`).
     pub fn remove(&self, plugin: &str, version: Option<&str>) -> Result<(), InstallError> {
         let mut registry = self.lock();
+        self.refuse_builtin(&registry, plugin, "removed")?;
         let not_installed = || InstallError::NotInstalled {
             plugin: plugin.to_string(),
             version: version.map(str::to_string),
@@ -241,6 +244,14 @@ impl PluginHost {
 
     /// Lifts a quarantine so calls reach the version again.
     pub fn release(&self, plugin: &str, version: &str) -> Result<(), InstallError> {
+        // A built-in plugin's quarantine lives in memory only.
+        if !self.lock().plugins.contains_key(plugin)
+            && let Some(loaded) = self.inner.builtins.loaded(plugin)
+            && loaded.version() == version
+        {
+            loaded.health.release();
+            return Ok(());
+        }
         let exists = self
             .lock()
             .plugins
@@ -259,6 +270,22 @@ impl PluginHost {
         }
         self.persist_quarantine(plugin, version, None);
         Ok(())
+    }
+
+    /// Names the built-in plugin an admin operation cannot apply to.
+    fn refuse_builtin(
+        &self,
+        registry: &RegistryFile,
+        plugin: &str,
+        action: &'static str,
+    ) -> Result<(), InstallError> {
+        if registry.plugins.contains_key(plugin) || self.inner.builtins.manifest(plugin).is_none() {
+            return Ok(());
+        }
+        Err(InstallError::BuiltIn {
+            plugin: plugin.to_string(),
+            action,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, RegistryFile> {

@@ -178,6 +178,17 @@ pub enum InstallError {
         /// The version asked for, if any.
         version: Option<String>,
     },
+    /// The plugin is carried by the server binary, not installed: there is
+    /// nothing to remove, roll back or activate.
+    #[error(
+        "plugin {plugin} is built into the server and cannot be {action}; install a package named {plugin} to override it"
+    )]
+    BuiltIn {
+        /// The plugin.
+        plugin: String,
+        /// What was asked: `removed`, `rolled back`, `activated`.
+        action: &'static str,
+    },
     /// There is no earlier version to roll back to.
     #[error("plugin {plugin} has no previous version to roll back to")]
     NothingToRollBack {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
+use crate::builtin::Builtins;
 use crate::call_state::Services;
 use crate::engine::PluginEngine;
 use crate::error::{CallError, InstallError};
@@ -51,6 +52,30 @@ pub struct PluginInfo {
     pub load_error: Option<String>,
     /// A version that asks for more permissions and waits for approval.
     pub awaiting_approval: Option<String>,
+    /// Installed by an admin, or carried by the binary.
+    pub source: PluginSource,
+    /// The version the binary carries, if it has this plugin built in: an
+    /// installed plugin overrides it, and removing that falls back to it.
+    pub builtin_version: Option<String>,
+}
+
+/// Where a plugin's active version comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginSource {
+    /// Installed into the data directory.
+    Installed,
+    /// Carried by the server binary; nothing of that name is installed.
+    BuiltIn,
+}
+
+impl PluginSource {
+    /// `installed` or `built-in`, as listings show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginSource::Installed => "installed",
+            PluginSource::BuiltIn => "built-in",
+        }
+    }
 }
 
 /// One installed version as admins see it.
@@ -93,6 +118,9 @@ pub(crate) struct Inner {
     pub active: ArcSwap<HashMap<String, Arc<LoadedPlugin>>>,
     /// Plugins whose active version failed to load at startup, with why.
     pub broken: ArcSwap<HashMap<String, String>>,
+    /// Packages the binary carries; calls reach one only while nothing of
+    /// its name is installed.
+    pub builtins: Builtins,
     /// The registry as on disk. Admin operations hold this lock throughout,
     /// so they apply one at a time; calls never take it.
     pub registry: Mutex<RegistryFile>,
@@ -124,6 +152,7 @@ impl PluginHost {
         });
         let layout = Layout::new(&config.data_dir);
         let registry = layout.load()?;
+        let builtins = Builtins::new(config.builtins, config.data_dir.join("plugins"));
         let host = PluginHost {
             inner: Arc::new(Inner {
                 engine,
@@ -132,6 +161,7 @@ impl PluginHost {
                 quarantine_after: config.quarantine_after.max(1),
                 active: ArcSwap::from_pointee(HashMap::new()),
                 broken: ArcSwap::from_pointee(HashMap::new()),
+                builtins,
                 registry: Mutex::new(registry.clone()),
             }),
         };
@@ -211,12 +241,14 @@ impl PluginHost {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Every installed plugin, by name.
+    /// Every plugin calls can reach, by name: the installed ones, and the
+    /// built-in ones nothing installed overrides.
     pub fn list(&self) -> Vec<PluginInfo> {
         let registry = self.inner.registry.lock().expect("registry lock");
         let active = self.inner.active.load();
         let broken = self.inner.broken.load();
-        registry
+        let builtins = &self.inner.builtins;
+        let installed: Vec<PluginInfo> = registry
             .plugins
             .iter()
             .map(|(name, record)| {
@@ -248,29 +280,87 @@ impl PluginHost {
                     versions,
                     load_error: broken.get(name).cloned(),
                     awaiting_approval: record.awaiting_approval.clone(),
+                    source: PluginSource::Installed,
+                    builtin_version: builtins.version(name).map(|(v, _)| v.to_string()),
                 }
             })
-            .collect()
+            .collect();
+        let mut shown: Vec<PluginInfo> = builtins
+            .names()
+            .filter(|name| !registry.plugins.contains_key(*name))
+            .map(|name| self.builtin_info(name))
+            .chain(installed)
+            .collect();
+        shown.sort_by(|a, b| a.name.cmp(&b.name));
+        shown
+    }
+
+    /// A built-in plugin nothing overrides, as [`list`](Self::list) shows it.
+    fn builtin_info(&self, name: &str) -> PluginInfo {
+        let builtins = &self.inner.builtins;
+        let manifest = builtins.manifest(name).expect("listed by name");
+        let (version, sha256) = builtins.version(name).expect("listed by name");
+        let quarantine = builtins.loaded(name).and_then(|l| l.health.quarantine());
+        PluginInfo {
+            name: name.to_string(),
+            kind: manifest.kind,
+            active: version.to_string(),
+            description: manifest.description.clone(),
+            versions: vec![VersionInfo {
+                version: version.to_string(),
+                sha256: sha256.to_string(),
+                api: manifest.api.clone(),
+                installed_at_ms: 0,
+                active: true,
+                quarantine,
+                // The binary vouches for it, not a publisher (see `source`).
+                signed_by: None,
+                approval: None,
+                permissions: manifest.permissions(),
+            }],
+            load_error: None,
+            awaiting_approval: None,
+            source: PluginSource::BuiltIn,
+            builtin_version: Some(version.to_string()),
+        }
     }
 
     /// The active version's manifest, e.g. for an admin form built from its
     /// config schema.
     pub fn manifest(&self, plugin: &str) -> Option<Manifest> {
-        self.inner
-            .active
-            .load()
-            .get(plugin)
-            .map(|loaded| loaded.manifest.clone())
+        if let Some(loaded) = self.inner.active.load().get(plugin) {
+            return Some(loaded.manifest.clone());
+        }
+        if self.is_installed(plugin) {
+            return None;
+        }
+        self.inner.builtins.manifest(plugin).cloned()
+    }
+
+    /// Whether an admin installed a plugin of this name (loaded or not).
+    fn is_installed(&self, plugin: &str) -> bool {
+        self.inner.broken.load().contains_key(plugin)
+            || self
+                .inner
+                .registry
+                .lock()
+                .expect("registry lock")
+                .plugins
+                .contains_key(plugin)
     }
 
     /// Checks a channel's config against its plugin's active version, for the
     /// admin API to call before saving; every bad field is named.
+    /// A built-in plugin is checked against its manifest, without compiling it.
     pub fn validate_channel(&self, channel: &Channel) -> Result<(), CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let manifest = match self.active(&channel.plugin) {
+            Ok(loaded) => loaded.manifest.clone(),
+            Err(error) => self.manifest(&channel.plugin).ok_or(error)?,
+        };
         crate::config_schema::validate(
-            loaded.name(),
-            loaded.version(),
-            &loaded.manifest.config,
+            &manifest.name,
+            &manifest.version,
+            &manifest.config,
             &channel.config,
         )?;
         Ok(())
@@ -282,7 +372,7 @@ impl PluginHost {
         channel: &Channel,
         webhook_url: &str,
     ) -> Result<Served<Result<(), ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .setup(&inner.engine, &inner.services, channel, webhook_url)
@@ -296,7 +386,7 @@ impl PluginHost {
         channel: &Channel,
         attachment: &Attachment,
     ) -> Result<Served<Result<FetchedFile, ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .fetch_attachment(&inner.engine, &inner.services, channel, attachment)
@@ -310,7 +400,7 @@ impl PluginHost {
         channel: &Channel,
         request: &InboundRequest,
     ) -> Result<Served<Result<InboundOutcome, ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .handle_inbound(&inner.engine, &inner.services, channel, request)
@@ -324,7 +414,7 @@ impl PluginHost {
         channel: &Channel,
         message: &OutboundMessage,
     ) -> Result<Served<Result<SendReceipt, ConnectorError>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .send(&inner.engine, &inner.services, channel, message)
@@ -339,7 +429,7 @@ impl PluginHost {
         session: &Session,
         event: &BotEvent,
     ) -> Result<Served<Result<Vec<BotAction>, String>>, CallError> {
-        let loaded = self.active(&channel.plugin)?;
+        let loaded = self.callee(&channel.plugin).await?;
         let inner = &self.inner;
         let result = loaded
             .bot_event(&inner.engine, &inner.services, channel, session, event)
@@ -347,15 +437,50 @@ impl PluginHost {
         self.served(&loaded, result)
     }
 
+    /// [`active`](Self::active) for a call: a built-in plugin's first
+    /// compile (a second or more) runs on a blocking thread, so it never
+    /// stalls the async runtime's workers.
+    async fn callee(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+        let inner = &self.inner;
+        let needs_compile = !inner.active.load().contains_key(plugin)
+            && inner.builtins.manifest(plugin).is_some()
+            && inner.builtins.loaded(plugin).is_none();
+        if !needs_compile {
+            return self.active(plugin);
+        }
+        let host = self.clone();
+        let name = plugin.to_string();
+        tokio::task::spawn_blocking(move || host.active(&name))
+            .await
+            .unwrap_or_else(|error| {
+                Err(CallError::Unavailable {
+                    plugin: plugin.to_string(),
+                    version: "(built-in)".to_string(),
+                    why: format!("loading it failed: {error}"),
+                })
+            })
+    }
+
+    /// The version calls to `plugin` go to: the installed one, else the
+    /// built-in one (compiled on its first call).
     fn active(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, CallError> {
         if let Some(loaded) = self.inner.active.load().get(plugin) {
             return Ok(loaded.clone());
         }
-        match self.inner.broken.load().get(plugin) {
-            Some(why) => Err(CallError::Unavailable {
+        if let Some(why) = self.inner.broken.load().get(plugin) {
+            return Err(CallError::Unavailable {
                 plugin: plugin.to_string(),
                 version: "(active)".to_string(),
                 why: why.clone(),
+            });
+        }
+        let inner = &self.inner;
+        match inner.builtins.load(plugin, &inner.engine, &inner.services) {
+            Some(Ok(loaded)) => Ok(loaded),
+            Some(Err(error)) => Err(CallError::Unavailable {
+                plugin: plugin.to_string(),
+                version: "(built-in)".to_string(),
+                why: error.to_string(),
             }),
             None => Err(CallError::NotInstalled {
                 plugin: plugin.to_string(),

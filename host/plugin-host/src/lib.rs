@@ -67,6 +67,8 @@
 //! - `manifest.rs`, `config_schema.rs`, `allow_list.rs`, `package.rs`:
 //!   packages and what they declare.
 //! - `registry_file.rs`: the registry on disk. `health.rs`: quarantine.
+//! - `builtin.rs`: packages the binary carries, the fallback when nothing of
+//!   that name is installed ([`HostConfig::builtins`]).
 //! - `services.rs`: [`HostConfig`], [`HostLimits`] and the traits the server
 //!   implements. `bindings.rs`: wasmtime bindings, one module per API version.
 //! - `tests/`: scenario tests against real guest plugins from `plugins/`.
@@ -74,6 +76,7 @@
 mod admin;
 pub mod allow_list;
 mod bindings;
+mod builtin;
 mod call_state;
 pub mod config_schema;
 mod engine;
@@ -96,7 +99,7 @@ mod tests;
 pub use admin::{Consent, UpgradeOutcome};
 pub use error::{CallError, ConfigError, FieldError, InstallError, ManifestError};
 pub use health::Quarantine;
-pub use host::{PluginHost, PluginInfo, Served, VersionInfo};
+pub use host::{PluginHost, PluginInfo, PluginSource, Served, VersionInfo};
 pub use manifest::{Manifest, PluginKind};
 pub use package::{MAX_PACKAGE_BYTES, Package, sha256_hex};
 pub use registry_file::{Approval, REGISTRY_FORMAT, VersionRecord};

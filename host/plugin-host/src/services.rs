@@ -205,6 +205,9 @@ pub struct HostConfig {
     pub mailer: Option<Arc<dyn Mailer>>,
     /// The clock for the `clock` import.
     pub clock: Arc<dyn WallClock>,
+    /// Packages the binary carries, offered while no plugin of the same name
+    /// is installed (see `builtin.rs`); compiled on their first call.
+    pub builtins: Vec<crate::Package>,
 }
 
 impl HostConfig {
@@ -217,6 +220,7 @@ impl HostConfig {
             kv: Arc::new(MemoryKv::new(1 << 20)),
             mailer: None,
             clock: Arc::new(SystemClock),
+            builtins: Vec::new(),
         }
     }
 }

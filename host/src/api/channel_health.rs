@@ -114,7 +114,9 @@ async fn run_setup(
 pub struct ChannelKind {
     /// What `POST /api/v1/channels` takes as `kind`.
     pub kind: String,
-    /// Built into the server (`api`) rather than a plugin.
+    /// Implemented by the server's own code (`api`) rather than by a plugin;
+    /// plugins the binary carries (`GET /api/v1/plugins` shows them as
+    /// `source: built-in`) are `false` here.
     pub builtin: bool,
     /// The plugin's one line for admins.
     pub description: Option<String>,

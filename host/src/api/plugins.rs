@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use frontdesk_plugin_host::{Consent, Package, PluginHost, PluginInfo};
+use frontdesk_plugin_host::{Consent, Package, PluginHost, PluginInfo, PluginSource};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,6 +45,12 @@ pub struct PluginView {
     pub load_error: Option<String>,
     /// The active version's description.
     pub description: Option<String>,
+    /// `installed` (by an admin) or `built-in` (carried by the server binary,
+    /// used while nothing of that name is installed).
+    pub source: String,
+    /// The version the server binary carries, if it has this plugin built
+    /// in; removing an installed plugin of that name falls back to it.
+    pub builtin_version: Option<String>,
     /// What the active version may do, one line each (its manifest's
     /// capabilities); empty for none.
     pub permissions: Vec<String>,
@@ -54,7 +60,8 @@ pub struct PluginView {
     pub config: serde_json::Value,
     /// Who signed the active version; `null` when it was installed unsigned.
     pub signed_by: Option<String>,
-    /// Whether the active version was installed without a signature.
+    /// Whether the active version was installed without a signature (never
+    /// for a built-in plugin, which the binary itself carries).
     pub unsigned: bool,
     /// A newer version that asks for more permissions and waits for
     /// `POST /plugins/{name}/approve`; the active one serves meanwhile.
@@ -95,12 +102,15 @@ pub(super) fn view(host: &PluginHost, p: PluginInfo) -> PluginView {
         .find(|v| v.active)
         .and_then(|v| v.signed_by.clone());
     PluginView {
-        unsigned: signed_by.is_none(),
+        // A built-in plugin is vouched for by the binary, not a publisher.
+        unsigned: signed_by.is_none() && p.source == PluginSource::Installed,
         signed_by,
         awaiting_approval: p.awaiting_approval,
         permissions,
         config,
         description: p.description,
+        source: p.source.as_str().to_string(),
+        builtin_version: p.builtin_version,
         name: p.name,
         kind: format!("{:?}", p.kind).to_lowercase(),
         active: p.active,

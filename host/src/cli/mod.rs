@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod check;
 pub mod migrate;
 pub mod plugin;
+pub mod plugin_author;
 pub mod rate_limits;
 pub mod rules;
 pub mod serve_limits;

@@ -1,6 +1,7 @@
 //! `frontdesk plugin install|pack|list|upgrade|rollback|activate|remove|release|approve`
-//! (B2, O4, X2), and the marketplace commands of issue 17 (`keygen`, `sign`,
-//! `trust`, `publish`, `search`, `info`; see `signing.rs` and `catalogue.rs`).
+//! (B2, O4, X2), the marketplace commands of issue 17 (`keygen`, `sign`,
+//! `trust`, `publish`, `search`, `info`; see `signing.rs` and `catalogue.rs`)
+//! and the author's `new` and `build` (in `plugin_author.rs`).
 //!
 //! These work on the plugin data directory directly. A running server only
 //! sees changes made through its own plugin host, so while it runs, use the
@@ -10,9 +11,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use frontdesk_plugin_host::{Consent, HostConfig, Package, PluginHost, UpgradeOutcome};
+use frontdesk_plugin_host::{
+    Consent, HostConfig, Package, PluginHost, PluginSource, UpgradeOutcome,
+};
 
 use super::catalogue::{MarketplaceArgs, cli_approver, obtain};
+use super::plugin_author::{self, ProjectKind};
 
 /// Installs and manages connector and bot plugins.
 #[derive(Subcommand)]
@@ -36,7 +40,8 @@ pub enum PluginCommand {
         /// The archive to write, e.g. faq-0.1.0.tar.gz.
         output: PathBuf,
     },
-    /// Lists plugins with their versions, sha256, the active one and any quarantine.
+    /// Lists plugins with their versions, sha256, the active one and any
+    /// quarantine; built-in ones (carried by this binary) are marked so.
     List,
     /// Installs a newer version and makes it active; one that asks for more permissions than
     /// the active version waits for `approve` while the active one keeps serving.
@@ -121,6 +126,29 @@ pub enum PluginCommand {
         /// Only this version; without it, the whole plugin.
         version: Option<String>,
     },
+    /// Writes a new plugin project from a template: Cargo.toml, manifest.toml,
+    /// src/lib.rs with a unit test, and a copy of the plugin SDK.
+    New {
+        /// `connector` or `bot`.
+        kind: ProjectKind,
+        /// The plugin's name (a-z, 0-9 and '-'), also its folder's.
+        name: String,
+        /// The folder to create it in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Who publishes it, for the manifest (default: $USER).
+        #[arg(long)]
+        publisher: Option<String>,
+    },
+    /// Builds a plugin project for wasm32-wasip2 in release mode and packs it
+    /// into NAME-VERSION.tar.gz in the project folder, ready to install.
+    Build {
+        /// The project folder (with Cargo.toml and manifest.toml).
+        dir: PathBuf,
+        /// Build from cargo's cache without the network (`cargo --offline`).
+        #[arg(long)]
+        offline: bool,
+    },
     /// Lifts a quarantine after the cause is fixed.
     Release {
         /// The plugin's name.
@@ -135,7 +163,11 @@ pub const DEFAULT_DATA_DIR: &str = "frontdesk-data";
 
 /// Opens the plugin host on `data_dir` (compiled artifacts are reused).
 pub fn open(data_dir: &std::path::Path) -> anyhow::Result<PluginHost> {
-    PluginHost::open(HostConfig::new(data_dir))
+    let config = HostConfig {
+        builtins: crate::builtin_plugins::packages(),
+        ..HostConfig::new(data_dir)
+    };
+    PluginHost::open(config)
         .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))
 }
 
@@ -179,8 +211,18 @@ fn trust_line(signed_by: Option<&str>) -> String {
 
 /// Runs the subcommand and prints what changed.
 pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result<()> {
-    // What needs no plugin host.
+    // What needs no plugin host: packing, keys, catalogues, and the
+    // author's commands, which work on a project folder.
     match &command {
+        PluginCommand::New {
+            kind,
+            name,
+            dir,
+            publisher,
+        } => return plugin_author::new_project(*kind, name, dir, publisher.as_deref()),
+        PluginCommand::Build { dir, offline } => {
+            return plugin_author::build_project(dir, *offline).map(drop);
+        }
         PluginCommand::Pack { dir, output } => {
             let package = Package::pack(dir, output)
                 .with_context(|| format!("{} is not a plugin package", dir.display()))?;
@@ -288,11 +330,20 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
         | PluginCommand::Trust { .. }
         | PluginCommand::Publish { .. }
         | PluginCommand::Search { .. }
-        | PluginCommand::Info { .. } => unreachable!("handled before the host opens"),
+        | PluginCommand::Info { .. }
+        | PluginCommand::New { .. }
+        | PluginCommand::Build { .. } => unreachable!("handled before the host opens"),
         PluginCommand::List => {
             for plugin in host.list() {
+                let source = match (plugin.source, &plugin.builtin_version) {
+                    (PluginSource::BuiltIn, _) => " [built-in]".to_string(),
+                    (PluginSource::Installed, Some(builtin)) => {
+                        format!(" [installed; overrides built-in {builtin}]")
+                    }
+                    (PluginSource::Installed, None) => String::new(),
+                };
                 println!(
-                    "{} ({:?}): active {}",
+                    "{} ({:?}): active {}{source}",
                     plugin.name, plugin.kind, plugin.active
                 );
                 if let Some(waiting) = &plugin.awaiting_approval {
@@ -308,9 +359,10 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
                         .as_ref()
                         .map(|q| format!("  QUARANTINED: {q:?}"))
                         .unwrap_or_default();
-                    let signed = match &v.signed_by {
-                        Some(publisher) => format!("signed by {publisher}"),
-                        None => "UNSIGNED".to_string(),
+                    let signed = match (&v.signed_by, plugin.source) {
+                        (Some(publisher), _) => format!("signed by {publisher}"),
+                        (None, PluginSource::BuiltIn) => "built in".to_string(),
+                        (None, PluginSource::Installed) => "UNSIGNED".to_string(),
                     };
                     let approved = v
                         .approval

@@ -66,7 +66,12 @@ function pluginSection(plugin, ctx, reload) {
   const fact = (term, value) => facts.append(el('dt', term), el('dd', value));
   fact('Kind', plugin.kind);
   fact('Active version', plugin.active);
-  fact('Signature', plugin.unsigned ? 'unsigned' : `signed by ${plugin.signed_by}`);
+  fact('Source', plugin.source === 'built-in'
+    ? 'Built in: ships with the server'
+    : (plugin.builtin_version ? `Installed; overrides the built-in ${plugin.builtin_version}` : 'Installed'));
+  if (plugin.source !== 'built-in') {
+    fact('Signature', plugin.unsigned ? 'unsigned' : `signed by ${plugin.signed_by}`);
+  }
   if (plugin.description) fact('Description', plugin.description);
   section.append(facts);
   if (plugin.load_error) section.append(el('p', `It could not be loaded: ${plugin.load_error}`, 'field-error'));
@@ -137,7 +142,8 @@ function pluginSection(plugin, ctx, reload) {
         { version: version.version }, `${plugin.name} ${version.version} is active.`));
       action.append(activate);
     }
-    const signature = el('td', version.signed_by ? `signed by ${version.signed_by}` : 'unsigned');
+    const signature = el('td', plugin.source === 'built-in' ? 'built in'
+      : (version.signed_by ? `signed by ${version.signed_by}` : 'unsigned'));
     if (version.approved_by) signature.title = `permissions approved by ${version.approved_by}`;
     row.append(name, el('td', version.api), sha, signature, el('td', state.join(', ') || 'installed'), action);
     body.append(row);

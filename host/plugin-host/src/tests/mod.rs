@@ -2,6 +2,7 @@
 //! test run.
 
 mod bot;
+mod builtin;
 mod capabilities;
 mod guests;
 mod hostile;
