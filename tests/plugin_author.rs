@@ -1,9 +1,14 @@
 //! Issue 17, the author's path, on the real binary: `plugin new bot greeter`
-//! writes a project whose unit test passes; changing its reply line,
-//! `plugin build` and `plugin install` put the changed bot on a running
-//! server, where a customer's message gets the changed reply. And `plugin
-//! build` says what to do when the folder is no project, or cargo, or the
-//! wasm32-wasip2 target, is missing.
+//! writes a project whose unit test passes; the author changes its reply
+//! line, runs `plugin build`, `keygen`, `sign` and `publish` into a catalogue
+//! directory that a second `frontdesk serve --serve-catalogue` serves over
+//! HTTP; the running server, trusting that publisher, installs the bot by
+//! name, a channel uses it and a customer's message gets the changed reply.
+//! An upgrade that asks to reach a new host waits for an admin's approval
+//! while the installed version keeps answering. And `plugin build` says
+//! what to do when the folder is no project, or cargo, or the wasm32-wasip2
+//! target, is missing. (Tampered packages, unknown publishers and wrong
+//! sha256s are refused in `tests/marketplace.rs`.)
 
 mod support;
 
@@ -100,17 +105,66 @@ async fn a_new_bot_changed_built_and_installed_answers_with_the_changed_reply() 
     );
     assert!(archive.is_file());
 
-    // Installed as today (unsigned, from a path), then used by a channel.
+    // Signed and published into a catalogue that a second frontdesk serves.
+    let keys = dir.path().join("keys");
+    let catalogue = dir.path().join("catalogue");
+    let scratch = dir.path().join("scratch");
+    let key = keys.join("ada.key");
+    plugin_cli(
+        &scratch,
+        &["keygen", "--out", path(&keys), "--publisher", "ada"],
+    );
+    let signed = plugin_cli(&scratch, &["sign", path(&archive), "--key", path(&key)]);
+    assert!(signed.contains("as publisher ada"), "{signed}");
+    plugin_cli(
+        &scratch,
+        &["publish", path(&archive), "--catalogue", path(&catalogue)],
+    );
+    let market_dir = dir.path().join("market");
+    std::fs::create_dir_all(&market_dir).unwrap();
+    let mut serve = Command::new(binary());
+    serve.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--serve-catalogue",
+        path(&catalogue),
+    ]);
+    serve.arg("--data-dir").arg(market_dir.join("data"));
+    let market = Server::start_command(serve, &sqlite_url(&market_dir), &[]);
+
+    // The running server trusts ada and installs the bot by name.
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");
-    let installed = plugin_cli(&data, &["install", archive.to_str().unwrap()]);
-    assert!(installed.contains("installed greeter 0.1.0"), "{installed}");
+    plugin_cli(&data, &["trust", path(&keys.join("ada.pub"))]);
     let token = admin_token(&db);
-    let server = Server::start(&db, &[("FRONTDESK_DATA_DIR", data.to_str().unwrap())]);
+    let catalogue_url = market.url("/catalogue");
+    let server = Server::start(
+        &db,
+        &[
+            ("FRONTDESK_DATA_DIR", data.to_str().unwrap()),
+            ("FRONTDESK_CATALOGUES", &catalogue_url),
+            ("FRONTDESK_ALLOW_UNSIGNED", "false"),
+        ],
+    );
     let http = Http::default();
     let api = async |method: &str, path: &str, body: Option<Value>| {
         http.api(method, &server.url(path), &token, body).await
     };
+    let (status, list) = api(
+        "POST",
+        "/api/v1/plugins/install",
+        Some(json!({"name": "greeter"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let greeter = listed(&list, "greeter");
+    assert_eq!(
+        greeter["active"], "0.1.0",
+        "the newest this host runs without asking: {greeter}"
+    );
+    assert_eq!(greeter["signed_by"], "ada", "{greeter}");
+    assert_eq!(greeter["unsigned"], false, "{greeter}");
     let (status, created) = api("POST", "/api/v1/channels", Some(json!({"name": "Site"}))).await;
     assert_eq!(status, 201, "{created}");
     let channel = created["channel"]["id"].as_i64().unwrap();
@@ -166,6 +220,93 @@ async fn a_new_bot_changed_built_and_installed_answers_with_the_changed_reply() 
         outbound.contains(&"Greeter heard: When are you open?".to_string()),
         "{outbound:?}"
     );
+
+    // The author publishes 0.2.0, which asks to reach a host 0.1.0 did not.
+    let v2 = unpacked_with(&archive, &dir.path().join("greeter-0.2.0"), |manifest| {
+        manifest
+            .replace("version = \"0.1.0\"", "version = \"0.2.0\"")
+            .replace(
+                "[capabilities]",
+                "[capabilities]\nallowed_hosts = [\"orders.example.com\"]",
+            )
+    });
+    plugin_cli(&scratch, &["sign", path(&v2), "--key", path(&key)]);
+    plugin_cli(
+        &scratch,
+        &["publish", path(&v2), "--catalogue", path(&catalogue)],
+    );
+    // The upgrade asking for a new host waits for approval; 0.1.0 serves on.
+    let (status, list) = api(
+        "POST",
+        "/api/v1/plugins/upgrade",
+        Some(json!({"name": "greeter", "version": "0.2.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let greeter = listed(&list, "greeter");
+    assert_eq!(greeter["active"], "0.1.0", "{greeter}");
+    assert_eq!(greeter["awaiting_approval"], "0.2.0", "{greeter}");
+    say("m3", "Still there?").await;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (_, messages) = api("GET", &format!("/api/v1/sessions/{session}/messages"), None).await;
+        if messages
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"] == "Greeter heard: Still there?")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the bot stopped answering while 0.2.0 waited: {messages}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, list) = api(
+        "POST",
+        "/api/v1/plugins/greeter/approve",
+        Some(json!({"version": "0.2.0"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(listed(&list, "greeter")["active"], "0.2.0");
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn listed(list: &Value, name: &str) -> Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} is not listed: {list}"))
+}
+
+/// The package `archive` unpacked (with the system tar) into `to`, its
+/// manifest edited by `edit`, without the old signature.
+fn unpacked_with(archive: &Path, to: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(to)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(to.join("signature.json"));
+    let manifest = std::fs::read_to_string(to.join("manifest.toml")).unwrap();
+    std::fs::write(to.join("manifest.toml"), edit(manifest)).unwrap();
+    to.to_path_buf()
 }
 
 #[test]

@@ -104,11 +104,17 @@ impl Server {
             .expect("start frontdesk serve");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        // What it wrote before the address, for the panic if it exits instead.
+        let mut before = Vec::new();
         let addr = loop {
-            let line = lines
-                .next()
-                .expect("server exited before logging its address")
-                .expect("read log");
+            let Some(line) = lines.next() else {
+                panic!(
+                    "server exited before logging its address:\n{}",
+                    before.join("\n")
+                );
+            };
+            let line = line.expect("read log");
+            before.push(line.clone());
             let Ok(entry) = serde_json::from_str::<Value>(&line) else {
                 continue;
             };
