@@ -49,8 +49,15 @@ fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
 pub fn obtain(spec: &str, market: &Marketplace, allow_unsigned: bool) -> anyhow::Result<Checked> {
     let path = Path::new(spec);
     if path.exists() {
-        let package = Package::open(path)
-            .with_context(|| format!("{} is not a plugin package", path.display()))?;
+        // A project folder named like the plugin is the usual way to get here
+        // by mistake: say how to ask the catalogues instead.
+        let package = Package::open(path).with_context(|| {
+            format!(
+                "{} is not a plugin package (to install {spec:?} from a catalogue instead, \
+                 write {spec}@VERSION, or run the command from another folder)",
+                path.display()
+            )
+        })?;
         return market
             .check(package, allow_unsigned)
             .map_err(anyhow::Error::msg);
