@@ -62,7 +62,13 @@ enum Command {
         limits: LimitArgs,
         #[command(flatten)]
         rate_limits: frontdesk::cli::rate_limits::RateLimitArgs,
+        #[command(flatten)]
+        data: frontdesk::cli::backup::DataArgs,
     },
+    /// Writes a consistent backup of the SQLite database (the server may keep running) and the data dir to OUT (.tar.gz).
+    Backup(frontdesk::cli::backup::BackupArgs),
+    /// Restores a backup into a fresh database and data dir (refuses while a server runs on them).
+    Restore(frontdesk::cli::backup::RestoreArgs),
     /// Applies database migrations and exits (serve does this too).
     Migrate,
     /// Manages console and API users.
@@ -206,6 +212,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await?;
         }
+        // Copies the file as it is: no migrations, no pool.
+        Command::Backup(args) => {
+            return frontdesk::cli::backup::run_backup(&cli.database, args).await;
+        }
+        Command::Restore(args) => {
+            let database = cli.database.clone();
+            return tokio::task::spawn_blocking(move || {
+                frontdesk::cli::backup::run_restore(&database, args)
+            })
+            .await?;
+        }
         other => other,
     };
     let store = store::connect(&cli.database)
@@ -222,8 +239,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             mail,
             limits,
             rate_limits,
+            data,
         } => {
             let serve_limits = limits.serve_limits()?;
+            let backups = data.schedule(&cli.database, &data_dir)?;
             let rate_limits = rate_limits.limits()?;
             let claimant = match &limits.node_id {
                 Some(node) if node.trim().is_empty() => {
@@ -314,6 +333,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .deliver_outbox()
             .fetch_attachments();
             frontdesk::server::watch_plugins(plugins);
+            data.start(&state, backups);
             let stop = state.workers.stop.clone();
             tokio::spawn({
                 let stop = stop.clone();
@@ -360,7 +380,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             frontdesk::server::run(listener, state, stop, &serve_limits).await?;
             tracing::info!("stopped");
         }
-        Command::Rules(_) | Command::Plugin { .. } => {
+        Command::Rules(_) | Command::Plugin { .. } | Command::Backup(_) | Command::Restore(_) => {
             unreachable!("handled before the database is opened")
         }
         Command::Migrate => println!("migrations applied ({})", store.backend()),
