@@ -244,3 +244,6 @@ pub async fn create(
     .await
     .map_err(|e| BackupError::Invalid(format!("the backup task failed: {e}")))?
 }
+
+#[cfg(test)]
+mod tests;

@@ -402,6 +402,8 @@ mod tests_bots;
 #[cfg(test)]
 mod tests_contacts;
 #[cfg(test)]
+mod tests_data;
+#[cfg(test)]
 mod tests_outbox;
 #[cfg(test)]
 mod tests_upgrade;
