@@ -253,3 +253,75 @@ async fn a_backup_under_load_restores_every_message_acknowledged_before_it_once(
         "{messages}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_are_written_every_period_and_only_the_newest_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_url(dir.path());
+    let token = admin_token(&db);
+    let backups = dir.path().join("backups");
+    let backups_env = backups.to_str().unwrap().to_string();
+    let data_env = dir.path().join("data").to_str().unwrap().to_string();
+    let log = support::Log::default();
+    let server = Server::start_logged(
+        &db,
+        &[
+            ("FRONTDESK_DATA_DIR", data_env.as_str()),
+            ("FRONTDESK_BACKUP_EVERY", "1s"),
+            ("FRONTDESK_BACKUP_KEEP", "2"),
+            ("FRONTDESK_BACKUP_DIR", backups_env.as_str()),
+        ],
+        log.clone(),
+    );
+    let written = || {
+        log.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l["fields"]["message"] == "scheduled backup written")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while written() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fewer than 3 scheduled backups in 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(server);
+    let mut names: Vec<String> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "--backup-keep 2 keeps two: {names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("frontdesk-") && n.ends_with("Z.tar.gz")),
+        "{names:?}"
+    );
+    // The newest restores, with the admin in it.
+    let fresh = dir.path().join("fresh");
+    let fresh_db = sqlite_url(&fresh);
+    let archive = backups.join(names.last().unwrap());
+    let restored = run(
+        &fresh_db,
+        &[
+            "restore",
+            archive.to_str().unwrap(),
+            "--data-dir",
+            fresh.join("data").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let server = Server::start(&fresh_db, &[]);
+    let (status, me) = Http::default()
+        .api("GET", &server.url("/api/v1/me"), &token, None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+}

@@ -39,9 +39,14 @@ pub(super) fn copy_tree(from: &Path, to: &Path, skip: &[&str]) -> Result<(), Bac
 }
 
 /// Every regular file under `root`, as (path relative to root, full path),
-/// sorted. Symbolic links and other special files are left out.
+/// sorted; none when `root` does not exist (an archive without data dir
+/// files has no `data/` folder). Symbolic links and other special files are
+/// left out.
 pub(super) fn files_under(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, BackupError> {
     let mut found = Vec::new();
+    if !root.exists() {
+        return Ok(found);
+    }
     let mut folders = vec![root.to_path_buf()];
     while let Some(folder) = folders.pop() {
         let entries = std::fs::read_dir(&folder)

@@ -44,24 +44,23 @@ pub enum BackupError {
     Postgres,
     #[error("{0}")]
     Invalid(String),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
-    #[error("{what}: {source}")]
-    Database { what: String, source: sqlx::Error },
+    // The cause is part of the message (not a `source`), so that a log
+    // line shows it and an error chain does not say it twice.
+    #[error("{what}: {cause}")]
+    Io { what: String, cause: std::io::Error },
+    #[error("{what}: {cause}")]
+    Database { what: String, cause: sqlx::Error },
 }
 
 impl BackupError {
     fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BackupError {
         let what = what.into();
-        move |source| BackupError::Io { what, source }
+        move |cause| BackupError::Io { what, cause }
     }
 
     fn db(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> BackupError {
         let what = what.into();
-        move |source| BackupError::Database { what, source }
+        move |cause| BackupError::Database { what, cause }
     }
 }
 

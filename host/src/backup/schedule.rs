@@ -150,6 +150,24 @@ mod tests {
     }
 
     #[test]
+    fn postgres_and_keeping_nothing_are_refused_before_serve_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let schedule = |database: &str, keep| Schedule {
+            every: Duration::from_secs(3600),
+            keep,
+            dir: dir.path().join("backups"),
+            database: database.into(),
+            data_dir: dir.path().join("data"),
+        };
+        let err = schedule("postgres://u@h/db", 7).check().unwrap_err();
+        assert!(err.to_string().contains("pg_dump"), "{err}");
+        let err = schedule("sqlite://fd.db", 0).check().unwrap_err();
+        assert!(err.to_string().contains("--backup-keep"), "{err}");
+        schedule("sqlite://fd.db", 7).check().unwrap();
+        assert!(dir.path().join("backups").is_dir(), "made when missing");
+    }
+
+    #[test]
     fn pruning_keeps_the_newest_and_leaves_other_files() {
         let dir = tempfile::tempdir().unwrap();
         for name in [
