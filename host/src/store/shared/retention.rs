@@ -2,6 +2,8 @@
 //! stubs that keep the columns statistics read (`created_at`,
 //! `first_in_at`, `first_response_at`, `closed_at`, `unanswered_at`,
 //! `agent_id`, the scores), and lose everything that holds what was said.
+//! The `DataStore` impl is here; its export and erasure are in
+//! `contact_data.rs`.
 
 use super::*;
 use crate::store::RetentionCounts;
