@@ -164,17 +164,13 @@ async fn ingest_round(seeded: &Path, round: usize, retention: bool) -> (f64, u64
     let stop = tokio_util::sync::CancellationToken::new();
     let worker = retention.then(|| {
         let (store, stop) = (store.clone(), stop.clone());
+        // The worker's own pacing (`retention::run_once`), on a backlog of
+        // 100,000 expired sessions: the first run after retention is set.
         tokio::spawn(async move {
-            let mut removed = 0;
-            while !stop.is_cancelled() {
-                let counts = store
-                    .retain_batch(1, now - 30 * 86_400_000, frontdesk::retention::BATCH, now)
-                    .await
-                    .unwrap();
-                removed += counts.sessions;
-                tokio::task::yield_now().await;
-            }
-            removed
+            let runs = frontdesk::retention::run_once(&store, now, &stop)
+                .await
+                .unwrap();
+            runs.iter().map(|r| r.counts.sessions).sum::<u64>()
         })
     });
     let all = items(round);

@@ -5,8 +5,8 @@
 //! do not change (docs/data-protection.md).
 //!
 //! Any node may run it, every `--retention-every`: each batch is one short
-//! transaction of at most [`BATCH`] sessions, with a yield between batches
-//! so ingest's group commits get the writer in between; two nodes working
+//! transaction of at most [`BATCH`] sessions, followed by a rest as long as
+//! the batch took, so ingest's group commits get the writer in between; two nodes working
 //! on one channel at once only find fewer sessions left. Every run that
 //! removed something is audited with its counts (`retention.run`).
 
@@ -17,7 +17,7 @@ use crate::api::AppState;
 use crate::store::{Millis, RetentionCounts, Role, Store, Viewer};
 
 /// Sessions (and failed inbound requests) per transaction.
-pub const BATCH: i64 = 200;
+pub const BATCH: i64 = 50;
 /// `--retention-every`'s default.
 pub const DEFAULT_EVERY: &str = "1h";
 /// The longest retention a channel may set: 100 years.
@@ -76,12 +76,19 @@ pub async fn run_once(
         let before = now.saturating_sub(days.saturating_mul(DAY_MS));
         let mut counts = RetentionCounts::default();
         while !stop.is_cancelled() {
+            let started = std::time::Instant::now();
             let batch = store.retain_batch(channel.id, before, BATCH, now).await?;
             counts.add(batch);
             if batch.sessions < BATCH as u64 && batch.failed_inbound < BATCH as u64 {
                 break;
             }
-            tokio::task::yield_now().await;
+            // Rest as long as the batch took: retention holds SQLite's one
+            // writer at most half the time, even with a large backlog (the
+            // first run after retention is turned on), so ingest keeps going.
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(started.elapsed()) => {}
+            }
         }
         if counts.is_empty() {
             continue;
