@@ -69,7 +69,13 @@ enum Command {
         /// so other servers can use http(s)://THIS-SERVER/catalogue as a catalogue.
         #[arg(long, env = "FRONTDESK_SERVE_CATALOGUE")]
         serve_catalogue: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        data: frontdesk::cli::backup::DataArgs,
     },
+    /// Writes a consistent backup of the SQLite database (the server may keep running) and the data dir to OUT (.tar.gz).
+    Backup(frontdesk::cli::backup::BackupArgs),
+    /// Restores a backup into a fresh database and data dir (refuses while a server runs on them).
+    Restore(frontdesk::cli::backup::RestoreArgs),
     /// Applies the database migrations this binary carries and the database lacks, and exits (serve does this too).
     Migrate(frontdesk::cli::migrate::MigrateArgs),
     /// Checks a deployment: serve's configuration (flags after --, and FRONTDESK_* variables), the database, the data dir, the public URL and the SMTP relay; prints what to fix and exits 1 if anything failed.
@@ -179,6 +185,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => {
             return frontdesk::cli::check::run(Cli::command(), &cli.database, args).await;
         }
+        // Copies the file as it is: no migrations, no pool.
+        Command::Backup(args) => {
+            return frontdesk::cli::backup::run_backup(&cli.database, args).await;
+        }
+        Command::Restore(args) => {
+            let database = cli.database.clone();
+            return tokio::task::spawn_blocking(move || {
+                frontdesk::cli::backup::run_restore(&database, args)
+            })
+            .await?;
+        }
         other => other,
     };
     let store = store::connect(&cli.database)
@@ -197,9 +214,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             rate_limits,
             market,
             serve_catalogue,
+            data,
         } => {
             let marketplace = market.marketplace(&data_dir);
             let serve_limits = limits.serve_limits()?;
+            let backups = data.schedule(&cli.database, &data_dir)?;
             let rate_limits = rate_limits.limits()?;
             let claimant = match &limits.node_id {
                 Some(node) if node.trim().is_empty() => {
@@ -302,6 +321,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => state,
             };
             frontdesk::server::watch_plugins(plugins, &state.workers);
+            data.start(&state, backups);
             let stop = state.workers.stop.clone();
             tokio::spawn({
                 let stop = stop.clone();
@@ -348,7 +368,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             frontdesk::server::run(listener, state, stop, &serve_limits).await?;
             tracing::info!("stopped");
         }
-        Command::Rules(_) | Command::Plugin { .. } | Command::Migrate(_) | Command::Check(_) => {
+        Command::Rules(_)
+        | Command::Plugin { .. }
+        | Command::Migrate(_)
+        | Command::Check(_)
+        | Command::Backup(_)
+        | Command::Restore(_) => {
             unreachable!("handled before the database is opened")
         }
         Command::User(command) => {

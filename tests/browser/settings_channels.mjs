@@ -176,6 +176,10 @@ async function create(browser) {
   await page.getByLabel(/^prechat_fields/).fill('email\nname');
   answer = await save(page, '/channels/1', 'PATCH');
   assert(answer.status() === 200, `connector settings saved: ${answer.status()}`);
+  // Retention (issue 19): the channel keeps 30 days of conversations.
+  await page.getByLabel(/^Keep conversations/).fill('30');
+  answer = await save(page, '/channels/1', 'PATCH');
+  assert(answer.status() === 200, `retention saved: ${answer.status()}`);
 
   // The browser logs each refused save (two intervals, the empty name, the short secret).
   const refused = ada.errors.filter((e) => e.includes('status of 400'));

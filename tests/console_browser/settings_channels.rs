@@ -178,6 +178,7 @@ async fn u1_r3_r5_admin_creates_channels_and_sets_the_queue_supervisor_reads_it(
         json!(["email", "name"])
     );
     assert_eq!(channels[0]["config"]["identity_secret"], "********");
+    assert_eq!(channels[0]["config"]["retention_days"], 30, "{channels}");
     // The bad intervals were refused: the saved queue is the good one.
     let queue = desk.queue(channel).await;
     assert_eq!(queue["mode"], "strict", "{queue}");

@@ -3,20 +3,23 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
 use crate::contacts::normalize;
-use crate::store::{Contact, NewContact, Role};
+use crate::store::{Contact, Erasure, NewContact, Role};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_contacts, create_contact))
-        .routes(routes!(get_contact))
+        .routes(routes!(get_contact, erase_contact))
         .routes(routes!(merge_contact))
+        .routes(routes!(export_contact))
 }
 
 /// Which contact to fold into this one.
@@ -148,4 +151,137 @@ async fn get_contact(
     Ok(Json(
         contact.ok_or_else(|| ApiError::not_found("contact", id))?,
     ))
+}
+
+/// Everything stored about a contact as one `.tar.gz` (GDPR art. 15, 20):
+/// `export.json` (what is in it), `contact.json`, one `{table}.json` per
+/// table with rows naming them or their sessions (`contact_identities`,
+/// `contact_consents`, `sessions`, `session_events`, `messages`,
+/// `attachments` metadata, `ratings`, `leads`, `outbox`, `bot_sessions`,
+/// ...), and the attachments' bytes under `attachments/`. Admins only.
+#[utoipa::path(get, path = "/contacts/{id}/export", tag = "contacts", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/gzip", body = Vec<u8>,
+        description = "a .tar.gz of JSON files and the attachments' bytes"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn export_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Admin], "exporting a contact's data")?;
+    let export = state
+        .store
+        .contact_export(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact", id))?;
+    let now = state.clock.now();
+    let body = tokio::task::spawn_blocking(move || export_archive(id, &export, now))
+        .await
+        .map_err(|e| ApiError::Internal(format!("the export task failed: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("writing the export: {e}")))?;
+    let file = format!("attachment; filename=\"contact-{id}.tar.gz\"");
+    let headers = [
+        (CONTENT_TYPE, HeaderValue::from_static("application/gzip")),
+        (
+            CONTENT_DISPOSITION,
+            HeaderValue::from_str(&file).unwrap_or(HeaderValue::from_static("attachment")),
+        ),
+        (CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+    ];
+    Ok((headers, body).into_response())
+}
+
+/// The export's `.tar.gz` bytes.
+fn export_archive(
+    id: i64,
+    export: &crate::store::ContactExport,
+    now: crate::store::Millis,
+) -> std::io::Result<Vec<u8>> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    let mut add = |name: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime((now / 1000).max(0) as u64);
+        tar.append_data(&mut header, name, bytes)
+    };
+    let rows: std::collections::BTreeMap<&String, usize> =
+        export.tables.iter().map(|(t, r)| (t, r.len())).collect();
+    let index = serde_json::json!({
+        "contact_id": id,
+        "exported_at": now,
+        "rows": rows,
+        "attachment_files": export.files.len(),
+        "note": "contact.json is the contact; every other {table}.json holds the rows of that table \
+                 naming the contact or one of their sessions; attachments/ holds the files' bytes",
+    });
+    add("export.json", &serde_json::to_vec_pretty(&index)?)?;
+    for (table, rows) in &export.tables {
+        let (name, value) = match (table.as_str(), rows.as_slice()) {
+            ("contacts", [contact]) => ("contact.json".to_string(), contact.clone()),
+            _ => (
+                format!("{table}.json"),
+                serde_json::Value::from(rows.clone()),
+            ),
+        };
+        add(&name, &serde_json::to_vec_pretty(&value)?)?;
+    }
+    for (attachment, file_name, bytes) in &export.files {
+        // The provider's file name, reduced to characters safe in a path.
+        let safe: String = file_name
+            .as_deref()
+            .unwrap_or("file")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        add(&format!("attachments/{attachment}-{safe}"), bytes)?;
+    }
+    tar.into_inner()?.finish()
+}
+
+/// What an erasure removed, per table (plus `attachment_bytes`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Erased {
+    pub contact_id: i64,
+    /// Rows removed per table (`messages`, `attachments`, `outbox`,
+    /// `failed_inbound`, `plugin_kv`, ...) and `attachment_bytes`.
+    pub removed: std::collections::BTreeMap<String, u64>,
+}
+
+/// Erases a contact everywhere (GDPR art. 17): their sessions with every
+/// message, attachment (bytes too), event, rating, lead and unsent outbox
+/// item, their identities and consent, failed inbound requests and plugin kv
+/// entries that hold one of their identities, email or phone, and the
+/// contact. Refused (409) while one of their sessions is not closed. Keeps
+/// an audit entry (`contact.erase`) with the counts only. Admins only.
+#[utoipa::path(delete, path = "/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
+    responses((status = 200, body = Erased), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "one of their sessions is still open")))]
+async fn erase_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Erased>, ApiError> {
+    caller.require(&[Role::Admin], "erasing a contact")?;
+    match state
+        .store
+        .erase_contact(caller.0.id, id, state.clock.now())
+        .await?
+    {
+        Erasure::NotFound => Err(ApiError::not_found("contact", id)),
+        Erasure::OpenSessions(open) => Err(ApiError::Conflict(format!(
+            "contact {id} has sessions that are not closed ({open:?}); close them first, then erase the contact"
+        ))),
+        Erasure::Erased(removed) => Ok(Json(Erased {
+            contact_id: id,
+            removed,
+        })),
+    }
 }

@@ -49,6 +49,7 @@ fn validate_config(config: &serde_json::Value) -> Result<(), ApiError> {
             .validate()
             .map_err(|e| ApiError::invalid(format!("config.{e}")))?;
     }
+    crate::retention::validate(config).map_err(ApiError::invalid)?;
     if let Some(identity) = config.get("agent_identity") {
         crate::identity::AgentIdentity::parse(identity).map_err(ApiError::invalid)?;
     }

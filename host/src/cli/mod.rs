@@ -2,6 +2,7 @@
 //! database, `user` works on it directly, `migrate` and `check` inspect it
 //! before anything is applied), and flag groups `serve` shares.
 
+pub mod backup;
 pub mod catalogue;
 pub mod check;
 pub mod migrate;

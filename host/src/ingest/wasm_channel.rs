@@ -144,7 +144,7 @@ fn reply(response: types::HttpResponse) -> Result<Reply, String> {
 }
 
 /// Channel settings the host reads itself (auto-actions W1, O3, A5 and
-/// consent G1). They sit in the same config object as the connector's own
+/// consent G1, retention). They sit in the same config object as the connector's own
 /// fields, but a plugin never sees them, so its schema need not list them.
 pub const HOST_SETTINGS: &[&str] = &[
     "working_hours",
@@ -153,6 +153,8 @@ pub const HOST_SETTINGS: &[&str] = &[
     "consent",
     "agent_identity",
     "leads",
+    // Retention (issue 19): read by the retention worker.
+    crate::retention::CONFIG_KEY,
 ];
 
 /// The part of a channel's config that belongs to its connector plugin.

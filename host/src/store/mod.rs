@@ -9,6 +9,7 @@ mod accounts;
 mod attachment_model;
 mod bot_store;
 mod contact_store;
+mod data_store;
 mod health;
 mod model;
 mod postgres;
@@ -30,6 +31,7 @@ pub use accounts::{AccountStore, LinkFor, LinkUse, NewWebSession, SignInRecord, 
 pub use attachment_model::*;
 pub use bot_store::*;
 pub use contact_store::*;
+pub use data_store::*;
 pub use health::{Fault, StorageHealth};
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
@@ -119,6 +121,7 @@ pub trait Store:
     + MailStore
     + BotStore
     + ContactStore
+    + DataStore
     + WebchatStore
     + StatsStore
     + Send
@@ -413,6 +416,8 @@ mod tests;
 mod tests_bots;
 #[cfg(test)]
 mod tests_contacts;
+#[cfg(test)]
+mod tests_data;
 #[cfg(test)]
 mod tests_outbox;
 #[cfg(test)]

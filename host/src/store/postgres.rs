@@ -15,6 +15,11 @@ const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 /// This backend's name, for logs and `/healthz`.
 const BACKEND: &str = "postgres";
 
+/// Every table's `contact_id` and `session_id` columns (export and erasure, issue 19).
+const KEYED_COLUMNS_SQL: &str = "SELECT table_name::text, column_name::text FROM information_schema.columns \
+     WHERE table_schema = current_schema() AND column_name IN ('contact_id', 'session_id') \
+     ORDER BY table_name, column_name";
+
 /// PostgreSQL's planner picks indexes by itself.
 macro_rules! index_hint {
     ($index:literal) => {

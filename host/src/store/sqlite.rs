@@ -22,6 +22,10 @@ const SKIP_LOCKED: &str = "";
 /// This backend's name, for logs and `/healthz`.
 const BACKEND: &str = "sqlite";
 
+/// Every table's `contact_id` and `session_id` columns (export and erasure, issue 19).
+const KEYED_COLUMNS_SQL: &str = "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+     WHERE m.type = 'table' AND p.name IN ('contact_id', 'session_id') ORDER BY m.name, p.name";
+
 /// SQLite is told which index to use (it has no statistics to pick one).
 macro_rules! index_hint {
     ($index:literal) => {
@@ -53,6 +57,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted rows (erasure, retention) are overwritten in the file,
+            // not left in free pages for anyone with the file to read.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
             .max_connections(1)

@@ -3,6 +3,8 @@
 // enabling runs the provider setup again. Below them, the connector's own
 // settings as its plugin's schema describes them (GET /channel-kinds);
 // secrets show as ******** and are kept unless a new value is typed.
+// Retention (config `retention_days`, docs/data-protection.md): empty keeps
+// every conversation.
 
 import { api } from '../../api.js';
 import { el, field, input, select } from '../form.js';
@@ -20,6 +22,8 @@ export async function render(panel, ctx) {
   const options = known ? LANGUAGES : [...LANGUAGES, [config.language, config.language]];
   const language = select(options, config.language || '');
   language.name = 'config.language';
+  const retention = input({ type: 'number', name: 'config.retention_days', min: 1, max: 36500, step: 1 });
+  retention.value = config.retention_days || '';
   const kinds = await api('GET', '/channel-kinds');
   const schema = (kinds.find((k) => k.kind === ctx.channel.kind) || { config: {} }).config;
   const connector = schemaFields(schema, config, { disabled: !ctx.editable });
@@ -29,6 +33,9 @@ export async function render(panel, ctx) {
     box.append(
       field('Name', name, { hint: 'Shown to customers, e.g. in the chat window header.' }),
       field('Language', language, { hint: 'The language of the automatic messages.' }),
+      field('Keep conversations (days)', retention, {
+        hint: 'Closed conversations older than this lose their messages and files; statistics keep counting them. Empty keeps everything.',
+      }),
       checkbox('Enabled', 'enabled', ctx.channel.enabled, 'A disabled channel takes no messages; enabling it runs the provider setup again.'),
     );
     if (connector.nodes.length) {
@@ -42,10 +49,14 @@ export async function render(panel, ctx) {
     if (enabled !== ctx.channel.enabled) patch.enabled = enabled;
     const chosen = language.value;
     const fields = connector.read();
-    if (chosen !== (config.language || '') || JSON.stringify(fields) !== before) {
+    const days = retention.value === '' ? null : Number(retention.value);
+    if (chosen !== (config.language || '') || days !== (config.retention_days || null)
+      || JSON.stringify(fields) !== before) {
       const next = { ...(ctx.channel.config || {}) };
       if (chosen) next.language = chosen;
       else delete next.language;
+      if (days) next.retention_days = days;
+      else delete next.retention_days;
       // Connector fields left empty are removed; a masked secret goes back as
       // ******** and the server keeps the stored value.
       for (const key of Object.keys(schema)) delete next[key];
