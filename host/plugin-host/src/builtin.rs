@@ -19,6 +19,7 @@ use crate::call_state::Services;
 use crate::engine::PluginEngine;
 use crate::error::InstallError;
 use crate::health::Health;
+use crate::host::{PluginInfo, PluginSource, VersionInfo};
 use crate::loaded::LoadedPlugin;
 use crate::manifest::Manifest;
 use crate::package::Package;
@@ -79,6 +80,36 @@ impl Builtins {
     }
 
     /// Every built-in package's name.
+    /// A built-in plugin as [`PluginHost::list`](crate::PluginHost::list)
+    /// shows it while nothing of its name is installed.
+    pub fn info(&self, name: &str) -> Option<PluginInfo> {
+        let manifest = self.manifest(name)?;
+        let (version, sha256) = self.version(name)?;
+        let quarantine = self.loaded(name).and_then(|l| l.health.quarantine());
+        Some(PluginInfo {
+            name: name.to_string(),
+            kind: manifest.kind,
+            active: version.to_string(),
+            description: manifest.description.clone(),
+            versions: vec![VersionInfo {
+                version: version.to_string(),
+                sha256: sha256.to_string(),
+                api: manifest.api.clone(),
+                installed_at_ms: 0,
+                active: true,
+                quarantine,
+                // The binary vouches for it, not a publisher (see `source`).
+                signed_by: None,
+                approval: None,
+                permissions: manifest.permissions(),
+            }],
+            load_error: None,
+            awaiting_approval: None,
+            source: PluginSource::BuiltIn,
+            builtin_version: Some(version.to_string()),
+        })
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &String> {
         self.entries.keys()
     }

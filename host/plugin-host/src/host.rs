@@ -288,41 +288,11 @@ impl PluginHost {
         let mut shown: Vec<PluginInfo> = builtins
             .names()
             .filter(|name| !registry.plugins.contains_key(*name))
-            .map(|name| self.builtin_info(name))
+            .filter_map(|name| builtins.info(name))
             .chain(installed)
             .collect();
         shown.sort_by(|a, b| a.name.cmp(&b.name));
         shown
-    }
-
-    /// A built-in plugin nothing overrides, as [`list`](Self::list) shows it.
-    fn builtin_info(&self, name: &str) -> PluginInfo {
-        let builtins = &self.inner.builtins;
-        let manifest = builtins.manifest(name).expect("listed by name");
-        let (version, sha256) = builtins.version(name).expect("listed by name");
-        let quarantine = builtins.loaded(name).and_then(|l| l.health.quarantine());
-        PluginInfo {
-            name: name.to_string(),
-            kind: manifest.kind,
-            active: version.to_string(),
-            description: manifest.description.clone(),
-            versions: vec![VersionInfo {
-                version: version.to_string(),
-                sha256: sha256.to_string(),
-                api: manifest.api.clone(),
-                installed_at_ms: 0,
-                active: true,
-                quarantine,
-                // The binary vouches for it, not a publisher (see `source`).
-                signed_by: None,
-                approval: None,
-                permissions: manifest.permissions(),
-            }],
-            load_error: None,
-            awaiting_approval: None,
-            source: PluginSource::BuiltIn,
-            builtin_version: Some(version.to_string()),
-        }
     }
 
     /// The active version's manifest, e.g. for an admin form built from its
