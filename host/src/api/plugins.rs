@@ -248,29 +248,7 @@ async fn install(
     caller: Caller,
     ApiJson(source): ApiJson<PackageSource>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
-    caller.require(&[Role::Admin], "managing plugins")?;
-    let checked = obtain(&state, source).await?;
-    let m = &checked.package.manifest;
-    let target = format!("plugin:{}@{}", m.name, m.version);
-    let consent = Consent {
-        signed_by: checked.signed_by,
-        approved_by: Some(approver(&caller)),
-    };
-    let package = checked.package;
-    let list = change(
-        &state,
-        &caller,
-        "plugin.install",
-        &target,
-        consented(&consent, &package),
-        move |host| {
-            host.install_with(&package, &consent)
-                .map_err(|e| e.to_string())?;
-            Ok(views(&host))
-        },
-    )
-    .await?;
-    Ok(Json(list))
+    add_version(&state, &caller, source, Step::Install).await
 }
 
 /// Installs a newer version and switches every channel to it (admins only;
@@ -283,24 +261,49 @@ async fn upgrade(
     caller: Caller,
     ApiJson(source): ApiJson<PackageSource>,
 ) -> Result<Json<Vec<PluginView>>, ApiError> {
+    add_version(&state, &caller, source, Step::Upgrade).await
+}
+
+/// Whether a package is a plugin's first version or a newer one.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Install,
+    Upgrade,
+}
+
+/// Checks a package's signature, records the caller's approval of its
+/// permissions, and installs or upgrades it (audited as either).
+async fn add_version(
+    state: &AppState,
+    caller: &Caller,
+    source: PackageSource,
+    step: Step,
+) -> Result<Json<Vec<PluginView>>, ApiError> {
     caller.require(&[Role::Admin], "managing plugins")?;
-    let checked = obtain(&state, source).await?;
+    let checked = obtain(state, source).await?;
     let m = &checked.package.manifest;
     let target = format!("plugin:{}@{}", m.name, m.version);
     let consent = Consent {
         signed_by: checked.signed_by,
-        approved_by: Some(approver(&caller)),
+        approved_by: Some(approver(caller)),
     };
     let package = checked.package;
+    let action = match step {
+        Step::Install => "plugin.install",
+        Step::Upgrade => "plugin.upgrade",
+    };
     let list = change(
-        &state,
-        &caller,
-        "plugin.upgrade",
+        state,
+        caller,
+        action,
         &target,
         consented(&consent, &package),
         move |host| {
-            host.upgrade_with(&package, &consent)
-                .map_err(|e| e.to_string())?;
+            match step {
+                Step::Install => host.install_with(&package, &consent).map(drop),
+                Step::Upgrade => host.upgrade_with(&package, &consent).map(drop),
+            }
+            .map_err(|e| e.to_string())?;
             Ok(views(&host))
         },
     )

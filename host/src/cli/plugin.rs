@@ -201,6 +201,24 @@ pub fn describe(package: &Package) -> String {
     out
 }
 
+/// The package `spec` names, checked and shown with its signature, and the
+/// approval of its permissions by whoever runs the command.
+fn consented(
+    data_dir: &std::path::Path,
+    spec: &str,
+    market: &MarketplaceArgs,
+    allow_unsigned: bool,
+) -> anyhow::Result<(crate::catalogue::Checked, Consent)> {
+    let checked = obtain(spec, &market.marketplace(data_dir), allow_unsigned)?;
+    print!("{}", describe(&checked.package));
+    print!("{}", trust_line(checked.signed_by.as_deref()));
+    let consent = Consent {
+        signed_by: checked.signed_by.clone(),
+        approved_by: Some(cli_approver()),
+    };
+    Ok((checked, consent))
+}
+
 /// Whose signature a package carries, for the admin to read before it installs.
 fn trust_line(signed_by: Option<&str>) -> String {
     match signed_by {
@@ -253,14 +271,8 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
             allow_unsigned,
             market,
         } => {
-            let checked = obtain(&package, &market.marketplace(data_dir), allow_unsigned)?;
+            let (checked, consent) = consented(data_dir, &package, &market, allow_unsigned)?;
             let package = &checked.package;
-            print!("{}", describe(package));
-            print!("{}", trust_line(checked.signed_by.as_deref()));
-            let consent = Consent {
-                signed_by: checked.signed_by.clone(),
-                approved_by: Some(cli_approver()),
-            };
             let record = host.install_with(package, &consent)?;
             println!(
                 "installed {} {} (sha256 {}); permissions approved by {}",
@@ -275,14 +287,8 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
             allow_unsigned,
             market,
         } => {
-            let checked = obtain(&package, &market.marketplace(data_dir), allow_unsigned)?;
+            let (checked, consent) = consented(data_dir, &package, &market, allow_unsigned)?;
             let package = &checked.package;
-            print!("{}", describe(package));
-            print!("{}", trust_line(checked.signed_by.as_deref()));
-            let consent = Consent {
-                signed_by: checked.signed_by.clone(),
-                approved_by: Some(cli_approver()),
-            };
             let (name, version) = (&package.manifest.name, &package.manifest.version);
             match host.upgrade_with(package, &consent)? {
                 UpgradeOutcome::Active => println!("{name} {version} is now active"),
