@@ -115,18 +115,7 @@ async fn signed_catalogue_install_refusals_and_consent() {
     assert_eq!(index["plugins"].as_array().unwrap().len(), 3, "{index}");
 
     // A second frontdesk is the marketplace.
-    let market_dir = root.join("market");
-    std::fs::create_dir_all(&market_dir).unwrap();
-    let mut serve = Command::new(binary());
-    serve.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--serve-catalogue",
-        s(&catalogue),
-    ]);
-    serve.arg("--data-dir").arg(market_dir.join("data"));
-    let market = Server::start_command(serve, &sqlite_url(&market_dir), &[]);
+    let market = Server::serving_catalogue(root, &catalogue);
     let catalogue_url = market.url("/catalogue");
 
     // The operator's server trusts acme and uses that catalogue.

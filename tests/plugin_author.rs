@@ -120,18 +120,7 @@ async fn a_new_bot_changed_built_and_installed_answers_with_the_changed_reply() 
         &scratch,
         &["publish", path(&archive), "--catalogue", path(&catalogue)],
     );
-    let market_dir = dir.path().join("market");
-    std::fs::create_dir_all(&market_dir).unwrap();
-    let mut serve = Command::new(binary());
-    serve.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--serve-catalogue",
-        path(&catalogue),
-    ]);
-    serve.arg("--data-dir").arg(market_dir.join("data"));
-    let market = Server::start_command(serve, &sqlite_url(&market_dir), &[]);
+    let market = Server::serving_catalogue(dir.path(), &catalogue);
 
     // The running server trusts ada and installs the bot by name.
     let db = sqlite_url(dir.path());

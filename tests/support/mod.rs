@@ -88,6 +88,17 @@ impl Server {
         Self::spawn(command, db, extra_env, None)
     }
 
+    /// A second frontdesk that serves the catalogue directory `catalogue` at
+    /// `/catalogue` (issue 17), with its own database and data dir under `root`.
+    pub fn serving_catalogue(root: &Path, catalogue: &Path) -> Server {
+        let dir = root.join("market");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut serve = serve_command();
+        serve.arg("--serve-catalogue").arg(catalogue);
+        serve.arg("--data-dir").arg(dir.join("data"));
+        Self::start_command(serve, &sqlite_url(&dir), &[])
+    }
+
     fn spawn(
         mut command: Command,
         db: &str,

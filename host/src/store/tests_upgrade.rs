@@ -8,10 +8,10 @@ use sqlx::sqlite::SqlitePoolOptions;
 use crate::auth::{new_token, token_hash};
 use crate::store::{self, Role};
 
-#[tokio::test]
-async fn p2_a_token_made_before_0018_still_signs_in_after_the_upgrade() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+/// A SQLite database in `dir` with every migration before `version`, as an
+/// older frontdesk left it: its URL and an open pool.
+async fn migrated_before(dir: &std::path::Path, version: i64) -> (String, sqlx::SqlitePool) {
+    let url = format!("sqlite://{}", dir.join("old.db").display());
     let pool = SqlitePoolOptions::new()
         .connect_with(
             url.parse::<sqlx::sqlite::SqliteConnectOptions>()
@@ -20,17 +20,28 @@ async fn p2_a_token_made_before_0018_still_signs_in_after_the_upgrade() {
         )
         .await
         .unwrap();
-    // The database as session 5 found it: every migration before 0018.
     let mut migrator = sqlx::migrate!("migrations/sqlite");
     let before: Vec<_> = migrator
         .migrations
         .iter()
-        .filter(|m| m.version < 18)
+        .filter(|m| m.version < version)
         .cloned()
         .collect();
-    assert_eq!(before.last().map(|m| m.version), Some(17), "up to 0017");
+    assert_eq!(
+        before.last().map(|m| m.version),
+        Some(version - 1),
+        "up to the migration before {version}"
+    );
     migrator.migrations = Cow::Owned(before);
     migrator.run(&pool).await.unwrap();
+    (url, pool)
+}
+
+#[tokio::test]
+async fn p2_a_token_made_before_0018_still_signs_in_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    // The database as session 5 found it: every migration before 0018.
+    let (url, pool) = migrated_before(dir.path(), 18).await;
     let token = new_token();
     sqlx::query("INSERT INTO users (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)")
         .bind("old-timer")
@@ -57,24 +68,7 @@ async fn p2_a_token_made_before_0018_still_signs_in_after_the_upgrade() {
 #[tokio::test]
 async fn u1_a_script_saved_before_0019_still_runs_for_every_channel_after_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("old.db").display());
-    let pool = SqlitePoolOptions::new()
-        .connect_with(
-            url.parse::<sqlx::sqlite::SqliteConnectOptions>()
-                .unwrap()
-                .create_if_missing(true),
-        )
-        .await
-        .unwrap();
-    let mut migrator = sqlx::migrate!("migrations/sqlite");
-    let before: Vec<_> = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version < 19)
-        .cloned()
-        .collect();
-    migrator.migrations = Cow::Owned(before);
-    migrator.run(&pool).await.unwrap();
+    let (url, pool) = migrated_before(dir.path(), 19).await;
     sqlx::query(
         "INSERT INTO channels (name, kind, secret, created_at) VALUES ('Site', 'api', 's', 1)",
     )
