@@ -12,7 +12,7 @@
 //!   atomically on save, with [`Rules::run_or_default`] falling back to the
 //!   shipped default when an admin's script fails. [`Scripts`] is the value
 //!   that gets swapped.
-//! - [`RulesEngine`], [`Limits`], [`CompiledScript`] (`engine.rs`): the
+//! - [`Sandbox`], [`Limits`], [`CompiledScript`] (`sandbox.rs`): the
 //!   sandbox, compiling and running.
 //! - `api.rs`: the variables and functions scripts see (listed there).
 //! - [`Hook`] (`hook.rs`) and the defaults in `defaults/*.rhai`; [`Action`]
@@ -65,13 +65,13 @@ mod canned;
 mod cli;
 mod closing;
 mod consent;
-mod engine;
 mod error;
 mod event;
 mod hook;
 mod hours;
 mod rating;
 mod registry;
+mod sandbox;
 
 #[cfg(test)]
 mod tests;
@@ -83,7 +83,6 @@ pub use closing::{AfterClose, ClosingWindow};
 pub use consent::{ConsentError, ConsentGate, ConsentNotice, ConsentRecord, ConsentStatus};
 /// G1 helpers for channels without consent buttons.
 pub use consent::{parse_answer as parse_consent_answer, prompt as consent_prompt};
-pub use engine::{CompiledScript, Limits, RulesEngine};
 pub use error::{CompileError, RunError, TestError};
 pub use event::{Author, ChannelInfo, ContactInfo, HookEvent, RatingInfo, SessionInfo};
 pub use hook::{Hook, MAX_CLOSE_DELAY_MS, UnknownHook};
@@ -93,3 +92,4 @@ pub use registry::{
     DefaultScriptError, HookOutcome, LoadFailure, Rules, ScriptOrigin, ScriptScope, ScriptSet,
     Scripts,
 };
+pub use sandbox::{CompiledScript, Limits, Sandbox};

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::action::Action;
-use crate::engine::{CompiledScript, RulesEngine};
 use crate::error::{CompileError, RunError};
 use crate::event::HookEvent;
 use crate::hook::Hook;
+use crate::sandbox::{CompiledScript, Sandbox};
 
 /// The admin's scripts for one scope, one optional script per hook; a hook
 /// without one falls back (see [`Scripts::resolve`]). A value type: build a
@@ -155,7 +155,7 @@ impl Scripts {
     }
 }
 
-/// A shipped default does not compile under the engine's limits.
+/// A shipped default does not compile under the sandbox's limits.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "the default {hook} script does not compile under these limits ({error}); raise the expression-depth limits"
@@ -185,12 +185,12 @@ pub struct LoadFailure {
     pub error: CompileError,
 }
 
-/// The engine plus the running scripts: what the host keeps in its state.
+/// The sandbox plus the running scripts: what the host keeps in its state.
 ///
 /// `Send + Sync`; runs take a read lock only long enough to clone an `Arc`,
 /// so a save never waits for a slow script and vice versa.
 pub struct Rules {
-    engine: Arc<RulesEngine>,
+    sandbox: Arc<Sandbox>,
     defaults: [Arc<CompiledScript>; Hook::ALL.len()],
     current: RwLock<Arc<Scripts>>,
 }
@@ -201,15 +201,15 @@ impl Rules {
         // The defaults ship inside the binary and `x1_every_default_script_checks`
         // compiles each one under the default limits, so this can't fail in a
         // build that passed its tests.
-        Self::with_engine(Arc::new(RulesEngine::new())).unwrap_or_else(|e| panic!("{e}"))
+        Self::with_sandbox(Arc::new(Sandbox::new())).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Shares an engine (e.g. one per process).
+    /// Shares a sandbox (e.g. one per process).
     /// Fails if custom [`crate::Limits`] are too tight for a default script.
-    pub fn with_engine(engine: Arc<RulesEngine>) -> Result<Self, DefaultScriptError> {
+    pub fn with_sandbox(sandbox: Arc<Sandbox>) -> Result<Self, DefaultScriptError> {
         let mut defaults = Vec::with_capacity(Hook::ALL.len());
         for hook in Hook::ALL {
-            let script = engine
+            let script = sandbox
                 .compile(hook.default_source())
                 .map_err(|error| DefaultScriptError { hook, error })?;
             defaults.push(Arc::new(script));
@@ -218,21 +218,21 @@ impl Rules {
             .try_into()
             .unwrap_or_else(|_| unreachable!("one default per hook"));
         Ok(Self {
-            engine,
+            sandbox,
             defaults,
             current: RwLock::new(Arc::new(Scripts::new())),
         })
     }
 
-    /// The engine, to compile with or to share.
-    pub fn engine(&self) -> &Arc<RulesEngine> {
-        &self.engine
+    /// The sandbox, to compile with or to share.
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.sandbox
     }
 
     /// Compiles `source` without installing it (`rules check`, or a save
     /// that is stored first and installed after the commit).
     pub fn compile(&self, source: &str) -> Result<CompiledScript, CompileError> {
-        self.engine.compile(source)
+        self.sandbox.compile(source)
     }
 
     /// Compiles and installs `source` for `hook` in `scope`. On a compile
@@ -336,12 +336,12 @@ impl Rules {
         hook: Hook,
         event: &HookEvent,
     ) -> Result<Vec<Action>, RunError> {
-        self.engine.run(&self.script(scope, hook).0, hook, event)
+        self.sandbox.run(&self.script(scope, hook).0, hook, event)
     }
 
     /// Runs the shipped default for `hook`.
     pub fn run_default(&self, hook: Hook, event: &HookEvent) -> Result<Vec<Action>, RunError> {
-        self.engine.run(&self.defaults[index(hook)], hook, event)
+        self.sandbox.run(&self.defaults[index(hook)], hook, event)
     }
 
     /// Runs `hook` for `scope` (the engine passes the session's channel); if
@@ -361,7 +361,7 @@ impl Rules {
                 },
             };
         };
-        match self.engine.run(&script, hook, event) {
+        match self.sandbox.run(&script, hook, event) {
             Ok(actions) => HookOutcome {
                 actions,
                 error: None,
@@ -383,8 +383,8 @@ impl Default for Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Limits;
     use crate::event::{ChannelInfo, SessionInfo};
+    use crate::sandbox::Limits;
     use frontdesk_routing::{SessionId, State, Timestamp};
 
     #[test]
@@ -400,7 +400,7 @@ mod tests {
             max_expr_depth: 2,
             ..Limits::default()
         };
-        let err = Rules::with_engine(Arc::new(RulesEngine::with_limits(limits)))
+        let err = Rules::with_sandbox(Arc::new(Sandbox::with_limits(limits)))
             .err()
             .expect("defaults need more depth than 2");
         assert!(

@@ -1,4 +1,4 @@
-//! The sandboxed Rhai engine: compiling scripts once and running a compiled
+//! The sandbox: a locked-down Rhai engine, compiling scripts once and running a compiled
 //! script for a hook.
 
 use std::sync::Arc;
@@ -62,24 +62,24 @@ impl CompiledScript {
     }
 }
 
-/// The sandboxed engine. Build one per process and share it: it is
+/// The sandbox. Build one per process and share it: it is
 /// `Send + Sync`, and compiling and running take `&self`.
 ///
 /// What scripts can't do: read files or the network (no module resolver, no
 /// `import`), read the real clock (`no_time`; they get `now`), `eval` code,
 /// run past [`Limits`], or change anything outside their own variables.
-pub struct RulesEngine {
+pub struct Sandbox {
     engine: Engine,
     limits: Limits,
 }
 
-impl RulesEngine {
-    /// The engine with the default [`Limits`].
+impl Sandbox {
+    /// The sandbox with the default [`Limits`].
     pub fn new() -> Self {
         Self::with_limits(Limits::default())
     }
 
-    /// The engine with the given caps.
+    /// The sandbox with the given caps.
     pub fn with_limits(limits: Limits) -> Self {
         // `new_raw` starts with nothing at all; the standard package adds the
         // language's own arithmetic, strings, arrays and maps, none of which
@@ -175,7 +175,7 @@ impl RulesEngine {
     }
 }
 
-impl Default for RulesEngine {
+impl Default for Sandbox {
     fn default() -> Self {
         Self::new()
     }
