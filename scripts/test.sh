@@ -3,7 +3,7 @@
 # (the wasm target, PostgreSQL, the test peers), then `cargo test --workspace`.
 # It is the README's test command, and `.ci/run` calls exactly it. Safe to run
 # again: each step is skipped when what it provides is already there.
-# Arguments go to `cargo test` (e.g. `scripts/test.sh -p frontdesk --test live`).
+# Arguments go to `cargo test` (e.g. `scripts/test.sh -p frontdesk --test e2e -- live::`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

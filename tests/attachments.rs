@@ -4,7 +4,7 @@
 //! `FRONTDESK_MAX_ATTACHMENT_BYTES` with the reason, stores nothing twice
 //! when the webhook is repeated (S3), and serves the bytes to an admin.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! acknowledged before the backup began, each once, none sent after it
 //! ended, and its plugin still takes messages.
 
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! it works with open channels, each with a message saying what to fix; the
 //! same archive with a good manifest installs and shows its permissions.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

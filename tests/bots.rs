@@ -4,7 +4,7 @@
 //! a bot's silence. Nothing sleeps: every wait polls the API for a state the
 //! server must reach, with a deadline.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -5,11 +5,10 @@
 //! each way; an installed package of the same name overrides a built-in one
 //! and removing it falls back.
 
-mod support;
+use crate::support;
 // Only the emulator, the front and its webhook record are used here.
 #[allow(dead_code)]
-#[path = "telegram_peers/mod.rs"]
-mod telegram_peers;
+use crate::telegram_peers;
 
 use std::time::Duration;
 

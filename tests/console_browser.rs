@@ -5,7 +5,7 @@
 //! Needs `node`, `/usr/bin/chromium` and `npm install --prefix tests/peers`
 //! (`.ci/run` does all three).
 
-mod support;
+use crate::support;
 
 /// P5, P6: the first admin's way in, from the setup link to Statistics.
 #[path = "console_browser/sign_in.rs"]
@@ -45,9 +45,6 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use support::{Http, Server, admin_token, sqlite_url};
-
-/// One browser at a time: three Chromiums on two cores make every wait slow.
-static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const CANNED_TEXT: &str = "Hello! Thanks for writing to us. Let me look into it right away.";
 
@@ -206,7 +203,7 @@ async fn session(desk: &Desk, id: i64) -> (Value, Vec<Value>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r18_a6_q3_agent_takes_a_live_session_replies_by_shortcut_closes_and_a_supervisor_rates_it()
 {
-    let _one = BROWSER.lock().await;
+    let _one = support::BROWSER.lock().await;
     let desk = desk().await;
     let shot = root().join("docs/screenshots/console.png");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
@@ -276,7 +273,7 @@ async fn r18_a6_q3_agent_takes_a_live_session_replies_by_shortcut_closes_and_a_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r18_transfer_between_two_agents_arrives_live() {
-    let _one = BROWSER.lock().await;
+    let _one = support::BROWSER.lock().await;
     let desk = desk().await;
     let result = run(&desk, "console_transfer.mjs", &[]);
     let (session, _) = session(&desk, result["session"].as_i64().unwrap()).await;
@@ -285,7 +282,7 @@ async fn r18_transfer_between_two_agents_arrives_live() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_html_and_script_show_as_text_and_never_run() {
-    let _one = BROWSER.lock().await;
+    let _one = support::BROWSER.lock().await;
     let desk = desk().await;
     let result = run(&desk, "console_xss.mjs", &[]);
     let (_, messages) = session(&desk, result["session"].as_i64().unwrap()).await;

@@ -8,7 +8,7 @@
 //! entry with counts only. (Failed inbound and plugin kv erasure: the store
 //! tests in `host/src/store/tests_data.rs`.)
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;

@@ -4,11 +4,10 @@
 //! S3 (a mail delivered twice is stored once), S4 (250 after the commit),
 //! S5 (a relay outage is retried from the outbox), C3 (source `email`).
 
-#[path = "email_peers.rs"]
-mod peers;
+use crate::email_peers as peers;
 #[path = "email_subject.rs"]
 mod subject;
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -7,7 +7,7 @@
 mod graph_api;
 #[path = "facebook_replies.rs"]
 mod replies;
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

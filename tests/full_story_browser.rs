@@ -6,7 +6,7 @@
 //! Needs `node`, `/usr/bin/chromium` and `npm install --prefix tests/peers`
 //! (`.ci/run` does all three).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;
@@ -38,6 +38,7 @@ async fn call(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r18_a6_i1_q1_a_widget_customer_and_a_console_agent_from_first_message_to_rating() {
+    let _one_browser = support::BROWSER.lock().await;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     assert!(
         root.join("tests/peers/node_modules/playwright-core")

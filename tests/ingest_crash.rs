@@ -2,7 +2,7 @@
 //! concurrent clients, a `kill -9` part-way, a restart, and then every
 //! acknowledged message is in the database exactly once.
 
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,7 @@
 //! agent's own take and reply come back as events, another channel's events
 //! never reach them (P1), and a bad token is refused before the upgrade.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! with their own message; an upgrade asking for more permissions waits
 //! for an admin's approval, and one needing a newer host says which.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

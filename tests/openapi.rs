@@ -4,8 +4,7 @@
 //! every operation, valid and invalid, as an agent and as an admin: no answer
 //! may be a 5xx, and every documented answer must match its schema.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

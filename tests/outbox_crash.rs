@@ -4,7 +4,7 @@
 //! a chat's replies keep their order, and a slow channel does not hold up
 //! another one.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

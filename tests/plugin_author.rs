@@ -10,7 +10,7 @@
 //! target, is missing. (Tampered packages, unknown publishers and wrong
 //! sha256s are refused in `tests/marketplace.rs`.)
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

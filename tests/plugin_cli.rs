@@ -2,7 +2,7 @@
 //! records the package, upgrade and rollback switch the active version, and a
 //! package for another API version is refused.
 
-mod support;
+use crate::support;
 
 use support::{plugin_cli, plugin_command, plugin_package};
 

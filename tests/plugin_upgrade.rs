@@ -2,7 +2,7 @@
 //! connector while the plugin is upgraded and rolled back through the admin
 //! API. Every message is stored exactly once, and both versions served some.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::Arc;

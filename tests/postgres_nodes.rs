@@ -2,7 +2,7 @@
 //! every message twice, once each, at the same moment (a provider retrying
 //! against another node). Both answer the same, and each message is stored once.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! leaves the rest, audits the run with its counts, and November's
 //! statistics are the same as before.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@
 //! WebSocket connects and receives the message as an event, and
 //! `X-Forwarded-For` counts only when the trusted proxy sends it.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

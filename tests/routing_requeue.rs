@@ -4,7 +4,7 @@
 //! back-to-queue (R17) must give the agents their whole 60 s, not 0.3 s, and
 //! then hand each session to the other agent, not back to the same one.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Http, Server, admin_token, cli, sqlite_url};

@@ -3,7 +3,7 @@
 //! and wraps round (R3, R5); the server is restarted in the middle of a
 //! forward interval, and every forward still happens to the second.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{Http, Server, admin_token, cli, sqlite_url};

@@ -3,7 +3,7 @@
 //! `/healthz`, a 503 to every routing action) instead of corrupting routing;
 //! and a routing node that loses its lock stops routing.
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

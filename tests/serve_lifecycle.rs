@@ -1,6 +1,6 @@
 //! The command line and the server's life: `--help`, port 0, SIGTERM.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

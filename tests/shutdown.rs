@@ -5,7 +5,7 @@
 //! body and idle timeouts cut slow clients while 1,000 idle sockets leave
 //! `/healthz` answering.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! different answer than its first, the server takes writes again by itself
 //! once the cause is gone (no restart), and `/healthz` reports the fault.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -12,9 +12,8 @@
 
 #[path = "telegram_long_reply.rs"]
 mod long_reply;
-mod support;
-#[path = "telegram_peers/mod.rs"]
-mod telegram_peers;
+use crate::support;
+use crate::telegram_peers;
 
 use serde_json::{Value, json};
 use support::{Http, Server, admin_token, plugin_package, sqlite_url};

@@ -2,7 +2,7 @@
 //! the real binary with the real `plugins/webchat` component, spoken to
 //! over a real WebSocket as the widget speaks.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

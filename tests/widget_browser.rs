@@ -4,7 +4,7 @@
 //! `npm install --prefix tests/peers` and `/usr/bin/chromium` (`.ci/run`
 //! installs both).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;
@@ -14,6 +14,7 @@ use support::{Http, Server, admin_token, plugin_package, sqlite_url};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn widget_survives_reload_and_network_loss_and_shows_agent_html_as_text() {
+    let _one_browser = support::BROWSER.lock().await;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     assert!(
         root.join("tests/peers/node_modules/playwright-core")

@@ -5,12 +5,12 @@
 
 use serde_json::json;
 
-use crate::support::{Http, Server, admin_token, sqlite_url};
+use super::support::{Http, Server, admin_token, sqlite_url};
 
 #[tokio::test]
 async fn p2_p5_an_agent_manages_tokens_and_turns_on_two_factor_sign_in() {
-    let _one_browser = crate::BROWSER.lock().await;
-    let root = crate::root();
+    let _one_browser = super::support::BROWSER.lock().await;
+    let root = super::root();
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let admin = admin_token(&db);
@@ -26,7 +26,7 @@ async fn p2_p5_an_agent_manages_tokens_and_turns_on_two_factor_sign_in() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    crate::node_script(
+    super::node_script(
         "account.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),

@@ -6,13 +6,13 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Http, Server, admin_token, sqlite_url};
+use super::support::{Http, Server, admin_token, sqlite_url};
 
 const ADMIN_PASSWORD: &str = "ada types this in";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn u1_every_settings_page_and_channel_tab_works_from_the_keyboard() {
-    let _one_browser = crate::BROWSER.lock().await;
+    let _one_browser = super::support::BROWSER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let token = admin_token(&db);
@@ -41,7 +41,7 @@ async fn u1_every_settings_page_and_channel_tab_works_from_the_keyboard() {
     )
     .await;
 
-    let walked = crate::result_line(&crate::node_script(
+    let walked = super::result_line(&super::node_script(
         "settings_keyboard.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),

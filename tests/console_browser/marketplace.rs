@@ -8,13 +8,13 @@
 
 use serde_json::json;
 
-use crate::support::{Http, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
+use super::support::{Http, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
 
 const ADMIN_PASSWORD: &str = "ada reads before she installs";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue17_the_admin_browses_a_catalogue_and_installs_a_signed_plugin() {
-    let _one_browser = crate::BROWSER.lock().await;
+    let _one_browser = super::support::BROWSER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let (db, data) = (sqlite_url(root), root.join("data"));
@@ -54,9 +54,9 @@ async fn issue17_the_admin_browses_a_catalogue_and_installs_a_signed_plugin() {
         .await;
     assert_eq!(status, 201, "{body}");
 
-    let shots = crate::root().join("docs/screenshots");
+    let shots = super::root().join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let out = crate::node_script(
+    let out = super::node_script(
         "marketplace.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),
@@ -70,7 +70,7 @@ async fn issue17_the_admin_browses_a_catalogue_and_installs_a_signed_plugin() {
             ),
         ],
     );
-    assert_eq!(crate::result_line(&out)["installed"], "echo");
+    assert_eq!(super::result_line(&out)["installed"], "echo");
 
     // What the page did is what the server holds: signed, approved by Ada.
     let (_, plugins) = http

@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Http, Log, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
+use super::support::{Http, Log, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
 
 /// Monday 5 January 2026, 09:00 UTC: 10:00 in Berlin, inside the hours the
 /// admin sets.
@@ -87,7 +87,7 @@ fn runs(scripts: &Value, hook: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_2_u1_an_admin_sets_up_a_channel_in_one_walk_and_its_script_is_its_own() {
-    let _one_browser = crate::BROWSER.lock().await;
+    let _one_browser = super::support::BROWSER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let log = Log::default();
     let db = sqlite_url(dir.path());
@@ -110,9 +110,9 @@ async fn scenario_2_u1_an_admin_sets_up_a_channel_in_one_walk_and_its_script_is_
         .find_map(|line| line["fields"]["setup_url"].as_str().map(str::to_string))
         .expect("the server logged a setup_url");
     let admin_password = "ada picks a long passphrase";
-    let shots = crate::root().join("docs/screenshots");
+    let shots = super::root().join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let walked = crate::result_line(&crate::node_script(
+    let walked = super::result_line(&super::node_script(
         "settings_scenario2.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),

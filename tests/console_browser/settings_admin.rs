@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{Http, Server, admin_token, callback, plugin_cli, plugin_package, sqlite_url};
+use super::support::{Http, Server, admin_token, callback, plugin_cli, plugin_package, sqlite_url};
 
 const ADMIN_PASSWORD: &str = "ada keeps the keys safe";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_reply_again() {
-    let _one_browser = crate::BROWSER.lock().await;
-    let root = crate::root();
+    let _one_browser = super::support::BROWSER.lock().await;
+    let root = super::root();
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");
@@ -106,7 +106,7 @@ async fn u1_p4_s5_the_admin_manages_users_uploads_a_plugin_and_sends_a_failed_re
 
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    crate::node_script(
+    super::node_script(
         "settings_admin.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),

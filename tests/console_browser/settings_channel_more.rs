@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use crate::support::{Http, Server, admin_token, sqlite_url};
+use super::support::{Http, Server, admin_token, sqlite_url};
 
 /// Monday 5 January 2026, 11:30 UTC: 12:30 in Berlin, in the lunch gap
 /// between the two Monday ranges the admin sets.
@@ -17,8 +17,8 @@ const MONDAY_LUNCH_MS: &str = "1767612600000";
 
 #[tokio::test]
 async fn u1_u2_w1_an_admin_sets_hours_scripts_agreement_canned_and_ratings() {
-    let _one_browser = crate::BROWSER.lock().await;
-    let root = crate::root();
+    let _one_browser = super::support::BROWSER.lock().await;
+    let root = super::root();
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let token = admin_token(&db);
@@ -65,7 +65,7 @@ async fn u1_u2_w1_an_admin_sets_hours_scripts_agreement_canned_and_ratings() {
 
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    crate::node_script(
+    super::node_script(
         "settings_channel_more.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),

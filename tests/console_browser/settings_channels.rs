@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Http, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
+use super::support::{Http, Server, admin_token, plugin_cli, plugin_package, sqlite_url};
 
 struct Desk {
     server: Server,
@@ -115,7 +115,7 @@ fn password(name: &str) -> String {
 
 /// Runs one step of the browser script; returns the JSON it printed last.
 fn browser(desk: &Desk, step: &str, extra: &[(&str, String)]) -> Value {
-    let root = crate::root();
+    let root = super::root();
     let shots = root.join("docs/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let mut env = vec![
@@ -126,12 +126,12 @@ fn browser(desk: &Desk, step: &str, extra: &[(&str, String)]) -> Value {
         ("SAM_PASSWORD", password("sam")),
     ];
     env.extend(extra.iter().cloned());
-    crate::result_line(&crate::node_script("settings_channels.mjs", &env))
+    super::result_line(&super::node_script("settings_channels.mjs", &env))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn u1_r3_r5_admin_creates_channels_and_sets_the_queue_supervisor_reads_it() {
-    let _one = crate::BROWSER.lock().await;
+    let _one = super::support::BROWSER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_url(dir.path());
     let data = dir.path().join("data");

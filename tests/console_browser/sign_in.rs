@@ -4,11 +4,11 @@
 //! the console's header signed in (`tests/browser/sign_in.mjs`).
 //!
 
-use crate::support::{Log, Server, sqlite_url};
+use super::support::{Log, Server, sqlite_url};
 
 #[tokio::test]
 async fn p5_p6_the_first_admin_signs_in_through_the_logged_link_and_reaches_statistics() {
-    let _one_browser = crate::BROWSER.lock().await;
+    let _one_browser = super::support::BROWSER.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let log = Log::default();
     // The test clock starts at the real time: the statistics page asks for
@@ -30,7 +30,7 @@ async fn p5_p6_the_first_admin_signs_in_through_the_logged_link_and_reaches_stat
         .iter()
         .find_map(|line| line["fields"]["setup_url"].as_str().map(str::to_string))
         .expect("the server logged a setup_url");
-    crate::node_script(
+    super::node_script(
         "sign_in.mjs",
         &[
             ("FRONTDESK_URL", server.url("")),

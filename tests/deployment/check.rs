@@ -4,9 +4,9 @@
 
 use sqlx::Connection;
 
-use crate::email_peers::{Relay, free_port};
-use crate::support::{Server, sqlite_url};
-use crate::{frontdesk, run};
+use super::email_peers::{Relay, free_port};
+use super::support::{Server, sqlite_url};
+use super::{frontdesk, run};
 
 /// The finding `LEVEL TOPIC` of a report: what it says and its fix, if any.
 fn finding<'a>(report: &'a str, level: &str, topic: &str) -> (&'a str, Option<&'a str>) {

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{frontdesk, repo, run};
+use super::{frontdesk, repo, run};
 
 /// One option of one command, as its `-h` shows it.
 #[derive(Debug, Clone)]

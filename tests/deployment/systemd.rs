@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::env_table::options;
-use crate::{frontdesk, repo, run};
+use super::env_table::options;
+use super::{frontdesk, repo, run};
 
 /// Where the unit expects the binary.
 const BINARY: &str = "/usr/local/bin/frontdesk";
@@ -171,7 +171,7 @@ fn scratch_root(root: &Path) {
     }
     let bin = root.join(BINARY.trim_start_matches('/'));
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
-    let built = crate::support::binary();
+    let built = super::support::binary();
     if std::fs::hard_link(&built, &bin).is_err() {
         std::fs::copy(&built, &bin).unwrap();
     }

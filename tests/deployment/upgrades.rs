@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 use sqlx::migrate::Migrator;
 
-use crate::support::postgres::on_postgres;
-use crate::{frontdesk, run};
+use super::support::postgres::on_postgres;
+use super::{frontdesk, run};
 
 fn sqlite_migrations() -> Migrator {
     sqlx::migrate!("migrations/sqlite")
@@ -190,7 +190,7 @@ async fn postgres_check_applies_nothing_and_a_newer_database_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_migration_from_another_build_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::support::sqlite_url(dir.path());
+    let db = super::support::sqlite_url(dir.path());
     let (code, _, err) = run(&mut frontdesk(&["migrate", "--database", &db]));
     assert_eq!(code, 0, "{err}");
     // Number 9 is a gap in this binary's migrations: another build's.

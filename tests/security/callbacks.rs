@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::outbox_retry::until_state;
-use crate::support::{ALLOW_PRIVATE_CALLBACKS, Server};
-use crate::{World, env};
+use super::outbox_retry::until_state;
+use super::support::{ALLOW_PRIVATE_CALLBACKS, Server};
+use super::{World, env};
 
 /// A loopback receiver that records the delivery ids it was sent.
 async fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {

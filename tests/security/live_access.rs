@@ -11,8 +11,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::support::cli;
 use super::{DEADLINE, World};
-use crate::support::cli;
 
 pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

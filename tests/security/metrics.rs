@@ -4,7 +4,7 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::World;
+use super::World;
 
 /// The body of `GET /metrics`, as Prometheus reads it (plain text).
 async fn scrape(w: &World) -> String {

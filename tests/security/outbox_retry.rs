@@ -7,8 +7,8 @@ use std::time::Instant;
 use frontdesk::ingest::{DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 use serde_json::{Value, json};
 
-use crate::support::ALLOW_PRIVATE_CALLBACKS;
-use crate::{DEADLINE, World, env};
+use super::support::ALLOW_PRIVATE_CALLBACKS;
+use super::{DEADLINE, World, env};
 
 /// Polls the outbox until item `id` is in `state`.
 pub async fn until_state(w: &World, id: i64, state: &str) -> Value {

@@ -5,8 +5,8 @@
 
 use serde_json::json;
 
-use crate::World;
-use crate::support::{plugin_cli, plugin_package};
+use super::World;
+use super::support::{plugin_cli, plugin_package};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn i12_local_config_errors_are_400s_and_an_unreachable_provider_is_no_refusal() {

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::World;
-use crate::support::{Log, Server, sqlite_url};
+use super::support::{Log, Server, sqlite_url};
 
 const PASSWORD: &str = "ann's long passphrase";
 
@@ -265,7 +265,7 @@ async fn p6_the_first_run_link_creates_one_admin_once() {
         .expect("the server logged a setup_url");
     assert!(url.starts_with(&server.url("/console/#setup=")), "{url}");
     let token = url.split("#setup=").nth(1).unwrap().to_string();
-    let http = crate::support::Http::default();
+    let http = super::support::Http::default();
     let call = |path: &'static str, body: Value| {
         let http = http.clone();
         let url = server.url(path);

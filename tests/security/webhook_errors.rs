@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use crate::World;
-use crate::support::{plugin_cli, plugin_package};
+use super::World;
+use super::support::{plugin_cli, plugin_package};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn p3_webhook_refusals_show_no_plugin_internals_and_admins_get_the_detail() {

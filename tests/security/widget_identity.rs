@@ -14,8 +14,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
+use super::support::{plugin_cli, plugin_package};
 use super::{DEADLINE, World};
-use crate::support::{plugin_cli, plugin_package};
 
 const IDENTITY_SECRET: &str = "site-identity-secret-0123456789";
 

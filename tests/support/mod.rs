@@ -17,6 +17,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+/// One headless Chromium at a time across every browser test in the binary:
+/// two of them on two cores make every wait in both slow enough to time out.
+pub static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The binary cargo built for this test run, or `FRONTDESK_TEST_BINARY`
 /// (another build, e.g. to check that a new test fails on older code).
 pub fn binary() -> PathBuf {

@@ -32,8 +32,7 @@
 //! - `setup_errors`: a config the plugin's schema refuses is a 400 with
 //!   nothing saved; an unreachable provider is not called a refusal.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 mod api_tokens;
 mod callbacks;
@@ -69,7 +68,8 @@ pub struct World {
     pub http: Http,
     pub admin: String,
     pub db: String,
-    pub dir: tempfile::TempDir,
+    /// Holds the data folder until the world is dropped.
+    _dir: tempfile::TempDir,
 }
 
 impl World {
@@ -90,7 +90,7 @@ impl World {
             http: Http::default(),
             admin,
             db,
-            dir,
+            _dir: dir,
         }
     }
 

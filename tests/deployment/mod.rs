@@ -12,12 +12,10 @@
 //! - `env_table`: docs/configuration.md's table of variables matches the
 //!   binary's own definitions.
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::support;
 
 #[allow(dead_code)] // the email tests use the rest
-#[path = "../email_peers.rs"]
-mod email_peers;
+use crate::email_peers;
 
 mod check;
 mod env_table;
