@@ -23,7 +23,7 @@ use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
 use crate::ingest::{ConnectorError, InboundRequest, Reply};
 use crate::limits::ClientIp;
-use crate::store::{Accepted, Channel, IngestItem, Role, Viewer};
+use crate::store::{Accepted, Channel, IngestItem};
 
 /// How long a channel's settings are reused before they are read again.
 ///
@@ -263,40 +263,14 @@ async fn refused(
 
 /// Tells the routing engine about a stored message, without making the
 /// provider wait for routing: the message is safe already, and sessions the
-/// engine missed in a crash are routed when it starts again.
+/// engine missed in a crash are routed when it starts again. Waits for room
+/// in the engine's inbox rather than dropping the event.
 async fn route(state: &AppState, channel: i64, answer: Accepted) {
-    if answer.duplicate {
+    let Some(event) = Event::inbound(channel, &answer) else {
         return;
-    }
-    let session = answer.session_id;
-    if answer.new_session {
-        let admin = Viewer {
-            user_id: 0,
-            role: Role::Admin,
-        };
-        let responsible = match state.store.session(admin, session).await {
-            Ok(Some(s)) => state
-                .store
-                .contact(admin, s.contact_id)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|c| c.responsible_user_id),
-            _ => None,
-        };
-        let opened = state
-            .engine
-            .enqueue(Event::SessionOpened {
-                session,
-                channel,
-                responsible,
-            })
-            .await;
-        if let Err(err) = opened {
-            // Stored already; the engine routes it when it starts again.
-            tracing::warn!(session, error = %err, "new session not handed to routing");
-        }
-    } else {
-        state.engine.notify(Event::CustomerMessage { session });
+    };
+    if let Err(err) = state.engine.enqueue(event).await {
+        // Stored already; the engine routes it when it starts again.
+        tracing::warn!(session = answer.session_id, error = %err, "message not handed to routing");
     }
 }

@@ -2,19 +2,45 @@
 //! `RunHook`: the agent's close with a scripted delay (A4) and the customer's
 //! rating (Q1, Q2).
 
-use frontdesk_routing::{SessionId, Span, Timestamp};
+use std::sync::Arc;
+
+use frontdesk_routing::{Router, SessionId, Span, Timestamp};
 use frontdesk_rules::{Action, Hook, RatingInfo, parse_score};
 
-use super::driver::Driver;
-use super::hooks::HookRun;
+use super::consent::ConsentGate;
+use super::hooks::{HookRun, HookRunner, carry_out};
 use super::{EngineError, Outcome};
+use crate::store::{RoutingBatch, Store};
 
-impl Driver {
+/// The driver's part for a session's end: it keeps the rating answers of
+/// the step being built until the step's events are all applied.
+pub(super) struct Closing {
+    store: Arc<dyn Store>,
+    /// Sessions whose customer answered the rating request in this step.
+    answers: Vec<i64>,
+}
+
+impl Closing {
+    pub(super) fn new(store: Arc<dyn Store>) -> Closing {
+        Closing {
+            store,
+            answers: Vec::new(),
+        }
+    }
+
+    /// A customer message reached a session that waits for its rating (Q1).
+    pub(super) fn answered(&mut self, session: i64) {
+        self.answers.push(session);
+    }
+
     /// R18 with A4: the close-delay script says how long the session waits
     /// in `closing`, where a customer message reopens it. A script that
     /// fails runs the default, which is the queue's `close_delay_secs`.
     pub(super) async fn close_by_agent(
-        &mut self,
+        &self,
+        router: &mut Router,
+        hooks: &mut HookRunner,
+        consent: &mut ConsentGate,
         now: Timestamp,
         session: i64,
     ) -> Result<Outcome, EngineError> {
@@ -23,21 +49,16 @@ impl Driver {
             session,
             hook: Some(Hook::CloseDelay),
         };
-        let delay = match self.hook_event(now, &run).await {
-            Ok(Some((scope, event))) => {
-                let outcome = self.rules.run_or_default(scope, Hook::CloseDelay, &event);
-                if let Some(err) = &outcome.error {
-                    tracing::warn!(session, error = %err, "close-delay script failed; the default ran");
-                }
-                outcome
-                    .actions
-                    .iter()
-                    .rev()
-                    .find_map(|action| match action {
-                        Action::CloseAfter { delay_ms } => Some(Span::from_millis(*delay_ms)),
-                        _ => None,
-                    })
-            }
+        let delay = match hooks.event(router, consent, now, &run).await {
+            Ok(Some((scope, event))) => hooks
+                .run(scope, Hook::CloseDelay, &event)
+                .actions
+                .iter()
+                .rev()
+                .find_map(|action| match action {
+                    Action::CloseAfter { delay_ms } => Some(Span::from_millis(*delay_ms)),
+                    _ => None,
+                }),
             Ok(None) => None,
             Err(err) => {
                 tracing::warn!(session, error = %err, "cannot prepare the close-delay script; the queue's delay applies");
@@ -45,23 +66,38 @@ impl Driver {
             }
         };
         match delay {
-            Some(delay) => self.router.handle_close_after(now, sid, delay)?,
-            None => self.router.handle_close(now, sid)?,
+            Some(delay) => router.handle_close_after(now, sid, delay)?,
+            None => router.handle_close(now, sid)?,
         }
         Ok(Outcome::Done)
     }
 
-    /// Q1/Q2: the customer answered the rating request. The score is stored
-    /// as the customer's rating, the core closes the session if the queue
-    /// says so (Q2), and the rating-received script thanks them.
-    pub(super) async fn customer_rating(&mut self, now: Timestamp, session: i64) {
-        if let Err(err) = self.try_customer_rating(now, session).await {
-            tracing::error!(session, error = %err, "the customer's rating could not be recorded");
+    /// Q1/Q2: the customers who answered a rating request in this step. Each
+    /// score goes into `batch` as the customer's rating (written with the
+    /// step), the core closes the session if the queue says so (Q2), and the
+    /// rating-received script thanks them.
+    pub(super) async fn rate_answers(
+        &mut self,
+        router: &mut Router,
+        hooks: &mut HookRunner,
+        consent: &mut ConsentGate,
+        batch: &mut RoutingBatch,
+        now: Timestamp,
+    ) {
+        for session in std::mem::take(&mut self.answers) {
+            let rated = self.rate(router, hooks, consent, batch, now, session).await;
+            if let Err(err) = rated {
+                tracing::error!(session, error = %err, "the customer's rating could not be recorded");
+            }
         }
     }
 
-    async fn try_customer_rating(
-        &mut self,
+    async fn rate(
+        &self,
+        router: &mut Router,
+        hooks: &mut HookRunner,
+        consent: &mut ConsentGate,
+        batch: &mut RoutingBatch,
         now: Timestamp,
         session: i64,
     ) -> Result<(), EngineError> {
@@ -75,22 +111,13 @@ impl Driver {
             );
             return Ok(());
         };
-        self.store
-            .rate(
-                session,
-                "customer",
-                i64::from(score),
-                None,
-                None,
-                now.as_millis(),
-            )
-            .await?;
         let run = HookRun {
             session,
             hook: Some(Hook::RatingReceived),
         };
-        let event = self.hook_event(now, &run).await?;
-        self.router.handle_rating(now, SessionId(session))?;
+        let event = hooks.event(router, consent, now, &run).await?;
+        router.handle_rating(now, SessionId(session))?;
+        batch.ratings.push((session, i64::from(score)));
         let Some((scope, mut event)) = event else {
             return Ok(());
         };
@@ -98,14 +125,8 @@ impl Driver {
             score,
             comment: None,
         });
-        let outcome = self
-            .rules
-            .run_or_default(scope, Hook::RatingReceived, &event);
-        if let Some(err) = &outcome.error {
-            tracing::warn!(session, error = %err, "rating-received script failed; the default ran");
-        }
-        for action in outcome.actions {
-            self.carry_out(now, session, action);
+        for action in hooks.run(scope, Hook::RatingReceived, &event).actions {
+            carry_out(router, batch, now, session, action);
         }
         Ok(())
     }

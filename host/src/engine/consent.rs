@@ -11,31 +11,56 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use frontdesk_routing::{SessionId, Timestamp};
+use frontdesk_routing::{Router, SessionId, Timestamp};
 use frontdesk_rules::{
-    ConsentGate, ConsentNotice, ConsentRecord, ConsentStatus, consent_prompt, parse_consent_answer,
+    ConsentGate as Decision, ConsentNotice, ConsentRecord, ConsentStatus, consent_prompt,
+    parse_consent_answer,
 };
 
-use super::driver::Driver;
+use super::hooks::HookRunner;
 use super::{EngineError, Event};
-use crate::store::{ConsentRow, Role, Session, StoreError, Viewer};
+use crate::store::{ConsentRow, Role, RoutingBatch, Store, StoreError, Viewer};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
     role: Role::Admin,
 };
 
-/// Each channel's notice (or none), read once per channel change.
-pub(super) type ConsentCache = HashMap<i64, Option<Arc<ConsentNotice>>>;
+/// The consent gate the driver owns: each channel's notice, read once per
+/// channel change, and the answers the step being built records.
+pub(super) struct ConsentGate {
+    store: Arc<dyn Store>,
+    /// Each channel's notice (or none).
+    notices: HashMap<i64, Option<Arc<ConsentNotice>>>,
+    /// Answers given in the step being built, by contact: they are written
+    /// with the step (in its transaction), so until then they are read here.
+    answered: HashMap<i64, ConsentRecord>,
+}
 
-impl Driver {
+impl ConsentGate {
+    pub(super) fn new(store: Arc<dyn Store>) -> ConsentGate {
+        ConsentGate {
+            store,
+            notices: HashMap::new(),
+            answered: HashMap::new(),
+        }
+    }
+
+    /// Forgets a channel's notice after an admin changed the channel.
+    pub(super) fn forget(&mut self, channel: i64) {
+        self.notices.remove(&channel);
+    }
+
+    /// The step with this gate's answers was written (or dropped, and the
+    /// router rebuilt from the store): the store is the truth again.
+    pub(super) fn stepped(&mut self) {
+        self.answered.clear();
+    }
+
     /// The channel's consent notice; a stored notice that no longer reads is
     /// logged and treated as none (the API validates it on save).
-    async fn consent_notice(
-        &mut self,
-        channel: i64,
-    ) -> Result<Option<Arc<ConsentNotice>>, EngineError> {
-        if let Some(notice) = self.consents.get(&channel) {
+    async fn notice(&mut self, channel: i64) -> Result<Option<Arc<ConsentNotice>>, EngineError> {
+        if let Some(notice) = self.notices.get(&channel) {
             return Ok(notice.clone());
         }
         let row = self
@@ -54,38 +79,43 @@ impl Driver {
             },
             None => None,
         };
-        self.consents.insert(channel, notice.clone());
+        self.notices.insert(channel, notice.clone());
         Ok(notice)
     }
 
     /// Where the session's contact stands with the channel's notice, or
     /// `None` when the channel has no notice.
-    async fn consent_gate_of(
+    async fn decide(
         &mut self,
-        session: &Session,
-    ) -> Result<Option<(Arc<ConsentNotice>, ConsentGate)>, EngineError> {
-        let Some(notice) = self.consent_notice(session.channel_id).await? else {
+        channel: i64,
+        contact: i64,
+    ) -> Result<Option<(Arc<ConsentNotice>, Decision)>, EngineError> {
+        let Some(notice) = self.notice(channel).await? else {
             return Ok(None);
         };
-        let record = self.consent_record(session.contact_id).await?;
-        let gate = ConsentGate::decide(Some(&notice), record.as_ref());
+        let record = self.record(contact).await?;
+        let gate = Decision::decide(Some(&notice), record.as_ref());
         Ok(Some((notice, gate)))
     }
 
     /// The contact's standing with the channel's notice, as scripts read it
     /// (`contact.consent`); costs a read only where the channel has a notice.
-    pub(super) async fn consent_status(
+    pub(super) async fn status(
         &mut self,
-        session: &Session,
+        channel: i64,
+        contact: i64,
     ) -> Result<ConsentStatus, EngineError> {
-        let Some(notice) = self.consent_notice(session.channel_id).await? else {
+        let Some(notice) = self.notice(channel).await? else {
             return Ok(ConsentStatus::NotRequired);
         };
-        let record = self.consent_record(session.contact_id).await?;
+        let record = self.record(contact).await?;
         Ok(ConsentStatus::of(Some(&notice), record.as_ref()))
     }
 
-    async fn consent_record(&self, contact: i64) -> Result<Option<ConsentRecord>, EngineError> {
+    async fn record(&self, contact: i64) -> Result<Option<ConsentRecord>, EngineError> {
+        if let Some(record) = self.answered.get(&contact) {
+            return Ok(Some(*record));
+        }
         Ok(self.store.consent(contact).await?.map(|row| ConsentRecord {
             accepted: row.accepted,
             at: Timestamp::from_millis(row.at),
@@ -95,12 +125,12 @@ impl Driver {
 
     /// Whether a session must wait for consent before it is routed; for the
     /// sessions a restart finds unrouted, which were told the notice already.
-    pub(super) async fn awaits_consent(&mut self, session: i64) -> Result<bool, EngineError> {
+    pub(super) async fn awaits(&mut self, session: i64) -> Result<bool, EngineError> {
         let Some(row) = self.store.session(ADMIN, session).await? else {
             return Ok(false);
         };
         Ok(self
-            .consent_gate_of(&row)
+            .decide(row.channel_id, row.contact_id)
             .await?
             .is_some_and(|(_, gate)| !gate.proceeds()))
     }
@@ -108,42 +138,47 @@ impl Driver {
     /// Passes an event on to routing, or holds it for consent. A new session
     /// of a contact who has not accepted gets the notice and is held (`None`);
     /// a message in a held session is read as the answer, and a yes opens the
-    /// session for routing.
-    pub(super) async fn consent_gate(
+    /// session for routing. The notice and the answer go into `batch`, so
+    /// they are written in the step's transaction.
+    pub(super) async fn pass(
         &mut self,
+        router: &Router,
+        hooks: &mut HookRunner,
+        batch: &mut RoutingBatch,
         now: Timestamp,
         event: Event,
     ) -> Result<Option<Event>, EngineError> {
-        let session = match &event {
+        let (session, channel, contact, responsible) = match event {
+            // Ingest handed over the contact and its responsible agent.
             Event::SessionOpened {
-                session, channel, ..
-            } => {
-                if self.consent_notice(*channel).await?.is_none() {
+                session,
+                channel,
+                contact,
+                responsible,
+            } => (session, channel, contact, responsible),
+            // A session the router does not know waits for consent: the
+            // only case that reads the session and its contact.
+            Event::CustomerMessage { session } if router.session(SessionId(session)).is_none() => {
+                let Some(row) = self.store.session(ADMIN, session).await? else {
+                    return Ok(Some(event));
+                };
+                if self.notice(row.channel_id).await?.is_none() {
                     return Ok(Some(event));
                 }
-                *session
-            }
-            Event::CustomerMessage { session }
-                if self.router.session(SessionId(*session)).is_none() =>
-            {
-                *session
+                let contact = self.store.contact(ADMIN, row.contact_id).await?;
+                let responsible = contact.and_then(|c| c.responsible_user_id);
+                (session, row.channel_id, row.contact_id, responsible)
             }
             _ => return Ok(Some(event)),
         };
-        let Some(row) = self.store.session(ADMIN, session).await? else {
-            return Ok(Some(event));
-        };
-        let Some((notice, gate)) = self.consent_gate_of(&row).await? else {
+        let Some((notice, gate)) = self.decide(channel, contact).await? else {
             return Ok(Some(event));
         };
         let opened = Event::SessionOpened {
             session,
-            channel: row.channel_id,
-            responsible: self
-                .store
-                .contact(ADMIN, row.contact_id)
-                .await?
-                .and_then(|c| c.responsible_user_id),
+            channel,
+            contact,
+            responsible,
         };
         if gate.proceeds() {
             return Ok(Some(opened));
@@ -164,24 +199,24 @@ impl Driver {
                     notice_version: i64::from(notice.version),
                     at: now.as_millis(),
                 };
-                self.store.set_consent(row.contact_id, &record).await?;
-                tracing::info!(
-                    session,
-                    contact = row.contact_id,
-                    accepted,
-                    "consent answered (G1)"
+                self.answered.insert(
+                    contact,
+                    ConsentRecord {
+                        accepted,
+                        at: now,
+                        notice_version: notice.version,
+                    },
                 );
+                batch.consents.push((contact, record));
+                tracing::info!(session, contact, accepted, "consent answered (G1)");
                 if accepted {
                     return Ok(Some(opened));
                 }
             }
         }
-        let language = self
-            .channel_for_hooks(row.channel_id)
-            .await?
-            .language
-            .clone();
-        self.notices
+        let language = hooks.channel(channel).await?.language.clone();
+        batch
+            .notices
             .push((session, consent_prompt(&notice, &language)));
         Ok(None)
     }

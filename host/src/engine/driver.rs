@@ -11,10 +11,12 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use frontdesk_rules::Rules;
 
-use super::bots::{DriverBots, Link};
-use super::consent::ConsentCache;
+use super::bots::{BotRouter, Link};
+use super::closing::Closing;
+use super::consent::ConsentGate;
 use super::convert::{agent_status, channel_queue_config, record};
-use super::hooks::{HookRun, ScriptChannels};
+use super::holder::holder_allows;
+use super::hooks::{HookRun, HookRunner};
 use super::refusal::wait_refusing;
 use super::restore::{restore, written_sessions};
 use super::{EngineError, Event, Job, Outcome};
@@ -29,26 +31,30 @@ pub(super) const MAX_STEP: usize = 256;
 /// How often a paused engine tries to rebuild its router from the store.
 pub(super) const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The engine's task: the loop that takes events, feeds them to the core
+/// through its parts, and writes each step. The parts own what they read
+/// and are handed the router and the step's batch when they act.
 pub(super) struct Driver {
-    pub(super) store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    pub(super) router: Router,
+    router: Router,
     /// Each open session as last written; see [`Driver::needs_writing`].
     written: HashMap<i64, SessionSnapshot>,
     /// Woken after a stored step that queued notices for customers.
     outbox: Arc<Notify>,
-    /// The admins' auto-action scripts.
-    pub(super) rules: Arc<Rules>,
-    /// What scripts read of each channel.
-    pub(super) channels: ScriptChannels,
-    /// Texts for customers that the next step writes to the outbox.
-    pub(super) notices: Vec<(i64, String)>,
+    /// What the parts added to the next step besides the core's commands:
+    /// texts for customers, consent answers, ratings. Written with it.
+    pending: RoutingBatch,
     /// Hooks the last step made due.
     due_hooks: Vec<HookRun>,
-    /// Each channel's consent notice (G1).
-    pub(super) consents: ConsentCache,
+    /// The admins' auto-action scripts (A1–A5, W2, Q1).
+    hooks: HookRunner,
+    /// The consent notice in front of routing (G1).
+    consent: ConsentGate,
+    /// The agent's scripted close (A4) and the customer's rating (Q1, Q2).
+    closing: Closing,
     /// Channels' bots and the sessions to hand to them (B1).
-    pub(super) bots: DriverBots,
+    bots: BotRouter,
     /// The consoles' event hub: told which sessions each stored step touched.
     live: Live,
     /// A step could not be stored, so the router is ahead of the store
@@ -81,17 +87,17 @@ impl Driver {
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
-            store,
-            clock,
             written: written_sessions(&router),
             router,
             outbox,
-            rules,
-            channels: ScriptChannels::new(),
-            notices: Vec::new(),
+            pending: RoutingBatch::default(),
             due_hooks: Vec::new(),
-            consents: ConsentCache::new(),
-            bots: DriverBots::new(bots),
+            hooks: HookRunner::new(store.clone(), rules),
+            consent: ConsentGate::new(store.clone()),
+            closing: Closing::new(store.clone()),
+            bots: BotRouter::new(bots, store.clone()),
+            store,
+            clock,
             live,
             stale: false,
             lease_generation: lease.generation(),
@@ -126,7 +132,7 @@ impl Driver {
             }
         }
         for (channel, session) in self.store.load_routing().await?.unrouted {
-            if self.awaits_consent(session).await? {
+            if self.consent.awaits(session).await? {
                 continue;
             }
             tracing::info!(session, "routing a session the engine has not routed yet");
@@ -149,7 +155,8 @@ impl Driver {
         let router = restore(self.store.as_ref(), self.now()).await?;
         self.written = written_sessions(&router);
         self.router = router;
-        self.notices.clear();
+        self.pending = RoutingBatch::default();
+        self.consent.stepped();
         self.due_hooks.clear();
         self.stale = false;
         self.catch_up().await?;
@@ -251,19 +258,22 @@ impl Driver {
         let mut replies: Vec<(Reply, Result<Outcome, EngineError>)> =
             Vec::with_capacity(jobs.len());
         let mut customer_messages = Vec::new();
-        let mut ratings = Vec::new();
         for (event, actor, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
                 replies.push((reply, Err(err)));
                 continue;
             }
             if let Some(actor) = actor
-                && let Err(err) = self.holder_allows(actor, &event)
+                && let Err(err) = holder_allows(&self.router, actor, &event)
             {
                 replies.push((reply, Err(err)));
                 continue;
             }
-            let event = match self.consent_gate(now, event).await {
+            let passed = self
+                .consent
+                .pass(&self.router, &mut self.hooks, &mut self.pending, now, event)
+                .await;
+            let event = match passed {
                 Ok(Some(event)) => event,
                 // Held for consent (G1): the notice is on its way.
                 Ok(None) => {
@@ -280,14 +290,24 @@ impl Driver {
                 Event::CustomerMessage { session } => Some((*session, false)),
                 _ => None,
             };
-            let bot = self.opens_with_bot(&event).await;
+            let bot = self.bots.opens_with_bot(&event).await;
             let outcome = match event {
                 Event::QueueChanged { channel, queue } => {
                     self.reconfigure(now, channel, Some(queue)).await
                 }
                 Event::ChannelChanged { channel } => self.reconfigure(now, channel, None).await,
                 // A4: the close-delay script picks the delay.
-                Event::Close { session } => self.close_by_agent(now, session).await,
+                Event::Close { session } => {
+                    self.closing
+                        .close_by_agent(
+                            &mut self.router,
+                            &mut self.hooks,
+                            &mut self.consent,
+                            now,
+                            session,
+                        )
+                        .await
+                }
                 event => self.apply(now, event, bot),
             };
             match (message, &outcome) {
@@ -297,16 +317,22 @@ impl Driver {
                     if self.router.session(SessionId(session)).map(|s| s.state)
                         == Some(State::Rating) =>
                 {
-                    ratings.push(session);
+                    self.closing.answered(session);
                 }
                 (Some(message), Ok(_)) => customer_messages.push(message),
                 _ => {}
             }
             replies.push((reply, outcome));
         }
-        for session in ratings {
-            self.customer_rating(now, session).await;
-        }
+        self.closing
+            .rate_answers(
+                &mut self.router,
+                &mut self.hooks,
+                &mut self.consent,
+                &mut self.pending,
+                now,
+            )
+            .await;
         // A1 on a session's first message; W2 only where working hours are
         // closed. They run before the step is written, so the greeting goes
         // out ahead of any routing notice.
@@ -318,7 +344,7 @@ impl Driver {
             }
             let channel = self.router.session(SessionId(session)).map(|s| s.queue.0);
             let off_hours = match channel {
-                Some(channel) if !first => self.off_hours(channel, now).await,
+                Some(channel) if !first => self.hooks.off_hours(channel, now).await,
                 _ => false,
             };
             if first || off_hours {
@@ -355,8 +381,8 @@ impl Driver {
         channel: i64,
         queue: Option<crate::store::Queue>,
     ) -> Result<Outcome, EngineError> {
-        self.channels.remove(&channel);
-        self.consents.remove(&channel);
+        self.hooks.forget(channel);
+        self.consent.forget(channel);
         self.bots.forget(channel);
         let row = self
             .store
@@ -403,6 +429,7 @@ impl Driver {
                 session,
                 channel,
                 responsible,
+                ..
             } => {
                 let new = NewSession {
                     id: SessionId(session),
@@ -471,6 +498,19 @@ impl Driver {
         Ok(())
     }
 
+    /// Runs hooks through the hook runner, with the router and the step's batch.
+    async fn run_hooks(&mut self, now: Timestamp, runs: Vec<HookRun>) {
+        self.hooks
+            .run_all(
+                &mut self.router,
+                &mut self.consent,
+                &mut self.pending,
+                now,
+                runs,
+            )
+            .await;
+    }
+
     /// A routing notice (R11) in the language of the session's channel (O3).
     async fn notice_text(
         &mut self,
@@ -481,15 +521,16 @@ impl Driver {
             Notice::NobodyAvailable => "nobody-available",
         };
         let language = match self.router.session(session) {
-            Some(s) => self.channel_for_hooks(s.queue.0).await?.language.clone(),
+            Some(s) => self.hooks.channel(s.queue.0).await?.language.clone(),
             None => frontdesk_i18n::FALLBACK.to_string(),
         };
         Ok(frontdesk_i18n::text(&language, id, &[]))
     }
 
     async fn step(&mut self, now: Timestamp) -> Result<(), EngineError> {
-        let mut batch = RoutingBatch::default();
-        batch.notices.append(&mut self.notices);
+        let mut batch = std::mem::take(&mut self.pending);
+        // Written or dropped below; either way the store is the truth after.
+        self.consent.stepped();
         let mut emitted = Vec::new();
         while let Some(command) = self.router.poll_command() {
             if self.needs_writing(&command) {

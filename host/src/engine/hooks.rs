@@ -15,9 +15,11 @@ use frontdesk_rules::{
     WorkingHours,
 };
 
+use frontdesk_routing::Router;
+
 use super::EngineError;
-use super::driver::Driver;
-use crate::store::{Channel, QueueMode, Role, Viewer};
+use super::consent::ConsentGate;
+use crate::store::{Channel, QueueMode, Role, RoutingBatch, Store, Viewer};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -32,9 +34,17 @@ pub(super) struct HookRun {
     pub hook: Option<Hook>,
 }
 
-/// What scripts read of a channel, cached because W2 is checked on every
-/// customer message of a channel with working hours.
-pub(super) type ScriptChannels = HashMap<i64, Arc<ChannelInfo>>;
+/// Runs the admins' scripts for the engine: builds what a script reads (the
+/// session, its contact, the channel) and carries the actions out. The
+/// driver owns it; it holds only the store it reads from, the scripts, and
+/// what it read of each channel.
+pub(super) struct HookRunner {
+    store: Arc<dyn Store>,
+    rules: Arc<frontdesk_rules::Rules>,
+    /// What scripts read of each channel, cached because W2 is checked on
+    /// every customer message of a channel with working hours.
+    channels: HashMap<i64, Arc<ChannelInfo>>,
+}
 
 /// The language of a channel's customer texts (O3), from its config JSON.
 pub fn channel_language(config: &str) -> String {
@@ -51,9 +61,9 @@ fn language_of(config: &serde_json::Value) -> String {
 
 /// The channel's settings for scripts: `language`, `working_hours` and
 /// `timeout_secs` (A5) from its config, mode and A4/Q2 options from its queue.
-async fn channel_info(driver: &Driver, channel: &Channel) -> Result<ChannelInfo, EngineError> {
+async fn channel_info(store: &dyn Store, channel: &Channel) -> Result<ChannelInfo, EngineError> {
     let config: serde_json::Value = serde_json::from_str(&channel.config).unwrap_or_default();
-    let queue = driver.store.queue(channel.id).await?;
+    let queue = store.queue(channel.id).await?;
     let working_hours = match config.get("working_hours") {
         Some(v) => match serde_json::from_value::<WorkingHours>(v.clone()) {
             Ok(hours) => Some(Arc::new(hours)),
@@ -86,12 +96,37 @@ async fn channel_info(driver: &Driver, channel: &Channel) -> Result<ChannelInfo,
     })
 }
 
-impl Driver {
+impl HookRunner {
+    pub(super) fn new(store: Arc<dyn Store>, rules: Arc<frontdesk_rules::Rules>) -> HookRunner {
+        HookRunner {
+            store,
+            rules,
+            channels: HashMap::new(),
+        }
+    }
+
+    /// Forgets what it read of a channel after an admin changed it.
+    pub(super) fn forget(&mut self, channel: i64) {
+        self.channels.remove(&channel);
+    }
+
+    /// Runs `hook` for a prepared event: the channel's script, or the
+    /// default when it fails (logged).
+    pub(super) fn run(
+        &self,
+        scope: ScriptScope,
+        hook: Hook,
+        event: &HookEvent,
+    ) -> frontdesk_rules::HookOutcome {
+        let outcome = self.rules.run_or_default(scope, hook, event);
+        if let Some(err) = &outcome.error {
+            tracing::warn!(session = event.session.id.0, %hook, error = %err, "auto-action script failed; the default ran");
+        }
+        outcome
+    }
+
     /// The cached script view of a channel.
-    pub(super) async fn channel_for_hooks(
-        &mut self,
-        channel: i64,
-    ) -> Result<Arc<ChannelInfo>, EngineError> {
+    pub(super) async fn channel(&mut self, channel: i64) -> Result<Arc<ChannelInfo>, EngineError> {
         if let Some(info) = self.channels.get(&channel) {
             return Ok(info.clone());
         }
@@ -100,7 +135,7 @@ impl Driver {
             .channel(channel)
             .await?
             .ok_or(crate::store::StoreError::NotFound("channel"))?;
-        let info = Arc::new(channel_info(self, &row).await?);
+        let info = Arc::new(channel_info(self.store.as_ref(), &row).await?);
         self.channels.insert(channel, info.clone());
         Ok(info)
     }
@@ -109,7 +144,7 @@ impl Driver {
     /// the channel has working hours and they are closed, so the usual message
     /// costs no store reads.
     pub(super) async fn off_hours(&mut self, channel: i64, now: Timestamp) -> bool {
-        match self.channel_for_hooks(channel).await {
+        match self.channel(channel).await {
             Ok(info) => !info.is_open(now),
             Err(err) => {
                 tracing::warn!(channel, error = %err, "cannot read the channel for W2");
@@ -120,17 +155,22 @@ impl Driver {
 
     /// Everything a script may read about the session, with the scope whose
     /// scripts run for it: the session's channel (U1).
-    pub(super) async fn hook_event(
+    ///
+    /// Only a hook that runs pays these reads (the session, its contact and
+    /// its transcript, for the counts scripts read); routing an event does not.
+    pub(super) async fn event(
         &mut self,
+        router: &Router,
+        consent: &mut ConsentGate,
         now: Timestamp,
         run: &HookRun,
     ) -> Result<Option<(ScriptScope, HookEvent)>, EngineError> {
         let Some(session) = self.store.session(ADMIN, run.session).await? else {
             return Ok(None);
         };
-        let channel = self.channel_for_hooks(session.channel_id).await?;
+        let channel = self.channel(session.channel_id).await?;
         let contact = self.store.contact(ADMIN, session.contact_id).await?;
-        let snapshot = self.router.session(SessionId(session.id)).cloned();
+        let snapshot = router.session(SessionId(session.id)).cloned();
         let state = snapshot.as_ref().map_or(State::Closed, |s| s.state);
         let mut info = SessionInfo::new(
             SessionId(session.id),
@@ -155,7 +195,9 @@ impl Driver {
         if let Some(agent) = session.agent_id {
             info.agent_name = self.store.user(agent).await?.map(|u| u.name);
         }
-        let consent = self.consent_status(&session).await?;
+        let consent = consent
+            .status(session.channel_id, session.contact_id)
+            .await?;
         let contact = contact
             .map(|c| ContactInfo {
                 known: c.email.is_some() || c.phone.is_some(),
@@ -185,9 +227,16 @@ impl Driver {
 
     /// Runs each hook and carries out its actions. A hook run without a hook
     /// is a customer message: the rules decide whether A1 or W2 applies.
-    pub(super) async fn run_hooks(&mut self, now: Timestamp, runs: Vec<HookRun>) {
+    pub(super) async fn run_all(
+        &mut self,
+        router: &mut Router,
+        consent: &mut ConsentGate,
+        batch: &mut RoutingBatch,
+        now: Timestamp,
+        runs: Vec<HookRun>,
+    ) {
         for run in runs {
-            let (scope, event) = match self.hook_event(now, &run).await {
+            let (scope, event) = match self.event(router, consent, now, &run).await {
                 Ok(Some(found)) => found,
                 Ok(None) => continue,
                 Err(err) => {
@@ -200,44 +249,46 @@ impl Driver {
                 None => Hook::for_customer_message(&event),
             };
             for hook in hooks {
-                let outcome = self.rules.run_or_default(scope, hook, &event);
-                if let Some(err) = &outcome.error {
-                    tracing::warn!(session = run.session, %hook, error = %err, "auto-action script failed; the default ran");
-                }
-                for action in outcome.actions {
-                    self.carry_out(now, run.session, action);
+                for action in self.run(scope, hook, &event).actions {
+                    carry_out(router, batch, now, run.session, action);
                 }
             }
         }
     }
+}
 
-    pub(super) fn carry_out(&mut self, now: Timestamp, session: i64, action: Action) {
-        let sid = SessionId(session);
-        let refused = match action {
-            Action::Reply { text } | Action::AskRating { text } => {
-                self.notices.push((session, text));
-                Ok(())
-            }
-            Action::BackToQueue => self.router.handle_back_to_queue(now, sid),
-            Action::Close { message } => {
-                if let Some(text) = message {
-                    self.notices.push((session, text));
-                }
-                // A script's close is not an agent's: A4's delay (for the
-                // customer's last word after an agent closed) does not apply.
-                // In `rating`, Q2's close_on_rating already closed it in the core.
-                match self.router.session(sid).map(|s| s.state) {
-                    Some(state) if state.is_open() => {
-                        self.router.handle_close_after(now, sid, Span::ZERO)
-                    }
-                    _ => Ok(()),
-                }
-            }
-            // Only the close-delay hook returns it, and `close_by_agent` reads it.
-            Action::CloseAfter { .. } => Ok(()),
-        };
-        if let Err(err) = refused {
-            tracing::info!(session, error = %err, "auto-action refused by routing");
+/// Carries out one action of a script: texts for the customer go into the
+/// step's batch (written with it), moves go to the core.
+pub(super) fn carry_out(
+    router: &mut Router,
+    batch: &mut RoutingBatch,
+    now: Timestamp,
+    session: i64,
+    action: Action,
+) {
+    let sid = SessionId(session);
+    let refused = match action {
+        Action::Reply { text } | Action::AskRating { text } => {
+            batch.notices.push((session, text));
+            Ok(())
         }
+        Action::BackToQueue => router.handle_back_to_queue(now, sid),
+        Action::Close { message } => {
+            if let Some(text) = message {
+                batch.notices.push((session, text));
+            }
+            // A script's close is not an agent's: A4's delay (for the
+            // customer's last word after an agent closed) does not apply.
+            // In `rating`, Q2's close_on_rating already closed it in the core.
+            match router.session(sid).map(|s| s.state) {
+                Some(state) if state.is_open() => router.handle_close_after(now, sid, Span::ZERO),
+                _ => Ok(()),
+            }
+        }
+        // Only the close-delay hook returns it, and `Closing::close_by_agent` reads it.
+        Action::CloseAfter { .. } => Ok(()),
+    };
+    if let Err(err) = refused {
+        tracing::info!(session, error = %err, "auto-action refused by routing");
     }
 }

@@ -48,10 +48,12 @@ use crate::store::{Queue, Store, StoreError, User};
 /// Something that happened, for the routing core to act on.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// Ingest opened a session for a chat (S1); `responsible` is the contact's agent (R14).
+    /// Ingest opened a session for a chat (S1) of `contact`; `responsible`
+    /// is the contact's agent (R14).
     SessionOpened {
         session: i64,
         channel: i64,
+        contact: i64,
         responsible: Option<i64>,
     },
     /// The customer wrote in an open session (R9, S2).
@@ -80,6 +82,27 @@ pub enum Event {
     QueueChanged { channel: i64, queue: Queue },
     /// The channel's bot hands the session to the queue (B1).
     BotHandover { session: i64 },
+}
+
+impl Event {
+    /// What a message ingest stored means for routing: a new session (with
+    /// the contact ingest read in the message's transaction), a customer
+    /// message, or nothing for a repeat.
+    pub fn inbound(channel: i64, accepted: &crate::store::Accepted) -> Option<Event> {
+        if accepted.duplicate {
+            return None;
+        }
+        let session = accepted.session_id;
+        Some(match (accepted.new_session, accepted.contact) {
+            (true, Some(contact)) => Event::SessionOpened {
+                session,
+                channel,
+                contact: contact.id,
+                responsible: contact.responsible,
+            },
+            _ => Event::CustomerMessage { session },
+        })
+    }
 }
 
 /// Why the engine refused or failed an event.
@@ -240,8 +263,10 @@ impl Engine {
             .map_err(|_| EngineError::Stopped)
     }
 
-    /// Sends an event without waiting; for callers that already answered
-    /// their client (ingest) and only log a failure.
+    /// Sends an event without waiting, dropping it when the inbox is full:
+    /// only for signals the store never acknowledged and the next one
+    /// repeats (console activity and disconnects, R12). A stored message
+    /// goes through [`Engine::enqueue`], which waits for room instead.
     pub fn notify(&self, event: Event) {
         if self.lease.refusal().is_some() {
             // Stored already; the node that routes picks open sessions up

@@ -107,14 +107,9 @@ pub(super) async fn channel_with_queue(
 
 pub(super) async fn open(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str) -> i64 {
     let first = store.ingest(&[message(channel, id)], T0).await.unwrap()[0];
-    engine
-        .send(Event::SessionOpened {
-            session: first.session_id,
-            channel,
-            responsible: None,
-        })
-        .await
-        .unwrap();
+    let opened = Event::inbound(channel, &first).expect("a new session");
+    assert!(matches!(opened, Event::SessionOpened { .. }));
+    engine.send(opened).await.unwrap();
     first.session_id
 }
 

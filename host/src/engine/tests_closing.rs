@@ -25,17 +25,7 @@ async fn customer_writes(
     let mut item: IngestItem = message(channel, id);
     item.message.text = text.into();
     let accepted = store.ingest(&[item], at).await.unwrap()[0];
-    let event = if accepted.new_session {
-        Event::SessionOpened {
-            session: accepted.session_id,
-            channel,
-            responsible: None,
-        }
-    } else {
-        Event::CustomerMessage {
-            session: accepted.session_id,
-        }
-    };
+    let event = Event::inbound(channel, &accepted).expect("a new message");
     engine.send(event).await.unwrap();
     accepted.session_id
 }

@@ -108,17 +108,7 @@ impl Play {
             },
         };
         let accepted = self.store.ingest(&[item], now).await.unwrap()[0];
-        let event = if accepted.new_session {
-            Event::SessionOpened {
-                session: accepted.session_id,
-                channel: self.channel,
-                responsible: None,
-            }
-        } else {
-            Event::CustomerMessage {
-                session: accepted.session_id,
-            }
-        };
+        let event = Event::inbound(self.channel, &accepted).expect("a new message");
         self.engine.send(event).await.unwrap();
         accepted.session_id
     }

@@ -163,3 +163,34 @@ async fn s5_a_permanent_refusal_is_failed_at_once_and_shown_to_admins() {
     let listed = state.store.list_outbox(Some("failed"), 10).await.unwrap();
     assert!(listed.iter().any(|i| i.id == item.id));
 }
+
+/// Issue 15 (S5, R11): the engine wakes the worker after a step that queued
+/// a text for the customer, so it reaches an `api` channel's callback at
+/// once, not at the worker's next poll (`leased::POLL`, a second apart).
+#[tokio::test]
+async fn s5_a_routing_notice_reaches_the_callback_without_waiting_for_the_poll() {
+    let (url, mut calls) = receiver(vec![], "s3cret").await;
+    let (state, _clock, session, _dir) = setup(&url).await;
+    let admin = crate::store::Viewer {
+        user_id: 0,
+        role: Role::Admin,
+    };
+    let row = state.store.session(admin, session).await.unwrap().unwrap();
+    let opened = crate::engine::Event::SessionOpened {
+        session,
+        channel: row.channel_id,
+        contact: row.contact_id,
+        responsible: None,
+    };
+    let sent = std::time::Instant::now();
+    // Nobody is in the queue: the step greets the customer (A1) and tells
+    // them nobody is available (R11), both through the outbox.
+    state.engine.send(opened).await.unwrap();
+    let (_, signed, body) = calls.recv().await.unwrap();
+    let waited = sent.elapsed();
+    assert!(signed && body.contains("chat-9"), "{body}");
+    assert!(
+        waited < crate::leased::POLL / 2,
+        "the notice waited {waited:?}, as if for the worker's poll"
+    );
+}

@@ -322,6 +322,18 @@ pub struct Accepted {
     /// True when this message opened the session (the engine routes it).
     #[serde(skip)]
     pub new_session: bool,
+    /// With `new_session`: the session's contact and its responsible agent
+    /// (R14), read in the message's transaction so routing reads neither.
+    #[serde(skip)]
+    pub contact: Option<SessionContact>,
+}
+
+/// The contact a session opened for, as the routing engine needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionContact {
+    pub id: i64,
+    /// The contact's responsible agent (C5), whom R14 offers the session first.
+    pub responsible: Option<i64>,
 }
 
 /// An outbound message waiting in (or done with) the durable outbox (S5).
@@ -439,6 +451,10 @@ pub struct RoutingBatch {
     pub responsible: Vec<(i64, i64, bool)>,
     /// Sessions R6 marked unanswered in this step (statistics, O6).
     pub unanswered: Vec<i64>,
+    /// G1: (contact, answer) — consent answers read in this step.
+    pub consents: Vec<(i64, ConsentRow)>,
+    /// Q1: (session, score) — customers' ratings read in this step.
+    pub ratings: Vec<(i64, i64)>,
 }
 
 impl RoutingBatch {
@@ -451,6 +467,8 @@ impl RoutingBatch {
             && self.notices.is_empty()
             && self.responsible.is_empty()
             && self.unanswered.is_empty()
+            && self.consents.is_empty()
+            && self.ratings.is_empty()
     }
 }
 

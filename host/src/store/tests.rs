@@ -143,6 +143,7 @@ async fn story(store: Arc<dyn Store>) {
         Accepted {
             duplicate: true,
             new_session: false,
+            contact: None,
             ..second[1]
         }
     );
@@ -316,6 +317,7 @@ async fn sqlite_survives_reopening_with_everything_committed() {
         Accepted {
             duplicate: true,
             new_session: false,
+            contact: None,
             ..accepted
         }
     );

@@ -409,6 +409,24 @@ async fn responsible_story(store: Arc<dyn Store>) {
         Some(second.id),
         "with C5 the transfer target takes over"
     );
+
+    // R14's hand-off: ingest returns a new session's contact and its
+    // responsible agent with the message, so routing reads neither.
+    let next = store
+        .ingest(
+            &[message(site, "telegram", "r2", sender("tg-1", None, None))],
+            14,
+        )
+        .await
+        .unwrap()[0];
+    assert!(next.new_session && next.session_id != session);
+    assert_eq!(
+        next.contact,
+        Some(SessionContact {
+            id: contact,
+            responsible: Some(second.id)
+        })
+    );
 }
 
 #[tokio::test]

@@ -36,7 +36,6 @@ use frontdesk_plugin_host::PluginHost;
 use frontdesk_routing::{Router, SessionId, State};
 use tokio::sync::{Notify, mpsc};
 
-use super::driver::Driver;
 use super::{Engine, Event};
 use crate::clock::Clock;
 use crate::store::{ChannelBot, Store};
@@ -71,19 +70,22 @@ impl Link {
     }
 }
 
-/// What the engine's task keeps for bots.
-pub(crate) struct DriverBots {
+/// The driver's bot router: which channels have a bot, and the sessions to
+/// hand to the worker once the step is written.
+pub(crate) struct BotRouter {
     link: Link,
+    store: Arc<dyn Store>,
     /// Each channel's bot, read once; forgotten when the channel changes.
     channels: HashMap<i64, Option<ChannelBot>>,
     /// Sessions to wake once the current step is written.
     pending: Vec<i64>,
 }
 
-impl DriverBots {
-    pub(crate) fn new(link: Link) -> DriverBots {
-        DriverBots {
+impl BotRouter {
+    pub(crate) fn new(link: Link, store: Arc<dyn Store>) -> BotRouter {
+        BotRouter {
             link,
+            store,
             channels: HashMap::new(),
             pending: Vec::new(),
         }
@@ -112,24 +114,22 @@ impl DriverBots {
             self.link.wake(session);
         }
     }
-}
 
-impl Driver {
     /// Whether a new session opened by `event` goes to its channel's bot first (B1).
-    pub(super) async fn opens_with_bot(&mut self, event: &Event) -> bool {
+    pub(crate) async fn opens_with_bot(&mut self, event: &Event) -> bool {
         let Event::SessionOpened { channel, .. } = event else {
             return false;
         };
-        if !self.bots.link.running.load(Ordering::Acquire) {
+        if !self.link.running.load(Ordering::Acquire) {
             return false;
         }
-        if let Some(bot) = self.bots.channels.get(channel) {
+        if let Some(bot) = self.channels.get(channel) {
             return bot.is_some();
         }
         match self.store.channel_bot(*channel).await {
             Ok(bot) => {
                 let has = bot.is_some();
-                self.bots.channels.insert(*channel, bot);
+                self.channels.insert(*channel, bot);
                 has
             }
             Err(err) => {

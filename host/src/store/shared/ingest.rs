@@ -91,6 +91,7 @@ pub(crate) async fn ingest_batch(
                 session_id,
                 duplicate: true,
                 new_session: false,
+                contact: None,
             });
         }
     }
@@ -123,11 +124,16 @@ pub(crate) async fn ingest_batch(
             let item = &batch[i];
             let session_id = sessions.of(item);
             let message_id = ids[&(item.channel_id, item.message.external_id.clone())];
+            let opened = sessions
+                .opened_by
+                .get(&session_id)
+                .filter(|(item, _)| *item == i);
             answers[i] = Some(Accepted {
                 message_id,
                 session_id,
                 duplicate: false,
-                new_session: sessions.opened_by.get(&session_id) == Some(&i),
+                new_session: opened.is_some(),
+                contact: opened.map(|(_, contact)| *contact),
             });
             if !item.message.attachments.is_empty() {
                 with_files.push((i, message_id, session_id));
@@ -150,6 +156,7 @@ pub(crate) async fn ingest_batch(
                 Accepted {
                     duplicate: true,
                     new_session: false,
+                    contact: None,
                     ..answer
                 }
             }
@@ -166,8 +173,9 @@ struct ChatSessions {
     /// chat's session that waits for its rating, keyed by
     /// (channel, external id), instead of opening a new session.
     rating_answers: std::collections::HashMap<(i64, String), i64>,
-    /// Sessions opened by this batch, with the item that opened them.
-    opened_by: std::collections::HashMap<i64, usize>,
+    /// Sessions opened by this batch, with the item that opened them and
+    /// their contact.
+    opened_by: std::collections::HashMap<i64, (usize, SessionContact)>,
 }
 
 impl ChatSessions {
@@ -249,38 +257,40 @@ async fn sessions_for(
             }
         }
         if let std::collections::hash_map::Entry::Vacant(slot) = sessions.by_chat.entry(key) {
-            let id = open_session(tx, &batch[i], now).await?;
+            let (id, contact) = open_session(tx, &batch[i], now).await?;
             slot.insert(id);
-            sessions.opened_by.insert(id, i);
+            sessions.opened_by.insert(id, (i, contact));
         }
     }
     Ok(sessions)
 }
 
-/// Opens a session for a chat with no open one, matching or creating the contact (C1).
+/// Opens a session for a chat with no open one, matching or creating the
+/// contact (C1); returns it with its contact.
 async fn open_session(
     tx: &mut sqlx::Transaction<'_, Db>,
     item: &IngestItem,
     now: Millis,
-) -> Result<i64> {
+) -> Result<(i64, SessionContact)> {
     let sender = &item.message.sender;
     let email = crate::contacts::normalize::lenient_email(sender.email.as_deref());
     let phone = crate::contacts::normalize::lenient_phone(sender.phone.as_deref());
-    let known: Option<(i64,)> = sqlx::query_as(
-        "SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2",
+    let known: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT c.id, c.responsible_user_id FROM contact_identities i \
+         JOIN contacts c ON c.id = i.contact_id WHERE i.channel_id = $1 AND i.external_id = $2",
     )
     .bind(item.channel_id)
     .bind(&sender.id)
     .fetch_optional(&mut **tx)
     .await?;
-    let contact_id = match known {
-        Some((id,)) => id,
+    let contact = match known {
+        Some((id, responsible)) => SessionContact { id, responsible },
         None => {
             // C1: only details the channel vouches for find a known
             // contact, and only a contact whose details were vouched for.
-            let matched: Option<(i64,)> = if sender.verified {
+            let matched: Option<(i64, Option<i64>)> = if sender.verified {
                 sqlx::query_as(
-                    "SELECT id FROM contacts WHERE NOT unverified AND (($1 IS NOT NULL AND email = $1) \
+                    "SELECT id, responsible_user_id FROM contacts WHERE NOT unverified AND (($1 IS NOT NULL AND email = $1) \
                      OR ($2 IS NOT NULL AND phone = $2)) ORDER BY id LIMIT 1",
                 )
                 .bind(&email)
@@ -290,8 +300,8 @@ async fn open_session(
             } else {
                 None
             };
-            let id = match matched {
-                Some((id,)) => id,
+            let contact = match matched {
+                Some((id, responsible)) => SessionContact { id, responsible },
                 None => {
                     let name = sender.name.clone().unwrap_or_else(|| sender.id.clone());
                     let (id,): (i64,) = sqlx::query_as(
@@ -305,7 +315,10 @@ async fn open_session(
                     .bind(!sender.verified)
                     .fetch_one(&mut **tx)
                     .await?;
-                    id
+                    SessionContact {
+                        id,
+                        responsible: None,
+                    }
                 }
             };
             sqlx::query(
@@ -313,12 +326,13 @@ async fn open_session(
             )
             .bind(item.channel_id)
             .bind(&sender.id)
-            .bind(id)
+            .bind(contact.id)
             .execute(&mut **tx)
             .await?;
-            id
+            contact
         }
     };
+    let contact_id = contact.id;
     let (session_id,): (i64,) = sqlx::query_as(
         "INSERT INTO sessions (channel_id, contact_id, chat_id, source, state, created_at, updated_at, last_message_at) \
          VALUES ($1, $2, $3, $4, 'queued', $5, $5, $5) RETURNING id",
@@ -339,7 +353,7 @@ async fn open_session(
     .execute(&mut **tx)
     .await?;
     auto_lead(tx, item.channel_id, session_id, contact_id, now).await?;
-    Ok(session_id)
+    Ok((session_id, contact))
 }
 
 /// C2: a new customer's session gets a lead when the channel creates

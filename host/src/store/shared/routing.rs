@@ -180,6 +180,28 @@ impl crate::store::RoutingStore for Backend {
             .await?;
         }
 
+        // G1 answers and Q1 scores read by the engine in this step.
+        for (contact_id, answer) in &batch.consents {
+            sqlx::query(super::config::SET_CONSENT)
+                .bind(contact_id)
+                .bind(i64::from(answer.accepted))
+                .bind(answer.notice_version)
+                .bind(answer.at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (session_id, score) in &batch.ratings {
+            sqlx::query(super::config::RATE)
+                .bind(session_id)
+                .bind("customer")
+                .bind(score)
+                .bind(None::<&str>)
+                .bind(None::<i64>)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+
         for (session_id, text) in &batch.notices {
             let (channel_id,): (i64,) =
                 sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
