@@ -8,6 +8,7 @@ use frontdesk_rules::{Action, Hook, RatingInfo, parse_score};
 use super::driver::Driver;
 use super::hooks::HookRun;
 use super::{EngineError, Outcome};
+use crate::store::{Direction, Rater};
 
 impl Driver {
     /// R18 with A4: the close-delay script says how long the session waits
@@ -78,7 +79,7 @@ impl Driver {
         self.store
             .rate(
                 session,
-                "customer",
+                Rater::Customer,
                 i64::from(score),
                 None,
                 None,
@@ -117,7 +118,7 @@ impl Driver {
         Ok(messages
             .into_iter()
             .rev()
-            .find(|m| m.direction == "in")
+            .find(|m| m.direction == Direction::In)
             .map(|m| m.body))
     }
 }

@@ -18,7 +18,7 @@ use frontdesk_rules::{
 
 use super::driver::Driver;
 use super::{EngineError, Event};
-use crate::store::{ConsentRow, Role, Session, StoreError, Viewer};
+use crate::store::{ConsentRow, Direction, Role, Session, StoreError, Viewer};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -43,15 +43,12 @@ impl Driver {
             .channel(channel)
             .await?
             .ok_or(StoreError::NotFound("channel"))?;
-        let config: serde_json::Value = serde_json::from_str(&row.config).unwrap_or_default();
-        let notice = match config.get("consent") {
-            Some(value) => match serde_json::from_value::<ConsentNotice>(value.clone()) {
-                Ok(notice) => Some(Arc::new(notice)),
-                Err(err) => {
-                    tracing::warn!(channel, error = %err, "consent notice ignored: it does not read");
-                    None
-                }
-            },
+        let notice = match row.config.consent() {
+            Some(Ok(notice)) => Some(Arc::new(notice)),
+            Some(Err(err)) => {
+                tracing::warn!(channel, error = %err, "consent notice ignored: it does not read");
+                None
+            }
             None => None,
         };
         self.consents.insert(channel, notice.clone());
@@ -156,7 +153,7 @@ impl Driver {
                 .await?
                 .into_iter()
                 .rev()
-                .find(|m| m.direction == "in")
+                .find(|m| m.direction == Direction::In)
                 .and_then(|m| parse_consent_answer(&m.body));
             if let Some(accepted) = answer {
                 let record = ConsentRow {

@@ -120,7 +120,10 @@ impl World {
         let mut n = 0;
         for s in sessions {
             let messages = self.store.messages(s.id, 0, 10_000).await.unwrap();
-            n += messages.iter().filter(|m| m.direction == "in").count();
+            n += messages
+                .iter()
+                .filter(|m| m.direction == crate::store::Direction::In)
+                .count();
         }
         n
     }
