@@ -123,11 +123,11 @@ impl From<Value> for ChannelConfig {
     }
 }
 
-/// Read straight from the column by `sqlx::FromRow` (`try_from = "String"`).
-impl TryFrom<String> for ChannelConfig {
-    type Error = std::convert::Infallible;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        Ok(ChannelConfig::parse(&text))
+/// Read straight from the column by `sqlx::FromRow` (`try_from = "String"`,
+/// through the blanket `TryFrom` that `From` gives).
+impl From<String> for ChannelConfig {
+    fn from(text: String) -> Self {
+        ChannelConfig::parse(&text)
     }
 }
 

@@ -117,7 +117,7 @@ impl crate::store::RoutingStore for Backend {
                 "UPDATE sessions SET state = $2, agent_id = $3, updated_at = $4 WHERE id = $1",
             )
             .bind(t.session_id)
-            .bind(&t.to_state)
+            .bind(t.to_state)
             .bind(t.agent_id)
             .bind(t.at)
             .execute(&mut *tx)
@@ -152,7 +152,7 @@ impl crate::store::RoutingStore for Backend {
         {
             sqlx::query("UPDATE session_events SET to_state = $2 WHERE session_id = $1 AND from_state IS NULL")
                 .bind(t.session_id)
-                .bind(&t.to_state)
+                .bind(t.to_state)
                 .execute(&mut *tx)
                 .await?;
         }
