@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ingest::AuthorIdentity;
-use crate::store::User;
+use crate::store::{ChannelConfig, User};
 
 /// A channel's `agent_identity` setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -31,10 +31,10 @@ impl AgentIdentity {
     /// falls back to the default here rather than failing a delivery.
     ///
     /// [`Profile`]: AgentIdentity::Profile
-    pub fn of_channel_config(config: &str) -> AgentIdentity {
-        serde_json::from_str::<serde_json::Value>(config)
-            .ok()
-            .and_then(|v| serde_json::from_value(v.get("agent_identity")?.clone()).ok())
+    pub fn of_channel_config(config: &ChannelConfig) -> AgentIdentity {
+        config
+            .get("agent_identity")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default()
     }
 
@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn i1_each_mode_shows_what_the_channel_chose() {
-        let profile = AgentIdentity::of_channel_config("{}");
+        let profile = AgentIdentity::of_channel_config(&ChannelConfig::parse("{}"));
         assert_eq!(profile, AgentIdentity::Profile);
         let shown = profile.shown(&agent(Some("Ada L."))).unwrap();
         assert_eq!(shown.name, "Ada L.");
@@ -134,13 +134,15 @@ mod tests {
         );
         assert_eq!(profile.shown(&agent(None)).unwrap().name, "ada");
 
-        let channel = AgentIdentity::of_channel_config(
+        let channel = AgentIdentity::of_channel_config(&ChannelConfig::parse(
             r#"{"agent_identity": {"mode": "channel", "name": "Support"}}"#,
-        );
+        ));
         let shown = channel.shown(&agent(Some("Ada L."))).unwrap();
         assert_eq!((shown.name.as_str(), shown.avatar_url), ("Support", None));
 
-        let hidden = AgentIdentity::of_channel_config(r#"{"agent_identity": {"mode": "hidden"}}"#);
+        let hidden = AgentIdentity::of_channel_config(&ChannelConfig::parse(
+            r#"{"agent_identity": {"mode": "hidden"}}"#,
+        ));
         assert_eq!(hidden.shown(&agent(Some("Ada L."))), None);
     }
 

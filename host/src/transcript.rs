@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::store::{Channel, Message, Millis, SessionEvent};
+use crate::store::{Channel, Message, Millis, SessionEvent, SessionState};
 
 /// What a transcript shows. Times are unix milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,7 +47,11 @@ impl TranscriptLine {
             attachments: message
                 .attachments
                 .iter()
-                .map(|a| a.file_name.clone().unwrap_or_else(|| a.kind.clone()))
+                .map(|a| {
+                    a.file_name
+                        .clone()
+                        .unwrap_or_else(|| a.kind.as_str().to_string())
+                })
                 .collect(),
             text: message.body,
         }
@@ -56,7 +60,10 @@ impl TranscriptLine {
 
 /// When the session closed, from its recorded moves (S1).
 pub fn closed_at(events: &[SessionEvent]) -> Option<Millis> {
-    events.iter().find(|e| e.to_state == "closed").map(|e| e.at)
+    events
+        .iter()
+        .find(|e| e.to_state == SessionState::Closed)
+        .map(|e| e.at)
 }
 
 /// The fixed words of a transcript, so O3 can pass another language.
@@ -146,12 +153,7 @@ pub fn render_transcript(t: &Transcript, labels: &TranscriptLabels) -> String {
 
 /// The channel's working-hours zone (W1), if it has one.
 pub fn channel_time_zone(channel: &Channel) -> Option<String> {
-    let config: serde_json::Value = serde_json::from_str(&channel.config).ok()?;
-    config
-        .get("working_hours")?
-        .get("time_zone")?
-        .as_str()
-        .map(str::to_owned)
+    channel.config.time_zone().map(str::to_owned)
 }
 
 /// The zone to show times in, and its name for the header.

@@ -15,7 +15,7 @@ use lettre::message::{Mailbox, Message as Mail};
 use crate::api::AppState;
 use crate::contacts::normalize;
 use crate::identity::AgentIdentity;
-use crate::store::{Role, StoreError, Viewer};
+use crate::store::{Direction, Role, StoreError, Viewer};
 use crate::transcript::{
     Transcript, TranscriptLabels, TranscriptLine, closed_at, render_transcript,
 };
@@ -73,7 +73,7 @@ pub async fn send_transcript(
         .channel(session.channel_id)
         .await?
         .ok_or(TranscriptError::NoSession(session_id))?;
-    let language = crate::engine::channel_language(&channel.config);
+    let language = channel.config.language().to_string();
     let text = |id: &str| frontdesk_i18n::text(&language, id, &[("channel", &channel.name)]);
     let customer_name = state
         .store
@@ -86,8 +86,8 @@ pub async fn send_transcript(
     let mut agents: HashMap<i64, String> = HashMap::new();
     let mut lines = Vec::new();
     for message in state.store.messages(session_id, 0, 10_000).await? {
-        let author = match (message.direction.as_str(), message.author_id) {
-            ("in", _) => text("transcript-customer"),
+        let author = match (message.direction, message.author_id) {
+            (Direction::In, _) => text("transcript-customer"),
             (_, Some(agent)) => match agents.get(&agent) {
                 Some(name) => name.clone(),
                 None => {

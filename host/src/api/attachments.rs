@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiPath, AppState, Caller, ErrorBody};
+use crate::store::AttachmentState;
 
 /// No script, no subresources, and a sandbox with an opaque origin: an HTML
 /// or SVG attachment opened in a browser tab cannot run anything or reach
@@ -47,9 +48,9 @@ async fn download(
         .await?
         .ok_or_else(|| ApiError::not_found("attachment", &id))?;
     let info = file.info;
-    let data = match (info.state.as_str(), file.data) {
-        ("stored", Some(data)) => data,
-        ("failed", _) => {
+    let data = match (info.state, file.data) {
+        (AttachmentState::Stored, Some(data)) => data,
+        (AttachmentState::Failed, _) => {
             return Err(ApiError::Conflict(format!(
                 "attachment {id} could not be fetched: {}",
                 info.error.as_deref().unwrap_or("no reason recorded")

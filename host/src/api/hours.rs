@@ -96,9 +96,8 @@ async fn hours_preview(
         .visible_channel(caller.viewer(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("channel", id))?;
-    let config: serde_json::Value = serde_json::from_str(&channel.config).unwrap_or_default();
     Ok(Json(preview(
-        &config,
+        channel.config.value(),
         Timestamp::from_millis(state.clock.now()),
     )?))
 }

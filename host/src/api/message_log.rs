@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
 use crate::store::{
-    Channel, Contact, Message, RatingRow, Role, Session, SessionEvent, Store, Viewer,
+    Channel, Contact, Direction, Message, RatingRow, Role, Session, SessionEvent, Store, Viewer,
 };
 use crate::transcript::{Transcript, TranscriptLabels, TranscriptLine, render_transcript};
 
@@ -177,8 +177,8 @@ async fn load(state: &AppState, caller: &Caller, id: i64) -> Result<Loaded, ApiE
         .await?
         .into_iter()
         .map(|m| {
-            let author = match (m.direction.as_str(), m.author_id) {
-                ("in", _) => Author {
+            let author = match (m.direction, m.author_id) {
+                (Direction::In, _) => Author {
                     kind: "customer".into(),
                     id: None,
                     name: customer.clone(),

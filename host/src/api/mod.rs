@@ -350,10 +350,9 @@ impl AppState {
         else {
             return channel;
         };
-        if let Ok(config) = serde_json::from_str::<serde_json::Value>(&channel.config) {
-            let shown = frontdesk_plugin_host::config_schema::redact(&manifest.config, &config);
-            channel.config = shown.to_string();
-        }
+        let shown =
+            frontdesk_plugin_host::config_schema::redact(&manifest.config, channel.config.value());
+        channel.config = shown.into();
         channel
     }
 
@@ -367,7 +366,7 @@ impl AppState {
         else {
             return;
         };
-        let stored: serde_json::Value = serde_json::from_str(&current.config).unwrap_or_default();
+        let stored = current.config.value();
         let Some(fields) = config.as_object_mut() else {
             return;
         };

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
 use crate::engine::Event;
-use crate::store::{Message, OutboxItem, Session, SessionEvent, SessionFilter};
+use crate::store::{Message, OutboxItem, Session, SessionEvent, SessionFilter, SessionState};
 
 /// Longest reply an agent may send, in bytes.
 const MAX_REPLY_BYTES: usize = 64 * 1024;
@@ -129,7 +129,7 @@ async fn reply(
             "text is longer than {MAX_REPLY_BYTES} bytes"
         )));
     }
-    if session.state == "closed" {
+    if session.state == SessionState::Closed {
         return Err(ApiError::Conflict(format!(
             "session {id} is closed; the customer's next message opens a new one"
         )));

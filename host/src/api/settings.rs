@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::engine::Event;
-use crate::store::{Channel, ChannelPatch, RatingRow, Role};
+use crate::store::{Channel, ChannelPatch, Rater, RatingRow, Role};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -232,7 +232,7 @@ async fn rate_session(
         .store
         .rate(
             id,
-            "supervisor",
+            Rater::Supervisor,
             rating.score,
             rating.comment.as_deref(),
             Some(caller.0.id),

@@ -23,7 +23,7 @@ use super::{ApiError, ApiPath, AppState};
 use crate::engine::Event;
 use crate::ingest::{ConnectorError, InboundRequest, Reply};
 use crate::limits::ClientIp;
-use crate::store::{Accepted, Channel, IngestItem};
+use crate::store::{Accepted, AttachmentState, Channel, IngestItem};
 
 /// How long a channel's settings are reused before they are read again.
 ///
@@ -199,7 +199,7 @@ pub async fn receive_inbound(
         let fetch = message
             .attachments
             .iter()
-            .any(|a| a.initial_state().0 == "pending");
+            .any(|a| a.initial_state().0 == AttachmentState::Pending);
         let item = IngestItem {
             channel_id,
             source: connector.network().to_string(),

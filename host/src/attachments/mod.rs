@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use frontdesk_plugin_host::types::{self, AttachmentKind, ConnectorError};
+use frontdesk_plugin_host::types::{self, ConnectorError};
 use frontdesk_plugin_host::{CallError, PluginHost};
 
 use crate::clock::Clock;
@@ -161,7 +161,7 @@ async fn attempt(fetcher: &Fetcher, job: &AttachmentJob) -> Result<(String, Vec<
     })?;
     let max_bytes = host.limits().max_attachment_bytes;
     let attachment = types::Attachment {
-        kind: kind_from_name(&job.kind),
+        kind: job.kind.into(),
         url: job.url.clone(),
         provider_file_id: job.provider_file_id.clone(),
         file_name: job.file_name.clone(),
@@ -203,19 +203,6 @@ async fn attempt(fetcher: &Fetcher, job: &AttachmentJob) -> Result<(String, Vec<
 
 fn over_limit(limit: usize) -> String {
     format!("the file is larger than the limit of {limit} bytes (--max-attachment-bytes)")
-}
-
-/// The WIT kind of a stored kind name (see `ingest::wasm_channel::kind_name`).
-fn kind_from_name(name: &str) -> AttachmentKind {
-    match name {
-        "image" => AttachmentKind::Image,
-        "audio" => AttachmentKind::Audio,
-        "video" => AttachmentKind::Video,
-        "file" => AttachmentKind::File,
-        "location" => AttachmentKind::Location,
-        "sticker" => AttachmentKind::Sticker,
-        _ => AttachmentKind::Other,
-    }
 }
 
 /// A provider's content type, if it is a well-formed `type/subtype` with

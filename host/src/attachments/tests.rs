@@ -22,7 +22,7 @@ use tower::ServiceExt;
 use crate::api::{AppState, app};
 use crate::auth::{new_token, token_hash};
 use crate::clock::ManualClock;
-use crate::store::{AttachmentInfo, NewChannel, Queue, Role, Viewer};
+use crate::store::{AttachmentInfo, AttachmentState, NewChannel, Queue, Role, Viewer};
 use crate::test_support::sqlite_store;
 
 const T0: i64 = 1_795_503_600_000;
@@ -245,7 +245,9 @@ async fn a_fetched_attachment_is_stored_with_its_content_type_and_served_only_to
         (files[0].kind.as_str(), files[0].file_name.as_deref()),
         ("image", Some("photo.png"))
     );
-    let stored = w.until(&files[0].id, |a| a.state == "stored").await;
+    let stored = w
+        .until(&files[0].id, |a| a.state == AttachmentState::Stored)
+        .await;
     assert_eq!(
         (stored.mime_type.as_deref(), stored.size),
         (Some("image/png"), Some(PNG.len() as i64)),
@@ -292,7 +294,9 @@ async fn a_fetched_attachment_is_stored_with_its_content_type_and_served_only_to
     let files_2 = w
         .receive("m2", json!([{"kind": "video", "url": url}]))
         .await;
-    let large = w.until(&files_2[0].id, |a| a.state != "pending").await;
+    let large = w
+        .until(&files_2[0].id, |a| a.state != AttachmentState::Pending)
+        .await;
     assert_eq!(
         (large.state.as_str(), large.size),
         ("stored", Some(LARGE as i64)),
@@ -325,7 +329,9 @@ async fn an_attachment_over_the_size_cap_is_failed_with_the_reason_and_not_retri
     let mut w = world(1000).await;
     let big = format!("{}/files/big.bin", w.provider);
     let files = w.receive("m1", json!([{"kind": "file", "url": big}])).await;
-    let failed = w.until(&files[0].id, |a| a.state == "failed").await;
+    let failed = w
+        .until(&files[0].id, |a| a.state == AttachmentState::Failed)
+        .await;
     let error = failed.error.unwrap();
     assert!(
         error.contains("larger than the limit of 1000 bytes")
@@ -345,7 +351,7 @@ async fn an_attachment_over_the_size_cap_is_failed_with_the_reason_and_not_retri
             json!([{"kind": "video", "url": declared, "size": 5000}]),
         )
         .await;
-    assert_eq!(files[0].state, "failed");
+    assert_eq!(files[0].state, AttachmentState::Failed);
     assert!(
         files[0]
             .error
@@ -371,7 +377,9 @@ async fn a_url_outside_the_allow_list_is_refused_and_never_requested() {
     let files = w
         .receive("m1", json!([{"kind": "image", "url": url}]))
         .await;
-    let failed = w.until(&files[0].id, |a| a.state == "failed").await;
+    let failed = w
+        .until(&files[0].id, |a| a.state == AttachmentState::Failed)
+        .await;
     assert!(
         failed.error.as_deref().unwrap().contains("not allowed"),
         "{failed:?}"
@@ -398,7 +406,7 @@ async fn a_5xx_is_retried_after_its_backoff_then_stored() {
             a.error.as_deref().is_some_and(|e| e.contains("503"))
         })
         .await;
-    assert_eq!(waiting.state, "pending");
+    assert_eq!(waiting.state, AttachmentState::Pending);
     assert_eq!(w.asked.recv().await.unwrap(), "flaky.txt");
     assert_eq!(
         w.state.store.next_attachment_due().await.unwrap(),
@@ -406,7 +414,9 @@ async fn a_5xx_is_retried_after_its_backoff_then_stored() {
     );
 
     w.clock.advance(crate::outbox::backoff_ms(0));
-    let stored = w.until(&files[0].id, |a| a.state == "stored").await;
+    let stored = w
+        .until(&files[0].id, |a| a.state == AttachmentState::Stored)
+        .await;
     assert_eq!(
         (stored.mime_type.as_deref(), stored.size, stored.error),
         (Some("text/plain"), Some(5), None)

@@ -10,7 +10,7 @@ use frontdesk_rules::{Action, Hook, RatingInfo, parse_score};
 use super::consent::ConsentGate;
 use super::hooks::{HookRun, HookRunner, carry_out};
 use super::{EngineError, Outcome};
-use crate::store::{RoutingBatch, Store};
+use crate::store::{Direction, RoutingBatch, Store};
 
 /// The driver's part for a session's end: it keeps the rating answers of
 /// the step being built until the step's events are all applied.
@@ -138,7 +138,7 @@ impl Closing {
         Ok(messages
             .into_iter()
             .rev()
-            .find(|m| m.direction == "in")
+            .find(|m| m.direction == Direction::In)
             .map(|m| m.body))
     }
 }

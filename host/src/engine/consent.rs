@@ -19,7 +19,7 @@ use frontdesk_rules::{
 
 use super::hooks::HookRunner;
 use super::{EngineError, Event};
-use crate::store::{ConsentRow, Role, RoutingBatch, Store, StoreError, Viewer};
+use crate::store::{ConsentRow, Direction, Role, RoutingBatch, Store, StoreError, Viewer};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -68,15 +68,12 @@ impl ConsentGate {
             .channel(channel)
             .await?
             .ok_or(StoreError::NotFound("channel"))?;
-        let config: serde_json::Value = serde_json::from_str(&row.config).unwrap_or_default();
-        let notice = match config.get("consent") {
-            Some(value) => match serde_json::from_value::<ConsentNotice>(value.clone()) {
-                Ok(notice) => Some(Arc::new(notice)),
-                Err(err) => {
-                    tracing::warn!(channel, error = %err, "consent notice ignored: it does not read");
-                    None
-                }
-            },
+        let notice = match row.config.consent() {
+            Some(Ok(notice)) => Some(Arc::new(notice)),
+            Some(Err(err)) => {
+                tracing::warn!(channel, error = %err, "consent notice ignored: it does not read");
+                None
+            }
             None => None,
         };
         self.notices.insert(channel, notice.clone());
@@ -191,7 +188,7 @@ impl ConsentGate {
                 .await?
                 .into_iter()
                 .rev()
-                .find(|m| m.direction == "in")
+                .find(|m| m.direction == Direction::In)
                 .and_then(|m| parse_consent_answer(&m.body));
             if let Some(accepted) = answer {
                 let record = ConsentRow {

@@ -4,7 +4,7 @@ use frontdesk_routing::{
     AgentId, AgentStatus, Command, Mode, QueueConfig, QueueId, SessionLimit, Span, Timer,
 };
 
-use crate::store::{Channel, Queue, QueueMode, RoutingBatch, TransitionRow, User};
+use crate::store::{Channel, Queue, QueueMode, RoutingBatch, SessionState, TransitionRow, User};
 
 /// The core's view of a user: disabled users count as dismissed (R13).
 pub fn agent_status(user: &User) -> AgentStatus {
@@ -20,10 +20,9 @@ pub fn agent_status(user: &User) -> AgentStatus {
 /// channel's A5 conversation timeout (`timeout_secs` in its config).
 pub fn channel_queue_config(channel: &Channel, queue: &Queue) -> QueueConfig {
     let mut config = queue_config(channel.id, queue);
-    config.conversation_timeout = serde_json::from_str::<serde_json::Value>(&channel.config)
-        .ok()
-        .and_then(|c| c.get("timeout_secs").and_then(serde_json::Value::as_i64))
-        .filter(|secs| *secs > 0)
+    config.conversation_timeout = channel
+        .config
+        .conversation_timeout_secs()
         .map(Span::seconds);
     config
 }
@@ -88,8 +87,8 @@ pub fn record(batch: &mut RoutingBatch, command: &Command) {
         Command::Transition(t) => batch.transitions.push(TransitionRow {
             session_id: t.session.0,
             channel_id: t.queue.0,
-            from_state: t.from.map(|s| s.to_string()),
-            to_state: t.to.to_string(),
+            from_state: t.from.map(SessionState::from),
+            to_state: t.to.into(),
             agent_id: t.holder.map(|a| a.0),
             cause: name(&t.cause),
             at: t.at.as_millis(),

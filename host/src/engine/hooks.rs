@@ -12,14 +12,15 @@ use std::sync::Arc;
 use frontdesk_routing::{SessionId, Span, State, Timestamp};
 use frontdesk_rules::{
     Action, Author, ChannelInfo, ContactInfo, Hook, HookEvent, ScriptScope, SessionInfo,
-    WorkingHours,
 };
 
 use frontdesk_routing::Router;
 
 use super::EngineError;
 use super::consent::ConsentGate;
-use crate::store::{Channel, QueueMode, Role, RoutingBatch, Store, Viewer};
+use crate::store::{
+    Channel, ChannelConfig, Direction, QueueMode, Role, RoutingBatch, Store, Viewer,
+};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -46,37 +47,22 @@ pub(super) struct HookRunner {
     channels: HashMap<i64, Arc<ChannelInfo>>,
 }
 
-/// The language of a channel's customer texts (O3), from its config JSON.
-pub fn channel_language(config: &str) -> String {
-    language_of(&serde_json::from_str(config).unwrap_or_default())
-}
-
-fn language_of(config: &serde_json::Value) -> String {
-    config
-        .get("language")
-        .and_then(|v| v.as_str())
-        .unwrap_or(frontdesk_i18n::FALLBACK)
-        .to_string()
-}
-
 /// The channel's settings for scripts: `language`, `working_hours` and
 /// `timeout_secs` (A5) from its config, mode and A4/Q2 options from its queue.
 async fn channel_info(store: &dyn Store, channel: &Channel) -> Result<ChannelInfo, EngineError> {
-    let config: serde_json::Value = serde_json::from_str(&channel.config).unwrap_or_default();
+    let config = &channel.config;
     let queue = store.queue(channel.id).await?;
-    let working_hours = match config.get("working_hours") {
-        Some(v) => match serde_json::from_value::<WorkingHours>(v.clone()) {
-            Ok(hours) => Some(Arc::new(hours)),
-            Err(err) => {
-                tracing::warn!(channel = channel.id, error = %err, "working_hours ignored: always open");
-                None
-            }
-        },
+    let working_hours = match config.working_hours() {
+        Some(Ok(hours)) => Some(Arc::new(hours)),
+        Some(Err(err)) => {
+            tracing::warn!(channel = channel.id, error = %err, "working_hours ignored: always open");
+            None
+        }
         None => None,
     };
     Ok(ChannelInfo {
         name: channel.name.clone(),
-        language: language_of(&config),
+        language: config.language().to_string(),
         mode: match queue.mode {
             QueueMode::Evenly => frontdesk_routing::Mode::Evenly,
             QueueMode::Strict => frontdesk_routing::Mode::Strict,
@@ -84,15 +70,14 @@ async fn channel_info(store: &dyn Store, channel: &Channel) -> Result<ChannelInf
         },
         working_hours,
         close_delay_ms: queue.options.close_delay_secs * 1000,
+        // Scripts see the setting as saved, zero included (A5's own timer
+        // ignores a timeout that is not positive).
         timeout_ms: config
-            .get("timeout_secs")
+            .get(ChannelConfig::TIMEOUT_SECS)
             .and_then(|v| v.as_i64())
             .map(|s| s * 1000),
         close_on_rating: queue.options.close_on_rating,
-        off_hours_text: config
-            .get("off_hours_text")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
+        off_hours_text: config.off_hours_text().map(str::to_string),
     })
 }
 
@@ -181,7 +166,7 @@ impl HookRunner {
         info.unanswered = snapshot.as_ref().is_some_and(|s| s.unanswered);
         for m in self.store.messages(session.id, 0, 10_000).await? {
             let at = Timestamp::from_millis(m.created_at);
-            if m.direction == "in" {
+            if m.direction == Direction::In {
                 info.customer_messages += 1;
                 info.previous_customer_message_at = info.last_customer_message_at;
                 info.last_customer_message_at = Some(at);

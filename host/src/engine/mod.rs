@@ -39,7 +39,6 @@ use tokio::sync::{Notify, mpsc, oneshot};
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
 pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
-pub use hooks::channel_language;
 
 use crate::clock::Clock;
 use crate::routing_lock::RoutingLease;

@@ -39,7 +39,7 @@ pub(super) async fn outbound(store: &Arc<dyn Store>, session: i64) -> Vec<String
     let messages = store.messages(session, 0, 100).await.unwrap();
     messages
         .into_iter()
-        .filter(|m| m.direction == "out")
+        .filter(|m| m.direction == crate::store::Direction::Out)
         .map(|m| m.body)
         .collect()
 }
@@ -169,7 +169,15 @@ async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_reque
 /// Waits for the engine task to write what the clock made due.
 pub(super) async fn state_of(store: &Arc<dyn Store>, session: i64, want: &str) -> bool {
     for _ in 0..10_000 {
-        if store.session(ADMIN, session).await.unwrap().unwrap().state == want {
+        if store
+            .session(ADMIN, session)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .as_str()
+            == want
+        {
             return true;
         }
         tokio::task::yield_now().await;

@@ -30,7 +30,13 @@ async fn answer(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str,
 }
 
 async fn state(store: &Arc<dyn Store>, session: i64) -> String {
-    store.session(ADMIN, session).await.unwrap().unwrap().state
+    store
+        .session(ADMIN, session)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .to_string()
 }
 
 #[tokio::test]

@@ -128,7 +128,11 @@ impl Play {
     async fn close(&self, session: i64) {
         self.engine.send(Event::Close { session }).await.unwrap();
         let state = self.store.session(ADMIN, session).await.unwrap().unwrap();
-        assert_eq!(state.state, "closed", "session {session} did not close");
+        assert_eq!(
+            state.state,
+            crate::store::SessionState::Closed,
+            "session {session} did not close"
+        );
     }
 
     async fn stats(&self, agent: Option<i64>) -> ChannelStats {
@@ -195,28 +199,35 @@ async fn scenario(store: Arc<dyn Store>) {
     p.close(s4).await; // closed by hand, never held by an agent: 1950 s
     let now = p.clock.now();
     p.store
-        .rate(s1, "customer", 5, None, None, now)
+        .rate(s1, crate::store::Rater::Customer, 5, None, None, now)
         .await
         .unwrap();
     p.store
-        .rate(s2, "customer", 1, None, None, now)
+        .rate(s2, crate::store::Rater::Customer, 1, None, None, now)
         .await
         .unwrap();
     // A replaced rating counts with its new score.
     p.store
-        .rate(s2, "customer", 3, None, None, now)
+        .rate(s2, crate::store::Rater::Customer, 3, None, None, now)
         .await
         .unwrap();
     p.store
-        .rate(s2, "supervisor", 2, Some("slow"), Some(p.sue), now)
+        .rate(
+            s2,
+            crate::store::Rater::Supervisor,
+            2,
+            Some("slow"),
+            Some(p.sue),
+            now,
+        )
         .await
         .unwrap();
     p.store
-        .rate(s6, "customer", 4, None, None, now)
+        .rate(s6, crate::store::Rater::Customer, 4, None, None, now)
         .await
         .unwrap();
     p.store
-        .rate(before, "customer", 1, None, None, now)
+        .rate(before, crate::store::Rater::Customer, 1, None, None, now)
         .await
         .unwrap();
     p.at(3600).await;

@@ -149,8 +149,7 @@ impl Connector for ApiChannel {
     /// POSTs `{"message_id", "chat_id", "text"}` to the channel's
     /// `callback_url`, signed like inbound webhooks, with the delivery id.
     async fn send(&self, channel: &Channel, message: &Outbound) -> Result<(), SendError> {
-        let config: serde_json::Value = serde_json::from_str(&channel.config).unwrap_or_default();
-        let Some(url) = config.get("callback_url").and_then(|v| v.as_str()) else {
+        let Some(url) = channel.config.callback_url() else {
             return Err(SendError::Permanent(format!(
                 "channel {} has no callback_url; set one with PATCH /api/v1/channels/{}",
                 channel.id, channel.id
@@ -261,7 +260,7 @@ mod tests {
             name: "Site".into(),
             kind: "api".into(),
             secret: "s3cret".into(),
-            config: "{}".into(),
+            config: crate::store::ChannelConfig::parse("{}"),
             enabled: true,
             created_at: 0,
         }

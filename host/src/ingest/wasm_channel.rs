@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use frontdesk_plugin_host::PluginHost;
-use frontdesk_plugin_host::types::{self, AttachmentKind};
+use frontdesk_plugin_host::types;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
@@ -20,19 +20,6 @@ use crate::store::{Channel, InboundMessage, NewAttachment, Sender};
 pub struct WasmChannel {
     pub host: PluginHost,
     pub plugin: String,
-}
-
-/// The kind's name as stored and listed by the API.
-pub(crate) fn kind_name(kind: AttachmentKind) -> &'static str {
-    match kind {
-        AttachmentKind::Image => "image",
-        AttachmentKind::Audio => "audio",
-        AttachmentKind::Video => "video",
-        AttachmentKind::File => "file",
-        AttachmentKind::Location => "location",
-        AttachmentKind::Sticker => "sticker",
-        AttachmentKind::Other => "other",
-    }
 }
 
 /// An attachment as the store records it. Bytes that came in the message
@@ -51,7 +38,7 @@ fn attachment(attachment: types::Attachment, max_bytes: usize) -> NewAttachment 
         format!("the file is {n} bytes, over the limit of {max_bytes} (--max-attachment-bytes)")
     });
     NewAttachment {
-        kind: kind_name(attachment.kind).to_string(),
+        kind: attachment.kind.into(),
         file_name: attachment.file_name,
         mime_type: attachment.mime_type,
         declared_size,
@@ -169,7 +156,7 @@ pub fn plugin_config(config: &serde_json::Value) -> serde_json::Value {
 }
 
 pub(crate) fn target(plugin: &str, channel: &Channel) -> types::Channel {
-    let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| serde_json::json!({}));
+    let config = channel.config.plugin_config();
     types::Channel {
         id: channel.id.to_string(),
         plugin: plugin.to_string(),
@@ -355,6 +342,8 @@ mod tests {
 #[cfg(test)]
 mod normalize_tests {
     use super::*;
+    use crate::store::AttachmentState;
+    use frontdesk_plugin_host::types::AttachmentKind;
 
     fn with(attachments: Vec<types::Attachment>) -> types::InboundMessage {
         types::InboundMessage {
@@ -405,7 +394,7 @@ mod normalize_tests {
         );
         assert_eq!(message.edit_of.as_deref(), Some("7"));
         assert_eq!(message.sender.name.as_deref(), Some("ann"));
-        let states: Vec<(&str, Option<String>)> = message
+        let states: Vec<(AttachmentState, Option<String>)> = message
             .attachments
             .iter()
             .map(|a| a.initial_state())
@@ -418,10 +407,10 @@ mod normalize_tests {
         assert_eq!(
             states,
             [
-                ("stored", None),
-                ("failed", over(11)),
-                ("failed", over(11)),
-                ("pending", None)
+                (AttachmentState::Stored, None),
+                (AttachmentState::Failed, over(11)),
+                (AttachmentState::Failed, over(11)),
+                (AttachmentState::Pending, None)
             ]
         );
         assert_eq!(message.attachments[0].data.as_deref(), Some(&[1; 10][..]));
@@ -429,6 +418,9 @@ mod normalize_tests {
             message.attachments[1].data, None,
             "bytes over the cap are not kept"
         );
-        assert_eq!(message.attachments[3].kind, "file");
+        assert_eq!(
+            message.attachments[3].kind,
+            crate::store::AttachmentKind::File
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 
 use super::{Frame, Hint, LiveEvent};
-use crate::store::{Message, Millis, Role, Session, Store, Viewer};
+use crate::store::{Message, Millis, Role, Session, SessionState, Store, Viewer};
 
 /// The most hints taken at once.
 const MAX_HINTS: usize = 1024;
@@ -145,7 +145,7 @@ async fn publish(
             }
         }
     }
-    if entry.session.state == "closed" {
+    if entry.session.state == SessionState::Closed {
         known.remove(&id);
     }
     Ok(())

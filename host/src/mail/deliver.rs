@@ -59,9 +59,8 @@ pub async fn channel_for(state: &AppState, address: &str) -> Result<Option<Chann
         .map_err(|e| DeliverError::Temporary(format!("cannot read channels: {e}")))?;
     Ok(channels.into_iter().find(|c| {
         c.kind == EMAIL_KIND
-            && serde_json::from_str::<serde_json::Value>(&c.config)
-                .ok()
-                .and_then(|config| config["address"].as_str().map(str::to_string))
+            && c.config
+                .address()
                 .is_some_and(|a| a.trim().eq_ignore_ascii_case(address.trim()))
     }))
 }

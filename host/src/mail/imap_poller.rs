@@ -114,8 +114,7 @@ pub fn start(state: AppState) {
                 if channel.kind != EMAIL_KIND || !channel.enabled {
                     continue;
                 }
-                let config: Value = serde_json::from_str(&channel.config).unwrap_or_default();
-                let settings = match ImapSettings::from_config(&config) {
+                let settings = match ImapSettings::from_config(channel.config.value()) {
                     None => continue,
                     Some(Ok(settings)) => settings,
                     Some(Err(why)) => {

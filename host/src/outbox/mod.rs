@@ -27,7 +27,7 @@ use crate::identity::AgentIdentity;
 use crate::ingest::{AuthorIdentity, Connectors, Outbound, SendError};
 use crate::leased::{Caps, Lanes, LeasedQueue};
 use crate::node::Claimant;
-use crate::store::{Delivery, Millis, OutboundJob, StorageHealth, Store};
+use crate::store::{ChannelConfig, Delivery, Millis, OutboundJob, StorageHealth, Store};
 use crate::webchat::Hub;
 
 pub use crate::leased::backoff_ms;
@@ -181,7 +181,7 @@ async fn attempt(outbox: &Outbox, job: &OutboundJob) -> Result<(), SendError> {
 /// is sent without a name rather than holding the customer's reply back.
 async fn shown_author(
     store: &dyn Store,
-    channel_config: &str,
+    channel_config: &ChannelConfig,
     agent: i64,
 ) -> Option<AuthorIdentity> {
     let identity = AgentIdentity::of_channel_config(channel_config);

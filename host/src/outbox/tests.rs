@@ -101,7 +101,7 @@ async fn state_of(
         let items = state.store.list_outbox(None, 100).await.unwrap();
         if let Some(item) = items
             .into_iter()
-            .find(|i| i.id == id && i.state == want && i.attempts == attempts)
+            .find(|i| i.id == id && i.state.as_str() == want && i.attempts == attempts)
         {
             return item;
         }

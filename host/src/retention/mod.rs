@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::AppState;
-use crate::store::{Millis, RetentionCounts, Role, Store, Viewer};
+use crate::store::{ChannelConfig, Millis, RetentionCounts, Role, Store, Viewer};
 
 /// Sessions (and failed inbound requests) per transaction.
 pub const BATCH: i64 = 50;
@@ -24,17 +24,8 @@ pub const DEFAULT_EVERY: &str = "1h";
 pub const MAX_DAYS: i64 = 36_500;
 const DAY_MS: Millis = 86_400_000;
 
-/// The channel config key.
-pub const CONFIG_KEY: &str = "retention_days";
-
-/// A channel's retention in days, from its config JSON; `None` when off.
-pub fn days_of(config: &str) -> Option<i64> {
-    serde_json::from_str::<serde_json::Value>(config)
-        .ok()?
-        .get(CONFIG_KEY)?
-        .as_i64()
-        .filter(|d| *d > 0)
-}
+/// The channel config key (read by [`ChannelConfig::retention_days`]).
+pub const CONFIG_KEY: &str = ChannelConfig::RETENTION_DAYS;
 
 /// Checks `retention_days` in a channel config an admin saves.
 pub fn validate(config: &serde_json::Value) -> Result<(), String> {
@@ -70,7 +61,7 @@ pub async fn run_once(
     };
     let mut runs = Vec::new();
     for channel in store.list_channels(everyone).await? {
-        let Some(days) = days_of(&channel.config) else {
+        let Some(days) = channel.config.retention_days() else {
             continue;
         };
         let before = now.saturating_sub(days.saturating_mul(DAY_MS));
@@ -139,6 +130,7 @@ mod tests {
 
     #[test]
     fn the_setting_is_off_unless_a_positive_number_of_days() {
+        let days_of = |text: &str| ChannelConfig::parse(text).retention_days();
         assert_eq!(days_of("{}"), None);
         assert_eq!(days_of(r#"{"retention_days": 30}"#), Some(30));
         assert_eq!(days_of(r#"{"retention_days": 0}"#), None);

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::kinds::{AttachmentKind, AttachmentState};
 use super::model::Millis;
 
 /// An attachment as a connector hands it over, stored with its message.
@@ -14,8 +15,7 @@ use super::model::Millis;
 /// failed (there is nothing to fetch).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NewAttachment {
-    /// image, audio, video, file, location, sticker or other.
-    pub kind: String,
+    pub kind: AttachmentKind,
     pub file_name: Option<String>,
     /// The provider's declared content type.
     pub mime_type: Option<String>,
@@ -34,16 +34,16 @@ pub struct NewAttachment {
 
 impl NewAttachment {
     /// The state it is stored in, and the reason when that is `failed`.
-    pub fn initial_state(&self) -> (&'static str, Option<String>) {
+    pub fn initial_state(&self) -> (AttachmentState, Option<String>) {
         if let Some(why) = &self.refused {
-            ("failed", Some(why.clone()))
+            (AttachmentState::Failed, Some(why.clone()))
         } else if self.data.is_some() {
-            ("stored", None)
+            (AttachmentState::Stored, None)
         } else if self.url.is_some() || self.provider_file_id.is_some() {
-            ("pending", None)
+            (AttachmentState::Pending, None)
         } else {
             (
-                "failed",
+                AttachmentState::Failed,
                 Some("the connector named no URL or file id to fetch it from".to_string()),
             )
         }
@@ -58,15 +58,14 @@ pub struct AttachmentInfo {
     pub id: String,
     #[serde(skip)]
     pub message_id: i64,
-    /// image, audio, video, file, location, sticker or other.
-    pub kind: String,
+    pub kind: AttachmentKind,
     pub file_name: Option<String>,
     /// The fetched content type once stored; the provider's declared one before.
     pub mime_type: Option<String>,
     /// Bytes stored, or the provider's declared size before that.
     pub size: Option<i64>,
     /// `pending` (waiting for the fetch worker), `stored` or `failed`.
-    pub state: String,
+    pub state: AttachmentState,
     /// Why it failed, or the last fetch error while it is retried.
     pub error: Option<String>,
 }
@@ -78,7 +77,7 @@ pub struct AttachmentJob {
     pub channel_id: i64,
     /// Fetch attempts made before this one.
     pub attempts: i64,
-    pub kind: String,
+    pub kind: AttachmentKind,
     pub file_name: Option<String>,
     pub mime_type: Option<String>,
     pub declared_size: Option<i64>,

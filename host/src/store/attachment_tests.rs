@@ -5,10 +5,10 @@ use std::sync::Arc;
 use super::*;
 use crate::test_support::{sqlite_store, with_postgres};
 
-fn file(kind: &str, url: Option<&str>, data: Option<&[u8]>) -> NewAttachment {
+fn file(kind: AttachmentKind, url: Option<&str>, data: Option<&[u8]>) -> NewAttachment {
     NewAttachment {
-        kind: kind.into(),
-        file_name: Some(format!("{kind}.bin")),
+        kind,
+        file_name: Some(format!("{}.bin", kind.as_str())),
         mime_type: Some("image/png".into()),
         declared_size: Some(4),
         url: url.map(Into::into),
@@ -71,8 +71,12 @@ async fn story(store: Arc<dyn Store>) {
         sales,
         "m1",
         vec![
-            file("file", None, Some(b"%PDF")),
-            file("image", Some("https://provider.example/p.png"), None),
+            file(AttachmentKind::File, None, Some(b"%PDF")),
+            file(
+                AttachmentKind::Image,
+                Some("https://provider.example/p.png"),
+                None,
+            ),
         ],
     );
     let mut edit = message(
@@ -81,9 +85,13 @@ async fn story(store: Arc<dyn Store>) {
         vec![
             NewAttachment {
                 refused: Some("over the cap".into()),
-                ..file("video", Some("https://provider.example/v.mp4"), None)
+                ..file(
+                    AttachmentKind::Video,
+                    Some("https://provider.example/v.mp4"),
+                    None,
+                )
             },
-            file("location", None, None),
+            file(AttachmentKind::Location, None, None),
         ],
     );
     edit.message.text = "fixed typo".into();

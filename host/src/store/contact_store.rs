@@ -20,16 +20,6 @@ pub enum LeadMode {
     Off,
 }
 
-impl LeadMode {
-    /// The mode in a channel's config JSON (`"leads"`), defaulting to `auto`.
-    pub fn of_channel_config(config: &str) -> LeadMode {
-        serde_json::from_str::<serde_json::Value>(config)
-            .ok()
-            .and_then(|v| serde_json::from_value(v.get("leads")?.clone()).ok())
-            .unwrap_or_default()
-    }
-}
-
 /// C2: whether a customer can be reached again, and if not, why not.
 pub fn unreachable_reason(
     source: &str,

@@ -8,9 +8,11 @@
 mod accounts;
 mod attachment_model;
 mod bot_store;
+mod channel_config;
 mod contact_store;
 mod data_store;
 mod health;
+mod kinds;
 mod model;
 mod postgres;
 pub mod schema;
@@ -30,9 +32,11 @@ use async_trait::async_trait;
 pub use accounts::{AccountStore, LinkFor, LinkUse, NewWebSession, SignInRecord, WebSession};
 pub use attachment_model::*;
 pub use bot_store::*;
+pub use channel_config::ChannelConfig;
 pub use contact_store::*;
 pub use data_store::*;
 pub use health::{Fault, StorageHealth};
+pub use kinds::{AttachmentKind, AttachmentState, Direction, OutboxState, Rater, SessionState};
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
@@ -251,7 +255,7 @@ pub trait ConfigStore: Send + Sync + 'static {
     async fn rate(
         &self,
         session_id: i64,
-        rater: &str,
+        rater: Rater,
         score: i64,
         comment: Option<&str>,
         by: Option<i64>,

@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::channel_config::ChannelConfig;
+use super::kinds::{Direction, OutboxState, Rater, SessionState};
+
 /// Unix time in milliseconds: the one time type every backend stores.
 pub type Millis = i64;
 
@@ -90,10 +93,10 @@ pub struct Channel {
     /// Shared secret the provider signs webhooks with (P3). Only admins see it.
     #[serde(skip)]
     pub secret: String,
-    /// Connector settings as JSON text.
+    /// Connector and channel settings, parsed once when read.
     #[schema(value_type = Object)]
-    #[serde(serialize_with = "raw_json")]
-    pub config: String,
+    #[sqlx(try_from = "String")]
+    pub config: ChannelConfig,
     pub enabled: bool,
     pub created_at: Millis,
 }
@@ -240,7 +243,7 @@ pub struct Session {
     /// The network the customer wrote from (C3).
     pub source: String,
     /// S1 state: bot, queued, offered, assigned, answered, waiting, closing, rating, closed.
-    pub state: String,
+    pub state: SessionState,
     pub agent_id: Option<i64>,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -250,8 +253,8 @@ pub struct Session {
 /// One recorded move of a session between states (S1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct SessionEvent {
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<SessionState>,
+    pub to_state: SessionState,
     pub cause: String,
     pub actor_id: Option<i64>,
     pub at: Millis,
@@ -263,7 +266,7 @@ pub struct Message {
     pub id: i64,
     pub session_id: i64,
     /// `in` from the customer, `out` to the customer.
-    pub direction: String,
+    pub direction: Direction,
     pub author_id: Option<i64>,
     pub external_id: Option<String>,
     /// The text as the customer wrote it: empty for a message of attachments only.
@@ -343,7 +346,7 @@ pub struct OutboxItem {
     pub message_id: i64,
     pub channel_id: i64,
     /// pending, sent or failed (after its last try).
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub next_attempt_at: Millis,
     pub last_error: Option<String>,
@@ -426,8 +429,8 @@ pub struct RoutingRows {
 pub struct TransitionRow {
     pub session_id: i64,
     pub channel_id: i64,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<SessionState>,
+    pub to_state: SessionState,
     pub agent_id: Option<i64>,
     pub cause: String,
     pub at: Millis,
@@ -491,7 +494,7 @@ pub struct ScriptVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct RatingRow {
     /// `customer`, or `supervisor` (Q3).
-    pub rater: String,
+    pub rater: Rater,
     /// 1 to 5.
     pub score: i64,
     pub comment: Option<String>,

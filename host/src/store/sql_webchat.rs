@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{Millis, Result};
+use super::{Direction, Millis, Result, SessionState};
 
 /// One message of a visitor's chat, as the widget is shown it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -11,7 +11,7 @@ pub struct ChatMessage {
     pub id: i64,
     pub session_id: i64,
     /// `in` from the customer, `out` to the customer.
-    pub direction: String,
+    pub direction: Direction,
     /// The agent who wrote it; `None` for the customer, bots and notices.
     pub author_id: Option<i64>,
     /// The agent's user name, when there is an agent.
@@ -24,7 +24,7 @@ pub struct ChatMessage {
     pub body: String,
     pub created_at: Millis,
     /// The session's state now: `rating` when it waits for the customer's score (Q1).
-    pub session_state: String,
+    pub session_state: SessionState,
 }
 
 /// Contact details a visitor gave in the widget (C2).

@@ -62,7 +62,7 @@ async fn bot_story(store: Arc<dyn Store>) {
             session_id: session,
             channel_id: channel,
             from_state: None,
-            to_state: "bot".into(),
+            to_state: SessionState::Bot,
             agent_id: None,
             cause: "opened".into(),
             at: 10,
@@ -99,7 +99,7 @@ async fn bot_story(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .into_iter()
-        .filter(|m| m.direction == "out")
+        .filter(|m| m.direction == Direction::Out)
         .map(|m| m.body)
         .collect();
     assert_eq!(out, ["Hi", "What is your email?"]);

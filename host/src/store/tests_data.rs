@@ -38,8 +38,8 @@ async fn close(store: &dyn Store, channel_id: i64, session: i64, at: Millis) {
         transitions: vec![TransitionRow {
             session_id: session,
             channel_id,
-            from_state: Some("queued".into()),
-            to_state: "closed".into(),
+            from_state: Some(SessionState::Queued),
+            to_state: SessionState::Closed,
             agent_id: None,
             cause: "test".into(),
             at,

@@ -15,7 +15,7 @@ use tokio::sync::{OnceCell, mpsc};
 use super::token::Signer;
 use crate::api::AppState;
 use crate::identity::AgentIdentity;
-use crate::store::{ChatMessage, Store};
+use crate::store::{ChatMessage, Direction, SessionState, Store};
 
 /// A frame for a visitor's socket, with its message id for de-duplication.
 #[derive(Debug)]
@@ -167,8 +167,8 @@ impl Hub {
 
 /// Who wrote a message, as the widget shows it.
 fn from(message: &ChatMessage) -> &'static str {
-    match (message.direction.as_str(), message.author_id) {
-        ("in", _) => "customer",
+    match (message.direction, message.author_id) {
+        (Direction::In, _) => "customer",
         (_, Some(_)) => "agent",
         // Routing notices (W2, R11), the consent notice (G1), the rating
         // prompt (Q1) and bot replies have no author.
@@ -178,14 +178,14 @@ fn from(message: &ChatMessage) -> &'static str {
 
 /// Q1: an outgoing message of a session that waits for the customer's score.
 fn asks_rating(message: &ChatMessage) -> bool {
-    message.direction == "out" && message.session_state == "rating"
+    message.direction == Direction::Out && message.session_state == SessionState::Rating
 }
 
 /// The agent as the widget shows them (I1), by the channel's choice;
 /// null for the customer's own messages, bots and notices.
 pub fn author(message: &ChatMessage, identity: &AgentIdentity) -> Value {
-    let shown = match (&message.author_name, message.direction.as_str()) {
-        (Some(name), "out") => identity.shown_as(
+    let shown = match (&message.author_name, message.direction) {
+        (Some(name), Direction::Out) => identity.shown_as(
             name,
             message.author_display_name.as_deref(),
             message.author_avatar.as_deref(),
@@ -204,7 +204,7 @@ pub fn message_frame(message: &ChatMessage, visitor: &str, identity: &AgentIdent
     let client_id = message
         .external_id
         .as_deref()
-        .filter(|_| message.direction == "in")
+        .filter(|_| message.direction == Direction::In)
         .and_then(|id| id.strip_prefix(visitor))
         .and_then(|rest| rest.strip_prefix('/'));
     json!({
@@ -224,14 +224,14 @@ mod tests {
     use super::*;
 
     fn message(
-        direction: &str,
+        direction: Direction,
         author: Option<(i64, &str)>,
         external: Option<&str>,
     ) -> ChatMessage {
         ChatMessage {
             id: 9,
             session_id: 1,
-            direction: direction.into(),
+            direction,
             author_id: author.map(|a| a.0),
             author_name: author.map(|a| a.1.to_string()),
             author_display_name: None,
@@ -239,14 +239,14 @@ mod tests {
             external_id: external.map(str::to_string),
             body: "<b>hi</b>".into(),
             created_at: 5,
-            session_state: "rating".into(),
+            session_state: SessionState::Rating,
         }
     }
 
     #[test]
     fn the_widgets_own_message_carries_its_client_id_and_no_author() {
         let frame = message_frame(
-            &message("in", None, Some("v:a/c-1")),
+            &message(Direction::In, None, Some("v:a/c-1")),
             "v:a",
             &AgentIdentity::Profile,
         );
@@ -259,7 +259,7 @@ mod tests {
         );
         // Another visitor's prefix is never taken for this one's.
         let other = message_frame(
-            &message("in", None, Some("v:ab/c-1")),
+            &message(Direction::In, None, Some("v:ab/c-1")),
             "v:a",
             &AgentIdentity::Profile,
         );
@@ -269,7 +269,7 @@ mod tests {
     #[test]
     fn agents_and_notices_are_told_apart_and_text_stays_as_is() {
         let agent = message_frame(
-            &message("out", Some((3, "Mia")), None),
+            &message(Direction::Out, Some((3, "Mia")), None),
             "v:a",
             &AgentIdentity::Profile,
         );
@@ -279,7 +279,11 @@ mod tests {
         );
         assert_eq!(agent["text"], "<b>hi</b>");
         assert_eq!(agent["rating"], true);
-        let notice = message_frame(&message("out", None, None), "v:a", &AgentIdentity::Profile);
+        let notice = message_frame(
+            &message(Direction::Out, None, None),
+            "v:a",
+            &AgentIdentity::Profile,
+        );
         assert_eq!(
             (&notice["from"], &notice["author"]),
             (&json!("system"), &Value::Null)

@@ -76,7 +76,7 @@ async fn webchat_channel(state: &AppState, id: i64) -> Result<(Channel, Value), 
             "channel {id} is disabled; an admin can enable it"
         )));
     }
-    let config = serde_json::from_str(&channel.config).unwrap_or_else(|_| json!({}));
+    let config = channel.config.plugin_config();
     Ok((channel, config))
 }
 

@@ -14,7 +14,7 @@ async fn answered(w: &World, session: i64, text: &str) -> bool {
         let messages = w.store.messages(session, 0, 100).await.unwrap();
         if messages
             .iter()
-            .any(|m| m.direction == "out" && m.body == text)
+            .any(|m| m.direction == crate::store::Direction::Out && m.body == text)
         {
             return true;
         }

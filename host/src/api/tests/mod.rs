@@ -120,7 +120,10 @@ impl World {
         let mut n = 0;
         for s in sessions {
             let messages = self.store.messages(s.id, 0, 10_000).await.unwrap();
-            n += messages.iter().filter(|m| m.direction == "in").count();
+            n += messages
+                .iter()
+                .filter(|m| m.direction == crate::store::Direction::In)
+                .count();
         }
         n
     }
@@ -343,6 +346,41 @@ async fn s5_a_reply_goes_to_the_outbox_and_admin_changes_are_audited() {
     let (_, audit) = call(&w.app, "GET", "/api/v1/audit", Some(&w.admin), None).await;
     assert_eq!(audit[0]["action"], "channel.create");
     assert_eq!(audit[0]["actor_id"], 1);
+}
+
+/// The store's typed states and kinds are documented as the strings the
+/// API sends, and every schema the document names is in it.
+#[tokio::test]
+async fn x4_openapi_documents_the_store_enums_as_their_names() {
+    let w = world().await;
+    let (status, doc) = call(&w.app, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = doc.to_string();
+    let schemas = &doc["components"]["schemas"];
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &reference[..reference.find('"').unwrap()];
+        assert!(
+            schemas.get(name).is_some(),
+            "{name} is named but not in the document"
+        );
+    }
+    let states: Vec<&str> = schemas["SessionState"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "bot", "queued", "offered", "assigned", "answered", "waiting", "closing", "rating",
+            "closed"
+        ]
+    );
+    assert_eq!(
+        schemas["Direction"]["enum"],
+        serde_json::json!(["in", "out"])
+    );
 }
 
 #[tokio::test]

@@ -162,7 +162,10 @@ impl Hooks {
         {
             // Only the customer's: the engine may have queued replies (A1, R11).
             let messages = self.store.messages(s.id, 0, 1000).await.unwrap();
-            n += messages.iter().filter(|m| m.direction == "in").count();
+            n += messages
+                .iter()
+                .filter(|m| m.direction == crate::store::Direction::In)
+                .count();
         }
         n
     }

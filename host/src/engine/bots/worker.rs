@@ -16,7 +16,8 @@ use crate::clock::Clock;
 use crate::engine::{Engine, EngineError, Event};
 use crate::node::Workers;
 use crate::store::{
-    BotConsumed, BotExit, BotSession, BotStatus, BotStep, Role, Store, StoreError, Viewer,
+    BotConsumed, BotExit, BotSession, BotStatus, BotStep, Direction, Role, SessionState, Store,
+    StoreError, Viewer,
 };
 
 /// Bot calls that may run at once, across all sessions.
@@ -165,7 +166,7 @@ impl Worker {
             let Some(row) = self.store.session(ADMIN, session).await? else {
                 return Ok(());
             };
-            if row.state != "bot" {
+            if row.state != SessionState::Bot {
                 // An agent took it (R18), or it was closed: the bot is done.
                 let reason = format!("the session moved on to {} without the bot", row.state);
                 self.store
@@ -277,7 +278,7 @@ impl Worker {
             .store
             .messages(bot.session_id, bot.seen_message, 100)
             .await?;
-        if let Some(m) = messages.into_iter().find(|m| m.direction == "in") {
+        if let Some(m) = messages.into_iter().find(|m| m.direction == Direction::In) {
             let consumed = BotConsumed::Message(m.id);
             if let Some(field) = bot.pending_field.as_ref().filter(|_| m.id > bot.ask_after) {
                 let value = actions::pick_option(&bot.pending_options, &m.body);
@@ -375,13 +376,8 @@ impl Worker {
                     .await;
             }
         };
-        let state = self
-            .store
-            .session(ADMIN, session)
-            .await?
-            .map(|s| s.state)
-            .unwrap_or_default();
-        if state == "bot" && exit != BotExit::HandOver {
+        let state = self.store.session(ADMIN, session).await?.map(|s| s.state);
+        if state == Some(SessionState::Bot) && exit != BotExit::HandOver {
             tracing::info!(session, error = %refused, "bot's transfer refused; handing over to the queue instead");
             if let Err(err) = self.engine.send(Event::BotHandover { session }).await {
                 tracing::warn!(session, error = %err, "handover after a refused transfer failed; trying again");
@@ -398,7 +394,10 @@ impl Worker {
                 .await;
         }
         // The session left the bot some other way first (an agent took it).
-        let reason = format!("the session had moved on to {state}");
+        let reason = format!(
+            "the session had moved on to {}",
+            state.map_or("", SessionState::as_str)
+        );
         self.store
             .finish_bot_session(session, Some(&reason), None, now)
             .await

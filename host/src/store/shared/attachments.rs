@@ -60,7 +60,7 @@ pub(crate) async fn insert_attachments(
             chunk,
             |mut row, &(message_id, session_id, channel_id, position, a)| {
                 let (state, error) = a.initial_state();
-                let data = if state == "stored" {
+                let data = if state == AttachmentState::Stored {
                     a.data.as_deref()
                 } else {
                     None
@@ -70,7 +70,7 @@ pub(crate) async fn insert_attachments(
                     .push_bind(session_id)
                     .push_bind(channel_id)
                     .push_bind(position)
-                    .push_bind(a.kind.as_str())
+                    .push_bind(a.kind)
                     .push_bind(a.file_name.as_deref())
                     .push_bind(a.mime_type.as_deref())
                     .push_bind(a.declared_size)
@@ -196,7 +196,11 @@ impl crate::store::AttachmentStore for Backend {
         };
         let info = <AttachmentInfo as sqlx::FromRow<_>>::from_row(&row)?;
         let data: Option<Vec<u8>> = sqlx::Row::try_get(&row, "data")?;
-        let data = if info.state == "stored" { data } else { None };
+        let data = if info.state == AttachmentState::Stored {
+            data
+        } else {
+            None
+        };
         Ok(Some(AttachmentFile { info, data }))
     }
 }

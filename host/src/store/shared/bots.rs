@@ -87,7 +87,7 @@ impl crate::store::BotStore for Backend {
         if let Some(existing) = self.bot_session(session_id).await? {
             return Ok(Some(existing));
         }
-        let session: Option<(i64, String)> =
+        let session: Option<(i64, SessionState)> =
             sqlx::query_as("SELECT channel_id, state FROM sessions WHERE id = $1")
                 .bind(session_id)
                 .fetch_optional(&self.read)
@@ -95,7 +95,7 @@ impl crate::store::BotStore for Backend {
         let Some((channel_id, state)) = session else {
             return Ok(None);
         };
-        if state != "bot" {
+        if state != SessionState::Bot {
             return Ok(None);
         }
         let bot = self.channel_bot(channel_id).await?;

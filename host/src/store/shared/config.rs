@@ -120,7 +120,7 @@ impl crate::store::ConfigStore for Backend {
     async fn rate(
         &self,
         session_id: i64,
-        rater: &str,
+        rater: Rater,
         score: i64,
         comment: Option<&str>,
         by: Option<i64>,

@@ -105,7 +105,7 @@ pub(crate) async fn ingest_batch(
             let item = &batch[i];
             row.push_bind(sessions.of(item))
                 .push_bind(item.channel_id)
-                .push_bind("in")
+                .push_bind(Direction::In)
                 .push_bind(item.message.external_id.as_str())
                 .push_bind(item.message.text.as_str())
                 .push_bind(now)
@@ -379,7 +379,7 @@ async fn auto_lead(
         .bind(channel_id)
         .fetch_one(&mut **tx)
         .await?;
-    let note = match LeadMode::of_channel_config(&config) {
+    let note = match ChannelConfig::parse(&config).leads() {
         LeadMode::Off => "this channel creates no leads (setting `leads`: off)",
         LeadMode::Manual => "in this channel an agent creates the lead (setting `leads`: manual)",
         LeadMode::Auto if !new_contact => "the customer was already a known contact (C1)",

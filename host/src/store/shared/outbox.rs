@@ -150,9 +150,9 @@ impl crate::store::OutboxStore for Backend {
         now: Millis,
     ) -> Result<bool> {
         let (state, next, error) = match outcome {
-            Delivery::Sent => ("sent", now, None),
-            Delivery::Retry { at, error } => ("pending", *at, Some(error.as_str())),
-            Delivery::Failed { error } => ("failed", now, Some(error.as_str())),
+            Delivery::Sent => (OutboxState::Sent, now, None),
+            Delivery::Retry { at, error } => (OutboxState::Pending, *at, Some(error.as_str())),
+            Delivery::Failed { error } => (OutboxState::Failed, now, Some(error.as_str())),
         };
         let finished = sqlx::query(
             "UPDATE outbox SET state = $2, attempts = attempts + 1, next_attempt_at = $3, last_error = $4, \

@@ -117,7 +117,7 @@ impl crate::store::RoutingStore for Backend {
                 "UPDATE sessions SET state = $2, agent_id = $3, updated_at = $4 WHERE id = $1",
             )
             .bind(t.session_id)
-            .bind(&t.to_state)
+            .bind(t.to_state)
             .bind(t.agent_id)
             .bind(t.at)
             .execute(&mut *tx)
@@ -135,8 +135,8 @@ impl crate::store::RoutingStore for Backend {
             );
             q.push_values(&moves, |mut row, t| {
                 row.push_bind(t.session_id)
-                    .push_bind(t.from_state.as_deref())
-                    .push_bind(t.to_state.as_str())
+                    .push_bind(t.from_state)
+                    .push_bind(t.to_state)
                     .push_bind(t.cause.as_str())
                     .push_bind(t.agent_id)
                     .push_bind(t.at);
@@ -148,11 +148,11 @@ impl crate::store::RoutingStore for Backend {
         for t in batch
             .transitions
             .iter()
-            .filter(|t| t.from_state.is_none() && t.to_state != "queued")
+            .filter(|t| t.from_state.is_none() && t.to_state != SessionState::Queued)
         {
             sqlx::query("UPDATE session_events SET to_state = $2 WHERE session_id = $1 AND from_state IS NULL")
                 .bind(t.session_id)
-                .bind(&t.to_state)
+                .bind(t.to_state)
                 .execute(&mut *tx)
                 .await?;
         }
