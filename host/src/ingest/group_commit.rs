@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::live::Live;
@@ -41,11 +42,25 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task. It stops once every handle is dropped.
-    /// Each stored message is announced to the consoles through `live`.
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, live: Live) -> Self {
+    /// Starts the writer task under `workers`. Each stored message is
+    /// announced to the consoles through `live`.
+    ///
+    /// It stops once every handle is dropped, or when the workers stop: then
+    /// it takes no new message (a sender is told to send again,
+    /// [`IngestError::ShuttingDown`]) but commits and answers every message
+    /// already queued before it ends, so the drain waits for them and no
+    /// sender that was waiting goes unanswered.
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        live: Live,
+        workers: &crate::node::Workers,
+    ) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(write_batches(store, clock, live, rx));
+        let stop = workers.stop.clone();
+        workers
+            .tracker
+            .spawn(write_batches(store, clock, live, rx, stop));
         GroupCommit { jobs }
     }
 
@@ -65,9 +80,24 @@ async fn write_batches(
     clock: Arc<dyn Clock>,
     live: Live,
     mut rx: mpsc::Receiver<Job>,
+    stop: CancellationToken,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    let mut closed = false;
+    loop {
+        let received = tokio::select! {
+            received = rx.recv_many(&mut jobs, MAX_BATCH) => received,
+            // Closing keeps what is queued: the next receives return it,
+            // then 0, which ends the loop.
+            () = stop.cancelled(), if !closed => {
+                rx.close();
+                closed = true;
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
         let (items, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         metrics::histogram!("frontdesk_ingest_batch_size").record(items.len() as f64);
         match store.ingest(&items, clock.now()).await {
