@@ -66,3 +66,30 @@ impl Error {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SMTP answers 5xx (never again) and 4xx (try later) follows from
+    /// the kind (S4: a temporary failure is never an acknowledgement).
+    #[test]
+    fn s4_only_refused_and_invalid_input_are_permanent() {
+        let permanent = [
+            Error::Refused("bad signature".into()),
+            Error::invalid("not a mail"),
+            Error::Store(StoreError::Invalid("too long".into())),
+        ];
+        for err in permanent {
+            assert!(!err.is_temporary(), "{err:?}");
+        }
+        let temporary = [
+            Error::Unavailable("connector down".into()),
+            Error::not_found("channel", 7),
+            Error::Ingest(IngestError::ShuttingDown),
+        ];
+        for err in temporary {
+            assert!(err.is_temporary(), "{err:?}");
+        }
+    }
+}

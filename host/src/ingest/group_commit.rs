@@ -186,3 +186,78 @@ fn answer_one(
     // A sender that gave up still had its message stored; its retry finds it (S3).
     let _ = reply.send(answer);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::node::Workers;
+    use crate::store::{InboundMessage, NewChannel, Role, Sender};
+    use crate::test_support::sqlite_store;
+
+    /// S4 at shutdown: once the workers stop, the writer answers every
+    /// message that reached its queue (stored, so its sender may be told so)
+    /// and tells later senders to send again; then it ends, so the drain
+    /// does not wait for the last handle to go.
+    #[tokio::test]
+    async fn s4_at_stop_queued_messages_are_stored_and_later_ones_told_to_send_again() {
+        let (store, _dir) = sqlite_store().await;
+        let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
+        let new = NewChannel {
+            name: "Site".into(),
+            kind: "api".into(),
+            secret: "s3cret".into(),
+            config: "{}".into(),
+        };
+        let channel = store.create_channel(admin.id, &new, 0).await.unwrap().id;
+        let workers = Workers::default();
+        let clock = Arc::new(ManualClock::new(0));
+        let ingest = GroupCommit::start(store.clone(), clock, Live::start(store.clone()), &workers);
+        let item = |n: usize| IngestItem {
+            channel_id: channel,
+            source: "api".into(),
+            message: InboundMessage {
+                external_id: n.to_string(),
+                chat_id: format!("chat-{n}"),
+                sender: Sender {
+                    verified: true,
+                    id: format!("v{n}"),
+                    ..Sender::default()
+                },
+                text: "hi".into(),
+                ..Default::default()
+            },
+        };
+        let senders: Vec<_> = (0..50)
+            .map(|n| {
+                let ingest = ingest.clone();
+                let item = item(n);
+                tokio::spawn(async move { ingest.submit(item).await })
+            })
+            .collect();
+        workers.stop.cancel();
+        workers.tracker.close();
+        tokio::time::timeout(Duration::from_secs(10), workers.tracker.wait())
+            .await
+            .expect("the writer ends on stop while a handle is still alive");
+        for sender in senders {
+            match sender.await.unwrap() {
+                Ok(accepted) => {
+                    let messages = store.messages(accepted.session_id, 0, 10).await.unwrap();
+                    assert_eq!(messages.len(), 1, "an answered message is stored");
+                }
+                Err(IngestError::ShuttingDown) => {}
+                Err(other) => panic!("a sender got {other}"),
+            }
+        }
+        assert!(
+            matches!(
+                ingest.submit(item(99)).await,
+                Err(IngestError::ShuttingDown)
+            ),
+            "after the stop a sender is told to send again"
+        );
+    }
+}
