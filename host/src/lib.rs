@@ -7,8 +7,14 @@
 //! - [`ingest`]: the path of an inbound message: a [`ingest::Connector`]
 //!   verifies and parses the provider's request, the group-commit writer stores
 //!   it exactly once (S3), and only then is the sender answered (S4).
-//! - [`api`]: axum routes: webhooks at `/hooks/{channel}`, the REST API under
-//!   `/api/v1` (with its OpenAPI document), `/healthz` and `/metrics`.
+//! - [`app`]: the application beneath every protocol: the use cases
+//!   (receive inbound, send a reply, change a channel, email a transcript)
+//!   with domain errors, and `App::start`, which builds it once from a config.
+//! - [`api`]: HTTP over [`app`]: webhooks at `/hooks/{channel}`, the REST
+//!   API under `/api/v1` (with its OpenAPI document), the widget's routes,
+//!   the console's files, `/healthz` and `/metrics`.
+//! - [`serve`]: the startup root of `frontdesk serve`: every part and
+//!   worker built once, under one stop signal.
 //! - [`mail`]: the SMTP listener, the IMAP poller and the SMTP relay for
 //!   email channels (the email plugin parses and threads).
 //! - [`outbox`]: the delivery worker: sends the outbox through connectors,
@@ -21,7 +27,6 @@
 //! - [`auth`]: API tokens, stored only as hashes (P2).
 //! - [`engine`]: drives the routing core: events in, each step stored in one
 //!   transaction before its effects go out, timers as rows.
-//! - [`console`]: the agent console's files at `/console/`, embedded.
 //! - [`limits`]: rate limits (L1) per IP, channel, visitor and address, with
 //!   the client's address behind trusted proxies.
 //! - [`live`]: the event hub behind the agent console's WebSocket: stored
@@ -36,16 +41,17 @@
 //!   restarts, and its workers' stop signal.
 //! - [`routing`]: the sans-IO routing core (its own crate, re-exported).
 //! - [`rules`]: the sandboxed Rhai auto-actions (its own crate, re-exported).
-//! - [`webchat`]: the live-chat widget: `/widget.js`, visitor tokens and
-//!   the visitor's WebSocket; replies are pushed to open sockets.
+//! - [`webchat`]: the live-chat widget's hub of open sockets, which replies
+//!   are pushed to, and its visitor tokens (its routes are in [`api`]).
 //! - [`transcript`]: a session as readable text (O2), for export and the
-//!   transcript email (O3).
+//!   transcript email (O3, `app::transcript_mail`).
 //! - [`builtin_plugins`]: the first-party connectors and bots, built by
 //!   `build.rs` and embedded; the fallback when none of that name is installed.
 //! - [`cli`]: subcommands that need no database, such as `rules check`.
 
 pub mod address_guard;
 pub mod api;
+pub mod app;
 pub mod attachments;
 pub mod auth;
 pub mod backup;
@@ -53,7 +59,6 @@ pub mod builtin_plugins;
 pub mod catalogue;
 pub mod cli;
 pub mod clock;
-pub mod console;
 pub mod contacts;
 pub mod engine;
 pub mod identity;
@@ -68,12 +73,12 @@ pub mod plugin_kv;
 pub mod prometheus;
 pub mod retention;
 pub mod routing_lock;
+pub mod serve;
 pub mod server;
 pub mod store;
 #[cfg(test)]
 mod test_support;
 pub mod transcript;
-pub mod transcript_mail;
 pub mod webchat;
 
 pub use frontdesk_routing as routing;

@@ -5,14 +5,12 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, Subcommand};
-use frontdesk::api::AppState;
 use frontdesk::cli::plugin::PluginCommand;
 use frontdesk::cli::rules::RulesCommand;
 use frontdesk::cli::serve_limits::LimitArgs;
 use frontdesk::cli::user::UserCommand;
-use frontdesk::clock::{Clock, ManualClock, SystemClock};
+use frontdesk::clock::{Clock, SystemClock};
 use frontdesk::store;
-use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 /// frontdesk: live chat, Telegram, Messenger and email in one support queue.
@@ -218,7 +216,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let marketplace = market.marketplace(&data_dir);
             let serve_limits = limits.serve_limits()?;
-            let backups = data.schedule(&cli.database, &data_dir)?;
             let rate_limits = rate_limits.limits()?;
             let claimant = match &limits.node_id {
                 Some(node) if node.trim().is_empty() => {
@@ -239,134 +236,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "--public-url {url:?} must be an http:// or https:// URL, e.g. https://support.example.com"
                 );
             }
-            // Plugins' kv data lives in the database, so it survives restarts.
-            let kv = frontdesk::plugin_kv::StoreKv {
-                store: store.clone(),
-                quota_bytes: frontdesk::plugin_kv::KV_QUOTA_BYTES,
-            };
-            let mailer = match &mail.smtp_relay {
-                Some(url) => Some(Arc::new(frontdesk::mail::SmtpRelay::from_url(url)?)
-                    as Arc<dyn frontdesk_plugin_host::Mailer>),
-                None => None,
-            };
-            // Plugins read the server's clock, the test clock included (B1 timers).
-            let test_clock = test_clock_start()?.map(|start| Arc::new(ManualClock::new(start)));
-            let server_clock: Arc<dyn Clock> = match &test_clock {
-                Some(manual) => manual.clone(),
-                None => clock.clone(),
-            };
-            let host_mail = mailer
-                .clone()
-                .map(|mailer| frontdesk::transcript_mail::HostMail {
-                    mailer,
-                    from: mail.mail_from.clone(),
-                });
-            let mut config = frontdesk_plugin_host::HostConfig {
-                kv: Arc::new(kv),
-                mailer,
-                clock: Arc::new(frontdesk::clock::PluginClock(server_clock)),
-                builtins: frontdesk::builtin_plugins::packages(),
-                ..frontdesk_plugin_host::HostConfig::new(&data_dir)
-            };
-            config.limits.max_attachment_bytes = max_attachment_bytes;
-            let plugins = tokio::task::spawn_blocking(move || {
-                frontdesk_plugin_host::PluginHost::open(config)
-            })
-            .await?
-            .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))?;
-            let listener = TcpListener::bind(&listen).await.with_context(|| {
-                format!("cannot listen on {listen}; is another server running there?")
-            })?;
-            let addr = listener.local_addr()?;
-            let (store_backend, node) = (store.backend(), claimant.node.clone());
-            // One routing engine per database: a second node serves without it.
-            let lease = frontdesk::routing_lock::RoutingLease::acquire(&cli.database).await?;
-            let state = match test_clock {
-                Some(manual) => {
-                    tracing::warn!(
-                        start = manual.now(),
-                        "running on a TEST clock that only POST /api/v1/test/clock moves"
-                    );
-                    AppState::serving(store, manual.clone(), Some(manual), lease).await?
-                }
-                None => AppState::serving(store, clock, None, lease).await?,
-            }
-            .with_plugins(plugins.clone())
-            .with_public_url(&public_url.unwrap_or_else(|| format!("http://{addr}")));
-            let state = if allow_private_callbacks {
-                tracing::warn!(
-                    "--allow-private-callbacks is on: callback URLs may reach loopback, private and link-local addresses (cloud metadata too)"
-                );
-                state.allow_private_callbacks()
-            } else {
-                state
-            };
-            let state = match host_mail {
-                Some(mail) => state.with_host_mail(mail),
-                None => state,
-            }
-            .with_claimant(claimant)
-            .with_limits(rate_limits)
-            .with_marketplace(marketplace)
-            .deliver_outbox()
-            .fetch_attachments();
-            let state = match &serve_catalogue {
-                Some(dir) if !dir.join(frontdesk::catalogue::INDEX_FILE).is_file() => bail!(
+            let backups = data.schedule(&cli.database, &data_dir)?;
+            if let Some(dir) = &serve_catalogue
+                && !dir.join(frontdesk::catalogue::INDEX_FILE).is_file()
+            {
+                bail!(
                     "--serve-catalogue {}: it has no {}; make one with `frontdesk plugin publish PACKAGE --catalogue {}`",
                     dir.display(),
                     frontdesk::catalogue::INDEX_FILE,
                     dir.display()
-                ),
-                Some(dir) => state.serving_catalogue(dir),
-                None => state,
-            };
-            frontdesk::server::watch_plugins(plugins, &state.workers);
-            data.start(&state, backups);
-            let stop = state.workers.stop.clone();
-            tokio::spawn({
-                let stop = stop.clone();
-                async move {
-                    frontdesk::server::shutdown_signal().await;
-                    stop.cancel();
-                }
-            });
-            if let Some(smtp) = &mail.smtp_listen {
-                let smtp_listener = TcpListener::bind(smtp).await.with_context(|| {
-                    format!(
-                        "cannot listen for SMTP on {smtp}; is another mail server running there?"
-                    )
-                })?;
-                let smtp_addr = smtp_listener.local_addr()?;
-                tracing::info!(%smtp_addr, "accepting mail for email channels on smtp://{smtp_addr}");
-                let config = frontdesk::mail::SmtpConfig {
-                    hostname: mail.smtp_hostname.clone(),
-                    max_size: mail.smtp_max_bytes,
-                };
-                tokio::spawn(frontdesk::mail::smtp_listener::run(
-                    smtp_listener,
-                    state.clone(),
-                    config,
-                    stop.clone().cancelled_owned(),
-                ));
-            }
-            frontdesk::mail::imap_poller::start(state.clone());
-            if let Some(url) = frontdesk::api::first_run_link(&state).await? {
-                tracing::warn!(
-                    setup_url = %url,
-                    "no admin yet: open {url} in a browser to create the first one (the link works once)"
                 );
             }
-            // Logged once everything is ready, so whoever waits for this line
-            // (scripts, tests) finds everything above it in the log already.
-            tracing::info!(
-                %addr,
-                database = store_backend,
-                node = %node,
-                max_connections = serve_limits.max_connections,
-                "frontdesk listening on http://{addr}"
-            );
-            frontdesk::server::run(listener, state, stop, &serve_limits).await?;
-            tracing::info!("stopped");
+            frontdesk::serve::run(frontdesk::serve::Serve {
+                database: cli.database.clone(),
+                store,
+                clock,
+                test_clock_start: test_clock_start()?,
+                listen,
+                data_dir,
+                max_attachment_bytes,
+                public_url,
+                allow_private_callbacks,
+                mail: frontdesk::serve::MailSettings {
+                    smtp_listen: mail.smtp_listen,
+                    smtp_max_bytes: mail.smtp_max_bytes,
+                    smtp_hostname: mail.smtp_hostname,
+                    smtp_relay: mail.smtp_relay,
+                    mail_from: mail.mail_from,
+                },
+                serve_limits,
+                rate_limits,
+                marketplace,
+                serve_catalogue,
+                claimant,
+                data,
+                backups,
+            })
+            .await?;
         }
         Command::Rules(_)
         | Command::Plugin { .. }

@@ -94,10 +94,15 @@ impl RoutingLease {
     }
 
     /// Takes the routing lock for `database_url` (as `serve` gets it). A lock
-    /// another process holds gives a refusing lease, not an error.
-    pub async fn acquire(database_url: &str) -> Result<Self, LockError> {
+    /// another process holds gives a refusing lease, not an error. On
+    /// PostgreSQL the task that keeps the lock runs under `workers` and
+    /// stops with them.
+    pub async fn acquire(
+        database_url: &str,
+        workers: &crate::node::Workers,
+    ) -> Result<Self, LockError> {
         if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-            return postgres(database_url).await;
+            return postgres(database_url, workers).await;
         }
         let path = database_url
             .strip_prefix("sqlite://")
@@ -173,7 +178,7 @@ fn sqlite(db: &Path) -> Result<RoutingLease, LockError> {
     }
 }
 
-async fn postgres(url: &str) -> Result<RoutingLease, LockError> {
+async fn postgres(url: &str, workers: &crate::node::Workers) -> Result<RoutingLease, LockError> {
     let mut conn = sqlx::PgConnection::connect(url).await?;
     if !try_lock(&mut conn).await? {
         // The connection goes: a lock it never got needs nothing kept open.
@@ -183,7 +188,14 @@ async fn postgres(url: &str) -> Result<RoutingLease, LockError> {
         )));
     }
     let lease = RoutingLease::new(None);
-    tokio::spawn(watch(url.to_string(), conn, lease.clone()));
+    let (url, stop, held) = (url.to_string(), workers.stop.clone(), lease.clone());
+    workers.tracker.spawn(async move {
+        // On shutdown the connection closes, and with it the lock.
+        tokio::select! {
+            () = watch(url, conn, held) => {}
+            () = stop.cancelled() => {}
+        }
+    });
     Ok(lease)
 }
 
@@ -260,23 +272,33 @@ mod tests {
     async fn a_second_holder_of_the_sqlite_file_is_refused_and_the_first_is_not() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-        let first = RoutingLease::acquire(&url).await.unwrap();
+        let first = RoutingLease::acquire(&url, &crate::node::Workers::default())
+            .await
+            .unwrap();
         assert_eq!(first.refusal(), None);
-        let second = RoutingLease::acquire(&url).await.unwrap();
+        let second = RoutingLease::acquire(&url, &crate::node::Workers::default())
+            .await
+            .unwrap();
         let why = second.refusal().expect("the second is refused");
         assert!(why.starts_with(ANOTHER_NODE), "{why}");
         assert!(why.contains("db.sqlite.routing.lock"), "{why}");
         // The lock goes with its holder: a later start routes again.
         drop(first);
-        let third = RoutingLease::acquire(&url).await.unwrap();
+        let third = RoutingLease::acquire(&url, &crate::node::Workers::default())
+            .await
+            .unwrap();
         assert_eq!(third.refusal(), None);
     }
 
     #[tokio::test]
     async fn an_in_memory_database_needs_no_lock() {
         for url in ["sqlite::memory:", "sqlite://:memory:"] {
-            let a = RoutingLease::acquire(url).await.unwrap();
-            let b = RoutingLease::acquire(url).await.unwrap();
+            let a = RoutingLease::acquire(url, &crate::node::Workers::default())
+                .await
+                .unwrap();
+            let b = RoutingLease::acquire(url, &crate::node::Workers::default())
+                .await
+                .unwrap();
             assert_eq!((a.refusal(), b.refusal()), (None, None), "{url}");
         }
     }

@@ -302,6 +302,24 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+/// The one place a use case's failure becomes an HTTP answer.
+impl From<crate::app::Error> for ApiError {
+    fn from(err: crate::app::Error) -> Self {
+        use crate::app::Error as E;
+        match err {
+            E::NotFound { what, id } => ApiError::NotFound { what, id },
+            E::Refused(m) => ApiError::BadSignature(m),
+            E::Invalid { code, message } => ApiError::BadRequest { code, message },
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::NotConfigured(m) => ApiError::NotConfigured(m),
+            E::Unavailable(m) => ApiError::Unavailable(m),
+            E::Store(e) => e.into(),
+            E::Ingest(e) => e.into(),
+            E::Engine(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::engine::EngineError> for ApiError {
     fn from(err: crate::engine::EngineError) -> Self {
         use frontdesk_routing::Error as R;

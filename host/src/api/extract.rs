@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq as _;
 
 use crate::auth::token_hash;
 use crate::auth::web::{CSRF_HEADER, SESSION_COOKIE, cookie_value};
+use crate::limits::ClientIp;
 use crate::store::{Role, User, Viewer, WebSession};
 
 /// `axum::Json`, rejected as `invalid_json` / `payload_too_large`.
@@ -76,7 +77,7 @@ impl FromRequestParts<AppState> for Caller {
                 .ok_or_else(|| {
                     ApiError::Unauthorized("the Authorization header must be Bearer <token>".into())
                 })?;
-            let ip = crate::limits::ClientIp::of(parts, state);
+            let ip = ClientIp::of(parts, state.limits.proxies());
             return Caller::signed_in(state, token, ip).await;
         }
         let Some(session) = cookie_value(&parts.headers, SESSION_COOKIE) else {
@@ -179,4 +180,15 @@ fn enabled(user: User) -> Result<User, ApiError> {
         )));
     }
     Ok(user)
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::of(parts, state.limits.proxies()))
+    }
 }

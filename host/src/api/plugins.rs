@@ -29,7 +29,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(upgrade))
         .routes(routes!(rollback))
         .routes(routes!(activate))
-        .merge(super::marketplace::routes())
 }
 
 /// An installed plugin.

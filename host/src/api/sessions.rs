@@ -9,11 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, Caller, ErrorBody};
-use crate::engine::Event;
-use crate::store::{Message, OutboxItem, Session, SessionEvent, SessionFilter, SessionState};
-
-/// Longest reply an agent may send, in bytes.
-const MAX_REPLY_BYTES: usize = 64 * 1024;
+use crate::store::{Message, OutboxItem, Session, SessionEvent, SessionFilter};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -110,7 +106,8 @@ pub struct ReplyQueued {
     pub outbox: OutboxItem,
 }
 
-/// Replies to the customer: stored and queued in the durable outbox (S5).
+/// Replies to the customer: stored and queued in the durable outbox (S5)
+/// by [`crate::app::App::send_reply`].
 #[utoipa::path(post, path = "/sessions/{id}/messages", tag = "sessions", params(("id" = i64, Path)),
     request_body = Reply, responses((status = 202, body = ReplyQueued), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "the session is closed, or another agent holds it (R18)")))]
@@ -121,37 +118,11 @@ async fn reply(
     ApiJson(reply): ApiJson<Reply>,
 ) -> Result<(StatusCode, Json<ReplyQueued>), ApiError> {
     let session = visible(&state, &caller, id).await?;
-    if reply.text.trim().is_empty() {
-        return Err(ApiError::invalid("text must not be empty"));
-    }
-    if reply.text.len() > MAX_REPLY_BYTES {
-        return Err(ApiError::invalid(format!(
-            "text is longer than {MAX_REPLY_BYTES} bytes"
-        )));
-    }
-    if session.state == SessionState::Closed {
-        return Err(ApiError::Conflict(format!(
-            "session {id} is closed; the customer's next message opens a new one"
-        )));
-    }
-    // Routing first: a refused reply (from a dismissed agent, say) stores nothing.
+    state.check_reply(&session, &reply.text)?;
     // R18: only the holder, or someone who oversees the channel, replies in a held session.
     let actor = super::actions::actor(&state, &caller, &session).await?;
-    state
-        .engine
-        .send_as(
-            actor,
-            Event::AgentMessage {
-                session: id,
-                agent: caller.0.id,
-            },
-        )
-        .await?;
     let (message, outbox) = state
-        .store
-        .add_reply(id, caller.0.id, &reply.text, state.clock.now())
+        .send_reply(actor, id, caller.0.id, &reply.text)
         .await?;
-    state.outbox.notify_one();
-    state.engine.live().message_added(id, message.id);
     Ok((StatusCode::ACCEPTED, Json(ReplyQueued { message, outbox })))
 }

@@ -10,8 +10,8 @@ use utoipa_axum::routes;
 
 use super::sessions::visible;
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
+use crate::app::transcript_mail::send_transcript;
 use crate::store::Viewer;
-use crate::transcript_mail::{TranscriptError, send_transcript};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(email_transcript))
@@ -67,19 +67,6 @@ async fn email_transcript(
     };
     let sent_to = send_transcript(&state, id, &to)
         .await
-        .map_err(transcript_error)?;
+        .map_err(crate::app::Error::from)?;
     Ok(Json(TranscriptSent { sent_to }))
-}
-
-/// How a failed transcript shows in the API.
-pub fn transcript_error(error: TranscriptError) -> ApiError {
-    match error {
-        TranscriptError::BadAddress(m) => ApiError::invalid(m),
-        TranscriptError::NoSession(id) => ApiError::not_found("session", id),
-        TranscriptError::Store(e) => e.into(),
-        TranscriptError::NoRelay => ApiError::NotConfigured(error.to_string()),
-        other @ (TranscriptError::Rejected(_) | TranscriptError::Unavailable(_)) => {
-            ApiError::Unavailable(other.to_string())
-        }
-    }
 }

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tower::ServiceExt;
 
 use crate::api::{AppState, app};
+use crate::app::{App, Config};
 use crate::auth::{new_token, token_hash};
 use crate::clock::ManualClock;
 use crate::store::{AttachmentInfo, AttachmentState, NewChannel, Queue, Role, Viewer};
@@ -134,11 +135,18 @@ async fn world(max_attachment_bytes: usize) -> World {
         store.set_queue(ids[0], ch, &queue, 0).await.unwrap();
     }
     let clock = Arc::new(ManualClock::new(T0));
-    let state = AppState::with_test_clock(store, clock.clone())
-        .await
-        .unwrap()
-        .with_plugins(host)
-        .fetch_attachments();
+    let state = AppState {
+        test_clock: Some(clock.clone()),
+        ..AppState::new(
+            App::start(Config {
+                plugins: Some(host),
+                fetch_attachments: true,
+                ..Config::new(store, clock.clone())
+            })
+            .await
+            .unwrap(),
+        )
+    };
     let stranger = tokens.pop().unwrap();
     let agent = tokens.pop().unwrap();
     let admin = tokens.pop().unwrap();

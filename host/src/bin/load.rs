@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use frontdesk::api::AppState;
+use frontdesk::app::App;
 use frontdesk::clock::{Clock, SystemClock};
 use frontdesk::ingest::{SIGNATURE_HEADER, sign};
 use frontdesk::store::{self, InboundMessage, IngestItem, NewChannel, Sender, Store};
@@ -345,7 +346,7 @@ async fn main() -> anyhow::Result<()> {
     let (store, channel, secret) = fresh_store(&dir, "http.db").await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks/{channel}", listener.local_addr()?);
-    let state = AppState::new(store, Arc::new(SystemClock)).await?;
+    let state = AppState::new(App::new(store, Arc::new(SystemClock)).await?);
     let stop = state.workers.stop.clone();
     let server = tokio::spawn({
         let stop = stop.clone();

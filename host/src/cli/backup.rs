@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::api::AppState;
+use crate::app::App;
 use crate::backup::schedule::{Schedule, parse_every};
 use crate::backup::{self, Manifest};
 
@@ -72,8 +72,8 @@ impl DataArgs {
     }
 
     /// Starts retention and, if `schedule`, scheduled backups on this node.
-    pub fn start(&self, state: &AppState, schedule: Option<Schedule>) {
-        crate::retention::start(state, self.retention_every);
+    pub fn start(&self, app: &App, schedule: Option<Schedule>) {
+        crate::retention::start(app, self.retention_every);
         if let Some(schedule) = schedule {
             tracing::info!(
                 every = ?schedule.every,
@@ -81,7 +81,7 @@ impl DataArgs {
                 dir = %schedule.dir.display(),
                 "scheduled backups on"
             );
-            crate::backup::schedule::start(schedule, &state.workers);
+            crate::backup::schedule::start(schedule, &app.workers);
         }
     }
 }

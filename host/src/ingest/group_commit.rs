@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::live::Live;
@@ -41,11 +42,25 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task. It stops once every handle is dropped.
-    /// Each stored message is announced to the consoles through `live`.
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, live: Live) -> Self {
+    /// Starts the writer task under `workers`. Each stored message is
+    /// announced to the consoles through `live`.
+    ///
+    /// It stops once every handle is dropped, or when the workers stop: then
+    /// it takes no new message (a sender is told to send again,
+    /// [`IngestError::ShuttingDown`]) but commits and answers every message
+    /// already queued before it ends, so the drain waits for them and no
+    /// sender that was waiting goes unanswered.
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        live: Live,
+        workers: &crate::node::Workers,
+    ) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(write_batches(store, clock, live, rx));
+        let stop = workers.stop.clone();
+        workers
+            .tracker
+            .spawn(write_batches(store, clock, live, rx, stop));
         GroupCommit { jobs }
     }
 
@@ -65,9 +80,24 @@ async fn write_batches(
     clock: Arc<dyn Clock>,
     live: Live,
     mut rx: mpsc::Receiver<Job>,
+    stop: CancellationToken,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    let mut closed = false;
+    loop {
+        let received = tokio::select! {
+            received = rx.recv_many(&mut jobs, MAX_BATCH) => received,
+            // Closing keeps what is queued: the next receives return it,
+            // then 0, which ends the loop.
+            () = stop.cancelled(), if !closed => {
+                rx.close();
+                closed = true;
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
         let (items, replies): (Vec<_>, Vec<_>) = jobs.drain(..).unzip();
         metrics::histogram!("frontdesk_ingest_batch_size").record(items.len() as f64);
         match store.ingest(&items, clock.now()).await {
@@ -155,4 +185,79 @@ fn answer_one(
     };
     // A sender that gave up still had its message stored; its retry finds it (S3).
     let _ = reply.send(answer);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::node::Workers;
+    use crate::store::{InboundMessage, NewChannel, Role, Sender};
+    use crate::test_support::sqlite_store;
+
+    /// S4 at shutdown: once the workers stop, the writer answers every
+    /// message that reached its queue (stored, so its sender may be told so)
+    /// and tells later senders to send again; then it ends, so the drain
+    /// does not wait for the last handle to go.
+    #[tokio::test]
+    async fn s4_at_stop_queued_messages_are_stored_and_later_ones_told_to_send_again() {
+        let (store, _dir) = sqlite_store().await;
+        let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
+        let new = NewChannel {
+            name: "Site".into(),
+            kind: "api".into(),
+            secret: "s3cret".into(),
+            config: "{}".into(),
+        };
+        let channel = store.create_channel(admin.id, &new, 0).await.unwrap().id;
+        let workers = Workers::default();
+        let clock = Arc::new(ManualClock::new(0));
+        let ingest = GroupCommit::start(store.clone(), clock, Live::start(store.clone()), &workers);
+        let item = |n: usize| IngestItem {
+            channel_id: channel,
+            source: "api".into(),
+            message: InboundMessage {
+                external_id: n.to_string(),
+                chat_id: format!("chat-{n}"),
+                sender: Sender {
+                    verified: true,
+                    id: format!("v{n}"),
+                    ..Sender::default()
+                },
+                text: "hi".into(),
+                ..Default::default()
+            },
+        };
+        let senders: Vec<_> = (0..50)
+            .map(|n| {
+                let ingest = ingest.clone();
+                let item = item(n);
+                tokio::spawn(async move { ingest.submit(item).await })
+            })
+            .collect();
+        workers.stop.cancel();
+        workers.tracker.close();
+        tokio::time::timeout(Duration::from_secs(10), workers.tracker.wait())
+            .await
+            .expect("the writer ends on stop while a handle is still alive");
+        for sender in senders {
+            match sender.await.unwrap() {
+                Ok(accepted) => {
+                    let messages = store.messages(accepted.session_id, 0, 10).await.unwrap();
+                    assert_eq!(messages.len(), 1, "an answered message is stored");
+                }
+                Err(IngestError::ShuttingDown) => {}
+                Err(other) => panic!("a sender got {other}"),
+            }
+        }
+        assert!(
+            matches!(
+                ingest.submit(item(99)).await,
+                Err(IngestError::ShuttingDown)
+            ),
+            "after the stop a sender is told to send again"
+        );
+    }
 }

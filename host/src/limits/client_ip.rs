@@ -4,12 +4,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
-
-use crate::api::AppState;
 
 /// The reverse proxies whose `X-Forwarded-For` is believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,25 +67,14 @@ impl TrustedProxies {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp::of(parts, state))
-    }
-}
-
 impl ClientIp {
-    /// The client of a request, for code that holds its parts already.
-    pub fn of(parts: &Parts, state: &AppState) -> ClientIp {
+    /// The client of a request: the connection's peer as `proxies` see it.
+    pub fn of(parts: &Parts, proxies: &TrustedProxies) -> ClientIp {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        ClientIp(peer.map(|peer| state.limits.proxies().client(peer, &parts.headers)))
+        ClientIp(peer.map(|peer| proxies.client(peer, &parts.headers)))
     }
 }
 

@@ -3,13 +3,13 @@
 //! listener and the IMAP poller both end here, so a mail that reaches
 //! frontdesk both ways is still stored once (its key is the `Message-ID`).
 //!
-//! The steps are the webhook handler's own (`api::receive_inbound`), with the
+//! The steps are the webhook handler's own (`App::receive_inbound`), with the
 //! mail's own request method (`SMTP` or `IMAP`).
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use bytes::Bytes;
 
-use crate::api::{ApiError, AppState, receive_inbound};
+use crate::app::App;
 use crate::ingest::InboundRequest;
 use crate::store::{Accepted, Channel, Role, Viewer};
 
@@ -47,12 +47,12 @@ pub enum DeliverError {
 }
 
 /// The enabled email channel whose `address` is `address`, if any.
-pub async fn channel_for(state: &AppState, address: &str) -> Result<Option<Channel>, DeliverError> {
+pub async fn channel_for(app: &App, address: &str) -> Result<Option<Channel>, DeliverError> {
     let admin = Viewer {
         user_id: 0,
         role: Role::Admin,
     };
-    let channels = state
+    let channels = app
         .store
         .list_channels(admin)
         .await
@@ -69,7 +69,7 @@ pub async fn channel_for(state: &AppState, address: &str) -> Result<Option<Chann
 /// Zero messages (a bounce, an auto-reply) is a success, and so is a mail
 /// the connector cannot read: it is kept for admins as failed inbound.
 pub async fn deliver(
-    state: &AppState,
+    app: &App,
     channel: &Channel,
     mail: &MailIn,
 ) -> Result<Vec<Accepted>, DeliverError> {
@@ -94,11 +94,9 @@ pub async fn deliver(
         body: Bytes::from(mail.raw.clone()),
     };
     // The same path as webhooks: connector, group commit, routing (S3, S4).
-    match receive_inbound(state, channel.id, request).await {
+    match app.receive_inbound(channel.id, request).await {
         Ok(received) => Ok(received.accepted),
-        Err(ApiError::BadSignature(m) | ApiError::BadRequest { message: m, .. }) => {
-            Err(DeliverError::Refused(m))
-        }
-        Err(other) => Err(DeliverError::Temporary(other.to_string())),
+        Err(err) if err.is_temporary() => Err(DeliverError::Temporary(err.to_string())),
+        Err(err) => Err(DeliverError::Refused(err.to_string())),
     }
 }

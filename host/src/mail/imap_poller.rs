@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::deliver::{DeliverError, EMAIL_KIND, MailIn, deliver};
 use super::imap_stream::ImapStream;
-use crate::api::AppState;
+use crate::app::App;
 use crate::store::{Channel, ImapCursor, Role, Viewer};
 
 /// How often the poller looks for channels whose poll is due.
@@ -86,8 +86,8 @@ pub enum PollError {
 /// set of channels and their settings are read again on every tick. On
 /// shutdown no poll starts; polls in flight finish (or meet their deadline)
 /// within the drain time, so a mail is not fetched and left half-handled.
-pub fn start(state: AppState) {
-    let (tracker, stop) = (state.workers.tracker.clone(), state.workers.stop.clone());
+pub fn start(app: App) {
+    let (tracker, stop) = (app.workers.tracker.clone(), app.workers.stop.clone());
     tracker.clone().spawn(async move {
         let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
         let mut due: HashMap<i64, Instant> = HashMap::new();
@@ -102,7 +102,7 @@ pub fn start(state: AppState) {
                 user_id: 0,
                 role: Role::Admin,
             };
-            let channels = match state.store.list_channels(admin).await {
+            let channels = match app.store.list_channels(admin).await {
                 Ok(channels) => channels,
                 Err(err) => {
                     tracing::warn!(error = %err, "IMAP poller cannot list channels");
@@ -134,10 +134,10 @@ pub fn start(state: AppState) {
                     continue;
                 }
                 due.insert(channel.id, now + settings.poll);
-                let (state, running) = (state.clone(), running.clone());
+                let (app, running) = (app.clone(), running.clone());
                 tracker.spawn(async move {
                     let polled =
-                        tokio::time::timeout(POLL_DEADLINE, poll_once(&state, &channel, &settings))
+                        tokio::time::timeout(POLL_DEADLINE, poll_once(&app, &channel, &settings))
                             .await
                             .unwrap_or(Err(PollError::Deadline(POLL_DEADLINE)));
                     match polled {
@@ -159,7 +159,7 @@ pub fn start(state: AppState) {
 
 /// One poll of one channel's mailbox; returns how many mails it handled.
 pub async fn poll_once(
-    state: &AppState,
+    app: &App,
     channel: &Channel,
     settings: &ImapSettings,
 ) -> Result<usize, PollError> {
@@ -172,10 +172,7 @@ pub async fn poll_once(
         .map_err(|(err, _)| err)?;
     let mailbox = session.examine(&settings.mailbox).await?;
     let validity = i64::from(mailbox.uid_validity.unwrap_or(0));
-    let stored = state
-        .store
-        .imap_cursor(channel.id, &settings.mailbox)
-        .await?;
+    let stored = app.store.imap_cursor(channel.id, &settings.mailbox).await?;
     let mut cursor = match stored {
         Some(c) if c.uid_validity == validity => c,
         Some(c) => {
@@ -229,7 +226,7 @@ pub async fn poll_once(
                 ],
                 raw: raw.to_vec(),
             };
-            match deliver(state, channel, &mail).await {
+            match deliver(app, channel, &mail).await {
                 Ok(_) => {}
                 Err(DeliverError::Refused(why)) => {
                     tracing::error!(channel = channel.id, mailbox = %settings.mailbox, uid, error = %why,
@@ -238,18 +235,16 @@ pub async fn poll_once(
                 Err(DeliverError::Temporary(why)) => return Err(PollError::Deliver(why)),
             }
             cursor.last_uid = i64::from(uid);
-            let now = state.clock.now();
-            state
-                .store
+            let now = app.clock.now();
+            app.store
                 .set_imap_cursor(channel.id, &settings.mailbox, cursor, now)
                 .await?;
             handled += 1;
         }
     }
     if stored != Some(cursor) {
-        let now = state.clock.now();
-        state
-            .store
+        let now = app.clock.now();
+        app.store
             .set_imap_cursor(channel.id, &settings.mailbox, cursor, now)
             .await?;
     }

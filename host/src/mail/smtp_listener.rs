@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use super::deliver::{DeliverError, MailIn, channel_for, deliver};
 use super::smtp_session::{Envelope, Reply, SmtpSession, Step};
-use crate::api::AppState;
+use crate::app::App;
 use crate::store::Channel;
 
 /// Longest command line (RFC 5321 §4.5.3.1.4 asks for 512; be generous).
@@ -38,10 +38,11 @@ pub struct SmtpConfig {
 }
 
 /// Serves SMTP on `listener` until `shutdown` resolves. Connections in
-/// progress then finish on their own: every `250` they sent is committed.
+/// progress then finish on their own, under the app's workers (so the drain
+/// waits for them): every `250` they sent is committed.
 pub async fn run(
     listener: TcpListener,
-    state: AppState,
+    app: App,
     config: SmtpConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) {
@@ -63,10 +64,10 @@ pub async fn run(
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
         };
-        let state = state.clone();
+        let app = app.clone();
         let config = config.clone();
-        tokio::spawn(async move {
-            if let Err(err) = serve(stream, &state, &config).await {
+        app.workers.tracker.clone().spawn(async move {
+            if let Err(err) = serve(stream, &app, &config).await {
                 tracing::debug!(%peer, error = %err, "SMTP connection ended");
             }
             drop(permit);
@@ -74,7 +75,7 @@ pub async fn run(
     }
 }
 
-async fn serve(stream: TcpStream, state: &AppState, config: &SmtpConfig) -> std::io::Result<()> {
+async fn serve(stream: TcpStream, app: &App, config: &SmtpConfig) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
     let mut session = SmtpSession::new(config.hostname.clone(), config.max_size);
@@ -116,14 +117,14 @@ async fn serve(stream: TcpStream, state: &AppState, config: &SmtpConfig) -> std:
                 return Ok(());
             }
             Step::CheckRecipient(address) => {
-                let checked = check_recipient(state, &address).await;
+                let checked = check_recipient(app, &address).await;
                 let result = checked.map(|channel| {
                     channels.insert(address.to_ascii_lowercase(), channel);
                 });
                 session.recipient_checked(result)
             }
             Step::Deliver(envelope) => {
-                let reply = store(state, &channels, envelope).await;
+                let reply = store(app, &channels, envelope).await;
                 channels.clear();
                 session.delivered(reply)
             }
@@ -132,8 +133,8 @@ async fn serve(stream: TcpStream, state: &AppState, config: &SmtpConfig) -> std:
     }
 }
 
-async fn check_recipient(state: &AppState, address: &str) -> Result<Channel, Reply> {
-    match channel_for(state, address).await {
+async fn check_recipient(app: &App, address: &str) -> Result<Channel, Reply> {
+    match channel_for(app, address).await {
         Ok(Some(channel)) if channel.enabled => Ok(channel),
         Ok(Some(channel)) => Err(Reply::new(
             450,
@@ -158,7 +159,7 @@ async fn check_recipient(state: &AppState, address: &str) -> Result<Channel, Rep
 
 /// Stores the message for every channel among its recipients; 250 only when
 /// all are committed. A retry after a 451 stores nothing twice (S3).
-async fn store(state: &AppState, channels: &HashMap<String, Channel>, envelope: Envelope) -> Reply {
+async fn store(app: &App, channels: &HashMap<String, Channel>, envelope: Envelope) -> Reply {
     let mut targets: Vec<&Channel> = Vec::new();
     for rcpt in &envelope.rcpt_to {
         if let Some(channel) = channels.get(&rcpt.to_ascii_lowercase())
@@ -177,7 +178,7 @@ async fn store(state: &AppState, channels: &HashMap<String, Channel>, envelope: 
     let mut stored = 0;
     let mut refused = None;
     for channel in targets {
-        match deliver(state, channel, &mail).await {
+        match deliver(app, channel, &mail).await {
             Ok(accepted) => stored += accepted.len(),
             Err(DeliverError::Refused(why)) => {
                 tracing::info!(channel = channel.id, error = %why, "mail refused by the connector");

@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use tokio::sync::mpsc;
 
-use crate::api::AppState;
+use crate::address_guard::AddressGuard;
+use crate::app::{App, Config};
 use crate::clock::ManualClock;
 use crate::ingest::{DELIVERY_HEADER, SIGNATURE_HEADER, sign};
 use crate::store::{InboundMessage, IngestItem, NewChannel, Role, Sender};
@@ -47,7 +48,7 @@ async fn receiver(
 }
 
 /// A channel whose callback is `url`, one session in it, and a running worker.
-async fn setup(url: &str) -> (AppState, Arc<ManualClock>, i64, tempfile::TempDir) {
+async fn setup(url: &str) -> (App, Arc<ManualClock>, i64, tempfile::TempDir) {
     let (store, dir) = sqlite_store().await;
     let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
     let config = serde_json::json!({ "callback_url": url }).to_string();
@@ -64,11 +65,15 @@ async fn setup(url: &str) -> (AppState, Arc<ManualClock>, i64, tempfile::TempDir
         .id;
     let clock = Arc::new(ManualClock::new(T0));
     // The receiver is on loopback, as `--allow-private-callbacks` allows.
-    let state = AppState::with_test_clock(store, clock.clone())
-        .await
-        .unwrap()
-        .allow_private_callbacks()
-        .deliver_outbox();
+    let state = App::start(Config {
+        callbacks: AddressGuard {
+            allow_private: true,
+        },
+        deliver_outbox: true,
+        ..Config::new(store, clock.clone())
+    })
+    .await
+    .unwrap();
     // Stored after the engine started, so routing adds no notice of its own.
     let message = InboundMessage {
         external_id: "1".into(),
@@ -91,12 +96,7 @@ async fn setup(url: &str) -> (AppState, Arc<ManualClock>, i64, tempfile::TempDir
 }
 
 /// Waits until the worker recorded attempt number `attempts` of item `id` as `want`.
-async fn state_of(
-    state: &AppState,
-    id: i64,
-    want: &str,
-    attempts: i64,
-) -> crate::store::OutboxItem {
+async fn state_of(state: &App, id: i64, want: &str, attempts: i64) -> crate::store::OutboxItem {
     for _ in 0..10_000 {
         let items = state.store.list_outbox(None, 100).await.unwrap();
         if let Some(item) = items

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::AppState;
+use crate::app::App;
 use crate::store::{ChannelConfig, Millis, RetentionCounts, Role, Store, Viewer};
 
 /// Sessions (and failed inbound requests) per transaction.
@@ -108,10 +108,10 @@ pub async fn run_once(
 }
 
 /// Starts the worker on this node: a run at start, then every `every`.
-pub fn start(state: &AppState, every: Duration) {
-    let (store, clock) = (state.store.clone(), state.clock.clone());
-    let stop = state.workers.stop.clone();
-    state.workers.tracker.spawn(async move {
+pub fn start(app: &App, every: Duration) {
+    let (store, clock) = (app.store.clone(), app.clock.clone());
+    let stop = app.workers.stop.clone();
+    app.workers.tracker.spawn(async move {
         loop {
             if let Err(err) = run_once(&store, clock.now(), &stop).await {
                 tracing::error!(error = %err, "retention run failed; it runs again later");

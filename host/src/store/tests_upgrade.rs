@@ -87,7 +87,7 @@ async fn u1_a_script_saved_before_0019_still_runs_for_every_channel_after_the_up
     let active = store.active_scripts().await.unwrap();
     assert_eq!(active.len(), 1, "{active:?}");
     assert_eq!(active[0].channel_id, None, "a script for all channels");
-    let rules = crate::api::load_scripts(store.as_ref()).await.unwrap();
+    let rules = crate::app::rules::load(store.as_ref()).await.unwrap();
     let channel = frontdesk_rules::ScriptScope::Channel(1);
     let hook = frontdesk_rules::Hook::NoAnswer;
     assert_eq!(rules.source(channel, hook), "reply(\"old\")");

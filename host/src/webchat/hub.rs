@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::{OnceCell, mpsc};
 
 use super::token::Signer;
-use crate::api::AppState;
+use crate::app::App;
 use crate::identity::AgentIdentity;
 use crate::store::{ChatMessage, Direction, SessionState, Store};
 
@@ -59,13 +59,13 @@ const TOKEN_KEY: &str = "webchat_token_key";
 
 impl Hub {
     /// The token signer; the key is created on first use and shared by all nodes.
-    pub async fn signer(&self, state: &AppState) -> Result<&Signer, crate::store::StoreError> {
+    pub async fn signer(&self, app: &App) -> Result<&Signer, crate::store::StoreError> {
         self.signer
             .get_or_try_init(|| async {
                 let fresh = hex::encode(rand::random::<[u8; 32]>());
-                let key = state
+                let key = app
                     .store
-                    .server_secret(TOKEN_KEY, &fresh, state.clock.now())
+                    .server_secret(TOKEN_KEY, &fresh, app.clock.now())
                     .await?;
                 Ok(Signer::new(key.as_bytes()))
             })

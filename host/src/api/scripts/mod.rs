@@ -21,8 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
-use crate::engine::EngineError;
-use crate::store::{Role, ScriptVersion, Store};
+use crate::store::{Role, ScriptVersion};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,27 +34,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(channel_script_versions))
         .routes(routes!(restore_channel_version))
         .merge(tools::routes())
-}
-
-/// The auto-action scripts admins saved, per channel and for all channels;
-/// one that no longer compiles (after an upgrade, say) is logged and its hook
-/// falls back.
-pub async fn load(store: &dyn Store) -> Result<frontdesk_rules::Rules, EngineError> {
-    let rules = frontdesk_rules::Rules::new();
-    let active = store.active_scripts().await?;
-    let stored = active.iter().filter_map(|v| {
-        let hook = v.hook.parse::<Hook>().ok()?;
-        Some((scope_of(v.channel_id), hook, v.source.as_deref()?))
-    });
-    for failed in rules.load(stored) {
-        tracing::error!(hook = %failed.hook, scope = ?failed.scope, error = %failed.error,
-            "saved script does not compile; the hook falls back");
-    }
-    Ok(rules)
-}
-
-fn scope_of(channel: Option<i64>) -> ScriptScope {
-    channel.map_or(ScriptScope::AllChannels, ScriptScope::Channel)
 }
 
 /// A hook and the script it runs now.

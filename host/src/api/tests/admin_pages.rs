@@ -146,10 +146,14 @@ async fn b2_an_upload_that_is_no_package_is_refused_at_its_field_and_agents_may_
     let (store, _db) = sqlite_store().await;
     let plugins = tempfile::tempdir().unwrap();
     let host = PluginHost::open(HostConfig::new(plugins.path())).unwrap();
-    let state = AppState::new(store.clone(), Arc::new(SystemClock))
+    let state = AppState::new(
+        App::start(Config {
+            plugins: Some(host),
+            ..Config::new(store.clone(), Arc::new(SystemClock))
+        })
         .await
-        .unwrap()
-        .with_plugins(host);
+        .unwrap(),
+    );
     let app = app(state);
     let (_, admin) = user(&store, "ada", Role::Admin).await;
     let (_, agent) = user(&store, "bo", Role::Agent).await;

@@ -9,7 +9,7 @@ use tower::ServiceExt;
 
 use std::sync::Arc;
 
-use super::{AppState, World, app, assert_error, call, user, world};
+use super::{App, AppState, World, app, assert_error, call, user, world};
 use crate::clock::SystemClock;
 use crate::live::{Live, LiveEvent};
 use crate::store::Role;
@@ -18,9 +18,11 @@ use crate::test_support::sqlite_store;
 /// A world whose live hub the test can watch.
 async fn live_world() -> (World, Live) {
     let (store, dir) = sqlite_store().await;
-    let state = AppState::new(store.clone(), Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let state = AppState::new(
+        App::new(store.clone(), Arc::new(SystemClock))
+            .await
+            .unwrap(),
+    );
     let live = state.engine.live().clone();
     let (_, admin) = user(&store, "ada", Role::Admin).await;
     let (_, agent_a) = user(&store, "bo", Role::Agent).await;

@@ -2,7 +2,6 @@
 //! written for the test: it refuses a bad token, cannot parse `garbled`
 //! bodies, and its provider setup fails while `refuse_setup` is set.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -74,14 +73,15 @@ impl Connector for Picky {
 async fn picky_world() -> (World, Arc<Picky>) {
     let (store, dir) = sqlite_store().await;
     let picky = Arc::new(Picky::default());
-    let mut state = AppState::new(store.clone(), Arc::new(SystemClock))
+    let state = AppState::new(
+        App::start(Config {
+            public_url: "https://support.example.com/".into(),
+            connectors: vec![("picky".into(), picky.clone() as Arc<dyn Connector>)],
+            ..Config::new(store.clone(), Arc::new(SystemClock))
+        })
         .await
-        .unwrap()
-        .with_public_url("https://support.example.com/");
-    let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
-    connectors.insert("api".into(), Arc::new(ApiChannel::default()));
-    connectors.insert("picky".into(), picky.clone());
-    state.connectors = Arc::new(connectors);
+        .unwrap(),
+    );
     let (_, admin) = user(&store, "ada", Role::Admin).await;
     let (_, agent_a) = user(&store, "bo", Role::Agent).await;
     let world = World {

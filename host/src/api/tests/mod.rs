@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::{AppState, app};
+use crate::app::{App, Config};
 use crate::auth::{new_token, token_hash};
 use crate::clock::SystemClock;
 use crate::ingest::{SIGNATURE_HEADER, sign};
@@ -66,9 +67,11 @@ async fn user(store: &Arc<dyn Store>, name: &str, role: Role) -> (i64, String) {
 
 async fn world() -> World {
     let (store, dir) = sqlite_store().await;
-    let app = app(AppState::new(store.clone(), Arc::new(SystemClock))
-        .await
-        .unwrap());
+    let app = app(AppState::new(
+        App::new(store.clone(), Arc::new(SystemClock))
+            .await
+            .unwrap(),
+    ));
     let (_, admin) = user(&store, "ada", Role::Admin).await;
     let (_, agent_a) = user(&store, "bo", Role::Agent).await;
     World {

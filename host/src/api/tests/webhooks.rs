@@ -15,6 +15,7 @@ use tower::ServiceExt;
 
 use super::{call, raw, user};
 use crate::api::{AppState, app};
+use crate::app::{App, Config};
 use crate::clock::SystemClock;
 use crate::ingest::{
     Connector, ConnectorError, InboundRequest, Outbound, Parsed, Reply, SendError,
@@ -98,13 +99,15 @@ struct Hooks {
 
 async fn hooks() -> Hooks {
     let (store, dir) = sqlite_store().await;
-    let mut state = AppState::new(store.clone(), Arc::new(SystemClock))
-        .await
-        .unwrap();
     let recorder = Arc::new(Recorder::default());
-    let mut connectors = (*state.connectors).clone();
-    connectors.insert("recorder".into(), recorder.clone() as Arc<dyn Connector>);
-    state.connectors = Arc::new(connectors);
+    let state = AppState::new(
+        App::start(Config {
+            connectors: vec![("recorder".into(), recorder.clone() as Arc<dyn Connector>)],
+            ..Config::new(store.clone(), Arc::new(SystemClock))
+        })
+        .await
+        .unwrap(),
+    );
     let app = app(state);
     let (_, admin) = user(&store, "ada", Role::Admin).await;
     let (status, body) = call(

@@ -12,7 +12,7 @@ use frontdesk_plugin_host::{MailError, Mailer};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message as Mail};
 
-use crate::api::AppState;
+use super::{App, Error};
 use crate::contacts::normalize;
 use crate::identity::AgentIdentity;
 use crate::store::{Direction, Role, StoreError, Viewer};
@@ -45,6 +45,20 @@ pub enum TranscriptError {
     Store(#[from] StoreError),
 }
 
+impl From<TranscriptError> for Error {
+    fn from(error: TranscriptError) -> Self {
+        match error {
+            TranscriptError::BadAddress(m) => Error::invalid(m),
+            TranscriptError::NoSession(id) => Error::not_found("session", id),
+            TranscriptError::Store(e) => Error::Store(e),
+            TranscriptError::NoRelay => Error::NotConfigured(error.to_string()),
+            other @ (TranscriptError::Rejected(_) | TranscriptError::Unavailable(_)) => {
+                Error::Unavailable(other.to_string())
+            }
+        }
+    }
+}
+
 const ADMIN: Viewer = Viewer {
     user_id: 0,
     role: Role::Admin,
@@ -53,29 +67,29 @@ const ADMIN: Viewer = Viewer {
 /// Sends session `session_id`'s transcript to `to`; returns the address it
 /// went to (normalized).
 pub async fn send_transcript(
-    state: &AppState,
+    app: &App,
     session_id: i64,
     to: &str,
 ) -> Result<String, TranscriptError> {
-    let host_mail = state.host_mail.as_ref().ok_or(TranscriptError::NoRelay)?;
+    let host_mail = app.host_mail.as_ref().ok_or(TranscriptError::NoRelay)?;
     let to = normalize::email(to).ok_or_else(|| {
         TranscriptError::BadAddress(format!(
             "email {to:?} is not an address like name@example.org"
         ))
     })?;
-    let session = state
+    let session = app
         .store
         .session(ADMIN, session_id)
         .await?
         .ok_or(TranscriptError::NoSession(session_id))?;
-    let channel = state
+    let channel = app
         .store
         .channel(session.channel_id)
         .await?
         .ok_or(TranscriptError::NoSession(session_id))?;
     let language = channel.config.language().to_string();
     let text = |id: &str| frontdesk_i18n::text(&language, id, &[("channel", &channel.name)]);
-    let customer_name = state
+    let customer_name = app
         .store
         .contact(ADMIN, session.contact_id)
         .await?
@@ -85,13 +99,13 @@ pub async fn send_transcript(
     let identity = AgentIdentity::of_channel_config(&channel.config);
     let mut agents: HashMap<i64, String> = HashMap::new();
     let mut lines = Vec::new();
-    for message in state.store.messages(session_id, 0, 10_000).await? {
+    for message in app.store.messages(session_id, 0, 10_000).await? {
         let author = match (message.direction, message.author_id) {
             (Direction::In, _) => text("transcript-customer"),
             (_, Some(agent)) => match agents.get(&agent) {
                 Some(name) => name.clone(),
                 None => {
-                    let shown = state
+                    let shown = app
                         .store
                         .user(agent)
                         .await?
@@ -105,7 +119,7 @@ pub async fn send_transcript(
         };
         lines.push(TranscriptLine::of_message(message, author));
     }
-    let closed_at = closed_at(&state.store.session_events(session_id).await?);
+    let closed_at = closed_at(&app.store.session_events(session_id).await?);
     let transcript = Transcript {
         session_id,
         channel_name: channel.name.clone(),

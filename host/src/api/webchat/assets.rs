@@ -4,7 +4,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 
 /// `host/assets/widget/widget.js`, served as `/widget.js`.
-const WIDGET_JS: &str = include_str!("../../assets/widget/widget.js");
+const WIDGET_JS: &str = include_str!("../../../assets/widget/widget.js");
 
 pub async fn widget_js() -> impl IntoResponse {
     let (name, value) = super::no_cache();

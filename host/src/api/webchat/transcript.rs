@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use super::webchat_channel;
 use crate::api::{ApiError, ApiJson, ApiPath, AppState};
+use crate::app::transcript_mail::send_transcript;
 use crate::contacts::normalize;
 use crate::limits::ClientIp;
-use crate::transcript_mail::send_transcript;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +63,6 @@ pub async fn email_transcript(
         .transcript(ip, channel_id, &visitor.visitor_id, &address)?;
     let sent_to = send_transcript(&state, session, &address)
         .await
-        .map_err(crate::api::transcript_error)?;
+        .map_err(crate::app::Error::from)?;
     Ok(Json(json!({ "sent_to": sent_to })))
 }

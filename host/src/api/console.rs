@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use crate::api::{ApiError, AppState};
+use super::{ApiError, AppState};
 
 #[derive(RustEmbed)]
 #[folder = "assets/console/"]

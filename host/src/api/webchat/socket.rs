@@ -1,7 +1,7 @@
 //! One visitor's WebSocket: `message` and `resume` frames in; acks, the
 //! chat's messages and error frames out.
 //!
-//! A message is acked only after `receive_inbound` committed it (S4), so a
+//! A message is acked only after `App::receive_inbound` committed it (S4), so a
 //! widget that saw no ack sends it again with the same `client_id`, and the
 //! store keeps one (S3). Every message frame is sent at most once per
 //! socket, whether it came from the backlog or a live push. A message over
@@ -16,12 +16,12 @@ use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
-use super::hub::{Frame, message_frame};
-use super::token::Visitor;
-use crate::api::{ApiError, AppState, receive_inbound};
+use crate::api::{ApiError, AppState};
 use crate::identity::AgentIdentity;
 use crate::ingest::InboundRequest;
 use crate::limits::ClientIp;
+use crate::webchat::hub::{Frame, message_frame};
+use crate::webchat::token::Visitor;
 
 /// Messages read from the store per backlog query.
 const PAGE: i64 = 200;
@@ -160,7 +160,10 @@ impl Conversation {
         };
         headers.insert("x-frontdesk-visitor", visitor);
         let request = InboundRequest::post(headers, bytes::Bytes::copy_from_slice(raw.as_bytes()));
-        let stored = receive_inbound(&self.state, self.visitor.channel_id, request).await;
+        let stored = self
+            .state
+            .receive_inbound(self.visitor.channel_id, request)
+            .await;
         match stored.map(|r| r.accepted.first().copied()) {
             Ok(Some(accepted)) => {
                 let ack = json!({
@@ -175,7 +178,7 @@ impl Conversation {
                 error(socket, "unprocessable_payload", why, Some(&client_id)).await
             }
             Err(err) => {
-                let err: ApiError = err;
+                let err = ApiError::from(err);
                 let (code, message) = err.code_and_message();
                 error(socket, &code, &message, Some(&client_id)).await
             }

@@ -1,0 +1,183 @@
+//! Building the application once: from one [`Config`], [`App::start`]
+//! loads the scripts, starts the routing engine (with its bots when there
+//! are plugins), the group-commit writer and the delivery workers, all under
+//! the config's [`Workers`], so stopping them drains every one. Nothing is
+//! wired in afterwards.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use frontdesk_plugin_host::PluginHost;
+
+use super::transcript_mail::HostMail;
+use super::{App, DEFAULT_PUBLIC_URL, InboundChannels};
+use crate::address_guard::AddressGuard;
+use crate::catalogue::Marketplace;
+use crate::clock::Clock;
+use crate::engine::{Engine, EngineError};
+use crate::ingest::{ApiChannel, Connector, GroupCommit};
+use crate::node::{Claimant, Workers};
+use crate::routing_lock::RoutingLease;
+use crate::store::Store;
+
+/// Everything the application is built from.
+pub struct Config {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Routing runs only while this allows (the database's routing lock).
+    pub lease: RoutingLease,
+    /// Installed connector and bot plugins; `None` runs with built-ins only.
+    pub plugins: Option<PluginHost>,
+    /// Built-in connectors besides `api` (tests add their own kinds).
+    pub connectors: Vec<(String, Arc<dyn Connector>)>,
+    /// Where providers reach this server (no trailing `/` needed).
+    pub public_url: String,
+    /// Which addresses `callback_url`s may reach (`--allow-private-callbacks`).
+    pub callbacks: AddressGuard,
+    /// Mail the host writes itself (transcripts, O3).
+    pub host_mail: Option<HostMail>,
+    /// Who this node's outbox claims are from.
+    pub claimant: Claimant,
+    pub marketplace: Marketplace,
+    /// The stop signal and task tracker every worker runs under.
+    pub workers: Workers,
+    /// Starts the outbox delivery worker (S5).
+    pub deliver_outbox: bool,
+    /// Starts the attachment fetch worker (issue 6).
+    pub fetch_attachments: bool,
+}
+
+impl Config {
+    /// An app on `store` and `clock` with the defaults: no plugins, no
+    /// delivery workers, strict callback URLs, a node of its own.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Config {
+            store,
+            clock,
+            lease: RoutingLease::unguarded(),
+            plugins: None,
+            connectors: Vec::new(),
+            public_url: DEFAULT_PUBLIC_URL.to_string(),
+            callbacks: AddressGuard::STRICT,
+            host_mail: None,
+            claimant: Claimant::ephemeral(),
+            marketplace: Marketplace::default(),
+            workers: Workers::default(),
+            deliver_outbox: false,
+            fetch_attachments: false,
+        }
+    }
+}
+
+impl App {
+    /// Builds the application from `config` and starts its workers.
+    pub async fn start(config: Config) -> Result<App, EngineError> {
+        let Config {
+            store,
+            clock,
+            lease,
+            plugins,
+            connectors: extra,
+            public_url,
+            callbacks,
+            host_mail,
+            claimant,
+            marketplace,
+            workers,
+            deliver_outbox,
+            fetch_attachments,
+        } = config;
+        let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
+        connectors.insert("api".into(), Arc::new(ApiChannel::new(callbacks)));
+        connectors.extend(extra);
+        let rules = Arc::new(super::rules::load(store.as_ref()).await?);
+        let engine =
+            Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
+        let outbox = engine.outbox().clone();
+        if let Some(host) = &plugins {
+            // Bots (B1) run on the same host; the engine hands sessions to them.
+            engine.start_bots(
+                host.clone(),
+                store.clone(),
+                clock.clone(),
+                outbox.clone(),
+                &workers,
+            );
+        }
+        let app = App {
+            ingest: GroupCommit::start(
+                store.clone(),
+                clock.clone(),
+                engine.live().clone(),
+                &workers,
+            ),
+            outbox,
+            engine,
+            rules,
+            store,
+            clock,
+            connectors: Arc::new(connectors),
+            plugins,
+            attachments: Arc::new(tokio::sync::Notify::new()),
+            channels: Arc::new(InboundChannels::default()),
+            public_url: Arc::from(public_url.trim_end_matches('/')),
+            webchat: Arc::default(),
+            host_mail,
+            claimant,
+            workers,
+            callbacks,
+            marketplace: Arc::new(marketplace),
+        };
+        if deliver_outbox {
+            app.deliver_outbox();
+        }
+        if fetch_attachments {
+            app.fetch_attachments();
+        }
+        Ok(app)
+    }
+
+    /// Starts the outbox delivery worker (S5).
+    fn deliver_outbox(&self) {
+        let outbox = crate::outbox::Outbox {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            connectors: self.connector_set(),
+            webchat: self.webchat.clone(),
+            claimant: self.claimant.clone(),
+        };
+        self.runner("outbox", crate::outbox::CAPS, self.outbox.clone())
+            .start(outbox);
+    }
+
+    /// Starts the attachment fetch worker (issue 6).
+    fn fetch_attachments(&self) {
+        let fetcher = crate::attachments::Fetcher {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            plugins: self.plugins.clone(),
+        };
+        self.runner(
+            "attachments",
+            crate::attachments::CAPS,
+            self.attachments.clone(),
+        )
+        .start(fetcher);
+    }
+
+    /// A leased queue's loop on this node's clock and workers, woken by `wake`.
+    fn runner(
+        &self,
+        name: &'static str,
+        caps: crate::leased::Caps,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> crate::leased::Runner {
+        crate::leased::Runner {
+            name,
+            caps,
+            clock: self.clock.clone(),
+            wake,
+            workers: self.workers.clone(),
+        }
+    }
+}
