@@ -25,7 +25,7 @@ const AGENTS: i64 = 5;
 struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    fn step(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -34,7 +34,7 @@ impl Rng {
     }
     /// In `[0, n)`.
     fn below(&mut self, n: i64) -> i64 {
-        (self.next() % n as u64) as i64
+        (self.step() % n as u64) as i64
     }
     fn percent(&mut self, p: i64) -> bool {
         self.below(100) < p
