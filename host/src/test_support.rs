@@ -27,7 +27,23 @@ pub async fn sqlite_store() -> (Arc<dyn Store>, tempfile::TempDir) {
 /// afterwards even when `body` panics (the panic is then passed on).
 pub async fn with_postgres<F, Fut>(body: F)
 where
-    F: FnOnce(Arc<dyn Store>) -> Fut,
+    F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    with_postgres_url(|url| async move {
+        let store = store::connect(&url)
+            .await
+            .unwrap_or_else(|err| panic!("cannot open {url}: {err}"));
+        body(store).await
+    })
+    .await
+}
+
+/// [`with_postgres`] for a body that opens the database itself, from its URL
+/// (to read it with raw SQL next to the store, say).
+pub async fn with_postgres_url<F, Fut>(body: F)
+where
+    F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let admin_url = postgres_admin_url();
@@ -48,10 +64,7 @@ where
         Some((server, _)) => format!("{server}/{name}"),
         None => panic!("FRONTDESK_TEST_POSTGRES must end in /DATABASE"),
     };
-    let outcome: Result<(), Box<dyn std::any::Any + Send>> = match store::connect(&url).await {
-        Ok(store) => tokio::spawn(body(store)).await.map_err(|e| e.into_panic()),
-        Err(err) => Err(Box::new(format!("cannot open {url}: {err}"))),
-    };
+    let outcome = tokio::spawn(body(url)).await.map_err(|e| e.into_panic());
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE {name} WITH (FORCE)"
     )))

@@ -22,6 +22,7 @@ mod sql_mail;
 mod sql_webchat;
 mod sqlite;
 mod stats;
+mod stats_rollup;
 mod tokens;
 mod users;
 
@@ -426,5 +427,7 @@ mod tests_data;
 mod tests_outbox;
 #[cfg(test)]
 mod tests_scripts;
+#[cfg(test)]
+mod tests_stats;
 #[cfg(test)]
 mod tests_upgrade;

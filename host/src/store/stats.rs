@@ -86,7 +86,7 @@ pub(crate) struct Aggregate {
 }
 
 impl Aggregate {
-    fn add(&mut self, o: &Aggregate) {
+    pub(crate) fn add(&mut self, o: &Aggregate) {
         self.sessions += o.sessions;
         self.unanswered += o.unanswered;
         self.answered += o.answered;

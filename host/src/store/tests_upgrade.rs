@@ -10,7 +10,10 @@ use crate::store::{self, Role};
 
 /// A SQLite database in `dir` with every migration before `version`, as an
 /// older frontdesk left it: its URL and an open pool.
-async fn migrated_before(dir: &std::path::Path, version: i64) -> (String, sqlx::SqlitePool) {
+pub(super) async fn migrated_before(
+    dir: &std::path::Path,
+    version: i64,
+) -> (String, sqlx::SqlitePool) {
     let url = format!("sqlite://{}", dir.join("old.db").display());
     let pool = SqlitePoolOptions::new()
         .connect_with(
