@@ -3,6 +3,11 @@
 //!
 //! Run: `cargo bench -p frontdesk-plugin-host --bench connector_call`.
 //! Builds `plugins/` for wasm32-wasip2 first, like the tests do.
+//!
+//! The `connector_call_steps` group times growing prefixes of the same call
+//! ([`CallSteps`]), each dropping its store as a call does, so the
+//! difference between neighbours is what one step costs; `docs/benchmarks.md`
+//! has the table.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,7 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use frontdesk_plugin_host::types::{
     Attachment, AttachmentKind, Channel, InboundMessage, InboundRequest, Sender,
 };
-use frontdesk_plugin_host::{HostConfig, Package, PluginHost};
+use frontdesk_plugin_host::{CallSteps, HostConfig, Package, PluginHost};
 use serde_json::json;
 
 /// The echo connector's own parser, compiled natively: the same source the
@@ -150,6 +155,55 @@ fn connector_call(c: &mut Criterion) {
     print_ratio(&setup);
 }
 
+/// The same call taken apart; see the module docs.
+fn connector_call_steps(c: &mut Criterion) {
+    let setup = setup();
+    let steps = setup.host.call_steps(&setup.channel).unwrap();
+    let refused = InboundRequest {
+        headers: vec![("x-echo-token".into(), "wrong-token".into())],
+        ..setup.request.clone()
+    };
+    let runtime = &setup.runtime;
+    assert_eq!(runtime.block_on(through_call(&steps, &setup.request)), 1);
+    assert_eq!(runtime.block_on(through_call(&steps, &refused)), 0);
+    let mut group = c.benchmark_group("connector_call_steps");
+    group.bench_function("a. find the plugin version", |b| {
+        b.iter(|| steps.lookup().unwrap())
+    });
+    group.bench_function("b. WASI context (built only if the guest uses WASI)", |b| {
+        b.iter(|| steps.wasi_context())
+    });
+    group.bench_function("c. store: config cache, limits, deadline", |b| {
+        b.iter(|| steps.store().unwrap())
+    });
+    group.bench_function("d. store + instantiate", |b| {
+        b.to_async(runtime).iter(|| async {
+            let mut store = steps.store().unwrap();
+            steps.instantiate(&mut store).await.unwrap();
+        })
+    });
+    group.bench_function("e. store + instantiate + call refused by verify", |b| {
+        b.to_async(runtime)
+            .iter(|| through_call(&steps, std::hint::black_box(&refused)))
+    });
+    group.bench_function("f. store + instantiate + verify + parse", |b| {
+        b.to_async(runtime)
+            .iter(|| through_call(&steps, std::hint::black_box(&setup.request)))
+    });
+    group.finish();
+}
+
+/// Steps c to f of one call: how many messages it parsed, 0 if refused.
+async fn through_call(steps: &CallSteps, request: &InboundRequest) -> usize {
+    let mut store = steps.store().unwrap();
+    let instance = steps.instantiate(&mut store).await.unwrap();
+    match steps.handle_inbound(&mut store, &instance, request).await {
+        Ok(Ok(outcome)) => outcome.messages.len(),
+        Ok(Err(_refused)) => 0,
+        Err(error) => panic!("the call failed: {error}"),
+    }
+}
+
 /// Criterion reports each side alone; this prints their ratio from one
 /// interleaved run so both see the same machine load.
 fn print_ratio(setup: &Setup) {
@@ -180,5 +234,5 @@ fn print_ratio(setup: &Setup) {
     );
 }
 
-criterion_group!(benches, connector_call);
+criterion_group!(benches, connector_call, connector_call_steps);
 criterion_main!(benches);

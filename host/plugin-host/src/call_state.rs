@@ -14,7 +14,7 @@ use crate::allow_list::AllowList;
 use crate::services::{HostLimits, KvScope, KvStore, Mailer, WallClock};
 
 /// Bytes of guest stderr kept per call: enough for a panic message.
-const STDERR_BYTES: usize = 4096;
+pub(crate) const STDERR_BYTES: usize = 4096;
 
 /// Shared, long-lived services a call's imports use.
 pub(crate) struct Services {
@@ -96,7 +96,9 @@ impl ResourceLimiter for MemoryLimiter {
 
 /// The store data of one call.
 pub(crate) struct CallState {
-    wasi: WasiCtx,
+    /// Built on the guest's first WASI call: most calls make none, and
+    /// building one seeds two random generators (see `docs/benchmarks.md`).
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     stderr: MemoryOutputPipe,
     pub limiter: MemoryLimiter,
@@ -112,18 +114,11 @@ pub(crate) struct CallState {
 
 impl CallState {
     pub fn new(grants: Grants, services: Arc<Services>, memory_limit: usize) -> CallState {
-        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
-        // No preopened directories, no environment, no network: the WASI
-        // defaults deny files and sockets, so `http` and `smtp` are the only
-        // ways out, and those check the grants.
-        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
-            .stderr(stderr.clone())
-            .build();
         let log_budget = services.limits.max_log_bytes_per_call;
         CallState {
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
-            stderr,
+            stderr: MemoryOutputPipe::new(STDERR_BYTES),
             limiter: MemoryLimiter::new(memory_limit),
             grants,
             services,
@@ -155,10 +150,22 @@ impl CallState {
     }
 }
 
+/// The WASI context of a call whose guest writes panics to `stderr`.
+///
+/// No preopened directories, no environment, no network: the WASI defaults
+/// deny files and sockets, so `http` and `smtp` are the only ways out, and
+/// those check the grants.
+pub(crate) fn wasi_context(stderr: &MemoryOutputPipe) -> WasiCtx {
+    wasmtime_wasi::WasiCtxBuilder::new()
+        .stderr(stderr.clone())
+        .build()
+}
+
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let stderr = &self.stderr;
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(|| wasi_context(stderr)),
             table: &mut self.table,
         }
     }

@@ -433,7 +433,7 @@ impl PluginHost {
 
     /// The version calls to `plugin` go to: the installed one, else the
     /// built-in one (compiled on its first call).
-    fn active(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, CallError> {
+    pub(crate) fn active(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, CallError> {
         if let Some(loaded) = self.inner.active.load().get(plugin) {
             return Ok(loaded.clone());
         }

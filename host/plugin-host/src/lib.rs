@@ -61,6 +61,8 @@
 //! - `admin.rs`: install, upgrade, activate, rollback, remove, release.
 //! - `loaded.rs`: one linked version and the call path (store, limits,
 //!   instantiate, classify failures).
+//! - `call_steps.rs`: the same call path one step at a time, for the
+//!   per-step breakdown in `benches/connector_call.rs` (hidden from the docs).
 //! - `engine.rs`: the wasmtime engine, linkers, epoch ticker, artifact cache.
 //! - `call_state.rs`, `imports.rs`, `http_import.rs`: per-call store data and
 //!   the host side of the plugin imports.
@@ -78,6 +80,7 @@ pub mod allow_list;
 mod bindings;
 mod builtin;
 mod call_state;
+mod call_steps;
 pub mod config_schema;
 mod engine;
 mod error;
@@ -97,6 +100,8 @@ pub mod signing;
 mod tests;
 
 pub use admin::{Consent, UpgradeOutcome};
+#[doc(hidden)]
+pub use call_steps::{CallSteps, StepInstance, StepStore};
 pub use error::{CallError, ConfigError, FieldError, InstallError, ManifestError};
 pub use health::Quarantine;
 pub use host::{PluginHost, PluginInfo, PluginSource, Served, VersionInfo};

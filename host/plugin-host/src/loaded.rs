@@ -33,16 +33,17 @@ enum Pre {
 const MAX_CACHED_CHANNELS: usize = 4096;
 
 /// A channel's config as checked for one version.
-struct PreparedChannel {
+pub(crate) struct PreparedChannel {
     /// The config it was derived from; a different one is validated afresh.
     config: serde_json::Value,
-    valid: config_schema::ValidatedConfig,
+    /// What the plugin's exports receive, built once rather than per call.
+    pub context: ChannelContext,
     allow: Arc<AllowList>,
 }
 
 /// The limits one call runs under: webhook, send, setup and bot calls share
 /// the standard ones; `fetch-attachment` downloads get their own size and time.
-struct CallProfile {
+pub(crate) struct CallProfile {
     timeout: Duration,
     http_timeout: Duration,
     max_response_bytes: usize,
@@ -50,7 +51,7 @@ struct CallProfile {
 }
 
 impl CallProfile {
-    fn standard(timeout: Duration, limits: &HostLimits) -> CallProfile {
+    pub(crate) fn standard(timeout: Duration, limits: &HostLimits) -> CallProfile {
         CallProfile {
             timeout,
             http_timeout: limits.http_timeout,
@@ -141,6 +142,19 @@ impl LoadedPlugin {
 
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// How long one standard call may run.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connector's `InstancePre`; a bot is the wrong kind.
+    pub(crate) fn connector_pre(&self) -> Result<&connector::ConnectorPre<CallState>, CallError> {
+        match &self.pre {
+            Pre::Connector(pre) => Ok(pre),
+            Pre::Bot(_) => Err(self.wrong_kind(PluginKind::Connector)),
+        }
     }
 
     /// Registers the channel with the provider (e.g. Telegram's `setWebhook`).
@@ -250,10 +264,10 @@ impl LoadedPlugin {
             &ChannelContext,
         ) -> wasmtime::Result<T>,
     ) -> (Result<T, CallError>, bool) {
-        let Pre::Connector(pre) = &self.pre else {
-            return (Err(self.wrong_kind(PluginKind::Connector)), false);
-        };
-        let (mut store, context) = match self.prepare(engine, services, channel, profile) {
+        let prepared = self
+            .connector_pre()
+            .and_then(|pre| Ok((pre, self.prepare(engine, services, channel, profile)?)));
+        let (pre, (mut store, prepared)) = match prepared {
             Ok(prepared) => prepared,
             Err(error) => return (Err(error), false),
         };
@@ -262,7 +276,7 @@ impl LoadedPlugin {
                 .instantiate_async(&mut store)
                 .await
                 .map_err(Failure::Instantiate)?;
-            call(&instance, &mut store, &context)
+            call(&instance, &mut store, &prepared.context)
                 .await
                 .map_err(Failure::Call)
         };
@@ -284,14 +298,14 @@ impl LoadedPlugin {
             return Err(self.wrong_kind(PluginKind::Bot));
         };
         let profile = CallProfile::standard(self.timeout, &services.limits);
-        let (mut store, context) = self.prepare(engine, services, channel, &profile)?;
+        let (mut store, prepared) = self.prepare(engine, services, channel, &profile)?;
         let run = async {
             let instance = pre
                 .instantiate_async(&mut store)
                 .await
                 .map_err(Failure::Instantiate)?;
             instance
-                .call_on_event(&mut store, &context, session, event)
+                .call_on_event(&mut store, &prepared.context, session, event)
                 .await
                 .map_err(Failure::Call)
         };
@@ -299,14 +313,15 @@ impl LoadedPlugin {
         self.classify(&store, result, &profile)
     }
 
-    /// Checks quarantine and config, then builds the call's store.
-    fn prepare(
+    /// Checks quarantine and config, then builds the call's store; the
+    /// prepared channel holds the context to pass the plugin.
+    pub(crate) fn prepare(
         &self,
         engine: &PluginEngine,
         services: &Arc<Services>,
         channel: &Channel,
         profile: &CallProfile,
-    ) -> Result<(Store<CallState>, ChannelContext), CallError> {
+    ) -> Result<(Store<CallState>, Arc<PreparedChannel>), CallError> {
         if let Some(quarantine) = self.health.quarantine() {
             return Err(CallError::Quarantined {
                 plugin: self.name.to_string(),
@@ -342,12 +357,7 @@ impl LoadedPlugin {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
-        let context = ChannelContext {
-            channel_id: channel.id.clone(),
-            config_json: prepared.valid.config_json.clone(),
-            secrets: prepared.valid.secrets.clone(),
-        };
-        Ok((store, context))
+        Ok((store, prepared))
     }
 
     /// The channel's validated config and resolved allow-list, from the cache
@@ -374,7 +384,11 @@ impl LoadedPlugin {
         let prepared = Arc::new(PreparedChannel {
             config: channel.config.clone(),
             allow: Arc::new(AllowList::resolve(&self.patterns, &channel.config)),
-            valid,
+            context: ChannelContext {
+                channel_id: channel.id.clone(),
+                config_json: valid.config_json,
+                secrets: valid.secrets,
+            },
         });
         let mut channels = self.channels.write().expect("channel cache lock");
         // Deleted channels never leave on their own; a wholesale reset now
