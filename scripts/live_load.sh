@@ -3,18 +3,23 @@
 # release server (SQLite, a fresh temporary data dir); prints a table of
 # acks, delivered agent events, the message -> agent event latency and the
 # server's memory. Extra arguments go to frontdesk-load (e.g. --live-secs 60).
+# BINS=dir runs the frontdesk and frontdesk-load already built in dir instead
+# of building: to compare two builds in one sitting (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bin frontdesk --bin frontdesk-load
+if [ -z "${BINS:-}" ]; then
+    cargo build --release --bin frontdesk --bin frontdesk-load
+    BINS=target/release
+fi
 CARGO_TARGET_DIR=target/wasm-plugins cargo build --release --target wasm32-wasip2 \
     --manifest-path plugins/Cargo.toml -p webchat
-BIN=target/release/frontdesk
+BIN=$BINS/frontdesk
 W=$(mktemp -d)
 mkdir -p "$W/pkg"
 cp plugins/webchat/manifest.toml "$W/pkg/manifest.toml"
 cp target/wasm-plugins/wasm32-wasip2/release/webchat.wasm "$W/pkg/plugin.wasm"
 DB="sqlite://$W/frontdesk.db"
-$BIN plugin --data-dir "$W/data" install "$W/pkg" >/dev/null
+$BIN plugin --data-dir "$W/data" install --allow-unsigned "$W/pkg" >/dev/null
 TOKEN=$(FRONTDESK_DATABASE=$DB $BIN user add admin --role admin | tail -1)
 PORT=${PORT:-18080}
 # 1,000 visitors from one address is this test's point, not an attack: the
@@ -28,5 +33,5 @@ CHANNEL=$(curl -s -X POST "http://127.0.0.1:$PORT/api/v1/channels" \
     -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
     -d '{"name":"Load","kind":"webchat","config":{}}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["channel"]["id"])')
-target/release/frontdesk-load --live-url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" \
+$BINS/frontdesk-load --live-url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" \
     --channel "$CHANNEL" --server-pid "$PID" --widgets 1000 --agents 100 "$@"

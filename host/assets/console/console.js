@@ -32,6 +32,9 @@ const state = {
   live: null,
   lastActivity: 0,
   renderQueued: false,
+  // A `resync` refetch in flight: `again` when another resync came
+  // meanwhile, `seen` the session frames that arrived during it.
+  resync: null,
 };
 
 const canned = new Canned($('reply-text'), $('canned-hint'), $('canned-pick'));
@@ -157,6 +160,7 @@ function onFrame(frame) {
   switch (frame.type) {
     case 'session':
       state.sessions.set(frame.session.id, frame.session);
+      if (state.resync) state.resync.seen.push(frame.session);
       if (state.open === frame.session.id) renderHead();
       scheduleRender();
       break;
@@ -168,14 +172,35 @@ function onFrame(frame) {
       break;
     }
     case 'resync':
-      attempt(async () => {
-        await loadSessions();
-        if (state.open !== null) await loadMessages(state.open);
-      });
+      resync();
       break;
     default:
       break;
   }
+}
+
+/**
+ * Events were lost (the socket fell behind, or reconnected): refetch the
+ * lists and the open session's messages. Resyncs that arrive while one runs
+ * make one more run, not one each, so a console that keeps falling behind
+ * does not flood the server. Session frames that arrive during the refetch
+ * may be newer than the rows it returns, so they are applied again on top.
+ */
+async function resync() {
+  if (state.resync) {
+    state.resync.again = true;
+    return;
+  }
+  do {
+    state.resync = { again: false, seen: [] };
+    await attempt(async () => {
+      await loadSessions();
+      if (state.open !== null) await loadMessages(state.open);
+    });
+    for (const s of state.resync.seen) state.sessions.set(s.id, s);
+    scheduleRender();
+  } while (state.resync.again);
+  state.resync = null;
 }
 
 // ---- session lists --------------------------------------------------------

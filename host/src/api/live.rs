@@ -34,7 +34,6 @@ use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior, interval};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -43,7 +42,7 @@ use utoipa_axum::routes;
 use super::{ApiError, ApiQuery, AppState, Caller, Credential, ErrorBody};
 use crate::auth::web::{SESSION_COOKIE, cookie_value};
 use crate::engine::Event;
-use crate::live::{Frame, LiveEvent};
+use crate::live::{Frame, LiveEvent, RESYNC_FRAME, SOCKET_READ_BUFFER};
 use crate::store::{Role, Viewer};
 
 /// The subprotocol the server speaks.
@@ -84,6 +83,7 @@ pub async fn socket(
             "/api/v1/live is a WebSocket; connect with a WebSocket client ({e})"
         ))
     })?;
+    let upgrade = upgrade.read_buffer_size(SOCKET_READ_BUFFER);
     let upgrade = if by_protocol {
         upgrade.protocols([PROTOCOL])
     } else {
@@ -206,20 +206,14 @@ async fn serve(state: AppState, credential: Credential, mut caller: Caller, mut 
                         resync(&mut socket).await?;
                     }
                 }
-                event = events.recv() => match event {
-                    Ok(event) => match event.as_ref() {
-                        LiveEvent::Frame(frame) if scope.sees(frame) => {
-                            socket.send(Message::Text(frame.json.as_ref().into())).await.ok()?;
-                        }
-                        LiveEvent::Frame(_) => {}
-                        LiveEvent::Resync => resync(&mut socket).await?,
-                    },
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::debug!(user, missed, "console fell behind; resync");
-                        scope = Scope::load(&state, caller.viewer()).await.ok()?;
-                        resync(&mut socket).await?;
+                event = events.recv() => match event.as_deref() {
+                    Some(LiveEvent::Frame(frame)) if scope.sees(frame) => {
+                        // The event's text, shared with every other socket.
+                        socket.send(Message::Text(frame.json.clone())).await.ok()?;
                     }
-                    Err(RecvError::Closed) => return None,
+                    Some(LiveEvent::Frame(_)) => {}
+                    Some(LiveEvent::Resync) => resync(&mut socket).await?,
+                    None => return None,
                 },
                 received = socket.recv() => match received {
                     Some(Ok(Message::Text(text))) => {
@@ -281,10 +275,7 @@ async fn recheck(
 }
 
 async fn resync(socket: &mut WebSocket) -> Option<()> {
-    socket
-        .send(Message::Text(r#"{"type":"resync"}"#.into()))
-        .await
-        .ok()
+    socket.send(Message::Text(RESYNC_FRAME.into())).await.ok()
 }
 
 fn is_activity(text: &str) -> bool {
@@ -345,4 +336,52 @@ async fn colleagues(
             })
             .collect::<Vec<_>>(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Session 1 of channel 10, held by user 5; before this event it was in
+    /// channel 20, held by user 6.
+    fn frame() -> Frame {
+        Frame {
+            session_id: 1,
+            channel_id: 10,
+            agent_id: Some(5),
+            previous_agent_id: Some(6),
+            previous_channel_id: 20,
+            json: r#"{"type":"session"}"#.into(),
+        }
+    }
+
+    fn scope(user_id: i64, role: Role, channels: &[i64]) -> Scope {
+        Scope {
+            viewer: Viewer { user_id, role },
+            channels: channels.iter().copied().collect(),
+        }
+    }
+
+    /// P1 on the shared frame: who gets an event is decided per socket,
+    /// from the frame's holder and channel, before and after the event.
+    #[test]
+    fn p1_a_shared_frame_reaches_exactly_the_people_who_may_see_it() {
+        let frame = frame();
+        assert!(scope(1, Role::Admin, &[]).sees(&frame), "admins see all");
+        assert!(scope(5, Role::Agent, &[]).sees(&frame), "the holder");
+        assert!(
+            scope(6, Role::Agent, &[]).sees(&frame),
+            "the holder it left"
+        );
+        assert!(scope(7, Role::Agent, &[10]).sees(&frame), "its channel");
+        assert!(
+            scope(7, Role::Supervisor, &[20]).sees(&frame),
+            "the channel it left"
+        );
+        assert!(
+            !scope(7, Role::Agent, &[30]).sees(&frame),
+            "another channel"
+        );
+        assert!(!scope(7, Role::Supervisor, &[]).sees(&frame), "nobody else");
+    }
 }

@@ -5,12 +5,16 @@
 //! "session 12 changed", "session 12 has messages from id 340". One publisher
 //! task (see [`publisher`]) turns hints into events: it reads the rows back
 //! from the store, so a frame has exactly the shape the REST API returns,
-//! serialises each one once, and broadcasts it. Every `/api/v1/live`
-//! WebSocket subscribes and forwards what its user may see (P1).
+//! serialises each one once into a [`Utf8Bytes`] text, and broadcasts it.
+//! Every `/api/v1/live` WebSocket subscribes and forwards what its user may
+//! see (P1); the text goes out on each socket as is, shared, never copied.
 //!
-//! Nothing is lost silently: a hint that finds the inbox full, or a socket
-//! that falls behind the broadcast, turns into a `resync` frame, and the
-//! console refetches its lists.
+//! Each socket reads the broadcast at its own pace: the ring of the last
+//! [`BROADCAST_DEPTH`] events is its bounded queue, and a socket that cannot
+//! keep up (a console on a slow link) holds up nobody else. Nothing is lost
+//! silently: a hint that finds the inbox full, or a socket that falls more
+//! than the ring behind, gets a `resync` event instead of what it missed
+//! ([`Subscription::recv`]), and the console refetches its lists.
 //!
 //! Events are per node. Several nodes on one PostgreSQL database would each
 //! see only what happened on themselves; spreading hints between nodes would
@@ -19,6 +23,8 @@
 
 mod access;
 mod publisher;
+#[cfg(test)]
+mod tests;
 
 pub use access::AccessWatch;
 
@@ -26,6 +32,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::store::{Millis, Store};
@@ -35,6 +43,15 @@ const HINT_DEPTH: usize = 65_536;
 
 /// How many events a socket may fall behind before it gets a resync.
 const BROADCAST_DEPTH: usize = 4096;
+
+/// Each WebSocket's read buffer, the widget's and the console's. Tungstenite's
+/// default, 128 KiB, is zero-filled at the first read, so 1,100 idle sockets
+/// held 140 MiB of it (docs/benchmarks.md); clients send small frames, and a
+/// larger one grows the buffer while it is read.
+pub const SOCKET_READ_BUFFER: usize = 8 * 1024;
+
+/// The `resync` frame's text (docs/console.md).
+pub const RESYNC_FRAME: &str = r#"{"type":"resync"}"#;
 
 /// What changed, as the place where it happened knows it.
 #[derive(Debug, Clone, Copy)]
@@ -69,8 +86,32 @@ pub struct Frame {
     /// Its channel before this event (a transfer to another queue), so
     /// that channel's people see it leave.
     pub previous_channel_id: i64,
-    /// The JSON text sent as is.
-    pub json: Arc<str>,
+    /// The JSON text, built once and sent as is by every socket (cloning
+    /// it shares the bytes).
+    pub json: Utf8Bytes,
+}
+
+/// One socket's place in the broadcast: what it has not read yet, at most
+/// [`BROADCAST_DEPTH`] events.
+pub struct Subscription {
+    events: broadcast::Receiver<Arc<LiveEvent>>,
+}
+
+impl Subscription {
+    /// The next event; `None` once the hub is gone. A subscriber that fell
+    /// more than [`BROADCAST_DEPTH`] events behind gets one
+    /// [`LiveEvent::Resync`] in place of everything it missed, then the
+    /// oldest event still held; the publisher never waits for it.
+    pub async fn recv(&mut self) -> Option<Arc<LiveEvent>> {
+        match self.events.recv().await {
+            Ok(event) => Some(event),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::debug!(missed, "a live socket fell behind; resync");
+                Some(Arc::new(LiveEvent::Resync))
+            }
+            Err(RecvError::Closed) => None,
+        }
+    }
 }
 
 /// Handle to the hub; cheap to clone.
@@ -103,8 +144,10 @@ impl Live {
     }
 
     /// Every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
-        self.events.subscribe()
+    pub fn subscribe(&self) -> Subscription {
+        Subscription {
+            events: self.events.subscribe(),
+        }
     }
 
     /// Access changes: the API pokes it, sockets subscribe to it.

@@ -180,7 +180,7 @@ fn send(
         agent_id: session.agent_id,
         previous_agent_id,
         previous_channel_id,
-        json: Arc::from(value.to_string()),
+        json: value.to_string().into(),
     };
     // No socket open is fine.
     let _ = events.send(Arc::new(LiveEvent::Frame(frame)));

@@ -4,28 +4,53 @@
 //! socket of that (channel, visitor) on this node gets it. A visitor with no
 //! socket here gets the message from the backlog on their next `resume`, so
 //! the delivery counts as done either way.
+//!
+//! Each socket has a bounded queue of [`SOCKET_DEPTH`] frames. A socket
+//! whose peer stops reading fills it; the hub then drops frames for it
+//! instead of waiting or growing, and wakes its [`Inbox::lagged`], and the
+//! socket catches up from the store (the same backlog read as `resume`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::extract::ws::Utf8Bytes;
 use serde_json::{Value, json};
-use tokio::sync::{OnceCell, mpsc};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, OnceCell, mpsc};
 
 use super::token::Signer;
 use crate::app::App;
 use crate::identity::AgentIdentity;
 use crate::store::{ChatMessage, Direction, SessionState, Store};
 
+/// How many frames may wait for one socket before the hub drops them and
+/// the socket catches up from the store.
+pub const SOCKET_DEPTH: usize = 256;
+
 /// A frame for a visitor's socket, with its message id for de-duplication.
 #[derive(Debug)]
 pub struct Frame {
     pub message_id: i64,
-    pub json: String,
+    /// Built once, shared by every socket of the visitor.
+    pub json: Utf8Bytes,
+}
+
+/// The hub's end of one socket.
+struct Outlet {
+    id: u64,
+    frames: mpsc::Sender<Arc<Frame>>,
+    lagged: Arc<Notify>,
+}
+
+/// The socket's end: its frames, and a wake-up when some had to be dropped.
+pub struct Inbox {
+    pub frames: mpsc::Receiver<Arc<Frame>>,
+    pub lagged: Arc<Notify>,
 }
 
 type Key = (i64, String);
-type Sockets = HashMap<Key, Vec<(u64, mpsc::UnboundedSender<Arc<Frame>>)>>;
+type Sockets = HashMap<Key, Vec<Outlet>>;
 
 /// Open widget sockets by (channel, visitor), and the token key.
 #[derive(Default)]
@@ -46,7 +71,7 @@ impl Drop for Registration {
     fn drop(&mut self) {
         let mut sockets = self.hub.sockets.lock().expect("webchat hub lock");
         if let Some(list) = sockets.get_mut(&self.key) {
-            list.retain(|(id, _)| *id != self.id);
+            list.retain(|outlet| outlet.id != self.id);
             if list.is_empty() {
                 sockets.remove(&self.key);
             }
@@ -73,12 +98,9 @@ impl Hub {
     }
 
     /// Adds a socket for a visitor; frames for them arrive on the receiver.
-    pub fn register(
-        self: &Arc<Self>,
-        channel: i64,
-        visitor: &str,
-    ) -> (Registration, mpsc::UnboundedReceiver<Arc<Frame>>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub fn register(self: &Arc<Self>, channel: i64, visitor: &str) -> (Registration, Inbox) {
+        let (frames, rx) = mpsc::channel(SOCKET_DEPTH);
+        let lagged = Arc::new(Notify::new());
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let key = (channel, visitor.to_string());
         self.sockets
@@ -86,13 +108,17 @@ impl Hub {
             .expect("webchat hub lock")
             .entry(key.clone())
             .or_default()
-            .push((id, tx));
+            .push(Outlet {
+                id,
+                frames,
+                lagged: lagged.clone(),
+            });
         let registration = Registration {
             hub: self.clone(),
             key,
             id,
         };
-        (registration, rx)
+        (registration, Inbox { frames: rx, lagged })
     }
 
     fn connected(&self, channel: i64, visitor: &str) -> bool {
@@ -151,16 +177,25 @@ impl Hub {
         }
         let frame = Arc::new(Frame {
             message_id: message.id,
-            json: frame.to_string(),
+            json: frame.to_string().into(),
         });
+        self.deliver(channel, visitor, &frame);
+    }
+
+    /// Queues `frame` for each of the visitor's sockets without waiting.
+    fn deliver(&self, channel: i64, visitor: &str, frame: &Arc<Frame>) {
         let sockets = self.sockets.lock().expect("webchat hub lock");
-        for (_, socket) in sockets
+        for outlet in sockets
             .get(&(channel, visitor.to_string()))
             .into_iter()
             .flatten()
         {
-            // A closed socket is removed by its own task.
-            let _ = socket.send(frame.clone());
+            match outlet.frames.try_send(frame.clone()) {
+                // A closed socket is removed by its own task.
+                Ok(()) | Err(TrySendError::Closed(_)) => {}
+                // The message is stored: the socket reads it back when it catches up.
+                Err(TrySendError::Full(_)) => outlet.lagged.notify_one(),
+            }
         }
     }
 }
@@ -221,7 +256,39 @@ pub fn message_frame(message: &ChatMessage, visitor: &str, identity: &AgentIdent
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt as _;
+
     use super::*;
+
+    #[test]
+    fn a_socket_that_stops_reading_holds_up_nobody_and_is_told_to_catch_up() {
+        let hub = Arc::new(Hub::default());
+        // Two tabs of one visitor: one reads, one does not.
+        let (_reading, mut reader) = hub.register(7, "v:a");
+        let (_stuck, mut stuck) = hub.register(7, "v:a");
+        for id in 0..=SOCKET_DEPTH as i64 {
+            let frame = Arc::new(Frame {
+                message_id: id,
+                json: format!(r#"{{"type":"message","id":{id}}}"#).into(),
+            });
+            hub.deliver(7, "v:a", &frame);
+            let got = reader.frames.try_recv().expect("queued at once");
+            assert!(Arc::ptr_eq(&got, &frame), "one frame shared by both tabs");
+            if id < SOCKET_DEPTH as i64 {
+                assert!(stuck.lagged.notified().now_or_never().is_none());
+            }
+        }
+        assert!(
+            reader.lagged.notified().now_or_never().is_none(),
+            "the reading tab lost nothing"
+        );
+        // The stuck tab holds a full queue, no more, and is told it missed some.
+        assert!(stuck.lagged.notified().now_or_never().is_some());
+        let held: Vec<i64> = std::iter::from_fn(|| stuck.frames.try_recv().ok())
+            .map(|f| f.message_id)
+            .collect();
+        assert_eq!(held, (0..SOCKET_DEPTH as i64).collect::<Vec<_>>());
+    }
 
     fn message(
         direction: Direction,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::{App, AppState, World, app, assert_error, call, user, world};
 use crate::clock::SystemClock;
-use crate::live::{Live, LiveEvent};
+use crate::live::{Live, LiveEvent, Subscription};
 use crate::store::Role;
 use crate::test_support::sqlite_store;
 
@@ -86,7 +86,7 @@ async fn live_refuses_bad_tokens_and_plain_requests() {
 }
 
 /// The next frame's JSON, skipping nothing; fails after a deadline.
-async fn next(rx: &mut tokio::sync::broadcast::Receiver<Arc<LiveEvent>>) -> Value {
+async fn next(rx: &mut Subscription) -> Value {
     let event = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a live event in time")

@@ -287,6 +287,7 @@ async fn ws(
     };
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(crate::live::SOCKET_READ_BUFFER)
         .on_upgrade(move |socket| socket::serve(socket, state, visitor, ip)))
 }
 

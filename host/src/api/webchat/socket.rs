@@ -4,7 +4,9 @@
 //! A message is acked only after `App::receive_inbound` committed it (S4), so a
 //! widget that saw no ack sends it again with the same `client_id`, and the
 //! store keeps one (S3). Every message frame is sent at most once per
-//! socket, whether it came from the backlog or a live push. A message over
+//! socket, whether it came from the backlog or a live push; a socket that
+//! fell behind its live pushes (see `hub`) reads what it missed from the
+//! store, as a `resume` would. A message over
 //! a rate limit (L1) gets a `rate_limited` error frame with `retry_after`
 //! and is neither stored nor acked.
 
@@ -70,11 +72,9 @@ pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor, ip:
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
-            Some(frame) = live.recv() => talk.live(&mut socket, frame).await,
-            _ = catch_up.tick(), if several_nodes => match talk.cursor {
-                Some(after) => talk.backlog(&mut socket, after, false).await,
-                None => Ok(()),
-            },
+            Some(frame) = live.frames.recv() => talk.live(&mut socket, frame).await,
+            () = live.lagged.notified() => talk.catch_up(&mut socket).await,
+            _ = catch_up.tick(), if several_nodes => talk.catch_up(&mut socket).await,
         };
         if outcome.is_err() {
             break;
@@ -223,10 +223,20 @@ impl Conversation {
         }
     }
 
+    /// Messages stored since the last backlog read that this socket has not
+    /// sent: another node's, or pushes the hub dropped. Before the widget's
+    /// `resume` there is nothing to do: the resume reads them all.
+    async fn catch_up(&mut self, socket: &mut WebSocket) -> Sent {
+        match self.cursor {
+            Some(after) => self.backlog(socket, after, false).await,
+            None => Ok(()),
+        }
+    }
+
     async fn live(&mut self, socket: &mut WebSocket, frame: Arc<Frame>) -> Sent {
         if !self.sent.insert(frame.message_id) {
             return Ok(());
         }
-        socket.send(Message::Text(frame.json.clone().into())).await
+        socket.send(Message::Text(frame.json.clone())).await
     }
 }
