@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::*;
 use crate::ingest::{
-    ApiChannel, Connector, ConnectorError, InboundRequest, Outbound, Parsed, SendError, SetupError,
+    Connector, ConnectorError, InboundRequest, Outbound, Parsed, SendError, SetupError,
 };
 use crate::store::{Channel, InboundMessage, Sender};
 
