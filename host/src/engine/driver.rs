@@ -1,11 +1,10 @@
 //! The engine task: owns the router, writes each step, then lets effects out.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use frontdesk_routing::{
-    AgentId, Command, MessageOutcome, NewSession, Notice, QueueId, Router, SessionId,
-    SessionSnapshot, State, Timer, Timestamp,
+    AgentId, Command, MessageOutcome, NewSession, Notice, QueueId, Router, SessionId, State,
+    Timestamp,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -18,7 +17,8 @@ use super::convert::{agent_status, channel_queue_config, record};
 use super::holder::holder_allows;
 use super::hooks::{HookRun, HookRunner};
 use super::refusal::wait_refusing;
-use super::restore::{restore, written_sessions};
+use super::restore::restore;
+use super::written::{Written, publish_live};
 use super::{EngineError, Event, Job, Outcome};
 use crate::clock::Clock;
 use crate::live::Live;
@@ -38,8 +38,8 @@ pub(super) struct Driver {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     router: Router,
-    /// Each open session as last written; see [`Driver::needs_writing`].
-    written: HashMap<i64, SessionSnapshot>,
+    /// Each open session as last written; see [`Written`].
+    written: Written,
     /// Woken after a stored step that queued notices for customers.
     outbox: Arc<Notify>,
     /// What the parts added to the next step besides the core's commands:
@@ -87,7 +87,7 @@ impl Driver {
     ) -> Result<Driver, EngineError> {
         let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
         let mut driver = Driver {
-            written: written_sessions(&router),
+            written: Written::of(&router),
             router,
             outbox,
             pending: RoutingBatch::default(),
@@ -153,7 +153,7 @@ impl Driver {
     async fn recover(&mut self) -> Result<(), EngineError> {
         self.lease_generation = self.lease.generation();
         let router = restore(self.store.as_ref(), self.now()).await?;
-        self.written = written_sessions(&router);
+        self.written = Written::of(&router);
         self.router = router;
         self.pending = RoutingBatch::default();
         self.consent.stepped();
@@ -533,7 +533,7 @@ impl Driver {
         self.consent.stepped();
         let mut emitted = Vec::new();
         while let Some(command) = self.router.poll_command() {
-            if self.needs_writing(&command) {
+            if self.written.needs_writing(&command) {
                 record(&mut batch, &command);
             }
             if let Command::NotifyCustomer { session, notice } = &command {
@@ -552,7 +552,7 @@ impl Driver {
             self.stale = true;
             return Err(err.into());
         }
-        self.publish_live(&batch, &emitted, now);
+        publish_live(&self.live, &batch, &emitted, now);
         if !batch.notices.is_empty() {
             self.outbox.notify_one();
         }
@@ -566,61 +566,5 @@ impl Driver {
             }
         }
         Ok(())
-    }
-}
-
-impl Driver {
-    /// Tells the consoles' hub what a stored step changed: sessions that
-    /// moved or changed hands, and sessions that got a notice written.
-    fn publish_live(&self, batch: &RoutingBatch, emitted: &[Command], now: Timestamp) {
-        for command in emitted {
-            match command {
-                Command::Transition(t) => self.live.session_changed(t.session.0),
-                Command::Assign { session, .. } | Command::Release { session, .. } => {
-                    self.live.session_changed(session.0)
-                }
-                _ => {}
-            }
-        }
-        for (session, _) in &batch.notices {
-            self.live.messages_since(*session, now.as_millis());
-        }
-    }
-}
-
-/// R16's clock is not written on every message. Ingest already keeps
-/// `sessions.last_message_at` current in each message's own transaction, so a
-/// session snapshot that differs from the written one only in
-/// `last_message_at`, and the auto-close timer that follows it, are left out;
-/// [`restore`] rebuilds both from `sessions`. This halves what a busy channel
-/// writes per message without changing what a restart brings back.
-impl Driver {
-    fn needs_writing(&mut self, command: &Command) -> bool {
-        match command {
-            Command::SetTimer {
-                timer: Timer::AutoClose(_),
-                ..
-            }
-            | Command::ClearTimer {
-                timer: Timer::AutoClose(_),
-            } => false,
-            Command::SaveSession(s) => {
-                let touch_only = self.written.get(&s.id.0).is_some_and(|w| {
-                    SessionSnapshot {
-                        last_message_at: w.last_message_at,
-                        ..s.clone()
-                    } == *w
-                });
-                if !touch_only {
-                    self.written.insert(s.id.0, s.clone());
-                }
-                !touch_only
-            }
-            Command::ForgetSession(id) => {
-                self.written.remove(&id.0);
-                true
-            }
-            _ => true,
-        }
     }
 }

@@ -31,6 +31,7 @@ mod tests_closing;
 mod tests_consent;
 #[cfg(test)]
 mod tests_stats;
+mod written;
 
 use std::sync::Arc;
 
