@@ -23,6 +23,7 @@ mod marketplace;
 mod message_log;
 mod openapi;
 mod ops;
+mod passwords;
 mod plugins;
 mod scripts;
 mod sessions;

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::passwords::{check_name, checked, hashed};
 use super::totp::{Second, second_factor};
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::auth::web::{SESSION_COOKIE, SESSION_TTL_MS, cookie_value};
@@ -244,7 +245,7 @@ async fn use_setup_link(
     password::check_rules(&form.password).map_err(field("password"))?;
     let name = form.name.as_deref().map(str::trim);
     if let Some(name) = name {
-        super::users::check_name(name)?;
+        check_name(name)?;
     }
     let hash = hashed(form.password).await?;
     let admin_token = token_hash(&new_token());
@@ -449,28 +450,6 @@ async fn start_session(
 /// Cookies are marked `Secure` when the server is reached over HTTPS.
 fn secure(state: &AppState) -> bool {
     state.public_url.starts_with("https://")
-}
-
-/// Checks a password on a blocking thread; with no stored hash the same work
-/// is done and the answer is no, so timing tells nothing.
-pub(super) async fn checked(given: &str, stored: Option<String>) -> Result<bool, ApiError> {
-    let given = given.to_string();
-    tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => password::verify(&given, &stored),
-        None => {
-            password::verify_nothing(&given);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))
-}
-
-/// A password's argon2id hash, made on a blocking thread.
-pub(super) async fn hashed(given: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || password::hash(&given))
-        .await
-        .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))
 }
 
 fn locked(name: &str, remaining_ms: i64) -> ApiError {

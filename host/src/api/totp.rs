@@ -161,7 +161,7 @@ async fn disable(
                 .sign_in_record(&caller.0.name)
                 .await?
                 .ok_or_else(|| ApiError::not_found("user", id))?;
-            let right = super::sign_in::checked(&given, record.password_hash).await?;
+            let right = super::passwords::checked(&given, record.password_hash).await?;
             right.then_some(()).ok_or_else(|| {
                 ApiError::Forbidden("password: that is not your current password".into())
             })

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::passwords::{check_name, hashed};
 use super::{ApiError, ApiJson, ApiPath, AppState, Caller, ErrorBody};
 use crate::auth::{new_token, password, token_hash};
 use crate::engine::Event;
@@ -197,19 +198,11 @@ async fn create_user(
         )
         .await?;
     if let Some(password) = new.password {
-        let hash = super::sign_in::hashed(password).await?;
+        let hash = hashed(password).await?;
         state.store.set_password(user.id, &hash).await?;
     }
     state.engine.send(Event::AgentChanged(user.clone())).await?;
     Ok((StatusCode::CREATED, Json(CreatedUser { user, token })))
-}
-
-/// A user name: 1 to 100 characters once trimmed.
-pub fn check_name(name: &str) -> Result<(), ApiError> {
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name must be 1 to 100 characters"));
-    }
-    Ok(())
 }
 
 /// Sets a user's disabled, dismissed or vacation flags (admins only).

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod catalogue;
 pub mod check;
 pub mod migrate;
+pub mod package_text;
 pub mod plugin;
 pub mod plugin_author;
 pub mod rate_limits;

@@ -16,6 +16,7 @@ use frontdesk_plugin_host::{
 };
 
 use super::catalogue::{MarketplaceArgs, cli_approver, obtain};
+use super::package_text::describe;
 use super::plugin_author::{self, ProjectKind};
 
 /// Installs and manages connector and bot plugins.
@@ -169,36 +170,6 @@ pub fn open(data_dir: &std::path::Path) -> anyhow::Result<PluginHost> {
     };
     PluginHost::open(config)
         .with_context(|| format!("cannot open the plugin directory {}", data_dir.display()))
-}
-
-/// What a package is and what it may do, for the admin to read (B2).
-pub fn describe(package: &Package) -> String {
-    let m = &package.manifest;
-    let mut out = format!("{} {} ({})", m.name, m.version, m.kind.as_str());
-    if let Some(publisher) = &m.publisher {
-        out.push_str(&format!(" by {publisher}"));
-    }
-    out.push('\n');
-    if let Some(description) = &m.description {
-        out.push_str(&format!("  {description}\n"));
-    }
-    out.push_str(&format!("  plugin API: {}\n", m.api));
-    if m.open_channels == Some(true) {
-        out.push_str("  works with open channels: yes\n");
-    }
-    let permissions = m.permissions();
-    if permissions.is_empty() {
-        out.push_str("  permissions: none (no network, mail or stored data)\n");
-    } else {
-        out.push_str("  permissions it asks for:\n");
-        for line in permissions {
-            out.push_str(&format!("    - {line}\n"));
-        }
-    }
-    if !package.assets.is_empty() {
-        out.push_str(&format!("  assets: {} file(s)\n", package.assets.len()));
-    }
-    out
 }
 
 /// The package `spec` names, checked and shown with its signature, and the

@@ -178,7 +178,7 @@ pub fn build_project(dir: &Path, offline: bool) -> anyhow::Result<PathBuf> {
     let archive = dir.join(format!("{}-{}.tar.gz", manifest.name, manifest.version));
     let package = Package::pack(&staging, &archive)
         .with_context(|| format!("cannot pack {}", staging.display()))?;
-    print!("{}", super::plugin::describe(&package));
+    print!("{}", super::package_text::describe(&package));
     println!("packed into {}", archive.display());
     println!(
         "install it with: frontdesk plugin install {}",
