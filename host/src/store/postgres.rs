@@ -20,11 +20,9 @@ const KEYED_COLUMNS_SQL: &str = "SELECT table_name::text, column_name::text FROM
      WHERE table_schema = current_schema() AND column_name IN ('contact_id', 'session_id') \
      ORDER BY table_name, column_name";
 
-/// PostgreSQL's planner picks indexes by itself.
-macro_rules! index_hint {
-    ($index:literal) => {
-        ""
-    };
+/// PostgreSQL's planner picks indexes by itself: no hint.
+fn index_hint(_index: &str) -> String {
+    String::new()
 }
 
 // Compiled once per backend on purpose: one SQL text, two pool types.

@@ -1,6 +1,8 @@
 //! The live-chat widget's rows (issue 7), shared by both backends (see `sql.rs`):
 //! the server's own secrets, visitors' contacts and a visitor's chat log.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 
 use super::{Direction, Millis, Result, SessionState};
@@ -69,21 +71,21 @@ pub trait WebchatStore: Send + Sync + 'static {
     async fn latest_chat_session(&self, channel_id: i64, chat_id: &str) -> Result<Option<i64>>;
 }
 
-/// The columns of a [`ChatMessage`]; `concat!` keeps the queries `'static`.
-macro_rules! chat_columns {
-    () => {
-        "SELECT m.id, m.session_id, m.direction, m.author_id, u.name AS author_name, \
-         u.display_name AS author_display_name, u.avatar_url AS author_avatar, \
-         m.external_id, m.body, m.created_at, s.state AS session_state \
-         FROM messages m JOIN sessions s ON s.id = m.session_id LEFT JOIN users u ON u.id = m.author_id"
-    };
-}
+/// The columns of a [`ChatMessage`], selected from its message, session and author.
+const CHAT_COLUMNS: &str = "SELECT m.id, m.session_id, m.direction, m.author_id, \
+     u.name AS author_name, u.display_name AS author_display_name, u.avatar_url AS author_avatar, \
+     m.external_id, m.body, m.created_at, s.state AS session_state \
+     FROM messages m JOIN sessions s ON s.id = m.session_id \
+     LEFT JOIN users u ON u.id = m.author_id";
 
 /// A chat's log: every session of the chat, after a message id.
-pub(super) const CHAT_AFTER: &str = concat!(
-    chat_columns!(),
-    " WHERE s.channel_id = $1 AND s.chat_id = $2 AND m.id > $3 ORDER BY m.id LIMIT $4"
-);
+pub(super) static CHAT_AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{CHAT_COLUMNS} WHERE s.channel_id = $1 AND s.chat_id = $2 AND m.id > $3 \
+         ORDER BY m.id LIMIT $4"
+    )
+});
 
 /// One message with its chat's details.
-pub(super) const CHAT_ONE: &str = concat!(chat_columns!(), " WHERE m.id = $1");
+pub(super) static CHAT_ONE: LazyLock<String> =
+    LazyLock::new(|| format!("{CHAT_COLUMNS} WHERE m.id = $1"));

@@ -27,10 +27,8 @@ const KEYED_COLUMNS_SQL: &str = "SELECT m.name, p.name FROM sqlite_master m, pra
      WHERE m.type = 'table' AND p.name IN ('contact_id', 'session_id') ORDER BY m.name, p.name";
 
 /// SQLite is told which index to use (it has no statistics to pick one).
-macro_rules! index_hint {
-    ($index:literal) => {
-        concat!(" INDEXED BY ", $index)
-    };
+fn index_hint(index: &str) -> String {
+    format!(" INDEXED BY {index}")
 }
 
 // Compiled once per backend on purpose: one SQL text, two pool types.

@@ -11,6 +11,18 @@ use std::sync::LazyLock;
 use super::*;
 
 /// Claims due attachments; PostgreSQL skips rows another node has locked.
+/// An attachment with its bytes if the viewer may see its session: `$1`
+/// attachment, `$2` sees all, `$3` viewer.
+static ATTACHMENT_FILE: LazyLock<String> = LazyLock::new(|| {
+    let visible = visible_channels("$3");
+    format!(
+        "SELECT a.id, a.message_id, a.kind, a.file_name, a.mime_type, \
+         COALESCE(a.size, a.declared_size) AS size, a.state, a.last_error AS error, a.data \
+         FROM attachments a JOIN sessions s ON s.id = a.session_id \
+         WHERE a.id = $1 AND ($2 OR s.agent_id = $3 OR s.channel_id IN {visible})"
+    )
+});
+
 static CLAIM_ATTACHMENTS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE attachments SET next_attempt_at = $1 + $2 WHERE id IN (SELECT id FROM attachments \
@@ -178,19 +190,12 @@ impl crate::store::AttachmentStore for Backend {
     async fn attachment_file(&self, viewer: Viewer, id: &str) -> Result<Option<AttachmentFile>> {
         // The same rule as `session`: admins, the session's agent, and
         // the members and supervisors of its channel (P1).
-        let row = sqlx::query(concat!(
-            "SELECT a.id, a.message_id, a.kind, a.file_name, a.mime_type, \
-             COALESCE(a.size, a.declared_size) AS size, a.state, a.last_error AS error, a.data \
-             FROM attachments a JOIN sessions s ON s.id = a.session_id \
-             WHERE a.id = $1 AND ($2 OR s.agent_id = $3 OR s.channel_id IN ",
-            visible_channels!("$3"),
-            ")"
-        ))
-        .bind(id)
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .fetch_optional(&self.read)
-        .await?;
+        let row = sqlx::query(ATTACHMENT_FILE.as_str())
+            .bind(id)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_optional(&self.read)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };

@@ -12,59 +12,74 @@
 //! picks it by itself.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use super::*;
 use crate::store::stats_rollup::{EdgeRow, Histogram, Lookup, Split, Tally};
 
-/// The values of one duration inside a bucket, in ascending order, from
+/// The values of one duration `d` inside a bucket, in ascending order, from
 /// `LIMIT $4 OFFSET $5`: `$1` channel, `[$2, $3)` creation time, `[$6, $7)`
-/// the bucket, then the group's condition.
-macro_rules! duration_sql {
-    ($d:literal, $present:literal, $index:literal, $group:literal) => {
-        concat!(
-            "SELECT ",
-            $d,
-            " FROM sessions",
-            index_hint!($index),
-            " WHERE channel_id = $1",
-            $group,
-            " AND ",
-            $present,
-            " IS NOT NULL AND ",
-            $d,
-            " >= $6 AND ",
-            $d,
-            " < $7 AND created_at >= $2 AND created_at < $3 ORDER BY ",
-            $d,
-            " LIMIT $4 OFFSET $5"
-        )
-    };
+/// the bucket, then the group's condition; `present` is the column that is
+/// set once the duration is known, `index` the index to read it along.
+fn duration_sql(d: &str, present: &str, index: &str, group: &str) -> String {
+    let hint = index_hint(index);
+    format!(
+        "SELECT {d} FROM sessions{hint} WHERE channel_id = $1{group} AND {present} IS NOT NULL \
+         AND {d} >= $6 AND {d} < $7 AND created_at >= $2 AND created_at < $3 ORDER BY {d} \
+         LIMIT $4 OFFSET $5"
+    )
 }
 
 /// The three groupings of one duration: channel, one agent (`$8`), nobody.
-macro_rules! duration_sqls {
-    ($d:literal, $present:literal, $index:literal, $agent_index:literal) => {
-        [
-            duration_sql!($d, $present, $index, ""),
-            duration_sql!($d, $present, $agent_index, " AND agent_id = $8"),
-            duration_sql!($d, $present, $agent_index, " AND agent_id IS NULL"),
-        ]
-    };
+fn duration_sqls(d: &str, present: &str, index: &str, agent_index: &str) -> [String; 3] {
+    [
+        duration_sql(d, present, index, ""),
+        duration_sql(d, present, agent_index, " AND agent_id = $8"),
+        duration_sql(d, present, agent_index, " AND agent_id IS NULL"),
+    ]
 }
 
 /// First-response and resolution SQL, for [`Group::All`], an agent, nobody.
-const FIRST_RESPONSE_SQL: [&str; 3] = duration_sqls!(
-    "first_response_at - first_in_at",
-    "first_response_at",
-    "sessions_stats_response",
-    "sessions_stats_response_agent"
-);
-const RESOLUTION_SQL: [&str; 3] = duration_sqls!(
-    "closed_at - created_at",
-    "closed_at",
-    "sessions_stats_resolution",
-    "sessions_stats_resolution_agent"
-);
+static FIRST_RESPONSE_SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
+    duration_sqls(
+        "first_response_at - first_in_at",
+        "first_response_at",
+        "sessions_stats_response",
+        "sessions_stats_response_agent",
+    )
+});
+static RESOLUTION_SQL: LazyLock<[String; 3]> = LazyLock::new(|| {
+    duration_sqls(
+        "closed_at - created_at",
+        "closed_at",
+        "sessions_stats_resolution",
+        "sessions_stats_resolution_agent",
+    )
+});
+
+/// The partial days' session rows of a channel: `$1` channel, `[$2, $3)`
+/// creation time.
+static EDGE_ROWS: LazyLock<String> = LazyLock::new(|| {
+    let hint = index_hint("sessions_stats_created");
+    format!(
+        "SELECT agent_id, unanswered_at IS NOT NULL AS unanswered, \
+         first_response_at IS NOT NULL AS answered, closed_at IS NOT NULL AS closed, \
+         first_response_at - first_in_at AS response_ms, \
+         closed_at - created_at AS resolution_ms, \
+         customer_score, supervisor_score FROM sessions{hint} \
+         WHERE channel_id = $1 AND created_at >= $2 AND created_at < $3"
+    )
+});
+
+/// A contact's sessions the viewer may see (O2, P2), newest first: `$1`
+/// contact, `$2` before, `$3` sees all, `$4` viewer, `$5` limit.
+static CONTACT_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+    let visible = visible_channels("$4");
+    format!(
+        "SELECT * FROM sessions WHERE contact_id = $1 AND ($2 IS NULL OR id < $2) \
+         AND ($3 OR agent_id = $4 OR channel_id IN {visible}) ORDER BY id DESC LIMIT $5"
+    )
+});
 
 /// The rollups' `agent_key` of sessions no agent held.
 const NOBODY: i64 = 0;
@@ -119,19 +134,12 @@ impl Backend {
             }
         }
         for (from, to) in split.edges {
-            let rows = sqlx::query_as::<_, EdgeRow>(concat!(
-                "SELECT agent_id, unanswered_at IS NOT NULL AS unanswered, \
-                 first_response_at IS NOT NULL AS answered, closed_at IS NOT NULL AS closed, \
-                 first_response_at - first_in_at AS response_ms, closed_at - created_at AS resolution_ms, \
-                 customer_score, supervisor_score FROM sessions",
-                index_hint!("sessions_stats_created"),
-                " WHERE channel_id = $1 AND created_at >= $2 AND created_at < $3"
-            ))
-            .bind(query.channel_id)
-            .bind(from)
-            .bind(to)
-            .fetch_all(&self.read)
-            .await?;
+            let rows = sqlx::query_as::<_, EdgeRow>(EDGE_ROWS.as_str())
+                .bind(query.channel_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.read)
+                .await?;
             for row in &rows {
                 tallies
                     .entry(row.agent_id.unwrap_or(NOBODY))
@@ -145,15 +153,15 @@ impl Backend {
     /// The values of one duration that `lookup` names.
     async fn bucket_values(
         &self,
-        sqls: &[&'static str; 3],
+        sqls: &'static [String; 3],
         query: &StatsQuery,
         group: Group,
         lookup: &Lookup,
     ) -> Result<Vec<i64>> {
         let sql = match group {
-            Group::All => sqls[0],
-            Group::Agent(_) => sqls[1],
-            Group::Nobody => sqls[2],
+            Group::All => sqls[0].as_str(),
+            Group::Agent(_) => sqls[1].as_str(),
+            Group::Nobody => sqls[2].as_str(),
         };
         let mut q = sqlx::query_as::<_, (i64,)>(sql)
             .bind(query.channel_id)
@@ -176,7 +184,7 @@ impl Backend {
     /// Median and p90 of `count` values of one duration of a group.
     async fn group_durations(
         &self,
-        sqls: &[&'static str; 3],
+        sqls: &'static [String; 3],
         query: &StatsQuery,
         group: Group,
         count: i64,
@@ -264,18 +272,13 @@ impl crate::store::StatsStore for Backend {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Session>> {
-        Ok(sqlx::query_as::<_, Session>(concat!(
-            "SELECT * FROM sessions WHERE contact_id = $1 AND ($2 IS NULL OR id < $2) \
-             AND ($3 OR agent_id = $4 OR channel_id IN ",
-            visible_channels!("$4"),
-            ") ORDER BY id DESC LIMIT $5"
-        ))
-        .bind(contact_id)
-        .bind(before)
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Session>(CONTACT_SESSIONS.as_str())
+            .bind(contact_id)
+            .bind(before)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?)
     }
 }

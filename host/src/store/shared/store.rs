@@ -1,7 +1,68 @@
 //! The core `Store` impl: users, channels, queues, sessions, messages,
 //! the audit log.
 
+use std::sync::LazyLock;
+
 use super::*;
+
+/// A channel if the viewer may see it (P2): `$1` channel, `$2` sees all, `$3` viewer.
+static VISIBLE_CHANNEL: LazyLock<String> = LazyLock::new(|| {
+    let visible = visible_channels("$3");
+    format!("SELECT * FROM channels WHERE id = $1 AND ($2 OR id IN {visible})")
+});
+
+/// The channels the viewer may see (P2): `$1` sees all, `$2` viewer.
+static LIST_CHANNELS: LazyLock<String> = LazyLock::new(|| {
+    let visible = visible_channels("$2");
+    format!("SELECT * FROM channels WHERE $1 OR id IN {visible} ORDER BY id")
+});
+
+/// A contact if the viewer may see it (P2), with its possible match (C1):
+/// `$1` contact, `$2` sees all, `$3` viewer.
+static CONTACT: LazyLock<String> = LazyLock::new(|| {
+    let possible = possible_match("$2", "$3");
+    let visible = visible_channels("$3");
+    format!(
+        "SELECT c.*, {possible} FROM contacts c WHERE c.id = $1 \
+         AND ($2 OR c.responsible_user_id = $3 OR EXISTS (SELECT 1 FROM contact_identities i \
+         WHERE i.contact_id = c.id AND i.channel_id IN {visible}))"
+    )
+});
+
+/// The contacts the viewer may see (P2) that match a LIKE pattern, with their
+/// possible matches (C1): `$1` sees all, `$2` viewer, `$3` pattern, `$4` limit.
+static LIST_CONTACTS: LazyLock<String> = LazyLock::new(|| {
+    let possible = possible_match("$1", "$2");
+    let visible = visible_channels("$2");
+    format!(
+        "SELECT c.*, {possible} FROM contacts c WHERE ($1 OR c.responsible_user_id = $2 \
+         OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id \
+         AND i.channel_id IN {visible})) AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' \
+         OR c.email LIKE $3 ESCAPE '\\' OR c.phone LIKE $3 ESCAPE '\\') ORDER BY c.id LIMIT $4"
+    )
+});
+
+/// A session if the viewer may see it (P1, P2): `$1` session, `$2` sees
+/// all, `$3` viewer.
+static SESSION: LazyLock<String> = LazyLock::new(|| {
+    let visible = visible_channels("$3");
+    format!(
+        "SELECT * FROM sessions WHERE id = $1 AND ($2 OR agent_id = $3 OR channel_id IN {visible})"
+    )
+});
+
+/// The sessions the viewer may see (P1, P2), newest first: `$1` sees all,
+/// `$2` viewer, `$3` channel, `$4` state, `$5` pattern, `$6` limit.
+static LIST_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+    let visible = visible_channels("$2");
+    format!(
+        "SELECT s.* FROM sessions s JOIN contacts c ON c.id = s.contact_id \
+         WHERE ($1 OR s.agent_id = $2 OR s.channel_id IN {visible}) \
+         AND ($3 IS NULL OR s.channel_id = $3) AND ($4 IS NULL OR s.state = $4) \
+         AND ($5 IS NULL OR c.name LIKE $5 ESCAPE '\\' OR c.email LIKE $5 ESCAPE '\\' \
+         OR c.phone LIKE $5 ESCAPE '\\') ORDER BY s.id DESC LIMIT $6"
+    )
+});
 
 #[async_trait::async_trait]
 impl crate::store::Store for Backend {
@@ -73,28 +134,20 @@ impl crate::store::Store for Backend {
     }
 
     async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>> {
-        Ok(sqlx::query_as::<_, Channel>(concat!(
-            "SELECT * FROM channels WHERE id = $1 AND ($2 OR id IN ",
-            visible_channels!("$3"),
-            ")"
-        ))
-        .bind(id)
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .fetch_optional(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Channel>(VISIBLE_CHANNEL.as_str())
+            .bind(id)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_optional(&self.read)
+            .await?)
     }
 
     async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>> {
-        Ok(sqlx::query_as::<_, Channel>(concat!(
-            "SELECT * FROM channels WHERE $1 OR id IN ",
-            visible_channels!("$2"),
-            " ORDER BY id"
-        ))
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .fetch_all(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Channel>(LIST_CHANNELS.as_str())
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_all(&self.read)
+            .await?)
     }
 
     async fn queue(&self, channel_id: i64) -> Result<Queue> {
@@ -236,19 +289,12 @@ impl crate::store::Store for Backend {
     }
 
     async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>> {
-        Ok(sqlx::query_as::<_, Contact>(concat!(
-            "SELECT c.*, ",
-            possible_match!("$2", "$3"),
-            " FROM contacts c WHERE c.id = $1 AND ($2 OR c.responsible_user_id = $3 \
-             OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
-            visible_channels!("$3"),
-            "))"
-        ))
-        .bind(id)
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .fetch_optional(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Contact>(CONTACT.as_str())
+            .bind(id)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_optional(&self.read)
+            .await?)
     }
 
     async fn list_contacts(
@@ -257,53 +303,34 @@ impl crate::store::Store for Backend {
         q: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Contact>> {
-        Ok(sqlx::query_as::<_, Contact>(concat!(
-            "SELECT c.*, ",
-            possible_match!("$1", "$2"),
-            " FROM contacts c WHERE ($1 OR c.responsible_user_id = $2 \
-             OR EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id AND i.channel_id IN ",
-            visible_channels!("$2"),
-            ")) AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR c.email LIKE $3 ESCAPE '\\' OR c.phone LIKE $3 ESCAPE '\\') \
-             ORDER BY c.id LIMIT $4"
-        ))
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .bind(q.map(like_pattern))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Contact>(LIST_CONTACTS.as_str())
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .bind(q.map(like_pattern))
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?)
     }
 
     async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>> {
-        Ok(sqlx::query_as::<_, Session>(concat!(
-            "SELECT * FROM sessions WHERE id = $1 AND ($2 OR agent_id = $3 OR channel_id IN ",
-            visible_channels!("$3"),
-            ")"
-        ))
-        .bind(id)
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .fetch_optional(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Session>(SESSION.as_str())
+            .bind(id)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_optional(&self.read)
+            .await?)
     }
 
     async fn list_sessions(&self, viewer: Viewer, filter: &SessionFilter) -> Result<Vec<Session>> {
-        Ok(sqlx::query_as::<_, Session>(concat!(
-            "SELECT s.* FROM sessions s JOIN contacts c ON c.id = s.contact_id \
-             WHERE ($1 OR s.agent_id = $2 OR s.channel_id IN ",
-            visible_channels!("$2"),
-            ") AND ($3 IS NULL OR s.channel_id = $3) AND ($4 IS NULL OR s.state = $4) \
-             AND ($5 IS NULL OR c.name LIKE $5 ESCAPE '\\' OR c.email LIKE $5 ESCAPE '\\' OR c.phone LIKE $5 ESCAPE '\\') \
-             ORDER BY s.id DESC LIMIT $6"
-        ))
-        .bind(viewer.sees_all())
-        .bind(viewer.user_id)
-        .bind(filter.channel_id)
-        .bind(filter.state.as_deref())
-        .bind(filter.q.as_deref().map(like_pattern))
-        .bind(filter.limit.unwrap_or(100).clamp(1, 500))
-        .fetch_all(&self.read)
-        .await?)
+        Ok(sqlx::query_as::<_, Session>(LIST_SESSIONS.as_str())
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .bind(filter.channel_id)
+            .bind(filter.state.as_deref())
+            .bind(filter.q.as_deref().map(like_pattern))
+            .bind(filter.limit.unwrap_or(100).clamp(1, 500))
+            .fetch_all(&self.read)
+            .await?)
     }
 
     async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>> {

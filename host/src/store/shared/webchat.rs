@@ -117,7 +117,7 @@ impl crate::store::WebchatStore for Backend {
         after: i64,
         limit: i64,
     ) -> Result<Vec<crate::store::ChatMessage>> {
-        Ok(sqlx::query_as(super::sql_webchat::CHAT_AFTER)
+        Ok(sqlx::query_as(super::sql_webchat::CHAT_AFTER.as_str())
             .bind(channel_id)
             .bind(chat_id)
             .bind(after)
@@ -138,7 +138,7 @@ impl crate::store::WebchatStore for Backend {
     }
 
     async fn chat_message(&self, message_id: i64) -> Result<Option<crate::store::ChatMessage>> {
-        Ok(sqlx::query_as(super::sql_webchat::CHAT_ONE)
+        Ok(sqlx::query_as(super::sql_webchat::CHAT_ONE.as_str())
             .bind(message_id)
             .fetch_optional(&self.read)
             .await?)
