@@ -167,7 +167,7 @@ async fn ingest_round(seeded: &Path, round: usize, retention: bool) -> (f64, u64
         // The worker's own pacing (`retention::run_once`), on a backlog of
         // 100,000 expired sessions: the first run after retention is set.
         tokio::spawn(async move {
-            let runs = frontdesk::retention::run_once(&store, now, &stop)
+            let runs = frontdesk::retention::run_once(store.as_ref(), now, &stop)
                 .await
                 .unwrap();
             runs.iter().map(|r| r.counts.sessions).sum::<u64>()

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use frontdesk_plugin_host::{KvError, KvScope, KvStore};
 
-use crate::store::Store;
+use crate::store::ConfigStore;
 
 /// Bytes of keys plus values one plugin may keep per channel.
 pub const KV_QUOTA_BYTES: i64 = 1024 * 1024;
 
 /// [`KvStore`] on the server's database.
 pub struct StoreKv {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn ConfigStore>,
     pub quota_bytes: i64,
 }
 
@@ -58,7 +58,7 @@ mod tests {
     use super::*;
     use crate::test_support::{sqlite_store, with_postgres};
 
-    async fn kv_story(store: Arc<dyn Store>) {
+    async fn kv_story(store: Arc<dyn crate::store::Store>) {
         let kv = StoreKv {
             store,
             quota_bytes: 64,

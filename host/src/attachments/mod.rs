@@ -18,7 +18,7 @@ use frontdesk_plugin_host::{CallError, PluginHost};
 
 use crate::clock::Clock;
 use crate::leased::{Caps, Lanes, LeasedQueue, backoff_ms};
-use crate::store::{AttachmentJob, FetchOutcome, Millis, StorageHealth, Store, StoreError};
+use crate::store::{AttachmentJob, FetchOutcome, FetchStore, Millis, StorageHealth, StoreError};
 
 /// Attempts before an attachment is marked failed.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -39,7 +39,7 @@ pub const DEFAULT_MAX_BYTES: usize = 20 << 20;
 /// attachments wait and are retried).
 #[derive(Clone)]
 pub struct Fetcher {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn FetchStore>,
     pub clock: Arc<dyn Clock>,
     pub plugins: Option<PluginHost>,
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::store::Store;
+use crate::store::UserStore;
 
 /// How often the access rows are read while sockets are open: well within
 /// the one second a change may take to reach them.
@@ -28,7 +28,7 @@ pub struct AccessWatch {
 
 impl AccessWatch {
     /// Starts the poller on `store`; it stops when the last handle goes.
-    pub fn start(store: Arc<dyn Store>) -> AccessWatch {
+    pub fn start(store: Arc<dyn UserStore>) -> AccessWatch {
         let generation = Arc::new(watch::Sender::new(0));
         tokio::spawn(poll(store, Arc::downgrade(&generation)));
         AccessWatch { generation }
@@ -45,7 +45,7 @@ impl AccessWatch {
     }
 }
 
-async fn poll(store: Arc<dyn Store>, generation: Weak<watch::Sender<u64>>) {
+async fn poll(store: Arc<dyn UserStore>, generation: Weak<watch::Sender<u64>>) {
     let mut last = None;
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

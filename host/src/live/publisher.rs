@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 
 use super::{Frame, Hint, LiveEvent};
-use crate::store::{Message, Millis, Role, Session, SessionState, Store, Viewer};
+use crate::store::{Message, Millis, Role, Session, SessionState, TranscriptStore, Viewer};
 
 /// The most hints taken at once.
 const MAX_HINTS: usize = 1024;
@@ -44,7 +44,7 @@ struct Known {
 }
 
 pub(super) async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn TranscriptStore>,
     mut rx: mpsc::Receiver<Hint>,
     events: broadcast::Sender<Arc<LiveEvent>>,
     overflow: Arc<AtomicBool>,
@@ -88,7 +88,7 @@ pub(super) async fn run(
 }
 
 async fn publish(
-    store: &dyn Store,
+    store: &dyn TranscriptStore,
     admin: Viewer,
     events: &broadcast::Sender<Arc<LiveEvent>>,
     known: &mut HashMap<i64, Known>,

@@ -27,7 +27,9 @@ use crate::identity::AgentIdentity;
 use crate::ingest::{AuthorIdentity, Connectors, Outbound, SendError};
 use crate::leased::{Caps, Lanes, LeasedQueue};
 use crate::node::Claimant;
-use crate::store::{ChannelConfig, Delivery, Millis, OutboundJob, StorageHealth, Store};
+use crate::store::{
+    ChannelConfig, Delivery, DeliveryStore, Millis, OutboundJob, StorageHealth, UserStore,
+};
 use crate::webchat::Hub;
 
 pub use crate::leased::backoff_ms;
@@ -51,7 +53,7 @@ const CANDIDATES: i64 = 256;
 /// claims as.
 #[derive(Clone)]
 pub struct Outbox {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn DeliveryStore>,
     pub clock: Arc<dyn Clock>,
     pub connectors: Connectors,
     pub webchat: Arc<Hub>,
@@ -180,7 +182,7 @@ async fn attempt(outbox: &Outbox, job: &OutboundJob) -> Result<(), SendError> {
 /// I1: the agent as the channel shows them. A user who cannot be read now
 /// is sent without a name rather than holding the customer's reply back.
 async fn shown_author(
-    store: &dyn Store,
+    store: &dyn UserStore,
     channel_config: &ChannelConfig,
     agent: i64,
 ) -> Option<AuthorIdentity> {

@@ -10,11 +10,10 @@
 //! on one channel at once only find fewer sessions left. Every run that
 //! removed something is audited with its counts (`retention.run`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::store::{ChannelConfig, Millis, RetentionCounts, Role, Store, Viewer};
+use crate::store::{ChannelConfig, Millis, RetentionCounts, RetentionStore, Role, Viewer};
 
 /// Sessions (and failed inbound requests) per transaction.
 pub const BATCH: i64 = 50;
@@ -51,7 +50,7 @@ pub struct ChannelRun {
 /// between batches once `stop` is cancelled. Returns the channels where
 /// something was removed (each audited).
 pub async fn run_once(
-    store: &Arc<dyn Store>,
+    store: &dyn RetentionStore,
     now: Millis,
     stop: &tokio_util::sync::CancellationToken,
 ) -> crate::store::Result<Vec<ChannelRun>> {
@@ -113,7 +112,7 @@ pub fn start(app: &App, every: Duration) {
     let stop = app.workers.stop.clone();
     app.workers.tracker.spawn(async move {
         loop {
-            if let Err(err) = run_once(&store, clock.now(), &stop).await {
+            if let Err(err) = run_once(store.as_ref(), clock.now(), &stop).await {
                 tracing::error!(error = %err, "retention run failed; it runs again later");
             }
             tokio::select! {

@@ -38,6 +38,13 @@ struct Recorded {
     error: String,
 }
 
+/// A store's [`StorageHealth`]: every worker that writes holds this to
+/// report its storage faults.
+pub trait HealthStore: Send + Sync + 'static {
+    /// Whether writes fail now; every writer reports its storage faults here.
+    fn health(&self) -> &StorageHealth;
+}
+
 /// Shared by every writer of one store; cheap to check on the hot path.
 #[derive(Debug, Default)]
 pub struct StorageHealth {

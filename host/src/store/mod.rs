@@ -9,6 +9,7 @@ mod accounts;
 mod attachment_model;
 mod bot_store;
 mod channel_config;
+mod consumers;
 mod contact_store;
 mod data_store;
 mod health;
@@ -34,9 +35,10 @@ pub use accounts::{AccountStore, LinkFor, LinkUse, NewWebSession, SignInRecord, 
 pub use attachment_model::*;
 pub use bot_store::*;
 pub use channel_config::ChannelConfig;
+pub use consumers::{DeliveryStore, FetchStore, PushStore, RetentionStore};
 pub use contact_store::*;
 pub use data_store::*;
-pub use health::{Fault, StorageHealth};
+pub use health::{Fault, HealthStore, StorageHealth};
 pub use kinds::{AttachmentKind, AttachmentState, Direction, OutboxState, Rater, SessionState};
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
@@ -113,9 +115,19 @@ pub struct IngestItem {
 ///
 /// Every method that depends on who asks takes a [`Viewer`], so access rules
 /// (P1, P2) live next to the SQL and cannot be forgotten by a caller.
+///
+/// HTTP handlers and `App` hold all of it; a background worker holds only
+/// the sub-trait (or bundle, see `consumers.rs`) it needs, which an
+/// `Arc<dyn Store>` becomes by trait upcasting.
 #[async_trait]
 pub trait Store:
     AccountStore
+    + HealthStore
+    + ChannelStore
+    + TranscriptStore
+    + DeliveryStore
+    + FetchStore
+    + RetentionStore
     + UserStore
     + TokenStore
     + RoutingStore
@@ -137,18 +149,13 @@ pub trait Store:
     fn backend(&self) -> &'static str;
     /// Round-trips a trivial query, for `/healthz`.
     async fn ping(&self) -> Result<()>;
-    /// Whether writes fail now; every writer reports its storage faults here.
-    fn health(&self) -> &StorageHealth;
     /// Commits a small write, for `/healthz` to learn whether a fault is over.
     async fn probe_write(&self, now: Millis) -> Result<()>;
 
     /// Creates a channel with a default queue, audited (P4).
     async fn create_channel(&self, actor: i64, new: &NewChannel, now: Millis) -> Result<Channel>;
-    /// A channel by id, whoever asks: for webhooks, which check signatures instead.
-    async fn channel(&self, id: i64) -> Result<Option<Channel>>;
     /// A channel if the viewer may see it (P2): otherwise `None`, as if it did not exist.
     async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>>;
-    async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>>;
     async fn queue(&self, channel_id: i64) -> Result<Queue>;
     /// Replaces the queue settings and agent order, audited (P4).
     async fn set_queue(
@@ -178,12 +185,7 @@ pub trait Store:
         limit: i64,
     ) -> Result<Vec<Contact>>;
 
-    async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>>;
     async fn list_sessions(&self, viewer: Viewer, filter: &SessionFilter) -> Result<Vec<Session>>;
-    /// The session's state history (S1), oldest first.
-    async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>>;
-    /// The session's messages with id > `after`, oldest first (O2).
-    async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>>;
 
     /// Stores a batch of inbound messages in one transaction (group commit, S3, S4).
     ///
@@ -208,6 +210,28 @@ pub trait Store:
     async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>>;
     /// The newest audit entries first that match `filter` (P4).
     async fn audit_search(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+}
+
+/// Channels as workers read them: the outbox and the webchat hub by id,
+/// retention all of them.
+#[async_trait]
+pub trait ChannelStore: Send + Sync + 'static {
+    /// A channel by id, whoever asks: for webhooks, which check signatures instead.
+    async fn channel(&self, id: i64) -> Result<Option<Channel>>;
+    /// The channels the viewer may see (P2), in id order.
+    async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>>;
+}
+
+/// One session's record as the console's live events and transcripts read
+/// it: the session, its state history and its messages.
+#[async_trait]
+pub trait TranscriptStore: Send + Sync + 'static {
+    /// A session if the viewer may see it (P1, P2): otherwise `None`.
+    async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>>;
+    /// The session's state history (S1), oldest first.
+    async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>>;
+    /// The session's messages with id > `after`, oldest first (O2).
+    async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>>;
 }
 
 /// The rows the routing engine keeps, so a restart rebuilds the same router.

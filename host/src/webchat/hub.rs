@@ -22,7 +22,7 @@ use tokio::sync::{Notify, OnceCell, mpsc};
 use super::token::Signer;
 use crate::app::App;
 use crate::identity::AgentIdentity;
-use crate::store::{ChatMessage, Direction, SessionState, Store};
+use crate::store::{ChatMessage, Direction, PushStore, SessionState};
 
 /// How many frames may wait for one socket before the hub drops them and
 /// the socket catches up from the store.
@@ -134,7 +134,7 @@ impl Hub {
     /// it); the host adds the message id, its time and who wrote it.
     pub async fn push(
         &self,
-        store: &dyn Store,
+        store: &dyn PushStore,
         channel: i64,
         visitor: &str,
         message_id: i64,

@@ -75,10 +75,6 @@ impl crate::store::Store for Backend {
         Ok(())
     }
 
-    fn health(&self) -> &crate::store::StorageHealth {
-        &self.health
-    }
-
     async fn probe_write(&self, now: Millis) -> Result<()> {
         // As large as a typical message, so a disk with room for the
         // probe but not for a message does not read as healthy.
@@ -124,29 +120,12 @@ impl crate::store::Store for Backend {
         Ok(channel)
     }
 
-    async fn channel(&self, id: i64) -> Result<Option<Channel>> {
-        Ok(
-            sqlx::query_as::<_, Channel>("SELECT * FROM channels WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
     async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>> {
         Ok(sqlx::query_as::<_, Channel>(VISIBLE_CHANNEL.as_str())
             .bind(id)
             .bind(viewer.sees_all())
             .bind(viewer.user_id)
             .fetch_optional(&self.read)
-            .await?)
-    }
-
-    async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>> {
-        Ok(sqlx::query_as::<_, Channel>(LIST_CHANNELS.as_str())
-            .bind(viewer.sees_all())
-            .bind(viewer.user_id)
-            .fetch_all(&self.read)
             .await?)
     }
 
@@ -312,15 +291,6 @@ impl crate::store::Store for Backend {
             .await?)
     }
 
-    async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>> {
-        Ok(sqlx::query_as::<_, Session>(SESSION.as_str())
-            .bind(id)
-            .bind(viewer.sees_all())
-            .bind(viewer.user_id)
-            .fetch_optional(&self.read)
-            .await?)
-    }
-
     async fn list_sessions(&self, viewer: Viewer, filter: &SessionFilter) -> Result<Vec<Session>> {
         Ok(sqlx::query_as::<_, Session>(LIST_SESSIONS.as_str())
             .bind(viewer.sees_all())
@@ -331,29 +301,6 @@ impl crate::store::Store for Backend {
             .bind(filter.limit.unwrap_or(100).clamp(1, 500))
             .fetch_all(&self.read)
             .await?)
-    }
-
-    async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>> {
-        Ok(sqlx::query_as::<_, SessionEvent>(
-            "SELECT from_state, to_state, cause, actor_id, at FROM session_events \
-             WHERE session_id = $1 ORDER BY id",
-        )
-        .bind(session_id)
-        .fetch_all(&self.read)
-        .await?)
-    }
-
-    async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>> {
-        let mut messages = sqlx::query_as::<_, Message>(
-            "SELECT * FROM messages WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(session_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        attach_files(&self.read, session_id, &mut messages).await?;
-        Ok(messages)
     }
 
     async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>> {
@@ -473,6 +420,67 @@ impl crate::store::Store for Backend {
                 .fetch_all(&self.read)
                 .await?,
         )
+    }
+}
+
+impl crate::store::HealthStore for Backend {
+    fn health(&self) -> &crate::store::StorageHealth {
+        &self.health
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::ChannelStore for Backend {
+    async fn channel(&self, id: i64) -> Result<Option<Channel>> {
+        Ok(
+            sqlx::query_as::<_, Channel>("SELECT * FROM channels WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>> {
+        Ok(sqlx::query_as::<_, Channel>(LIST_CHANNELS.as_str())
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_all(&self.read)
+            .await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::store::TranscriptStore for Backend {
+    async fn session(&self, viewer: Viewer, id: i64) -> Result<Option<Session>> {
+        Ok(sqlx::query_as::<_, Session>(SESSION.as_str())
+            .bind(id)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    async fn session_events(&self, session_id: i64) -> Result<Vec<SessionEvent>> {
+        Ok(sqlx::query_as::<_, SessionEvent>(
+            "SELECT from_state, to_state, cause, actor_id, at FROM session_events \
+             WHERE session_id = $1 ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    async fn messages(&self, session_id: i64, after: i64, limit: i64) -> Result<Vec<Message>> {
+        let mut messages = sqlx::query_as::<_, Message>(
+            "SELECT * FROM messages WHERE session_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(session_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        attach_files(&self.read, session_id, &mut messages).await?;
+        Ok(messages)
     }
 }
 
