@@ -33,7 +33,7 @@ const ADMIN: Viewer = Viewer {
 };
 
 pub(super) struct Worker {
-    pub(super) store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     engine: Engine,
     host: PluginHost,
@@ -224,7 +224,7 @@ impl Worker {
                             message_at: next.message_at,
                             answers: next.answers,
                         };
-                        actions::plan(self, &plan, list, &mut step).await?;
+                        actions::plan(self.store.as_ref(), &plan, list, &mut step).await?;
                         None
                     }
                     Err(refusal) => Some(format!("it returned an error: {refusal}")),
