@@ -104,7 +104,11 @@ fn random_id() -> String {
 
 /// The background workers' stop signal and the tasks to wait for: on
 /// shutdown no worker starts new work, and the server waits (up to the drain
-/// time) for what is in flight to finish and be recorded.
+/// time) for what is in flight to finish and be recorded. Every task the
+/// node starts runs under it (the engine task and its bot worker, the live
+/// publisher and access poll, the group-commit writer, the delivery
+/// workers, the mail listeners, backups, retention, the plugin watcher, the
+/// routing lock watch, the rate limiters' sweeper), none detached.
 #[derive(Debug, Clone, Default)]
 pub struct Workers {
     /// Cancelled when the server stops.

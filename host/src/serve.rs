@@ -150,6 +150,7 @@ pub async fn run(serve: Serve) -> anyhow::Result<()> {
         served_catalogue: serve.serve_catalogue.as_deref().map(Arc::from),
         ..AppState::new(app.clone())
     };
+    state.limits.sweep_under(&workers);
     crate::server::watch_plugins(plugins, &workers);
     serve.data.start(&app, serve.backups);
     let stop = workers.stop.clone();

@@ -76,11 +76,13 @@ impl AppState {
     /// HTTP over `app` with the default rate limits, no test clock and no
     /// served catalogue.
     pub fn new(app: App) -> Self {
+        let limits = crate::limits::Limits::new(Default::default(), Default::default());
+        limits.sweep_under(&app.workers);
         AppState {
             app,
             metrics: crate::prometheus::Metrics::get(),
             test_clock: None,
-            limits: crate::limits::Limits::new(Default::default(), Default::default()),
+            limits,
             served_catalogue: None,
         }
     }

@@ -26,7 +26,8 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// Routing runs only while this allows (the database's routing lock).
     pub lease: RoutingLease,
-    /// Installed connector and bot plugins; `None` runs with built-ins only.
+    /// Installed connector and bot plugins; `None` runs with built-in
+    /// connectors only, and no bots.
     pub plugins: Option<PluginHost>,
     /// Built-in connectors besides `api` (tests add their own kinds).
     pub connectors: Vec<(String, Arc<dyn Connector>)>,
@@ -91,19 +92,18 @@ impl App {
         connectors.insert("api".into(), Arc::new(ApiChannel::new(callbacks)));
         connectors.extend(extra);
         let rules = Arc::new(super::rules::load(store.as_ref()).await?);
-        let engine =
-            Engine::start_with_lease(store.clone(), clock.clone(), rules.clone(), lease).await?;
+        // The engine comes whole: its bots (B1) run on the same plugin host,
+        // and without one (`App::new`, tests) it runs none.
+        let engine = Engine::start_with(
+            store.clone(),
+            clock.clone(),
+            rules.clone(),
+            lease,
+            plugins.clone(),
+            &workers,
+        )
+        .await?;
         let outbox = engine.outbox().clone();
-        if let Some(host) = &plugins {
-            // Bots (B1) run on the same host; the engine hands sessions to them.
-            engine.start_bots(
-                host.clone(),
-                store.clone(),
-                clock.clone(),
-                outbox.clone(),
-                &workers,
-            );
-        }
         let app = App {
             ingest: GroupCommit::start(
                 store.clone(),
@@ -179,5 +179,59 @@ impl App {
             wake,
             workers: self.workers.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use frontdesk_plugin_host::HostConfig;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::engine::Event;
+    use crate::test_support::sqlite_store;
+
+    /// Issue 15: every task the app starts (the engine task, the bot
+    /// worker, the live publisher and access poll, the group-commit writer,
+    /// the delivery workers) runs under the config's `Workers`, so stopping
+    /// them, as SIGTERM does, ends every one, and a detached task would
+    /// still hold the store afterwards.
+    #[tokio::test]
+    async fn stopping_the_workers_ends_every_task_the_app_started() {
+        let (store, _dir) = sqlite_store().await;
+        let plugins = tempfile::tempdir().unwrap();
+        let host = PluginHost::open(HostConfig::new(plugins.path())).unwrap();
+        let workers = Workers::default();
+        let app = App::start(Config {
+            plugins: Some(host),
+            workers: workers.clone(),
+            deliver_outbox: true,
+            fetch_attachments: true,
+            ..Config::new(store.clone(), Arc::new(SystemClock))
+        })
+        .await
+        .unwrap();
+        // The publisher has something to send when the stop comes.
+        app.engine.live().session_changed(1);
+        workers.stop.cancel();
+        workers.tracker.close();
+        tokio::time::timeout(Duration::from_secs(10), workers.tracker.wait())
+            .await
+            .expect("every worker ends on stop");
+        let sent = app.engine.send(Event::Activity { agent: 1 }).await;
+        assert!(
+            matches!(sent, Err(EngineError::Stopped)),
+            "the engine task ended: {sent:?}"
+        );
+        drop(app);
+        // Checked before anything else gets to run: a task that ends only
+        // when it notices its last handle went still holds the store here.
+        assert_eq!(
+            Arc::strong_count(&store),
+            1,
+            "no task outlives the workers' stop"
+        );
     }
 }

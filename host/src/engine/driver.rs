@@ -7,6 +7,7 @@ use frontdesk_routing::{
     Timestamp,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use frontdesk_rules::Rules;
 
@@ -168,9 +169,14 @@ impl Driver {
         Timestamp::from_millis(self.clock.now())
     }
 
-    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+    /// Takes events until `stop` (the step in hand is finished and
+    /// written first) or until every handle is gone.
+    pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Job>, stop: CancellationToken) {
         let mut jobs = Vec::with_capacity(MAX_STEP);
         loop {
+            if stop.is_cancelled() {
+                return;
+            }
             if let Some(reason) = self.lease.refusal() {
                 // Another node may route meanwhile: rebuild before routing again.
                 self.stale = true;
@@ -191,6 +197,7 @@ impl Driver {
                 .clock
                 .sleep_until(deadline.map_or(i64::MAX, Timestamp::as_millis));
             tokio::select! {
+                () = stop.cancelled() => return,
                 received = rx.recv_many(&mut jobs, MAX_STEP) => {
                     if received == 0 {
                         return;

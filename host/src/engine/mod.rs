@@ -35,6 +35,7 @@ mod written;
 
 use std::sync::Arc;
 
+use frontdesk_plugin_host::PluginHost;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
@@ -42,6 +43,7 @@ pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
 
 use crate::clock::Clock;
+use crate::node::Workers;
 use crate::routing_lock::RoutingLease;
 use crate::store::{Queue, Store, StoreError, User};
 
@@ -160,8 +162,6 @@ pub struct Engine {
     /// Wakes the outbox worker after a step that queued customer notices,
     /// so a notice goes out at once instead of at the worker's next poll.
     outbox: Arc<Notify>,
-    /// Wakes the bot worker (B1), once [`Engine::start_bots`] started it.
-    bots: bots::Link,
     /// Where session and message changes go for the agent consoles.
     live: crate::live::Live,
     /// Whether this process may route (one engine per database).
@@ -170,49 +170,63 @@ pub struct Engine {
 
 impl Engine {
     /// Rebuilds the router from the store and starts the engine task, with
-    /// nothing else competing for the database (in-process use and tests).
+    /// nothing else competing for the database and no bots (in-process use
+    /// and tests). Its tasks stop when the last handle goes.
     pub async fn start(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         rules: Arc<frontdesk_rules::Rules>,
     ) -> Result<Engine, EngineError> {
-        Self::start_with_lease(store, clock, rules, RoutingLease::unguarded()).await
+        let lease = RoutingLease::unguarded();
+        Self::start_with(store, clock, rules, lease, None, &Workers::default()).await
     }
 
-    /// Like [`Engine::start`], routing only while `lease` allows it. A node
-    /// refused from the start never loads the router (loading writes: it
-    /// fires due timers and routes sessions it never heard of); one that
-    /// loses the lease later stops before its next step.
-    pub async fn start_with_lease(
+    /// Builds the engine with everything it drives, in one go, and starts
+    /// its tasks under `workers`: the engine task, the live publisher and,
+    /// given a plugin host, the bot worker (B1). It routes only while
+    /// `lease` allows it. A node refused from the start never loads the
+    /// router (loading writes: it fires due timers and routes sessions it
+    /// never heard of) and runs no bots; one that loses the lease later
+    /// stops before its next step. When `workers` stop, the engine finishes
+    /// the step it is in and takes no more events.
+    pub async fn start_with(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         rules: Arc<frontdesk_rules::Rules>,
         lease: RoutingLease,
+        bots: Option<PluginHost>,
+        workers: &Workers,
     ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
-        let outbox = Arc::new(Notify::new());
-        let bots = bots::Link::new();
-        let live = crate::live::Live::start(store.clone());
-        if lease.refusal().is_none() {
-            let driver = driver::Driver::load(
-                store,
-                clock,
-                outbox.clone(),
-                rules,
-                bots.clone(),
-                live.clone(),
-                lease.clone(),
-            )
-            .await?;
-            tokio::spawn(driver.run(rx));
-        }
-        Ok(Engine {
+        let engine = Engine {
             jobs,
-            outbox,
-            bots,
-            live,
+            outbox: Arc::new(Notify::new()),
+            live: crate::live::Live::start(store.clone(), workers),
+            lease: lease.clone(),
+        };
+        if lease.refusal().is_some() {
+            return Ok(engine);
+        }
+        // Bots talk for the routing engine, so only a node that routes runs them.
+        let bots = match bots {
+            Some(host) => {
+                bots::Bots::new(host, store.clone(), clock.clone(), engine.clone(), workers)
+            }
+            None => bots::Bots::none(),
+        };
+        let driver = driver::Driver::load(
+            store,
+            clock,
+            engine.outbox.clone(),
+            rules,
+            bots.link.clone(),
+            engine.live.clone(),
             lease,
-        })
+        )
+        .await?;
+        workers.tracker.spawn(driver.run(rx, workers.stop.clone()));
+        bots.start(workers);
+        Ok(engine)
     }
 
     /// Why this node does not route, if it does not (for `/healthz`).

@@ -214,7 +214,12 @@ mod tests {
         let channel = store.create_channel(admin.id, &new, 0).await.unwrap().id;
         let workers = Workers::default();
         let clock = Arc::new(ManualClock::new(0));
-        let ingest = GroupCommit::start(store.clone(), clock, Live::start(store.clone()), &workers);
+        let ingest = GroupCommit::start(
+            store.clone(),
+            clock,
+            Live::start(store.clone(), &workers),
+            &workers,
+        );
         let item = |n: usize| IngestItem {
             channel_id: channel,
             source: "api".into(),

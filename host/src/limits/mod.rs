@@ -231,13 +231,17 @@ impl Default for Limits {
 
 impl Limits {
     /// Limiters for `config`, believing `X-Forwarded-For` from `proxies`;
-    /// inside a Tokio runtime a sweeper keeps their memory bounded.
+    /// [`Limits::sweep_under`] keeps their memory bounded.
     pub fn new(config: RateLimits, proxies: TrustedProxies) -> Arc<Limits> {
-        let limits = Arc::new(Limits::build(config, proxies));
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(sweep(Arc::downgrade(&limits)));
-        }
-        limits
+        Arc::new(Limits::build(config, proxies))
+    }
+
+    /// Starts the sweeper that keeps the limiters' memory bounded, under
+    /// `workers`: it ends when they stop, or when the limits are gone.
+    pub fn sweep_under(self: &Arc<Self>, workers: &crate::node::Workers) {
+        workers
+            .tracker
+            .spawn(sweep(Arc::downgrade(self), workers.stop.clone()));
     }
 
     fn build(config: RateLimits, proxies: TrustedProxies) -> Limits {
@@ -384,11 +388,14 @@ fn refused(rule: Rule, wait: Duration) -> RateLimited {
 }
 
 /// Sweeps every minute while the limits are in use.
-async fn sweep(limits: Weak<Limits>) {
+async fn sweep(limits: Weak<Limits>, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     tick.tick().await;
     loop {
-        tick.tick().await;
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
         let Some(limits) = limits.upgrade() else {
             return;
         };
@@ -485,6 +492,22 @@ mod tests {
             assert!(Rule::KINDS.contains(&rule.kind()), "{rule:?}");
             assert!(rule.default_rate().count >= rule.min_count().unwrap_or(1));
         }
+    }
+
+    /// Issue 15: the sweeper runs under the node's workers, so their stop
+    /// ends it (SIGTERM drains every worker), not only the last handle.
+    #[tokio::test]
+    async fn the_sweeper_runs_under_the_workers_and_ends_with_them() {
+        let workers = crate::node::Workers::default();
+        let limits = Limits::new(RateLimits::default(), TrustedProxies::default());
+        limits.sweep_under(&workers);
+        assert_eq!(workers.tracker.len(), 1, "the sweeper is a tracked task");
+        workers.stop.cancel();
+        workers.tracker.close();
+        tokio::time::timeout(Duration::from_secs(10), workers.tracker.wait())
+            .await
+            .expect("the sweeper ends on stop while the limits are still held");
+        drop(limits);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
+use crate::node::Workers;
 use crate::store::UserStore;
 
 /// How often the access rows are read while sockets are open: well within
@@ -27,10 +29,15 @@ pub struct AccessWatch {
 }
 
 impl AccessWatch {
-    /// Starts the poller on `store`; it stops when the last handle goes.
-    pub fn start(store: Arc<dyn UserStore>) -> AccessWatch {
+    /// Starts the poller on `store` under `workers`; it stops with them,
+    /// or when the last handle goes.
+    pub fn start(store: Arc<dyn UserStore>, workers: &Workers) -> AccessWatch {
         let generation = Arc::new(watch::Sender::new(0));
-        tokio::spawn(poll(store, Arc::downgrade(&generation)));
+        workers.tracker.spawn(poll(
+            store,
+            Arc::downgrade(&generation),
+            workers.stop.clone(),
+        ));
         AccessWatch { generation }
     }
 
@@ -45,12 +52,19 @@ impl AccessWatch {
     }
 }
 
-async fn poll(store: Arc<dyn UserStore>, generation: Weak<watch::Sender<u64>>) {
+async fn poll(
+    store: Arc<dyn UserStore>,
+    generation: Weak<watch::Sender<u64>>,
+    stop: CancellationToken,
+) {
     let mut last = None;
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
         let Some(generation) = generation.upgrade() else {
             return;
         };

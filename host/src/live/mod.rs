@@ -36,6 +36,7 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
 
+use crate::node::Workers;
 use crate::store::{Millis, Store};
 
 /// How many hints may wait for the publisher before they overflow into a resync.
@@ -98,7 +99,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// The next event; `None` once the hub is gone. A subscriber that fell
+    /// The next event; `None` once the hub is gone (the publisher stopped
+    /// and every handle went). A subscriber that fell
     /// more than [`BROADCAST_DEPTH`] events behind gets one
     /// [`LiveEvent::Resync`] in place of everything it missed, then the
     /// oldest event still held; the publisher never waits for it.
@@ -127,13 +129,22 @@ pub struct Live {
 }
 
 impl Live {
-    /// Starts the publisher task on `store`.
-    pub fn start(store: Arc<dyn Store>) -> Live {
+    /// Starts the publisher task and the access poll on `store`, under
+    /// `workers`: when they stop, the publisher sends what it was told of
+    /// so far and ends, and so does the poll.
+    pub fn start(store: Arc<dyn Store>, workers: &Workers) -> Live {
         let (hints, rx) = mpsc::channel(HINT_DEPTH);
         let (events, _) = broadcast::channel(BROADCAST_DEPTH);
         let overflow = Arc::new(AtomicBool::new(false));
-        let access = AccessWatch::start(store.clone());
-        tokio::spawn(publisher::run(store, rx, events.clone(), overflow.clone()));
+        let access = AccessWatch::start(store.clone(), workers);
+        let publisher = publisher::Publisher {
+            store,
+            events: events.clone(),
+            overflow: overflow.clone(),
+        };
+        workers
+            .tracker
+            .spawn(publisher.run(rx, workers.stop.clone()));
         Live {
             hints,
             overflow,

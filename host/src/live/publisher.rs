@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
 
 use super::{Frame, Hint, LiveEvent};
 use crate::store::{Message, Millis, Role, Session, SessionState, TranscriptStore, Viewer};
@@ -43,20 +44,45 @@ struct Known {
     last_message: i64,
 }
 
-pub(super) async fn run(
-    store: Arc<dyn TranscriptStore>,
-    mut rx: mpsc::Receiver<Hint>,
-    events: broadcast::Sender<Arc<LiveEvent>>,
-    overflow: Arc<AtomicBool>,
-) {
-    let mut hints = Vec::with_capacity(MAX_HINTS);
-    let mut known: HashMap<i64, Known> = HashMap::new();
-    let admin = Viewer {
-        user_id: 0,
-        role: Role::Admin,
-    };
-    while rx.recv_many(&mut hints, MAX_HINTS).await > 0 {
-        if overflow.swap(false, Ordering::Relaxed) {
+/// The publisher's parts: where it reads rows and where frames go.
+pub(super) struct Publisher {
+    pub(super) store: Arc<dyn TranscriptStore>,
+    pub(super) events: broadcast::Sender<Arc<LiveEvent>>,
+    /// Set by a hint that found the inbox full: consoles resync.
+    pub(super) overflow: Arc<AtomicBool>,
+}
+
+impl Publisher {
+    /// Publishes hints until `stop` or until every [`super::Live`] handle is
+    /// gone. On `stop` it takes no new hint but still publishes the ones
+    /// waiting, so what was stored before the stop reaches the consoles.
+    pub(super) async fn run(self, mut rx: mpsc::Receiver<Hint>, stop: CancellationToken) {
+        let mut hints = Vec::with_capacity(MAX_HINTS);
+        let mut known: HashMap<i64, Known> = HashMap::new();
+        loop {
+            let received = tokio::select! {
+                received = rx.recv_many(&mut hints, MAX_HINTS) => received,
+                () = stop.cancelled() => break,
+            };
+            if received == 0 {
+                return;
+            }
+            self.round(&mut hints, &mut known).await;
+        }
+        rx.close();
+        while rx.recv_many(&mut hints, MAX_HINTS).await > 0 {
+            self.round(&mut hints, &mut known).await;
+        }
+    }
+
+    /// Publishes one batch of hints, merged per session.
+    async fn round(&self, hints: &mut Vec<Hint>, known: &mut HashMap<i64, Known>) {
+        let events = &self.events;
+        let admin = Viewer {
+            user_id: 0,
+            role: Role::Admin,
+        };
+        if self.overflow.swap(false, Ordering::Relaxed) {
             tracing::warn!("live hints overflowed; consoles resync");
             let _ = events.send(Arc::new(LiveEvent::Resync));
         }
@@ -78,7 +104,7 @@ pub(super) async fn run(
             known.clear();
         }
         for (id, want) in wanted {
-            if let Err(err) = publish(store.as_ref(), admin, &events, &mut known, id, want).await {
+            if let Err(err) = publish(self.store.as_ref(), admin, events, known, id, want).await {
                 // The rows are stored; consoles refetch them.
                 tracing::warn!(session = id, error = %err, "live event not read back; consoles resync");
                 let _ = events.send(Arc::new(LiveEvent::Resync));

@@ -32,7 +32,7 @@ fn session_of(event: &LiveEvent) -> i64 {
 #[tokio::test]
 async fn a_socket_that_stops_reading_holds_up_nobody_and_gets_a_resync() {
     let (store, _dir) = sqlite_store().await;
-    let live = Live::start(store);
+    let live = Live::start(store, &crate::node::Workers::default());
     let mut fast = live.subscribe();
     let mut slow = live.subscribe();
     let total = 2 * BROADCAST_DEPTH as i64;

@@ -7,8 +7,7 @@
 
 use frontdesk_plugin_host::types::BotAction;
 
-use super::worker::Worker;
-use crate::store::{BotExit, BotSession, BotStep, Role, StoreError, Viewer};
+use crate::store::{BotExit, BotSession, BotStep, Role, Store, StoreError, Viewer};
 
 /// The longest a bot timer may be set for: 30 days.
 const MAX_TIMER_MS: u64 = 30 * 86_400_000;
@@ -55,9 +54,10 @@ pub(super) fn pick_option(options: &[String], typed: &str) -> String {
 }
 
 /// Adds `actions` to `step`, in order. Actions after the one that ends the
-/// conversation (hand-over, transfer, close) are ignored.
+/// conversation (hand-over, transfer, close) are ignored. `store` resolves
+/// transfer targets by name.
 pub(super) async fn plan(
-    worker: &Worker,
+    store: &dyn Store,
     plan: &Plan<'_>,
     actions: Vec<BotAction>,
     step: &mut BotStep,
@@ -104,7 +104,7 @@ pub(super) async fn plan(
                 step.exit = Some((BotExit::HandOver, note, "the bot handed over".into()));
             }
             BotAction::Transfer(target) => {
-                step.exit = Some(transfer(worker, target.agent, target.queue).await?);
+                step.exit = Some(transfer(store, target.agent, target.queue).await?);
             }
             BotAction::Close(reason) => {
                 let reason = reason.unwrap_or_else(|| "the bot closed the session".into());
@@ -132,12 +132,12 @@ pub(super) async fn plan(
 /// Resolves a transfer target by name; an unknown one goes to the channel's
 /// queue instead, with a note saying so.
 async fn transfer(
-    worker: &Worker,
+    store: &dyn Store,
     agent: Option<String>,
     queue: Option<String>,
 ) -> Result<(BotExit, Option<String>, String), StoreError> {
     if let Some(name) = agent {
-        return Ok(match worker.store.user_by_name(&name).await? {
+        return Ok(match store.user_by_name(&name).await? {
             Some(user) if !user.disabled => (
                 BotExit::Agent(user.id),
                 None,
@@ -157,7 +157,7 @@ async fn transfer(
             user_id: 0,
             role: Role::Admin,
         };
-        let channels = worker.store.list_channels(admin).await?;
+        let channels = store.list_channels(admin).await?;
         let found = channels
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(name.trim()) || c.id.to_string() == name.trim());

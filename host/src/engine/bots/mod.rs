@@ -29,44 +29,96 @@ mod actions;
 mod worker;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use frontdesk_plugin_host::PluginHost;
 use frontdesk_routing::{Router, SessionId, State};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
 use super::{Engine, Event};
 use crate::clock::Clock;
+use crate::node::Workers;
 use crate::store::{ChannelBot, Store};
 
 /// The default for how long a bot may stay silent on its turn (B1).
 pub const DEFAULT_BOT_TIMEOUT_SECS: i64 = 60;
 
-/// The engine's line to the bot worker. Wakes sent before the worker starts
-/// wait in the channel; while no worker runs, no session is given to a bot.
+/// The engine's line to the bot worker, made with it (no line: no bots, and
+/// every new session goes to the queue).
 #[derive(Clone)]
 pub(crate) struct Link {
-    wakes: mpsc::UnboundedSender<i64>,
-    inbox: Arc<Mutex<Option<mpsc::UnboundedReceiver<i64>>>>,
-    running: Arc<AtomicBool>,
+    wakes: Option<mpsc::UnboundedSender<i64>>,
 }
 
 impl Link {
-    pub(crate) fn new() -> Link {
+    /// No bot worker: no session is given to a bot.
+    pub(crate) fn none() -> Link {
+        Link { wakes: None }
+    }
+
+    /// A line to a bot worker and the worker's end of it.
+    fn new() -> (Link, mpsc::UnboundedReceiver<i64>) {
         let (wakes, inbox) = mpsc::unbounded_channel();
-        Link {
-            wakes,
-            inbox: Arc::new(Mutex::new(Some(inbox))),
-            running: Arc::new(AtomicBool::new(false)),
-        }
+        (Link { wakes: Some(wakes) }, inbox)
     }
 
     /// Asks the worker to look at a session.
     pub(crate) fn wake(&self, session: i64) {
         // Only fails once the worker is gone, i.e. while shutting down; a
         // restart resumes every live bot conversation from the store.
-        let _ = self.wakes.send(session);
+        if let Some(wakes) = &self.wakes {
+            let _ = wakes.send(session);
+        }
+    }
+}
+
+/// The bot worker (B1), made with the engine that hands it sessions: the
+/// engine's line to it, and the worker itself until the engine starts it.
+pub(crate) struct Bots {
+    pub(crate) link: Link,
+    worker: Option<(Arc<worker::Worker>, mpsc::UnboundedReceiver<i64>)>,
+}
+
+impl Bots {
+    /// No bots: the engine routes every new session to the queue.
+    pub(crate) fn none() -> Bots {
+        Bots {
+            link: Link::none(),
+            worker: None,
+        }
+    }
+
+    /// A bot worker on `host`, talking for `engine`; it starts with [`Bots::start`].
+    pub(crate) fn new(
+        host: PluginHost,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        engine: Engine,
+        workers: &Workers,
+    ) -> Bots {
+        let (link, inbox) = Link::new();
+        let outbox = engine.outbox().clone();
+        let worker = worker::Worker::new(
+            store,
+            clock,
+            engine,
+            host,
+            outbox,
+            link.clone(),
+            workers.clone(),
+        );
+        Bots {
+            link,
+            worker: Some((worker, inbox)),
+        }
+    }
+
+    /// Starts the worker under `workers`: it stops taking sessions when
+    /// they stop, and its steps in flight are waited for.
+    pub(crate) fn start(self, workers: &Workers) {
+        if let Some((worker, inbox)) = self.worker {
+            workers.tracker.spawn(worker.run(inbox));
+        }
     }
 }
 
@@ -120,7 +172,7 @@ impl BotRouter {
         let Event::SessionOpened { channel, .. } = event else {
             return false;
         };
-        if !self.link.running.load(Ordering::Acquire) {
+        if self.link.wakes.is_none() {
             return false;
         }
         if let Some(bot) = self.channels.get(channel) {
@@ -138,30 +190,5 @@ impl BotRouter {
                 false
             }
         }
-    }
-}
-
-impl Engine {
-    /// Starts the bot worker with the plugin host that runs the bots. Until
-    /// it runs, new sessions go straight to the queue. Starting twice is a no-op.
-    pub fn start_bots(
-        &self,
-        host: PluginHost,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        outbox: Arc<Notify>,
-        workers: &crate::node::Workers,
-    ) {
-        // Bots talk for the routing engine: a node that does not route
-        // would answer the same bot sessions a second time.
-        if self.lease.refusal().is_some() {
-            return;
-        }
-        let Some(inbox) = self.bots.inbox.lock().expect("bot link lock").take() else {
-            return;
-        };
-        self.bots.running.store(true, Ordering::Release);
-        let worker = worker::Worker::new(store, clock, self.clone(), host, outbox, workers.clone());
-        workers.tracker.spawn(worker.run(inbox));
     }
 }

@@ -11,6 +11,7 @@ use frontdesk_plugin_host::types::{
 };
 use tokio::sync::{Notify, Semaphore, mpsc};
 
+use super::Link;
 use super::actions::{self, Plan};
 use crate::clock::Clock;
 use crate::engine::{Engine, EngineError, Event};
@@ -33,11 +34,13 @@ const ADMIN: Viewer = Viewer {
 };
 
 pub(super) struct Worker {
-    pub(super) store: Arc<dyn Store>,
+    store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     engine: Engine,
     host: PluginHost,
     outbox: Arc<Notify>,
+    /// The worker's own line, to come round to a session again.
+    link: Link,
     permits: Semaphore,
     /// Bot steps in flight finish within the drain time on shutdown.
     workers: Workers,
@@ -60,6 +63,7 @@ impl Worker {
         engine: Engine,
         host: PluginHost,
         outbox: Arc<Notify>,
+        link: Link,
         workers: Workers,
     ) -> Arc<Worker> {
         Arc::new(Worker {
@@ -68,6 +72,7 @@ impl Worker {
             engine,
             host,
             outbox,
+            link,
             permits: Semaphore::new(MAX_PARALLEL),
             workers,
         })
@@ -224,7 +229,7 @@ impl Worker {
                             message_at: next.message_at,
                             answers: next.answers,
                         };
-                        actions::plan(self, &plan, list, &mut step).await?;
+                        actions::plan(self.store.as_ref(), &plan, list, &mut step).await?;
                         None
                     }
                     Err(refusal) => Some(format!("it returned an error: {refusal}")),
@@ -253,7 +258,7 @@ impl Worker {
             }
         }
         // More is waiting: come round again after other sessions had a turn.
-        self.engine.bots.wake(session);
+        self.link.wake(session);
         Ok(())
     }
 
