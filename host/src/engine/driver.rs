@@ -16,20 +16,14 @@ use super::consent::ConsentGate;
 use super::convert::{agent_status, channel_queue_config, record};
 use super::holder::holder_allows;
 use super::hooks::{HookRun, HookRunner};
-use super::refusal::wait_refusing;
+use super::refusal::{refuse_all, wait_refusing};
 use super::restore::restore;
 use super::written::{Written, publish_live};
-use super::{EngineError, Event, Job, Outcome};
+use super::{EngineError, Event, Job, MAX_STEP, Outcome, RECOVER_EVERY};
 use crate::clock::Clock;
 use crate::live::Live;
 use crate::routing_lock::RoutingLease;
 use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
-
-/// The most events one step takes; bounds how long a caller waits.
-pub(super) const MAX_STEP: usize = 256;
-
-/// How often a paused engine tries to rebuild its router from the store.
-pub(super) const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The engine's task: the loop that takes events, feeds them to the core
 /// through its parts, and writes each step. The parts own what they read
@@ -225,13 +219,11 @@ impl Driver {
                 if received == 0 {
                     return;
                 }
-                for (_, _, reply) in jobs.drain(..) {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Err(EngineError::NotStored(
-                            "routing is paused until the database takes writes again".into(),
-                        )));
-                    }
-                }
+                refuse_all(jobs, || {
+                    EngineError::NotStored(
+                        "routing is paused until the database takes writes again".into(),
+                    )
+                });
             }
             () = tokio::time::sleep(RECOVER_EVERY) => {}
         }
@@ -271,7 +263,7 @@ impl Driver {
             }
             let passed = self
                 .consent
-                .pass(&self.router, &mut self.hooks, &mut self.pending, now, event)
+                .pass(&self.router, &mut self.pending, now, event)
                 .await;
             let event = match passed {
                 Ok(Some(event)) => event,

@@ -153,6 +153,13 @@ type Job = (
     Option<oneshot::Sender<Result<Outcome, EngineError>>>,
 );
 
+/// The most jobs one step takes from the inbox; bounds how long a caller waits.
+const MAX_STEP: usize = 256;
+
+/// How often an engine that does not route (paused after a storage fault,
+/// or without the routing lock) looks again whether it may.
+const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Handle to the engine task; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
