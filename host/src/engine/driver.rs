@@ -23,7 +23,9 @@ use super::{EngineError, Event, Job, MAX_STEP, Outcome, RECOVER_EVERY};
 use crate::clock::Clock;
 use crate::live::Live;
 use crate::routing_lock::RoutingLease;
-use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
+use crate::store::{
+    AgentReply, Message, OutboxItem, Role, RoutingBatch, Store, StoreError, Viewer,
+};
 
 /// The engine's task: the loop that takes events, feeds them to the core
 /// through its parts, and writes each step. The parts own what they read
@@ -138,7 +140,8 @@ impl Driver {
             };
             self.router.handle_session_opened(now, new)?;
         }
-        self.step(now).await
+        self.step(now).await?;
+        Ok(())
     }
 
     /// After a step that could not be stored, memory holds changes the store
@@ -247,18 +250,20 @@ impl Driver {
         let now = self.now();
         // Deadlines that came due fire first, so events stamped `now` follow them.
         self.router.handle_timeout(now);
-        let mut replies: Vec<(Reply, Result<Outcome, EngineError>)> =
+        // Each job's answer, and for a reply the step let through, its
+        // place among the step's replies (answered with the stored rows).
+        let mut replies: Vec<(Reply, Result<Outcome, EngineError>, Option<usize>)> =
             Vec::with_capacity(jobs.len());
         let mut customer_messages = Vec::new();
         for (event, actor, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
-                replies.push((reply, Err(err)));
+                replies.push((reply, Err(err), None));
                 continue;
             }
             if let Some(actor) = actor
                 && let Err(err) = holder_allows(&self.router, actor, &event)
             {
-                replies.push((reply, Err(err)));
+                replies.push((reply, Err(err), None));
                 continue;
             }
             let passed = self
@@ -269,11 +274,11 @@ impl Driver {
                 Ok(Some(event)) => event,
                 // Held for consent (G1): the notice is on its way.
                 Ok(None) => {
-                    replies.push((reply, Ok(Outcome::Done)));
+                    replies.push((reply, Ok(Outcome::Done), None));
                     continue;
                 }
                 Err(err) => {
-                    replies.push((reply, Err(err)));
+                    replies.push((reply, Err(err), None));
                     continue;
                 }
             };
@@ -283,6 +288,7 @@ impl Driver {
                 _ => None,
             };
             let bot = self.bots.opens_with_bot(&event).await;
+            let replies_before = self.pending.replies.len();
             let outcome = match event {
                 Event::QueueChanged { channel, queue } => {
                     self.reconfigure(now, channel, Some(queue)).await
@@ -314,7 +320,9 @@ impl Driver {
                 (Some(message), Ok(_)) => customer_messages.push(message),
                 _ => {}
             }
-            replies.push((reply, outcome));
+            let stored_reply =
+                (self.pending.replies.len() > replies_before).then_some(replies_before);
+            replies.push((reply, outcome, stored_reply));
         }
         self.closing
             .rate_answers(
@@ -349,9 +357,19 @@ impl Driver {
         self.run_hooks(now, runs).await;
         let stored = self.step_and_hooks(now).await;
         self.bots.flush();
-        for (reply, outcome) in replies {
+        let mut stored_replies: Vec<Option<(Message, OutboxItem)>> = match &stored {
+            Ok(rows) => rows.iter().cloned().map(Some).collect(),
+            Err(_) => Vec::new(),
+        };
+        for (reply, outcome, stored_reply) in replies {
             let answer = match (&stored, outcome) {
-                (Ok(()), outcome) => outcome,
+                (Ok(_), Ok(_)) if stored_reply.is_some() => stored_reply
+                    .and_then(|i| stored_replies.get_mut(i)?.take())
+                    .map(|row| Outcome::Replied(Box::new(row)))
+                    .ok_or_else(|| {
+                        EngineError::NotStored("the step did not store the reply".into())
+                    }),
+                (Ok(_), outcome) => outcome,
                 (Err(EngineError::NotRouting(reason)), _) => {
                     Err(EngineError::NotRouting(reason.clone()))
                 }
@@ -437,8 +455,19 @@ impl Driver {
                     r.handle_customer_message(now, SessionId(session))?,
                 ));
             }
-            Event::AgentMessage { session, agent } => {
-                r.handle_agent_message(now, SessionId(session), AgentId(agent))?
+            Event::AgentMessage {
+                session,
+                agent,
+                text,
+            } => {
+                r.handle_agent_message(now, SessionId(session), AgentId(agent))?;
+                // Let through: stored with this step, so routing never
+                // counts a session answered without its reply (S5).
+                self.pending.replies.push(AgentReply {
+                    session_id: session,
+                    author_id: agent,
+                    body: text,
+                });
             }
             Event::Accept { session, agent } => {
                 r.handle_accept(now, SessionId(session), AgentId(agent))?
@@ -464,14 +493,24 @@ impl Driver {
         Ok(Outcome::Done)
     }
 
-    /// Writes everything the core emitted since the last step, then publishes it.
-    ///
-    /// If the write fails, the core is rebuilt from the store, which still holds
-    /// the state before this step, so memory and disk never disagree.
     /// Writes the step, then runs the hooks it made due and writes what they
-    /// did, for a few rounds at most.
-    async fn step_and_hooks(&mut self, now: Timestamp) -> Result<(), EngineError> {
-        self.step(now).await?;
+    /// did, for a few rounds at most. Returns the first step's stored
+    /// replies: the events its callers sent took effect once it is stored,
+    /// whatever the hooks' steps do after it.
+    async fn step_and_hooks(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Vec<(Message, OutboxItem)>, EngineError> {
+        let stored = self.step(now).await?;
+        if let Err(err) = self.hook_rounds(now).await {
+            tracing::error!(error = %err, "storing an auto-action step failed");
+        }
+        Ok(stored)
+    }
+
+    /// Runs the hooks the last step made due and writes what they did, for
+    /// a few rounds at most (a hook's action can make another hook due).
+    async fn hook_rounds(&mut self, now: Timestamp) -> Result<(), EngineError> {
         for _ in 0..MAX_HOOK_ROUNDS {
             let runs = std::mem::take(&mut self.due_hooks);
             if runs.is_empty() {
@@ -519,7 +558,14 @@ impl Driver {
         Ok(frontdesk_i18n::text(&language, id, &[]))
     }
 
-    async fn step(&mut self, now: Timestamp) -> Result<(), EngineError> {
+    /// Writes everything the core emitted since the last step, and what the
+    /// parts added to it, in one transaction, then lets its effects out.
+    /// Returns the step's replies as stored.
+    ///
+    /// If the write fails, the router is marked stale and rebuilt from the
+    /// store, which still holds the state before this step, so memory and
+    /// disk never disagree.
+    async fn step(&mut self, now: Timestamp) -> Result<Vec<(Message, OutboxItem)>, EngineError> {
         let mut batch = std::mem::take(&mut self.pending);
         // Written or dropped below; either way the store is the truth after.
         self.consent.stepped();
@@ -535,17 +581,20 @@ impl Driver {
             emitted.push(command);
         }
         if batch.is_empty() && emitted.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.routing()?;
-        if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
-            self.store.health().observe(&err);
-            tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
-            self.stale = true;
-            return Err(err.into());
-        }
-        publish_live(&self.live, &batch, &emitted, now);
-        if !batch.notices.is_empty() {
+        let replies = match self.store.apply_routing(&batch, now.as_millis()).await {
+            Ok(replies) => replies,
+            Err(err) => {
+                self.store.health().observe(&err);
+                tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
+                self.stale = true;
+                return Err(err.into());
+            }
+        };
+        publish_live(&self.live, &batch, &emitted, &replies, now);
+        if !batch.notices.is_empty() || !replies.is_empty() {
             self.outbox.notify_one();
         }
         for command in emitted {
@@ -557,6 +606,6 @@ impl Driver {
                 });
             }
         }
-        Ok(())
+        Ok(replies)
     }
 }

@@ -7,11 +7,17 @@ use frontdesk_routing::{Command, Router, SessionSnapshot, Timer, Timestamp};
 
 use super::restore::written_sessions;
 use crate::live::Live;
-use crate::store::RoutingBatch;
+use crate::store::{Message, OutboxItem, RoutingBatch};
 
 /// Tells the consoles' hub what a stored step changed: sessions that moved
-/// or changed hands, and sessions that got a notice written.
-pub(super) fn publish_live(live: &Live, batch: &RoutingBatch, emitted: &[Command], now: Timestamp) {
+/// or changed hands, and sessions that got a notice or a reply written.
+pub(super) fn publish_live(
+    live: &Live,
+    batch: &RoutingBatch,
+    emitted: &[Command],
+    replies: &[(Message, OutboxItem)],
+    now: Timestamp,
+) {
     for command in emitted {
         match command {
             Command::Transition(t) => live.session_changed(t.session.0),
@@ -20,6 +26,9 @@ pub(super) fn publish_live(live: &Live, batch: &RoutingBatch, emitted: &[Command
             }
             _ => {}
         }
+    }
+    for (message, _) in replies {
+        live.message_added(message.session_id, message.id);
     }
     for (session, _) in &batch.notices {
         live.messages_since(*session, now.as_millis());

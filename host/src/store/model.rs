@@ -458,6 +458,17 @@ pub struct RoutingBatch {
     pub consents: Vec<(i64, ConsentRow)>,
     /// Q1: (session, score) — customers' ratings read in this step.
     pub ratings: Vec<(i64, i64)>,
+    /// Agents' replies routing let through in this step (R18), stored and
+    /// queued in the outbox (S5) with it.
+    pub replies: Vec<AgentReply>,
+}
+
+/// An agent's reply to a customer, for the step that lets it through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentReply {
+    pub session_id: i64,
+    pub author_id: i64,
+    pub body: String,
 }
 
 impl RoutingBatch {
@@ -472,6 +483,7 @@ impl RoutingBatch {
             && self.unanswered.is_empty()
             && self.consents.is_empty()
             && self.ratings.is_empty()
+            && self.replies.is_empty()
     }
 }
 
