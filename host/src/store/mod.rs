@@ -207,6 +207,9 @@ pub trait Store:
 pub trait RoutingStore: Send + Sync + 'static {
     /// Everything the engine stored, plus open sessions it never heard of.
     async fn load_routing(&self) -> Result<RoutingRows>;
+    /// The message counts and last times a hook's script reads of a
+    /// session, without reading its messages.
+    async fn transcript_figures(&self, session_id: i64) -> Result<TranscriptFigures>;
     /// Writes one routing step in one transaction, before its effects go out.
     /// Returns the batch's replies as stored, in its order, each with its
     /// outbox entry.
@@ -429,5 +432,7 @@ mod tests_routing;
 mod tests_scripts;
 #[cfg(test)]
 mod tests_stats;
+#[cfg(test)]
+mod tests_transcript;
 #[cfg(test)]
 mod tests_upgrade;

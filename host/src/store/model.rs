@@ -463,6 +463,22 @@ pub struct RoutingBatch {
     pub replies: Vec<AgentReply>,
 }
 
+/// What scripts read of a session's transcript (A1–A4, W2, Q1): customers'
+/// messages and agents' replies counted, and the newest ones' times, in
+/// message order. Texts without an author (notices, bots) do not count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranscriptFigures {
+    pub customer_messages: i64,
+    pub agent_messages: i64,
+    pub last_customer_message_at: Option<Millis>,
+    /// The customer's message before their last one.
+    pub previous_customer_message_at: Option<Millis>,
+    pub last_agent_message_at: Option<Millis>,
+    /// Who wrote the newest counted message: `Some(true)` the customer,
+    /// `Some(false)` an agent, `None` nobody yet.
+    pub last_from_customer: Option<bool>,
+}
+
 /// An agent's reply to a customer, for the step that lets it through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentReply {

@@ -24,6 +24,7 @@ mod routing;
 mod stats;
 mod store;
 mod tokens;
+mod transcript;
 mod users;
 mod webchat;
 
@@ -34,3 +35,4 @@ use ingest::ingest_batch;
 use outbox::queue_customer_text;
 use replies::store_reply;
 use store::audit;
+use transcript::transcript_figures;

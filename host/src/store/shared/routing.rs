@@ -37,6 +37,10 @@ impl crate::store::RoutingStore for Backend {
         })
     }
 
+    async fn transcript_figures(&self, session_id: i64) -> Result<TranscriptFigures> {
+        transcript_figures(&self.read, session_id).await
+    }
+
     async fn apply_routing(
         &self,
         batch: &RoutingBatch,
