@@ -24,7 +24,20 @@ pub(super) fn publish_live(
             Command::Assign { session, .. } | Command::Release { session, .. } => {
                 live.session_changed(session.0)
             }
-            _ => {}
+            // Nothing of their own to publish here: notices are published
+            // from the batch below, which holds their rows; each new
+            // command is sorted here on purpose, not by a catch-all.
+            Command::Offer { .. }
+            | Command::WithdrawOffer { .. }
+            | Command::NotifyCustomer { .. }
+            | Command::SaveSession(_)
+            | Command::ForgetSession(_)
+            | Command::SaveAgent(_)
+            | Command::SetTimer { .. }
+            | Command::ClearTimer { .. }
+            | Command::MakeResponsible { .. }
+            | Command::MarkUnanswered { .. }
+            | Command::RunHook { .. } => {}
         }
     }
     for (message, _) in replies {
@@ -78,7 +91,18 @@ impl Written {
                 self.0.remove(&id.0);
                 true
             }
-            _ => true,
+            Command::SetTimer { .. }
+            | Command::ClearTimer { .. }
+            | Command::SaveAgent(_)
+            | Command::Transition(_)
+            | Command::Offer { .. }
+            | Command::WithdrawOffer { .. }
+            | Command::Assign { .. }
+            | Command::MakeResponsible { .. }
+            | Command::Release { .. }
+            | Command::NotifyCustomer { .. }
+            | Command::MarkUnanswered { .. }
+            | Command::RunHook { .. } => true,
         }
     }
 }
