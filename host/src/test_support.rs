@@ -75,3 +75,24 @@ where
         std::panic::resume_unwind(panic);
     }
 }
+
+/// Stores an agent's reply and its outbox entry the way the engine's step
+/// does (S5), for tests that need a reply without routing one.
+pub async fn store_reply(
+    store: &dyn Store,
+    session_id: i64,
+    author_id: i64,
+    body: &str,
+    now: store::Millis,
+) -> (store::Message, store::OutboxItem) {
+    let batch = store::RoutingBatch {
+        replies: vec![store::AgentReply {
+            session_id,
+            author_id,
+            body: body.into(),
+        }],
+        ..store::RoutingBatch::default()
+    };
+    let mut stored = store.apply_routing(&batch, now).await.unwrap();
+    stored.pop().expect("one reply stored")
+}

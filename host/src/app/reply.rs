@@ -2,7 +2,7 @@
 //! after routing allowed it (R18).
 
 use super::{App, Error};
-use crate::engine::{Actor, Event};
+use crate::engine::{Actor, EngineError, Event, Outcome};
 use crate::store::{Message, OutboxItem, Session, SessionState};
 
 /// The longest reply text accepted, in bytes.
@@ -31,9 +31,10 @@ impl App {
     }
 
     /// Sends `text` as agent `agent`'s reply in session `session`, acting as
-    /// `actor` ([`App::check_reply`] first). Routing decides first: a
-    /// refused reply (from a dismissed agent, say) stores nothing. Returns
-    /// the stored message and its outbox entry; the outbox worker is woken.
+    /// `actor` ([`App::check_reply`] first). Routing decides, and the step
+    /// that lets it through stores the message and its outbox entry in its
+    /// own transaction; a refused reply (from a dismissed agent, say) stores
+    /// nothing (R18, S5). The engine wakes the outbox worker.
     pub async fn send_reply(
         &self,
         actor: Actor,
@@ -41,15 +42,18 @@ impl App {
         agent: i64,
         text: &str,
     ) -> Result<(Message, OutboxItem), Error> {
-        self.engine
-            .send_as(actor, Event::AgentMessage { session, agent })
-            .await?;
-        let (message, outbox) = self
-            .store
-            .add_reply(session, agent, text, self.clock.now())
-            .await?;
-        self.outbox.notify_one();
-        self.engine.live().message_added(session, message.id);
-        Ok((message, outbox))
+        let event = Event::AgentMessage {
+            session,
+            agent,
+            text: text.to_string(),
+        };
+        match self.engine.send_as(actor, event).await? {
+            Outcome::Replied(stored) => Ok(*stored),
+            // Only a step that stored the reply answers `Replied`.
+            outcome => Err(EngineError::NotStored(format!(
+                "the routing engine answered {outcome:?} without the stored reply"
+            ))
+            .into()),
+        }
     }
 }

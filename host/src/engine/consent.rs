@@ -17,7 +17,6 @@ use frontdesk_rules::{
     parse_consent_answer,
 };
 
-use super::hooks::HookRunner;
 use super::{EngineError, Event};
 use crate::store::{ConsentRow, Direction, Role, RoutingBatch, Store, StoreError, Viewer};
 
@@ -26,12 +25,20 @@ const ADMIN: Viewer = Viewer {
     role: Role::Admin,
 };
 
+/// What the gate reads of a channel: its notice (or none), and the
+/// language the notice is shown in (O3).
+#[derive(Clone)]
+struct ChannelNotice {
+    notice: Option<Arc<ConsentNotice>>,
+    language: String,
+}
+
 /// The consent gate the driver owns: each channel's notice, read once per
 /// channel change, and the answers the step being built records.
 pub(super) struct ConsentGate {
     store: Arc<dyn Store>,
-    /// Each channel's notice (or none).
-    notices: HashMap<i64, Option<Arc<ConsentNotice>>>,
+    /// Each channel's notice and language.
+    notices: HashMap<i64, ChannelNotice>,
     /// Answers given in the step being built, by contact: they are written
     /// with the step (in its transaction), so until then they are read here.
     answered: HashMap<i64, ConsentRecord>,
@@ -60,8 +67,13 @@ impl ConsentGate {
     /// The channel's consent notice; a stored notice that no longer reads is
     /// logged and treated as none (the API validates it on save).
     async fn notice(&mut self, channel: i64) -> Result<Option<Arc<ConsentNotice>>, EngineError> {
-        if let Some(notice) = self.notices.get(&channel) {
-            return Ok(notice.clone());
+        Ok(self.channel(channel).await?.notice)
+    }
+
+    /// The channel's notice and language, read once per channel change.
+    async fn channel(&mut self, channel: i64) -> Result<ChannelNotice, EngineError> {
+        if let Some(read) = self.notices.get(&channel) {
+            return Ok(read.clone());
         }
         let row = self
             .store
@@ -76,8 +88,12 @@ impl ConsentGate {
             }
             None => None,
         };
-        self.notices.insert(channel, notice.clone());
-        Ok(notice)
+        let read = ChannelNotice {
+            notice,
+            language: row.config.language().to_string(),
+        };
+        self.notices.insert(channel, read.clone());
+        Ok(read)
     }
 
     /// Where the session's contact stands with the channel's notice, or
@@ -140,7 +156,6 @@ impl ConsentGate {
     pub(super) async fn pass(
         &mut self,
         router: &Router,
-        hooks: &mut HookRunner,
         batch: &mut RoutingBatch,
         now: Timestamp,
         event: Event,
@@ -211,7 +226,7 @@ impl ConsentGate {
                 }
             }
         }
-        let language = hooks.channel(channel).await?.language.clone();
+        let language = self.channel(channel).await?.language;
         batch
             .notices
             .push((session, consent_prompt(&notice, &language)));

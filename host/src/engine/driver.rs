@@ -17,20 +17,16 @@ use super::consent::ConsentGate;
 use super::convert::{agent_status, channel_queue_config, record};
 use super::holder::holder_allows;
 use super::hooks::{HookRun, HookRunner};
-use super::refusal::wait_refusing;
+use super::refusal::{refuse_all, wait_refusing};
 use super::restore::restore;
 use super::written::{Written, publish_live};
-use super::{EngineError, Event, Job, Outcome};
+use super::{EngineError, Event, Job, MAX_STEP, Outcome, RECOVER_EVERY};
 use crate::clock::Clock;
 use crate::live::Live;
 use crate::routing_lock::RoutingLease;
-use crate::store::{Role, RoutingBatch, Store, StoreError, Viewer};
-
-/// The most events one step takes; bounds how long a caller waits.
-pub(super) const MAX_STEP: usize = 256;
-
-/// How often a paused engine tries to rebuild its router from the store.
-pub(super) const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+use crate::store::{
+    AgentReply, Message, OutboxItem, Role, RoutingBatch, Store, StoreError, Viewer,
+};
 
 /// The engine's task: the loop that takes events, feeds them to the core
 /// through its parts, and writes each step. The parts own what they read
@@ -145,7 +141,8 @@ impl Driver {
             };
             self.router.handle_session_opened(now, new)?;
         }
-        self.step(now).await
+        self.step(now).await?;
+        Ok(())
     }
 
     /// After a step that could not be stored, memory holds changes the store
@@ -232,13 +229,11 @@ impl Driver {
                 if received == 0 {
                     return;
                 }
-                for (_, _, reply) in jobs.drain(..) {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Err(EngineError::NotStored(
-                            "routing is paused until the database takes writes again".into(),
-                        )));
-                    }
-                }
+                refuse_all(jobs, || {
+                    EngineError::NotStored(
+                        "routing is paused until the database takes writes again".into(),
+                    )
+                });
             }
             () = tokio::time::sleep(RECOVER_EVERY) => {}
         }
@@ -262,33 +257,35 @@ impl Driver {
         let now = self.now();
         // Deadlines that came due fire first, so events stamped `now` follow them.
         self.router.handle_timeout(now);
-        let mut replies: Vec<(Reply, Result<Outcome, EngineError>)> =
+        // Each job's answer, and for a reply the step let through, its
+        // place among the step's replies (answered with the stored rows).
+        let mut replies: Vec<(Reply, Result<Outcome, EngineError>, Option<usize>)> =
             Vec::with_capacity(jobs.len());
         let mut customer_messages = Vec::new();
         for (event, actor, reply) in jobs.drain(..) {
             if let Err(err) = self.learn_agent(now, &event).await {
-                replies.push((reply, Err(err)));
+                replies.push((reply, Err(err), None));
                 continue;
             }
             if let Some(actor) = actor
                 && let Err(err) = holder_allows(&self.router, actor, &event)
             {
-                replies.push((reply, Err(err)));
+                replies.push((reply, Err(err), None));
                 continue;
             }
             let passed = self
                 .consent
-                .pass(&self.router, &mut self.hooks, &mut self.pending, now, event)
+                .pass(&self.router, &mut self.pending, now, event)
                 .await;
             let event = match passed {
                 Ok(Some(event)) => event,
                 // Held for consent (G1): the notice is on its way.
                 Ok(None) => {
-                    replies.push((reply, Ok(Outcome::Done)));
+                    replies.push((reply, Ok(Outcome::Done), None));
                     continue;
                 }
                 Err(err) => {
-                    replies.push((reply, Err(err)));
+                    replies.push((reply, Err(err), None));
                     continue;
                 }
             };
@@ -298,6 +295,7 @@ impl Driver {
                 _ => None,
             };
             let bot = self.bots.opens_with_bot(&event).await;
+            let replies_before = self.pending.replies.len();
             let outcome = match event {
                 Event::QueueChanged { channel, queue } => {
                     self.reconfigure(now, channel, Some(queue)).await
@@ -329,7 +327,9 @@ impl Driver {
                 (Some(message), Ok(_)) => customer_messages.push(message),
                 _ => {}
             }
-            replies.push((reply, outcome));
+            let stored_reply =
+                (self.pending.replies.len() > replies_before).then_some(replies_before);
+            replies.push((reply, outcome, stored_reply));
         }
         self.closing
             .rate_answers(
@@ -364,9 +364,19 @@ impl Driver {
         self.run_hooks(now, runs).await;
         let stored = self.step_and_hooks(now).await;
         self.bots.flush();
-        for (reply, outcome) in replies {
+        let mut stored_replies: Vec<Option<(Message, OutboxItem)>> = match &stored {
+            Ok(rows) => rows.iter().cloned().map(Some).collect(),
+            Err(_) => Vec::new(),
+        };
+        for (reply, outcome, stored_reply) in replies {
             let answer = match (&stored, outcome) {
-                (Ok(()), outcome) => outcome,
+                (Ok(_), Ok(_)) if stored_reply.is_some() => stored_reply
+                    .and_then(|i| stored_replies.get_mut(i)?.take())
+                    .map(|row| Outcome::Replied(Box::new(row)))
+                    .ok_or_else(|| {
+                        EngineError::NotStored("the step did not store the reply".into())
+                    }),
+                (Ok(_), outcome) => outcome,
                 (Err(EngineError::NotRouting(reason)), _) => {
                     Err(EngineError::NotRouting(reason.clone()))
                 }
@@ -452,8 +462,19 @@ impl Driver {
                     r.handle_customer_message(now, SessionId(session))?,
                 ));
             }
-            Event::AgentMessage { session, agent } => {
-                r.handle_agent_message(now, SessionId(session), AgentId(agent))?
+            Event::AgentMessage {
+                session,
+                agent,
+                text,
+            } => {
+                r.handle_agent_message(now, SessionId(session), AgentId(agent))?;
+                // Let through: stored with this step, so routing never
+                // counts a session answered without its reply (S5).
+                self.pending.replies.push(AgentReply {
+                    session_id: session,
+                    author_id: agent,
+                    body: text,
+                });
             }
             Event::Accept { session, agent } => {
                 r.handle_accept(now, SessionId(session), AgentId(agent))?
@@ -479,14 +500,24 @@ impl Driver {
         Ok(Outcome::Done)
     }
 
-    /// Writes everything the core emitted since the last step, then publishes it.
-    ///
-    /// If the write fails, the core is rebuilt from the store, which still holds
-    /// the state before this step, so memory and disk never disagree.
     /// Writes the step, then runs the hooks it made due and writes what they
-    /// did, for a few rounds at most.
-    async fn step_and_hooks(&mut self, now: Timestamp) -> Result<(), EngineError> {
-        self.step(now).await?;
+    /// did, for a few rounds at most. Returns the first step's stored
+    /// replies: the events its callers sent took effect once it is stored,
+    /// whatever the hooks' steps do after it.
+    async fn step_and_hooks(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Vec<(Message, OutboxItem)>, EngineError> {
+        let stored = self.step(now).await?;
+        if let Err(err) = self.hook_rounds(now).await {
+            tracing::error!(error = %err, "storing an auto-action step failed");
+        }
+        Ok(stored)
+    }
+
+    /// Runs the hooks the last step made due and writes what they did, for
+    /// a few rounds at most (a hook's action can make another hook due).
+    async fn hook_rounds(&mut self, now: Timestamp) -> Result<(), EngineError> {
         for _ in 0..MAX_HOOK_ROUNDS {
             let runs = std::mem::take(&mut self.due_hooks);
             if runs.is_empty() {
@@ -534,7 +565,14 @@ impl Driver {
         Ok(frontdesk_i18n::text(&language, id, &[]))
     }
 
-    async fn step(&mut self, now: Timestamp) -> Result<(), EngineError> {
+    /// Writes everything the core emitted since the last step, and what the
+    /// parts added to it, in one transaction, then lets its effects out.
+    /// Returns the step's replies as stored.
+    ///
+    /// If the write fails, the router is marked stale and rebuilt from the
+    /// store, which still holds the state before this step, so memory and
+    /// disk never disagree.
+    async fn step(&mut self, now: Timestamp) -> Result<Vec<(Message, OutboxItem)>, EngineError> {
         let mut batch = std::mem::take(&mut self.pending);
         // Written or dropped below; either way the store is the truth after.
         self.consent.stepped();
@@ -550,17 +588,20 @@ impl Driver {
             emitted.push(command);
         }
         if batch.is_empty() && emitted.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.routing()?;
-        if let Err(err) = self.store.apply_routing(&batch, now.as_millis()).await {
-            self.store.health().observe(&err);
-            tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
-            self.stale = true;
-            return Err(err.into());
-        }
-        publish_live(&self.live, &batch, &emitted, now);
-        if !batch.notices.is_empty() {
+        let replies = match self.store.apply_routing(&batch, now.as_millis()).await {
+            Ok(replies) => replies,
+            Err(err) => {
+                self.store.health().observe(&err);
+                tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
+                self.stale = true;
+                return Err(err.into());
+            }
+        };
+        publish_live(&self.live, &batch, &emitted, &replies, now);
+        if !batch.notices.is_empty() || !replies.is_empty() {
             self.outbox.notify_one();
         }
         for command in emitted {
@@ -572,6 +613,6 @@ impl Driver {
                 });
             }
         }
-        Ok(())
+        Ok(replies)
     }
 }

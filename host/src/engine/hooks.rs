@@ -18,9 +18,7 @@ use frontdesk_routing::Router;
 
 use super::EngineError;
 use super::consent::ConsentGate;
-use crate::store::{
-    Channel, ChannelConfig, Direction, QueueMode, Role, RoutingBatch, Store, Viewer,
-};
+use crate::store::{Channel, ChannelConfig, QueueMode, Role, RoutingBatch, Store, Viewer};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -142,7 +140,7 @@ impl HookRunner {
     /// scripts run for it: the session's channel (U1).
     ///
     /// Only a hook that runs pays these reads (the session, its contact and
-    /// its transcript, for the counts scripts read); routing an event does not.
+    /// its transcript's counts and last times); routing an event does not.
     pub(super) async fn event(
         &mut self,
         router: &Router,
@@ -164,19 +162,22 @@ impl HookRunner {
         );
         info.last_message_at = Timestamp::from_millis(session.last_message_at);
         info.unanswered = snapshot.as_ref().is_some_and(|s| s.unanswered);
-        for m in self.store.messages(session.id, 0, 10_000).await? {
-            let at = Timestamp::from_millis(m.created_at);
-            if m.direction == Direction::In {
-                info.customer_messages += 1;
-                info.previous_customer_message_at = info.last_customer_message_at;
-                info.last_customer_message_at = Some(at);
-                info.last_author = Some(Author::Customer);
-            } else if m.author_id.is_some() {
-                info.agent_messages += 1;
-                info.last_agent_message_at = Some(at);
-                info.last_author = Some(Author::Agent);
+        let figures = self.store.transcript_figures(session.id).await?;
+        info.customer_messages = u32::try_from(figures.customer_messages).unwrap_or(u32::MAX);
+        info.agent_messages = u32::try_from(figures.agent_messages).unwrap_or(u32::MAX);
+        info.last_customer_message_at =
+            figures.last_customer_message_at.map(Timestamp::from_millis);
+        info.previous_customer_message_at = figures
+            .previous_customer_message_at
+            .map(Timestamp::from_millis);
+        info.last_agent_message_at = figures.last_agent_message_at.map(Timestamp::from_millis);
+        info.last_author = figures.last_from_customer.map(|customer| {
+            if customer {
+                Author::Customer
+            } else {
+                Author::Agent
             }
-        }
+        });
         if let Some(agent) = session.agent_id {
             info.agent_name = self.store.user(agent).await?.map(|u| u.name);
         }

@@ -30,6 +30,8 @@ mod tests_closing;
 #[cfg(test)]
 mod tests_consent;
 #[cfg(test)]
+mod tests_reply;
+#[cfg(test)]
 mod tests_stats;
 mod written;
 
@@ -45,7 +47,7 @@ pub use frontdesk_routing::{Command, MessageOutcome};
 use crate::clock::Clock;
 use crate::node::Workers;
 use crate::routing_lock::RoutingLease;
-use crate::store::{Queue, Store, StoreError, User};
+use crate::store::{Message, OutboxItem, Queue, Store, StoreError, User};
 
 /// Something that happened, for the routing core to act on.
 #[derive(Debug, Clone)]
@@ -60,8 +62,13 @@ pub enum Event {
     },
     /// The customer wrote in an open session (R9, S2).
     CustomerMessage { session: i64 },
-    /// An agent wrote to the customer.
-    AgentMessage { session: i64, agent: i64 },
+    /// An agent's reply to the customer: stored with the step that lets it
+    /// through (S5), or not at all when routing refuses it (R18).
+    AgentMessage {
+        session: i64,
+        agent: i64,
+        text: String,
+    },
     /// An agent accepts an offer (R3, R4).
     Accept { session: i64, agent: i64 },
     /// An agent takes a session by hand (R18).
@@ -131,12 +138,14 @@ pub enum EngineError {
 }
 
 /// What an accepted event returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Done.
     Done,
     /// For a customer message: where it went (S2).
     Message(MessageOutcome),
+    /// For an agent's reply: the message and its outbox entry, as stored.
+    Replied(Box<(Message, OutboxItem)>),
 }
 
 /// Who asks for an agent's action on a session, for R18's holder rule.
@@ -154,6 +163,13 @@ type Job = (
     Option<Actor>,
     Option<oneshot::Sender<Result<Outcome, EngineError>>>,
 );
+
+/// The most jobs one step takes from the inbox; bounds how long a caller waits.
+const MAX_STEP: usize = 256;
+
+/// How often an engine that does not route (paused after a storage fault,
+/// or without the routing lock) looks again whether it may.
+const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Handle to the engine task; cheap to clone.
 #[derive(Clone)]

@@ -4,8 +4,7 @@
 
 use tokio::sync::mpsc;
 
-use super::driver::{MAX_STEP, RECOVER_EVERY};
-use super::{EngineError, Job};
+use super::{EngineError, Job, MAX_STEP, RECOVER_EVERY};
 
 /// While this node may not route: answers each event with the reason, and
 /// looks at the lease again every second. `false` once the engine's inbox
@@ -17,18 +16,19 @@ pub(super) async fn wait_refusing(
 ) -> bool {
     tokio::select! {
         received = rx.recv_many(jobs, MAX_STEP) => {
-            refuse_all(jobs, reason);
+            refuse_all(jobs, || EngineError::NotRouting(reason.to_string()));
             received > 0
         }
         () = tokio::time::sleep(RECOVER_EVERY) => true,
     }
 }
 
-/// Answers every job with the reason this node stopped routing.
-fn refuse_all(jobs: &mut Vec<Job>, reason: &str) {
+/// Answers every job that waits for an answer with `refusal` (none of
+/// them took effect).
+pub(super) fn refuse_all(jobs: &mut Vec<Job>, refusal: impl Fn() -> EngineError) {
     for (_, _, reply) in jobs.drain(..) {
         if let Some(reply) = reply {
-            let _ = reply.send(Err(EngineError::NotRouting(reason.to_string())));
+            let _ = reply.send(Err(refusal()));
         }
     }
 }

@@ -116,11 +116,11 @@ impl Play {
     /// An agent replies, as `POST /sessions/{id}/messages` does.
     async fn reply(&self, session: i64, agent: i64) {
         self.engine
-            .send(Event::AgentMessage { session, agent })
-            .await
-            .unwrap();
-        self.store
-            .add_reply(session, agent, "answer", self.clock.now())
+            .send(Event::AgentMessage {
+                session,
+                agent,
+                text: "answer".into(),
+            })
             .await
             .unwrap();
     }

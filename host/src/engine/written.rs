@@ -7,19 +7,41 @@ use frontdesk_routing::{Command, Router, SessionSnapshot, Timer, Timestamp};
 
 use super::restore::written_sessions;
 use crate::live::Live;
-use crate::store::RoutingBatch;
+use crate::store::{Message, OutboxItem, RoutingBatch};
 
 /// Tells the consoles' hub what a stored step changed: sessions that moved
-/// or changed hands, and sessions that got a notice written.
-pub(super) fn publish_live(live: &Live, batch: &RoutingBatch, emitted: &[Command], now: Timestamp) {
+/// or changed hands, and sessions that got a notice or a reply written.
+pub(super) fn publish_live(
+    live: &Live,
+    batch: &RoutingBatch,
+    emitted: &[Command],
+    replies: &[(Message, OutboxItem)],
+    now: Timestamp,
+) {
     for command in emitted {
         match command {
             Command::Transition(t) => live.session_changed(t.session.0),
             Command::Assign { session, .. } | Command::Release { session, .. } => {
                 live.session_changed(session.0)
             }
-            _ => {}
+            // Nothing of their own to publish here: notices are published
+            // from the batch below, which holds their rows; each new
+            // command is sorted here on purpose, not by a catch-all.
+            Command::Offer { .. }
+            | Command::WithdrawOffer { .. }
+            | Command::NotifyCustomer { .. }
+            | Command::SaveSession(_)
+            | Command::ForgetSession(_)
+            | Command::SaveAgent(_)
+            | Command::SetTimer { .. }
+            | Command::ClearTimer { .. }
+            | Command::MakeResponsible { .. }
+            | Command::MarkUnanswered { .. }
+            | Command::RunHook { .. } => {}
         }
+    }
+    for (message, _) in replies {
+        live.message_added(message.session_id, message.id);
     }
     for (session, _) in &batch.notices {
         live.messages_since(*session, now.as_millis());
@@ -69,7 +91,18 @@ impl Written {
                 self.0.remove(&id.0);
                 true
             }
-            _ => true,
+            Command::SetTimer { .. }
+            | Command::ClearTimer { .. }
+            | Command::SaveAgent(_)
+            | Command::Transition(_)
+            | Command::Offer { .. }
+            | Command::WithdrawOffer { .. }
+            | Command::Assign { .. }
+            | Command::MakeResponsible { .. }
+            | Command::Release { .. }
+            | Command::NotifyCustomer { .. }
+            | Command::MarkUnanswered { .. }
+            | Command::RunHook { .. } => true,
         }
     }
 }

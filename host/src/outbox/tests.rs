@@ -114,11 +114,8 @@ async fn state_of(state: &App, id: i64, want: &str, attempts: i64) -> crate::sto
 async fn s5_a_failed_send_is_retried_after_its_backoff_and_sent_once() {
     let (url, mut calls) = receiver(vec![503, 200], "s3cret").await;
     let (state, clock, session, _dir) = setup(&url).await;
-    let (_, item) = state
-        .store
-        .add_reply(session, 1, "Hello there", T0)
-        .await
-        .unwrap();
+    let (_, item) =
+        crate::test_support::store_reply(state.store.as_ref(), session, 1, "Hello there", T0).await;
     state.outbox.notify_one();
 
     let (delivery, signed, body) = calls.recv().await.unwrap();
@@ -151,11 +148,8 @@ async fn s5_a_failed_send_is_retried_after_its_backoff_and_sent_once() {
 async fn s5_a_permanent_refusal_is_failed_at_once_and_shown_to_admins() {
     let (url, mut calls) = receiver(vec![400], "s3cret").await;
     let (state, _clock, session, _dir) = setup(&url).await;
-    let (_, item) = state
-        .store
-        .add_reply(session, 1, "Hello", T0)
-        .await
-        .unwrap();
+    let (_, item) =
+        crate::test_support::store_reply(state.store.as_ref(), session, 1, "Hello", T0).await;
     state.outbox.notify_one();
     calls.recv().await.unwrap();
     let failed = state_of(&state, item.id, "failed", 1).await;

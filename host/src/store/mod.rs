@@ -194,14 +194,6 @@ pub trait Store:
     /// writes nothing. When this returns `Ok`, everything is durably committed.
     async fn ingest(&self, batch: &[IngestItem], now: Millis) -> Result<Vec<Accepted>>;
 
-    /// Stores an agent's reply and queues it in the outbox in one transaction (S5).
-    async fn add_reply(
-        &self,
-        session_id: i64,
-        author_id: i64,
-        body: &str,
-        now: Millis,
-    ) -> Result<(Message, OutboxItem)>;
     async fn list_outbox(&self, state: Option<&str>, limit: i64) -> Result<Vec<OutboxItem>>;
     /// When the channel last received a customer message, and how many of
     /// its replies failed for good (the channel list's health, U1).
@@ -239,8 +231,17 @@ pub trait TranscriptStore: Send + Sync + 'static {
 pub trait RoutingStore: Send + Sync + 'static {
     /// Everything the engine stored, plus open sessions it never heard of.
     async fn load_routing(&self) -> Result<RoutingRows>;
+    /// The message counts and last times a hook's script reads of a
+    /// session, without reading its messages.
+    async fn transcript_figures(&self, session_id: i64) -> Result<TranscriptFigures>;
     /// Writes one routing step in one transaction, before its effects go out.
-    async fn apply_routing(&self, batch: &RoutingBatch, now: Millis) -> Result<()>;
+    /// Returns the batch's replies as stored, in its order, each with its
+    /// outbox entry.
+    async fn apply_routing(
+        &self,
+        batch: &RoutingBatch,
+        now: Millis,
+    ) -> Result<Vec<(Message, OutboxItem)>>;
     /// An agent clocks in or out, or takes or ends a break (R7).
     async fn set_shift(
         &self,
@@ -450,8 +451,12 @@ mod tests_data;
 #[cfg(test)]
 mod tests_outbox;
 #[cfg(test)]
+mod tests_routing;
+#[cfg(test)]
 mod tests_scripts;
 #[cfg(test)]
 mod tests_stats;
+#[cfg(test)]
+mod tests_transcript;
 #[cfg(test)]
 mod tests_upgrade;

@@ -458,6 +458,33 @@ pub struct RoutingBatch {
     pub consents: Vec<(i64, ConsentRow)>,
     /// Q1: (session, score) — customers' ratings read in this step.
     pub ratings: Vec<(i64, i64)>,
+    /// Agents' replies routing let through in this step (R18), stored and
+    /// queued in the outbox (S5) with it.
+    pub replies: Vec<AgentReply>,
+}
+
+/// What scripts read of a session's transcript (A1–A4, W2, Q1): customers'
+/// messages and agents' replies counted, and the newest ones' times, in
+/// message order. Texts without an author (notices, bots) do not count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranscriptFigures {
+    pub customer_messages: i64,
+    pub agent_messages: i64,
+    pub last_customer_message_at: Option<Millis>,
+    /// The customer's message before their last one.
+    pub previous_customer_message_at: Option<Millis>,
+    pub last_agent_message_at: Option<Millis>,
+    /// Who wrote the newest counted message: `Some(true)` the customer,
+    /// `Some(false)` an agent, `None` nobody yet.
+    pub last_from_customer: Option<bool>,
+}
+
+/// An agent's reply to a customer, for the step that lets it through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentReply {
+    pub session_id: i64,
+    pub author_id: i64,
+    pub body: String,
 }
 
 impl RoutingBatch {
@@ -472,6 +499,7 @@ impl RoutingBatch {
             && self.unanswered.is_empty()
             && self.consents.is_empty()
             && self.ratings.is_empty()
+            && self.replies.is_empty()
     }
 }
 

@@ -243,10 +243,8 @@ async fn story(store: Arc<dyn Store>) {
     );
 
     // S5: a reply lands in the log and in the outbox in one go.
-    let (reply, outbox) = store
-        .add_reply(session_a.id, agent.id, "hello", 20)
-        .await
-        .unwrap();
+    let (reply, outbox) =
+        crate::test_support::store_reply(store.as_ref(), session_a.id, agent.id, "hello", 20).await;
     assert_eq!(
         (reply.direction.as_str(), outbox.state.as_str()),
         ("out", "pending")

@@ -29,10 +29,8 @@ async fn session(store: &Arc<dyn Store>, channel_id: i64, chat: &str) -> i64 {
 }
 
 async fn reply(store: &Arc<dyn Store>, session: i64, author: i64) -> i64 {
-    store
-        .add_reply(session, author, "answer", NOW)
+    crate::test_support::store_reply(store.as_ref(), session, author, "answer", NOW)
         .await
-        .unwrap()
         .1
         .id
 }

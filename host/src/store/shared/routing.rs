@@ -37,7 +37,15 @@ impl crate::store::RoutingStore for Backend {
         })
     }
 
-    async fn apply_routing(&self, batch: &RoutingBatch, now: Millis) -> Result<()> {
+    async fn transcript_figures(&self, session_id: i64) -> Result<TranscriptFigures> {
+        transcript_figures(&self.read, session_id).await
+    }
+
+    async fn apply_routing(
+        &self,
+        batch: &RoutingBatch,
+        now: Millis,
+    ) -> Result<Vec<(Message, OutboxItem)>> {
         let mut tx = self.write.begin().await?;
         let saved: Vec<(&i64, &String)> = batch
             .sessions
@@ -202,6 +210,11 @@ impl crate::store::RoutingStore for Backend {
                 .await?;
         }
 
+        // The agents' replies the step let through, before any notice it made.
+        let mut replies = Vec::with_capacity(batch.replies.len());
+        for reply in &batch.replies {
+            replies.push(store_reply(&mut tx, reply, now).await?);
+        }
         for (session_id, text) in &batch.notices {
             let (channel_id,): (i64,) =
                 sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
@@ -211,7 +224,7 @@ impl crate::store::RoutingStore for Backend {
             queue_customer_text(&mut tx, *session_id, channel_id, text, now).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(replies)
     }
 
     async fn set_shift(

@@ -310,50 +310,6 @@ impl crate::store::Store for Backend {
         Ok(answers)
     }
 
-    async fn add_reply(
-        &self,
-        session_id: i64,
-        author_id: i64,
-        body: &str,
-        now: Millis,
-    ) -> Result<(Message, OutboxItem)> {
-        let mut tx = self.write.begin().await?;
-        let channel_id: (i64,) = sqlx::query_as("SELECT channel_id FROM sessions WHERE id = $1")
-            .bind(session_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("session"))?;
-        let message = sqlx::query_as::<_, Message>(
-            "INSERT INTO messages (session_id, channel_id, direction, author_id, body, created_at) \
-             VALUES ($1, $5, 'out', $2, $3, $4) RETURNING *",
-        )
-        .bind(session_id)
-        .bind(author_id)
-        .bind(body)
-        .bind(now)
-        .bind(channel_id.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        let outbox = sqlx::query_as::<_, OutboxItem>(
-            "INSERT INTO outbox (message_id, channel_id, session_id, next_attempt_at, created_at) \
-             VALUES ($1, $2, $4, $3, $3) RETURNING id, message_id, channel_id, state, attempts, \
-             next_attempt_at, last_error, created_at",
-        )
-        .bind(message.id)
-        .bind(channel_id.0)
-        .bind(now)
-        .bind(session_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE sessions SET updated_at = $2, last_message_at = $2 WHERE id = $1")
-            .bind(session_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok((message, outbox))
-    }
-
     async fn channel_activity(&self, channel_id: i64) -> Result<ChannelActivity> {
         let (last_inbound_at,): (Option<i64>,) = sqlx::query_as(
             "SELECT MAX(created_at) FROM messages WHERE channel_id = $1 AND direction = 'in'",
