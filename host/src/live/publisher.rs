@@ -38,7 +38,7 @@ struct Wanted {
     since: Option<Millis>,
 }
 
-struct Known {
+pub(super) struct Known {
     session: Arc<Session>,
     /// The last message id sent for it (0: none yet).
     last_message: i64,
@@ -76,8 +76,21 @@ impl Publisher {
     }
 
     /// Publishes one batch of hints, merged per session.
-    async fn round(&self, hints: &mut Vec<Hint>, known: &mut HashMap<i64, Known>) {
+    ///
+    /// With no console open nobody would get the frames, so the hints are
+    /// dropped unread (issue 20: the read-back was a tenth of the server's
+    /// CPU under webhook load with no console open). What was sent before is
+    /// forgotten too, so a console that opens later gets each later session
+    /// from its first unsent message on, as after [`MAX_SESSIONS`]; it
+    /// fetched what came before through the API.
+    pub(super) async fn round(&self, hints: &mut Vec<Hint>, known: &mut HashMap<i64, Known>) {
         let events = &self.events;
+        if events.receiver_count() == 0 {
+            hints.clear();
+            known.clear();
+            self.overflow.store(false, Ordering::Relaxed);
+            return;
+        }
         let admin = Viewer {
             user_id: 0,
             role: Role::Admin,

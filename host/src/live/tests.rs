@@ -61,3 +61,118 @@ async fn a_socket_that_stops_reading_holds_up_nobody_and_gets_a_resync() {
         "nothing new for it"
     );
 }
+
+/// Counts the publisher's reads of the store.
+struct CountingReads {
+    inner: Arc<dyn crate::store::Store>,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl crate::store::TranscriptStore for CountingReads {
+    async fn session(
+        &self,
+        viewer: crate::store::Viewer,
+        id: i64,
+    ) -> crate::store::Result<Option<crate::store::Session>> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.session(viewer, id).await
+    }
+
+    async fn session_events(
+        &self,
+        session_id: i64,
+    ) -> crate::store::Result<Vec<crate::store::SessionEvent>> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.session_events(session_id).await
+    }
+
+    async fn messages(
+        &self,
+        session_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> crate::store::Result<Vec<crate::store::Message>> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.messages(session_id, after, limit).await
+    }
+}
+
+/// Issue 20: with no console open the publisher reads nothing back, and a
+/// console that opens later gets what is stored from then on, once.
+#[tokio::test]
+async fn with_no_console_open_nothing_is_read_back_and_a_later_console_gets_what_follows() {
+    use crate::store::{InboundMessage, IngestItem, NewChannel, Role, Sender};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let (store, _dir) = sqlite_store().await;
+    let admin = store.create_user("ada", Role::Admin, "h", 0).await.unwrap();
+    let new = NewChannel {
+        name: "Site".into(),
+        kind: "api".into(),
+        secret: "s3cret".into(),
+        config: "{}".into(),
+    };
+    let channel = store.create_channel(admin.id, &new, 0).await.unwrap().id;
+    let item = |n: usize| IngestItem {
+        channel_id: channel,
+        source: "api".into(),
+        message: InboundMessage {
+            external_id: n.to_string(),
+            chat_id: "chat".into(),
+            sender: Sender {
+                verified: true,
+                id: "visitor".into(),
+                ..Sender::default()
+            },
+            text: format!("message {n}"),
+            ..Default::default()
+        },
+    };
+    let first = store.ingest(&[item(1)], 1).await.unwrap()[0];
+    let counting = Arc::new(CountingReads {
+        inner: store.clone(),
+        reads: AtomicUsize::new(0),
+    });
+    let (events, _) = tokio::sync::broadcast::channel(BROADCAST_DEPTH);
+    let publisher = super::publisher::Publisher {
+        store: counting.clone(),
+        events: events.clone(),
+        overflow: Arc::new(AtomicBool::new(false)),
+    };
+    let mut known = std::collections::HashMap::new();
+    let mut hints = vec![super::Hint::Messages {
+        session: first.session_id,
+        from: first.message_id,
+    }];
+    publisher.round(&mut hints, &mut known).await;
+    assert_eq!(
+        counting.reads.load(Ordering::Relaxed),
+        0,
+        "nobody to send to"
+    );
+    assert!(hints.is_empty(), "the hints are used up");
+
+    let mut console = events.subscribe();
+    let second = store.ingest(&[item(2)], 2).await.unwrap()[0];
+    hints.push(super::Hint::Messages {
+        session: second.session_id,
+        from: second.message_id,
+    });
+    publisher.round(&mut hints, &mut known).await;
+    assert!(counting.reads.load(Ordering::Relaxed) > 0);
+    let mut messages = Vec::new();
+    while let Ok(event) = console.try_recv() {
+        let LiveEvent::Frame(frame) = &*event else {
+            panic!("a frame, not {event:?}");
+        };
+        let value: serde_json::Value = serde_json::from_str(frame.json.as_str()).unwrap();
+        if value["type"] == "message" {
+            messages.push(value["message"]["id"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(messages, vec![second.message_id], "the later message, once");
+}
