@@ -51,6 +51,10 @@ use crate::routing_lock::RoutingLease;
 use crate::store::{Message, OutboxItem, Queue, Store, StoreError, User};
 
 /// Something that happened, for the routing core to act on.
+///
+/// It names sessions, agents and queues with the core's own ids, which
+/// callers wrap at their edge; a channel goes by its queue's id, which is
+/// the channel's id (one queue per channel).
 #[derive(Debug, Clone)]
 pub enum Event {
     /// Ingest opened a session for a chat (S1) of `contact`; `responsible`
