@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use frontdesk_routing::{AgentId, QueueId, SessionId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -99,8 +100,8 @@ async fn take(
         &caller,
         id,
         Event::Take {
-            session: id,
-            agent: caller.0.id,
+            session: SessionId(id),
+            agent: AgentId(caller.0.id),
         },
         false,
     )
@@ -120,8 +121,8 @@ async fn accept(
         &caller,
         id,
         Event::Accept {
-            session: id,
-            agent: caller.0.id,
+            session: SessionId(id),
+            agent: AgentId(caller.0.id),
         },
         false,
     )
@@ -152,7 +153,10 @@ async fn transfer(
     let event = match (to.agent_id, to.channel_id) {
         (Some(agent), None) => {
             target_agent(&state, &caller, agent).await?;
-            Event::TransferToAgent { session: id, agent }
+            Event::TransferToAgent {
+                session: SessionId(id),
+                agent: AgentId(agent),
+            }
         }
         (None, Some(channel)) => {
             state
@@ -161,8 +165,8 @@ async fn transfer(
                 .await?
                 .ok_or_else(|| ApiError::not_found("channel", channel))?;
             Event::TransferToQueue {
-                session: id,
-                channel,
+                session: SessionId(id),
+                channel: QueueId(channel),
             }
         }
         _ => {
@@ -182,7 +186,16 @@ async fn close(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Session>, ApiError> {
-    act(&state, &caller, id, Event::Close { session: id }, true).await
+    act(
+        &state,
+        &caller,
+        id,
+        Event::Close {
+            session: SessionId(id),
+        },
+        true,
+    )
+    .await
 }
 
 /// Console heartbeat: the caller is active (R12). Ten minutes without one is offline.
@@ -194,7 +207,9 @@ async fn presence(
 ) -> Result<axum::http::StatusCode, ApiError> {
     state
         .engine
-        .send(Event::Activity { agent: caller.0.id })
+        .send(Event::Activity {
+            agent: AgentId(caller.0.id),
+        })
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

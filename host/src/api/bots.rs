@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use frontdesk_plugin_host::PluginKind;
+use frontdesk_routing::QueueId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -131,7 +132,9 @@ async fn put_bot(
         .await?;
     state
         .engine
-        .send(Event::ChannelChanged { channel: id })
+        .send(Event::ChannelChanged {
+            channel: QueueId(id),
+        })
         .await?;
     Ok(Json(ChannelBotView { bot: Some(bot) }))
 }
@@ -155,7 +158,9 @@ async fn delete_bot(
         .await?;
     state
         .engine
-        .send(Event::ChannelChanged { channel: id })
+        .send(Event::ChannelChanged {
+            channel: QueueId(id),
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use frontdesk_routing::QueueId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -118,7 +119,7 @@ async fn create_channel(
     state
         .engine
         .send(Event::QueueChanged {
-            channel: channel.id,
+            channel: QueueId(channel.id),
             queue,
         })
         .await?;
@@ -217,7 +218,7 @@ async fn put_queue(
     state
         .engine
         .send(Event::QueueChanged {
-            channel: id,
+            channel: QueueId(id),
             queue: queue.clone(),
         })
         .await?;

@@ -33,6 +33,7 @@ use axum::extract::ws::{
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use axum::response::Response;
+use frontdesk_routing::AgentId;
 use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, MissedTickBehavior, interval};
 use utoipa::ToSchema;
@@ -184,7 +185,9 @@ async fn serve(state: AppState, credential: Credential, mut caller: Caller, mut 
     let mut events = state.engine.live().subscribe();
     let mut access = state.engine.live().access().subscribe();
     state.engine.live().socket_opened(user);
-    state.engine.notify(Event::Activity { agent: user });
+    state.engine.notify(Event::Activity {
+        agent: AgentId(user),
+    });
     let mut last_activity = Instant::now();
     let result = async {
         let mut scope = Scope::load(&state, caller.viewer()).await.ok()?;
@@ -219,7 +222,7 @@ async fn serve(state: AppState, credential: Credential, mut caller: Caller, mut 
                     Some(Ok(Message::Text(text))) => {
                         if is_activity(&text) && last_activity.elapsed() >= ACTIVITY_EVERY {
                             last_activity = Instant::now();
-                            state.engine.notify(Event::Activity { agent: user });
+                            state.engine.notify(Event::Activity { agent: AgentId(user) });
                         }
                     }
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
@@ -234,7 +237,9 @@ async fn serve(state: AppState, credential: Credential, mut caller: Caller, mut 
     .await;
     let _: Option<()> = result;
     if state.engine.live().socket_closed(user) {
-        state.engine.notify(Event::Disconnected { agent: user });
+        state.engine.notify(Event::Disconnected {
+            agent: AgentId(user),
+        });
     }
 }
 

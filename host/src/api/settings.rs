@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use frontdesk_routing::QueueId;
 use frontdesk_rules::{CannedList, WorkingHours};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -128,7 +129,9 @@ async fn update_channel(
     state.channels.invalidate(id);
     state
         .engine
-        .send(Event::ChannelChanged { channel: id })
+        .send(Event::ChannelChanged {
+            channel: QueueId(id),
+        })
         .await?;
     if patch.enabled == Some(true) || patch.config.is_some() {
         super::channel_setup::run(&state, &channel).await?;

@@ -1,6 +1,8 @@
 //! Sending an agent's reply: stored and queued in the durable outbox (S5),
 //! after routing allowed it (R18).
 
+use frontdesk_routing::{AgentId, SessionId};
+
 use super::{App, Error};
 use crate::engine::{Actor, EngineError, Event, Outcome};
 use crate::store::{Message, OutboxItem, Session, SessionState};
@@ -43,8 +45,8 @@ impl App {
         text: &str,
     ) -> Result<(Message, OutboxItem), Error> {
         let event = Event::AgentMessage {
-            session,
-            agent,
+            session: SessionId(session),
+            agent: AgentId(agent),
             text: text.to_string(),
         };
         match self.engine.send_as(actor, event).await? {

@@ -192,6 +192,7 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::engine::Event;
     use crate::test_support::sqlite_store;
+    use frontdesk_routing::AgentId;
 
     /// Issue 15: every task the app starts (the engine task, the bot
     /// worker, the live publisher and access poll, the group-commit writer,
@@ -220,7 +221,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(10), workers.tracker.wait())
             .await
             .expect("every worker ends on stop");
-        let sent = app.engine.send(Event::Activity { agent: 1 }).await;
+        let sent = app.engine.send(Event::Activity { agent: AgentId(1) }).await;
         assert!(
             matches!(sent, Err(EngineError::Stopped)),
             "the engine task ended: {sent:?}"

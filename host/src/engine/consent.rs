@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use frontdesk_routing::{Router, SessionId, Timestamp};
+use frontdesk_routing::{AgentId, QueueId, Router, Timestamp};
 use frontdesk_rules::{
     ConsentGate as Decision, ConsentNotice, ConsentRecord, ConsentStatus, consent_prompt,
     parse_consent_answer,
@@ -170,8 +170,8 @@ impl ConsentGate {
             } => (session, channel, contact, responsible),
             // A session the router does not know waits for consent: the
             // only case that reads the session and its contact.
-            Event::CustomerMessage { session } if router.session(SessionId(session)).is_none() => {
-                let Some(row) = self.store.session(ADMIN, session).await? else {
+            Event::CustomerMessage { session } if router.session(session).is_none() => {
+                let Some(row) = self.store.session(ADMIN, session.0).await? else {
                     return Ok(Some(event));
                 };
                 if self.notice(row.channel_id).await?.is_none() {
@@ -179,11 +179,16 @@ impl ConsentGate {
                 }
                 let contact = self.store.contact(ADMIN, row.contact_id).await?;
                 let responsible = contact.and_then(|c| c.responsible_user_id);
-                (session, row.channel_id, row.contact_id, responsible)
+                (
+                    session,
+                    QueueId(row.channel_id),
+                    row.contact_id,
+                    responsible.map(AgentId),
+                )
             }
             _ => return Ok(Some(event)),
         };
-        let Some((notice, gate)) = self.decide(channel, contact).await? else {
+        let Some((notice, gate)) = self.decide(channel.0, contact).await? else {
             return Ok(Some(event));
         };
         let opened = Event::SessionOpened {
@@ -199,7 +204,7 @@ impl ConsentGate {
         if matches!(event, Event::CustomerMessage { .. }) {
             let answer = self
                 .store
-                .messages(session, 0, 10_000)
+                .messages(session.0, 0, 10_000)
                 .await?
                 .into_iter()
                 .rev()
@@ -220,16 +225,21 @@ impl ConsentGate {
                     },
                 );
                 batch.consents.push((contact, record));
-                tracing::info!(session, contact, accepted, "consent answered (G1)");
+                tracing::info!(
+                    session = session.0,
+                    contact,
+                    accepted,
+                    "consent answered (G1)"
+                );
                 if accepted {
                     return Ok(Some(opened));
                 }
             }
         }
-        let language = self.channel(channel).await?.language;
+        let language = self.channel(channel.0).await?.language;
         batch
             .notices
-            .push((session, consent_prompt(&notice, &language)));
+            .push((session.0, consent_prompt(&notice, &language)));
         Ok(None)
     }
 }

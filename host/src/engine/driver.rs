@@ -290,17 +290,17 @@ impl Driver {
                 }
             };
             let message = match &event {
-                Event::SessionOpened { session, .. } => Some((*session, true)),
-                Event::CustomerMessage { session } => Some((*session, false)),
+                Event::SessionOpened { session, .. } => Some((session.0, true)),
+                Event::CustomerMessage { session } => Some((session.0, false)),
                 _ => None,
             };
             let bot = self.bots.opens_with_bot(&event).await;
             let replies_before = self.pending.replies.len();
             let outcome = match event {
                 Event::QueueChanged { channel, queue } => {
-                    self.reconfigure(now, channel, Some(queue)).await
+                    self.reconfigure(now, channel.0, Some(queue)).await
                 }
-                Event::ChannelChanged { channel } => self.reconfigure(now, channel, None).await,
+                Event::ChannelChanged { channel } => self.reconfigure(now, channel.0, None).await,
                 // A4: the close-delay script picks the delay.
                 Event::Close { session } => {
                     self.closing
@@ -309,7 +309,7 @@ impl Driver {
                             &mut self.hooks,
                             &mut self.consent,
                             now,
-                            session,
+                            session.0,
                         )
                         .await
                 }
@@ -429,11 +429,11 @@ impl Driver {
             | Event::Disconnected { agent } => agent,
             _ => return Ok(()),
         };
-        if self.router.agent(AgentId(agent)).is_none()
-            && let Some(user) = self.store.user(agent).await?
+        if self.router.agent(agent).is_none()
+            && let Some(user) = self.store.user(agent.0).await?
         {
             self.router
-                .handle_agent_upsert(now, AgentId(agent), agent_status(&user));
+                .handle_agent_upsert(now, agent, agent_status(&user));
         }
         Ok(())
     }
@@ -449,53 +449,47 @@ impl Driver {
                 ..
             } => {
                 let new = NewSession {
-                    id: SessionId(session),
-                    queue: QueueId(channel),
-                    responsible: responsible.map(AgentId),
+                    id: session,
+                    queue: channel,
+                    responsible,
                     bot,
                 };
                 r.handle_session_opened(now, new)?;
             }
-            Event::BotHandover { session } => r.handle_bot_handover(now, SessionId(session))?,
+            Event::BotHandover { session } => r.handle_bot_handover(now, session)?,
             Event::CustomerMessage { session } => {
-                return Ok(Outcome::Message(
-                    r.handle_customer_message(now, SessionId(session))?,
-                ));
+                return Ok(Outcome::Message(r.handle_customer_message(now, session)?));
             }
             Event::AgentMessage {
                 session,
                 agent,
                 text,
             } => {
-                r.handle_agent_message(now, SessionId(session), AgentId(agent))?;
+                r.handle_agent_message(now, session, agent)?;
                 // Let through: stored with this step, so routing never
                 // counts a session answered without its reply (S5).
                 self.pending.replies.push(AgentReply {
-                    session_id: session,
-                    author_id: agent,
+                    session_id: session.0,
+                    author_id: agent.0,
                     body: text,
                 });
             }
-            Event::Accept { session, agent } => {
-                r.handle_accept(now, SessionId(session), AgentId(agent))?
-            }
-            Event::Take { session, agent } => {
-                r.handle_take(now, SessionId(session), AgentId(agent))?
-            }
+            Event::Accept { session, agent } => r.handle_accept(now, session, agent)?,
+            Event::Take { session, agent } => r.handle_take(now, session, agent)?,
             Event::TransferToAgent { session, agent } => {
-                r.handle_transfer_to_agent(now, SessionId(session), AgentId(agent))?
+                r.handle_transfer_to_agent(now, session, agent)?
             }
             Event::TransferToQueue { session, channel } => {
-                r.handle_transfer_to_queue(now, SessionId(session), QueueId(channel))?
+                r.handle_transfer_to_queue(now, session, channel)?
             }
-            Event::Close { session } => r.handle_close(now, SessionId(session))?,
+            Event::Close { session } => r.handle_close(now, session)?,
             // Handled in `handle_jobs`, which reads the store for them.
             Event::ChannelChanged { .. } | Event::QueueChanged { .. } => {}
             Event::AgentChanged(user) => {
                 r.handle_agent_upsert(now, AgentId(user.id), agent_status(&user))
             }
-            Event::Activity { agent } => r.handle_agent_activity(now, AgentId(agent))?,
-            Event::Disconnected { agent } => r.handle_agent_disconnected(now, AgentId(agent))?,
+            Event::Activity { agent } => r.handle_agent_activity(now, agent)?,
+            Event::Disconnected { agent } => r.handle_agent_disconnected(now, agent)?,
         }
         Ok(Outcome::Done)
     }

@@ -1,7 +1,7 @@
 //! R18's holder rule, checked in the engine's step so that a take by a
 //! colleague cannot slip in between the check and the action.
 
-use frontdesk_routing::{AgentId, Router, SessionId, State};
+use frontdesk_routing::{AgentId, Router, State};
 
 use super::{Actor, EngineError, Event};
 
@@ -23,7 +23,7 @@ pub(super) fn holder_allows(
     if actor.oversees {
         return Ok(());
     }
-    let Some(s) = router.session(SessionId(session)) else {
+    let Some(s) = router.session(session) else {
         return Ok(());
     };
     match s.holder {
@@ -32,10 +32,7 @@ pub(super) fn holder_allows(
                 && !matches!(s.state, State::Bot | State::Queued | State::Offered) =>
         {
             Err(EngineError::Refused(
-                frontdesk_routing::Error::AlreadyTaken {
-                    session: SessionId(session),
-                    holder,
-                },
+                frontdesk_routing::Error::AlreadyTaken { session, holder },
             ))
         }
         _ => Ok(()),

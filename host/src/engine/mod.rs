@@ -38,6 +38,7 @@ mod written;
 use std::sync::Arc;
 
 use frontdesk_plugin_host::PluginHost;
+use frontdesk_routing::{AgentId, QueueId, SessionId};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
@@ -50,47 +51,54 @@ use crate::routing_lock::RoutingLease;
 use crate::store::{Message, OutboxItem, Queue, Store, StoreError, User};
 
 /// Something that happened, for the routing core to act on.
+///
+/// It names sessions, agents and queues with the core's own ids, which
+/// callers wrap at their edge; a channel goes by its queue's id, which is
+/// the channel's id (one queue per channel).
 #[derive(Debug, Clone)]
 pub enum Event {
     /// Ingest opened a session for a chat (S1) of `contact`; `responsible`
     /// is the contact's agent (R14).
     SessionOpened {
-        session: i64,
-        channel: i64,
+        session: SessionId,
+        channel: QueueId,
         contact: i64,
-        responsible: Option<i64>,
+        responsible: Option<AgentId>,
     },
     /// The customer wrote in an open session (R9, S2).
-    CustomerMessage { session: i64 },
+    CustomerMessage { session: SessionId },
     /// An agent's reply to the customer: stored with the step that lets it
     /// through (S5), or not at all when routing refuses it (R18).
     AgentMessage {
-        session: i64,
-        agent: i64,
+        session: SessionId,
+        agent: AgentId,
         text: String,
     },
     /// An agent accepts an offer (R3, R4).
-    Accept { session: i64, agent: i64 },
+    Accept { session: SessionId, agent: AgentId },
     /// An agent takes a session by hand (R18).
-    Take { session: i64, agent: i64 },
+    Take { session: SessionId, agent: AgentId },
     /// Transfer to another agent (R18).
-    TransferToAgent { session: i64, agent: i64 },
+    TransferToAgent { session: SessionId, agent: AgentId },
     /// Transfer to another channel's queue (R18).
-    TransferToQueue { session: i64, channel: i64 },
+    TransferToQueue {
+        session: SessionId,
+        channel: QueueId,
+    },
     /// An agent closes the session (R18).
-    Close { session: i64 },
+    Close { session: SessionId },
     /// The user's status changed (R13, R15, R7).
     AgentChanged(User),
     /// The agent's console showed activity (R12).
-    Activity { agent: i64 },
+    Activity { agent: AgentId },
     /// The agent's console disconnected (R12).
-    Disconnected { agent: i64 },
+    Disconnected { agent: AgentId },
     /// An admin changed a channel's settings (working hours, language, ...).
-    ChannelChanged { channel: i64 },
+    ChannelChanged { channel: QueueId },
     /// An admin saved a channel's queue (R1–R10).
-    QueueChanged { channel: i64, queue: Queue },
+    QueueChanged { channel: QueueId, queue: Queue },
     /// The channel's bot hands the session to the queue (B1).
-    BotHandover { session: i64 },
+    BotHandover { session: SessionId },
 }
 
 impl Event {
@@ -101,13 +109,13 @@ impl Event {
         if accepted.duplicate {
             return None;
         }
-        let session = accepted.session_id;
+        let session = SessionId(accepted.session_id);
         Some(match (accepted.new_session, accepted.contact) {
             (true, Some(contact)) => Event::SessionOpened {
                 session,
-                channel,
+                channel: QueueId(channel),
                 contact: contact.id,
-                responsible: contact.responsible,
+                responsible: contact.responsible.map(AgentId),
             },
             _ => Event::CustomerMessage { session },
         })

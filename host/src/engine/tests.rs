@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use frontdesk_routing::{AgentId, SessionId};
+
 use super::{Engine, Event};
 use crate::clock::ManualClock;
 use crate::store::{
@@ -147,7 +149,10 @@ async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_reque
     let session = open(&store, &engine, channel, "1").await;
     let before = outbound(&store, session).await.len();
     clock.advance(60_000);
-    engine.send(Event::Activity { agent: 2 }).await.unwrap();
+    engine
+        .send(Event::Activity { agent: AgentId(2) })
+        .await
+        .unwrap();
     let out = outbound(&store, session).await;
     assert_eq!(out.len(), before + 1, "{out:?}");
     assert!(
@@ -158,7 +163,10 @@ async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_reque
     let (store, _dir, channel, engine, clock) = channel_with("{}", Some(QueueMode::Evenly)).await;
     let session = open(&store, &engine, channel, "1").await;
     clock.advance(60_000);
-    engine.send(Event::Activity { agent: 2 }).await.unwrap();
+    engine
+        .send(Event::Activity { agent: AgentId(2) })
+        .await
+        .unwrap();
     let history = store.session_events(session).await.unwrap();
     assert!(
         history.iter().any(|e| e.cause == "back_to_queue"),
@@ -198,7 +206,9 @@ async fn r16_auto_close_counts_from_the_last_message_across_a_restart() {
         .await
         .unwrap();
     engine
-        .send(Event::CustomerMessage { session })
+        .send(Event::CustomerMessage {
+            session: SessionId(session),
+        })
         .await
         .unwrap();
     drop(engine);
@@ -233,7 +243,9 @@ async fn r11_a_session_nobody_can_take_gets_the_notice_once_in_the_outbox() {
     // Two retries (R11: every 2 minutes) later there is still one notice.
     clock.advance(4 * 60_000 + 1);
     engine
-        .send(Event::CustomerMessage { session })
+        .send(Event::CustomerMessage {
+            session: SessionId(session),
+        })
         .await
         .unwrap();
     let out = outbound(&store, session).await;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use frontdesk_routing::{AgentId, SessionId};
 use frontdesk_rules::{Hook, Rules};
 
 use super::tests::{DAY, T0, channel_with_queue, message, open, outbound, state_of};
@@ -34,15 +35,15 @@ async fn customer_writes(
 async fn agent_answers(engine: &Engine, session: i64) {
     engine
         .send(Event::Take {
-            session,
-            agent: AGENT,
+            session: SessionId(session),
+            agent: AgentId(AGENT),
         })
         .await
         .unwrap();
     engine
         .send(Event::AgentMessage {
-            session,
-            agent: AGENT,
+            session: SessionId(session),
+            agent: AgentId(AGENT),
             text: "On it!".into(),
         })
         .await
@@ -58,7 +59,12 @@ async fn a4_a_customer_message_during_the_close_delay_reopens_the_session() {
     .await;
     let session = open(&store, &engine, channel, "1").await;
     agent_answers(&engine, session).await;
-    engine.send(Event::Close { session }).await.unwrap();
+    engine
+        .send(Event::Close {
+            session: SessionId(session),
+        })
+        .await
+        .unwrap();
     assert!(state_of(&store, session, "closing").await);
 
     clock.advance(299_000);
@@ -78,7 +84,12 @@ async fn a4_a_customer_message_during_the_close_delay_reopens_the_session() {
     assert!(state_of(&store, session, "answered").await);
 
     // Closed again; this time nobody writes, and it closes after the delay.
-    engine.send(Event::Close { session }).await.unwrap();
+    engine
+        .send(Event::Close {
+            session: SessionId(session),
+        })
+        .await
+        .unwrap();
     clock.advance(300_000);
     assert!(state_of(&store, session, "closed").await);
     // A3 runs in the round after the close is written.
@@ -117,9 +128,19 @@ async fn a4_the_close_delay_script_overrides_the_queue_setting() {
     .await;
     let session = open(&store, &engine, channel, "1").await;
     agent_answers(&engine, session).await;
-    engine.send(Event::Close { session }).await.unwrap();
+    engine
+        .send(Event::Close {
+            session: SessionId(session),
+        })
+        .await
+        .unwrap();
     clock.advance(29 * 60_000);
-    engine.send(Event::Activity { agent: AGENT }).await.unwrap();
+    engine
+        .send(Event::Activity {
+            agent: AgentId(AGENT),
+        })
+        .await
+        .unwrap();
     assert!(state_of(&store, session, "closing").await);
     clock.advance(60_000);
     assert!(state_of(&store, session, "closed").await);
@@ -136,7 +157,12 @@ async fn a5_a_quiet_conversation_closes_after_a_six_day_timeout() {
     agent_answers(&engine, session).await;
 
     clock.advance(6 * DAY - 1);
-    engine.send(Event::Activity { agent: AGENT }).await.unwrap();
+    engine
+        .send(Event::Activity {
+            agent: AgentId(AGENT),
+        })
+        .await
+        .unwrap();
     assert!(state_of(&store, session, "waiting").await);
     clock.advance(1);
     assert!(state_of(&store, session, "closed").await);
@@ -153,7 +179,12 @@ async fn a5_the_timeout_leaves_a_session_alone_while_the_customer_waits_for_an_a
     agent_answers(&engine, session).await;
     customer_writes(&store, &engine, channel, "2", "still broken", T0 + 60_000).await;
     clock.advance(2 * 3_600_000);
-    engine.send(Event::Activity { agent: AGENT }).await.unwrap();
+    engine
+        .send(Event::Activity {
+            agent: AgentId(AGENT),
+        })
+        .await
+        .unwrap();
     assert!(state_of(&store, session, "answered").await);
 }
 
@@ -168,7 +199,12 @@ async fn q1_q2_the_customers_score_is_stored_and_closes_the_session() {
         .await;
     let session = open(&store, &engine, channel, "1").await;
     agent_answers(&engine, session).await;
-    engine.send(Event::Close { session }).await.unwrap();
+    engine
+        .send(Event::Close {
+            session: SessionId(session),
+        })
+        .await
+        .unwrap();
     assert!(state_of(&store, session, "rating").await);
     let asked = outbound(&store, session).await;
     assert!(asked.last().unwrap().contains("rate"), "{asked:?}");
@@ -201,7 +237,12 @@ async fn q1_without_close_on_rating_the_session_waits_and_other_text_starts_anew
         .await;
     let session = open(&store, &engine, channel, "1").await;
     agent_answers(&engine, session).await;
-    engine.send(Event::Close { session }).await.unwrap();
+    engine
+        .send(Event::Close {
+            session: SessionId(session),
+        })
+        .await
+        .unwrap();
     assert!(state_of(&store, session, "rating").await);
 
     let rated = customer_writes(&store, &engine, channel, "2", "2/5", T0 + 1).await;

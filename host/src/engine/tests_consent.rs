@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use frontdesk_routing::{AgentId, SessionId};
 use frontdesk_rules::{Hook, Rules};
 
 use super::tests::{T0, channel_with_queue, message, open, outbound};
@@ -23,7 +24,7 @@ async fn answer(store: &Arc<dyn Store>, engine: &Engine, channel: i64, id: &str,
     let accepted = store.ingest(&[item], T0).await.unwrap()[0];
     engine
         .send(Event::CustomerMessage {
-            session: accepted.session_id,
+            session: SessionId(accepted.session_id),
         })
         .await
         .unwrap();
@@ -80,7 +81,12 @@ async fn g1_the_notice_comes_first_and_a_yes_is_recorded_and_lets_routing_go_on(
     );
     // Routed now: the queue's one agent has it.
     assert_eq!(state(&store, session).await, "assigned");
-    engine.send(Event::Close { session }).await.unwrap();
+    engine
+        .send(Event::Close {
+            session: SessionId(session),
+        })
+        .await
+        .unwrap();
     let out = outbound(&store, session).await;
     assert_eq!(out.last().unwrap(), "consent: accepted");
 }
@@ -106,7 +112,10 @@ async fn g1_a_no_is_recorded_routes_nothing_and_survives_a_restart() {
     let engine = Engine::start(store.clone(), clock, Arc::default())
         .await
         .unwrap();
-    engine.send(Event::Activity { agent: 2 }).await.unwrap();
+    engine
+        .send(Event::Activity { agent: AgentId(2) })
+        .await
+        .unwrap();
     assert_eq!(state(&store, session).await, "queued");
     // They change their mind.
     answer(&store, &engine, channel, "3", "ok").await;

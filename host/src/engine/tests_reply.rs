@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use frontdesk_routing::{AgentId, SessionId};
 use sqlx::Connection;
 
 use super::tests::{Setup, channel_with_queue, open, outbound};
@@ -28,8 +29,8 @@ async fn queued() -> (Setup, i64) {
 
 fn reply(session: i64, text: &str) -> Event {
     Event::AgentMessage {
-        session,
-        agent: AGENT,
+        session: SessionId(session),
+        agent: AgentId(AGENT),
         text: text.into(),
     }
 }

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use frontdesk_routing::{AgentId, SessionId};
+
 use super::{Engine, Event};
 use crate::clock::{Clock, ManualClock};
 use crate::store::{
@@ -83,7 +85,9 @@ impl Play {
         let target = T0 + secs * SEC;
         self.clock.advance(target - self.clock.now());
         self.engine
-            .send(Event::Activity { agent: self.bo })
+            .send(Event::Activity {
+                agent: AgentId(self.bo),
+            })
             .await
             .unwrap();
     }
@@ -117,8 +121,8 @@ impl Play {
     async fn reply(&self, session: i64, agent: i64) {
         self.engine
             .send(Event::AgentMessage {
-                session,
-                agent,
+                session: SessionId(session),
+                agent: AgentId(agent),
                 text: "answer".into(),
             })
             .await
@@ -126,7 +130,12 @@ impl Play {
     }
 
     async fn close(&self, session: i64) {
-        self.engine.send(Event::Close { session }).await.unwrap();
+        self.engine
+            .send(Event::Close {
+                session: SessionId(session),
+            })
+            .await
+            .unwrap();
         let state = self.store.session(ADMIN, session).await.unwrap().unwrap();
         assert_eq!(
             state.state,

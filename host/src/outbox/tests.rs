@@ -6,6 +6,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
+use frontdesk_routing::{QueueId, SessionId};
 use tokio::sync::mpsc;
 
 use crate::address_guard::AddressGuard;
@@ -171,8 +172,8 @@ async fn s5_a_routing_notice_reaches_the_callback_without_waiting_for_the_poll()
     };
     let row = state.store.session(admin, session).await.unwrap().unwrap();
     let opened = crate::engine::Event::SessionOpened {
-        session,
-        channel: row.channel_id,
+        session: SessionId(session),
+        channel: QueueId(row.channel_id),
         contact: row.contact_id,
         responsible: None,
     };

@@ -172,16 +172,17 @@ impl BotRouter {
         let Event::SessionOpened { channel, .. } = event else {
             return false;
         };
+        let channel = channel.0;
         if self.link.wakes.is_none() {
             return false;
         }
-        if let Some(bot) = self.channels.get(channel) {
+        if let Some(bot) = self.channels.get(&channel) {
             return bot.is_some();
         }
-        match self.store.channel_bot(*channel).await {
+        match self.store.channel_bot(channel).await {
             Ok(bot) => {
                 let has = bot.is_some();
-                self.channels.insert(*channel, bot);
+                self.channels.insert(channel, bot);
                 has
             }
             Err(err) => {

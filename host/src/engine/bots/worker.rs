@@ -9,6 +9,7 @@ use frontdesk_plugin_host::PluginHost;
 use frontdesk_plugin_host::types::{
     Answer, BotEvent, Channel as BotChannel, InboundMessage, Sender, Session as BotSessionView,
 };
+use frontdesk_routing::{AgentId, QueueId, SessionId};
 use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::Link;
@@ -357,11 +358,18 @@ impl Worker {
     async fn leave(&self, bot: &BotSession) -> Result<(), StoreError> {
         let session = bot.session_id;
         let exit = bot.exit.clone().unwrap_or(BotExit::HandOver);
+        let sid = SessionId(session);
         let event = match exit {
-            BotExit::HandOver => Event::BotHandover { session },
-            BotExit::Agent(agent) => Event::TransferToAgent { session, agent },
-            BotExit::Queue(channel) => Event::TransferToQueue { session, channel },
-            BotExit::Close => Event::Close { session },
+            BotExit::HandOver => Event::BotHandover { session: sid },
+            BotExit::Agent(agent) => Event::TransferToAgent {
+                session: sid,
+                agent: AgentId(agent),
+            },
+            BotExit::Queue(channel) => Event::TransferToQueue {
+                session: sid,
+                channel: QueueId(channel),
+            },
+            BotExit::Close => Event::Close { session: sid },
         };
         let now = self.clock.now();
         let refused = match self.engine.send(event).await {
@@ -384,7 +392,7 @@ impl Worker {
         let state = self.store.session(ADMIN, session).await?.map(|s| s.state);
         if state == Some(SessionState::Bot) && exit != BotExit::HandOver {
             tracing::info!(session, error = %refused, "bot's transfer refused; handing over to the queue instead");
-            if let Err(err) = self.engine.send(Event::BotHandover { session }).await {
+            if let Err(err) = self.engine.send(Event::BotHandover { session: sid }).await {
                 tracing::warn!(session, error = %err, "handover after a refused transfer failed; trying again");
                 let retry = Some(now + RETRY_MS);
                 return self
