@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use frontdesk_routing::{
-    AgentId, Command, MessageOutcome, NewSession, Notice, QueueId, Router, SessionId, State,
-    Timestamp,
+    AgentId, Command, MessageOutcome, NewSession, QueueId, Router, SessionId, State, Timestamp,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -543,22 +542,6 @@ impl Driver {
             .await;
     }
 
-    /// A routing notice (R11) in the language of the session's channel (O3).
-    async fn notice_text(
-        &mut self,
-        session: SessionId,
-        notice: Notice,
-    ) -> Result<String, EngineError> {
-        let id = match notice {
-            Notice::NobodyAvailable => "nobody-available",
-        };
-        let language = match self.router.session(session) {
-            Some(s) => self.hooks.channel(s.queue.0).await?.language.clone(),
-            None => frontdesk_i18n::FALLBACK.to_string(),
-        };
-        Ok(frontdesk_i18n::text(&language, id, &[]))
-    }
-
     /// Writes everything the core emitted since the last step, and what the
     /// parts added to it, in one transaction, then lets its effects out.
     /// Returns the step's replies as stored.
@@ -576,7 +559,8 @@ impl Driver {
                 record(&mut batch, &command);
             }
             if let Command::NotifyCustomer { session, notice } = &command {
-                let text = self.notice_text(*session, *notice).await?;
+                let channel = self.router.session(*session).map(|s| s.queue.0);
+                let text = self.hooks.notice_text(channel, *notice).await?;
                 batch.notices.push((session.0, text));
             }
             emitted.push(command);

@@ -136,6 +136,23 @@ impl HookRunner {
         }
     }
 
+    /// A routing notice (R11) in the language of `channel` (O3), or the
+    /// fallback language for a session the router no longer holds.
+    pub(super) async fn notice_text(
+        &mut self,
+        channel: Option<i64>,
+        notice: frontdesk_routing::Notice,
+    ) -> Result<String, EngineError> {
+        let id = match notice {
+            frontdesk_routing::Notice::NobodyAvailable => "nobody-available",
+        };
+        let language = match channel {
+            Some(channel) => self.channel(channel).await?.language.clone(),
+            None => frontdesk_i18n::FALLBACK.to_string(),
+        };
+        Ok(frontdesk_i18n::text(&language, id, &[]))
+    }
+
     /// Everything a script may read about the session, with the scope whose
     /// scripts run for it: the session's channel (U1).
     ///
