@@ -10,18 +10,18 @@ use frontdesk_rules::{Action, Hook, RatingInfo, parse_score};
 use super::consent::ConsentGate;
 use super::hooks::{HookRun, HookRunner, carry_out};
 use super::{EngineError, Outcome};
-use crate::store::{Direction, RoutingBatch, Store};
+use crate::store::{Direction, RoutingBatch, TranscriptStore};
 
 /// The driver's part for a session's end: it keeps the rating answers of
 /// the step being built until the step's events are all applied.
 pub(super) struct Closing {
-    store: Arc<dyn Store>,
+    store: Arc<dyn TranscriptStore>,
     /// Sessions whose customer answered the rating request in this step.
     answers: Vec<i64>,
 }
 
 impl Closing {
-    pub(super) fn new(store: Arc<dyn Store>) -> Closing {
+    pub(super) fn new(store: Arc<dyn TranscriptStore>) -> Closing {
         Closing {
             store,
             answers: Vec::new(),

@@ -18,7 +18,9 @@ use frontdesk_rules::{
 };
 
 use super::{EngineError, Event};
-use crate::store::{ConsentRow, Direction, Role, RoutingBatch, Store, StoreError, Viewer};
+use crate::store::{
+    ConsentGateStore, ConsentRow, Direction, Role, RoutingBatch, StoreError, Viewer,
+};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -36,7 +38,7 @@ struct ChannelNotice {
 /// The consent gate the driver owns: each channel's notice, read once per
 /// channel change, and the answers the step being built records.
 pub(super) struct ConsentGate {
-    store: Arc<dyn Store>,
+    store: Arc<dyn ConsentGateStore>,
     /// Each channel's notice and language.
     notices: HashMap<i64, ChannelNotice>,
     /// Answers given in the step being built, by contact: they are written
@@ -45,7 +47,7 @@ pub(super) struct ConsentGate {
 }
 
 impl ConsentGate {
-    pub(super) fn new(store: Arc<dyn Store>) -> ConsentGate {
+    pub(super) fn new(store: Arc<dyn ConsentGateStore>) -> ConsentGate {
         ConsentGate {
             store,
             notices: HashMap::new(),

@@ -24,14 +24,14 @@ use crate::clock::Clock;
 use crate::live::Live;
 use crate::routing_lock::RoutingLease;
 use crate::store::{
-    AgentReply, Message, OutboxItem, Role, RoutingBatch, Store, StoreError, Viewer,
+    AgentReply, EngineStore, Message, OutboxItem, Role, RoutingBatch, StoreError, Viewer,
 };
 
 /// The engine's task: the loop that takes events, feeds them to the core
 /// through its parts, and writes each step. The parts own what they read
 /// and are handed the router and the step's batch when they act.
 pub(super) struct Driver {
-    store: Arc<dyn Store>,
+    store: Arc<dyn EngineStore>,
     clock: Arc<dyn Clock>,
     router: Router,
     /// Each open session as last written; see [`Written`].
@@ -73,7 +73,7 @@ impl Driver {
     /// Rebuilds the router from the store, then brings it up to date with the
     /// users and queues as they are now, and routes sessions it never heard of.
     pub(super) async fn load(
-        store: Arc<dyn Store>,
+        store: Arc<dyn EngineStore>,
         clock: Arc<dyn Clock>,
         outbox: Arc<Notify>,
         rules: Arc<Rules>,

@@ -18,7 +18,7 @@ use frontdesk_routing::Router;
 
 use super::EngineError;
 use super::consent::ConsentGate;
-use crate::store::{Channel, ChannelConfig, QueueMode, Role, RoutingBatch, Store, Viewer};
+use crate::store::{Channel, ChannelConfig, HookStore, QueueMode, Role, RoutingBatch, Viewer};
 
 const ADMIN: Viewer = Viewer {
     user_id: 0,
@@ -38,7 +38,7 @@ pub(super) struct HookRun {
 /// driver owns it; it holds only the store it reads from, the scripts, and
 /// what it read of each channel.
 pub(super) struct HookRunner {
-    store: Arc<dyn Store>,
+    store: Arc<dyn HookStore>,
     rules: Arc<frontdesk_rules::Rules>,
     /// What scripts read of each channel, cached because W2 is checked on
     /// every customer message of a channel with working hours.
@@ -47,7 +47,10 @@ pub(super) struct HookRunner {
 
 /// The channel's settings for scripts: `language`, `working_hours` and
 /// `timeout_secs` (A5) from its config, mode and A4/Q2 options from its queue.
-async fn channel_info(store: &dyn Store, channel: &Channel) -> Result<ChannelInfo, EngineError> {
+async fn channel_info(
+    store: &dyn HookStore,
+    channel: &Channel,
+) -> Result<ChannelInfo, EngineError> {
     let config = &channel.config;
     let queue = store.queue(channel.id).await?;
     let working_hours = match config.working_hours() {
@@ -80,7 +83,7 @@ async fn channel_info(store: &dyn Store, channel: &Channel) -> Result<ChannelInf
 }
 
 impl HookRunner {
-    pub(super) fn new(store: Arc<dyn Store>, rules: Arc<frontdesk_rules::Rules>) -> HookRunner {
+    pub(super) fn new(store: Arc<dyn HookStore>, rules: Arc<frontdesk_rules::Rules>) -> HookRunner {
         HookRunner {
             store,
             rules,

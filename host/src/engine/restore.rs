@@ -10,7 +10,7 @@ use frontdesk_routing::{
 
 use super::EngineError;
 use super::convert::channel_queue_config;
-use crate::store::{Role, Store, StoreError, Viewer};
+use crate::store::{EngineStore, Role, StoreError, Viewer};
 
 fn corrupt(what: &str, err: impl std::fmt::Display) -> EngineError {
     EngineError::Store(StoreError::Invalid(format!(
@@ -28,7 +28,10 @@ pub(super) fn written_sessions(router: &Router) -> HashMap<i64, SessionSnapshot>
 }
 
 /// The router exactly as the store last recorded it, or a new one on a first start.
-pub(super) async fn restore(store: &dyn Store, now: Timestamp) -> Result<Router, EngineError> {
+pub(super) async fn restore(
+    store: &dyn EngineStore,
+    now: Timestamp,
+) -> Result<Router, EngineError> {
     let rows = store.load_routing().await?;
     // A router always has its daily sweep (R15) pending; no timers at all
     // means routing never ran on this database.

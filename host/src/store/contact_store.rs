@@ -1,11 +1,12 @@
-//! Contacts and leads (C1–C3): merging two records of one customer, and the
-//! leads agents and the ingest path create.
+//! Contacts and leads (C1–C3): reading a contact, merging two records of
+//! one customer, the consent answer a contact gave (G1), and the leads
+//! agents and the ingest path create.
 
 use async_trait::async_trait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Contact, Lead, Millis, Result};
+use super::{ConsentRow, Contact, Lead, Millis, Result, Viewer};
 
 /// C2: when a channel creates leads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, Serialize, ToSchema)]
@@ -49,7 +50,7 @@ pub enum LeadOutcome {
     Refused { reason: String },
 }
 
-/// Contacts and leads.
+/// Contacts, their consent answers (G1) and leads.
 #[async_trait]
 pub trait ContactStore: Send + Sync + 'static {
     /// C1: folds `merged` into `kept`: its channel identities, sessions,
@@ -74,4 +75,10 @@ pub trait ContactStore: Send + Sync + 'static {
     async fn lead_note(&self, session_id: i64) -> Result<Option<String>>;
     /// C2: one lead.
     async fn lead(&self, id: i64) -> Result<Option<Lead>>;
+    /// A contact if the viewer may see it (P2), with its possible match (C1).
+    async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>>;
+    /// G1: the contact's answer to the consent notice, if they gave one.
+    async fn consent(&self, contact_id: i64) -> Result<Option<ConsentRow>>;
+    /// G1: records the contact's answer, replacing an earlier one.
+    async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()>;
 }

@@ -35,7 +35,10 @@ pub use accounts::{AccountStore, LinkFor, LinkUse, NewWebSession, SignInRecord, 
 pub use attachment_model::*;
 pub use bot_store::*;
 pub use channel_config::ChannelConfig;
-pub use consumers::{DeliveryStore, FetchStore, PushStore, RetentionStore};
+pub use consumers::{
+    BotWorkerStore, ConsentGateStore, DeliveryStore, EngineStore, FetchStore, HookStore, PushStore,
+    RetentionStore,
+};
 pub use contact_store::*;
 pub use data_store::*;
 pub use health::{Fault, HealthStore, StorageHealth};
@@ -128,6 +131,8 @@ pub trait Store:
     + DeliveryStore
     + FetchStore
     + RetentionStore
+    + EngineStore
+    + BotWorkerStore
     + UserStore
     + TokenStore
     + RoutingStore
@@ -156,7 +161,6 @@ pub trait Store:
     async fn create_channel(&self, actor: i64, new: &NewChannel, now: Millis) -> Result<Channel>;
     /// A channel if the viewer may see it (P2): otherwise `None`, as if it did not exist.
     async fn visible_channel(&self, viewer: Viewer, id: i64) -> Result<Option<Channel>>;
-    async fn queue(&self, channel_id: i64) -> Result<Queue>;
     /// Replaces the queue settings and agent order, audited (P4).
     async fn set_queue(
         &self,
@@ -177,7 +181,6 @@ pub trait Store:
     async fn supervisors(&self, channel_id: i64) -> Result<Vec<i64>>;
 
     async fn create_contact(&self, new: &NewContact, now: Millis) -> Result<Contact>;
-    async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>>;
     async fn list_contacts(
         &self,
         viewer: Viewer,
@@ -205,13 +208,15 @@ pub trait Store:
 }
 
 /// Channels as workers read them: the outbox and the webchat hub by id,
-/// retention all of them.
+/// retention all of them, the engine with their queues.
 #[async_trait]
 pub trait ChannelStore: Send + Sync + 'static {
     /// A channel by id, whoever asks: for webhooks, which check signatures instead.
     async fn channel(&self, id: i64) -> Result<Option<Channel>>;
     /// The channels the viewer may see (P2), in id order.
     async fn list_channels(&self, viewer: Viewer) -> Result<Vec<Channel>>;
+    /// The channel's queue: its mode, intervals, options and agent order.
+    async fn queue(&self, channel_id: i64) -> Result<Queue>;
 }
 
 /// One session's record as the console's live events and transcripts read
@@ -318,10 +323,6 @@ pub trait ConfigStore: Send + Sync + 'static {
         patch: &ChannelPatch,
         now: Millis,
     ) -> Result<Channel>;
-    /// G1: the contact's answer to the consent notice, if they gave one.
-    async fn consent(&self, contact_id: i64) -> Result<Option<ConsentRow>>;
-    /// G1: records the contact's answer, replacing an earlier one.
-    async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()>;
 }
 
 /// The durable outbox (S5): claimed item by item by the delivery worker,

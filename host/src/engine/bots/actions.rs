@@ -7,7 +7,7 @@
 
 use frontdesk_plugin_host::types::BotAction;
 
-use crate::store::{BotExit, BotSession, BotStep, Role, Store, StoreError, Viewer};
+use crate::store::{BotExit, BotSession, BotStep, BotWorkerStore, Role, StoreError, Viewer};
 
 /// The longest a bot timer may be set for: 30 days.
 const MAX_TIMER_MS: u64 = 30 * 86_400_000;
@@ -57,7 +57,7 @@ pub(super) fn pick_option(options: &[String], typed: &str) -> String {
 /// conversation (hand-over, transfer, close) are ignored. `store` resolves
 /// transfer targets by name.
 pub(super) async fn plan(
-    store: &dyn Store,
+    store: &dyn BotWorkerStore,
     plan: &Plan<'_>,
     actions: Vec<BotAction>,
     step: &mut BotStep,
@@ -132,7 +132,7 @@ pub(super) async fn plan(
 /// Resolves a transfer target by name; an unknown one goes to the channel's
 /// queue instead, with a note saying so.
 async fn transfer(
-    store: &dyn Store,
+    store: &dyn BotWorkerStore,
     agent: Option<String>,
     queue: Option<String>,
 ) -> Result<(BotExit, Option<String>, String), StoreError> {

@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 use super::{Engine, Event};
 use crate::clock::Clock;
 use crate::node::Workers;
-use crate::store::{ChannelBot, Store};
+use crate::store::{BotStore, BotWorkerStore, ChannelBot};
 
 /// The default for how long a bot may stay silent on its turn (B1).
 pub const DEFAULT_BOT_TIMEOUT_SECS: i64 = 60;
@@ -91,7 +91,7 @@ impl Bots {
     /// A bot worker on `host`, talking for `engine`; it starts with [`Bots::start`].
     pub(crate) fn new(
         host: PluginHost,
-        store: Arc<dyn Store>,
+        store: Arc<dyn BotWorkerStore>,
         clock: Arc<dyn Clock>,
         engine: Engine,
         workers: &Workers,
@@ -126,7 +126,7 @@ impl Bots {
 /// hand to the worker once the step is written.
 pub(crate) struct BotRouter {
     link: Link,
-    store: Arc<dyn Store>,
+    store: Arc<dyn BotStore>,
     /// Each channel's bot, read once; forgotten when the channel changes.
     channels: HashMap<i64, Option<ChannelBot>>,
     /// Sessions to wake once the current step is written.
@@ -134,7 +134,7 @@ pub(crate) struct BotRouter {
 }
 
 impl BotRouter {
-    pub(crate) fn new(link: Link, store: Arc<dyn Store>) -> BotRouter {
+    pub(crate) fn new(link: Link, store: Arc<dyn BotStore>) -> BotRouter {
         BotRouter {
             link,
             store,

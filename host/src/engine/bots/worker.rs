@@ -18,8 +18,8 @@ use crate::clock::Clock;
 use crate::engine::{Engine, EngineError, Event};
 use crate::node::Workers;
 use crate::store::{
-    BotConsumed, BotExit, BotSession, BotStatus, BotStep, Direction, Role, SessionState, Store,
-    StoreError, Viewer,
+    BotConsumed, BotExit, BotSession, BotStatus, BotStep, BotWorkerStore, Direction, Role,
+    SessionState, StoreError, Viewer,
 };
 
 /// Bot calls that may run at once, across all sessions.
@@ -35,7 +35,7 @@ const ADMIN: Viewer = Viewer {
 };
 
 pub(super) struct Worker {
-    store: Arc<dyn Store>,
+    store: Arc<dyn BotWorkerStore>,
     clock: Arc<dyn Clock>,
     engine: Engine,
     host: PluginHost,
@@ -59,7 +59,7 @@ struct Next {
 
 impl Worker {
     pub(super) fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn BotWorkerStore>,
         clock: Arc<dyn Clock>,
         engine: Engine,
         host: PluginHost,

@@ -252,30 +252,4 @@ impl crate::store::ConfigStore for Backend {
         tx.commit().await?;
         Ok(channel)
     }
-
-    async fn consent(&self, contact_id: i64) -> Result<Option<ConsentRow>> {
-        let row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT accepted, notice_version, at FROM contact_consents WHERE contact_id = $1",
-        )
-        .bind(contact_id)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(|(accepted, notice_version, at)| ConsentRow {
-            accepted: accepted != 0,
-            notice_version,
-            at,
-        }))
-    }
-
-    async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()> {
-        sqlx::query(SET_CONSENT)
-            .bind(contact_id)
-            .bind(i64::from(answer.accepted))
-            .bind(answer.notice_version)
-            .bind(answer.at)
-            .execute(&self.write)
-            .await
-            .map_err(|e| conflict(e, || format!("contact {contact_id}")))?;
-        Ok(())
-    }
 }

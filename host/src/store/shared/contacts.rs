@@ -1,6 +1,20 @@
 //! Contacts' and leads' SQL (C1–C3).
 
+use std::sync::LazyLock;
+
 use super::*;
+
+/// A contact if the viewer may see it (P2), with its possible match (C1):
+/// `$1` contact, `$2` sees all, `$3` viewer.
+static CONTACT: LazyLock<String> = LazyLock::new(|| {
+    let possible = possible_match("$2", "$3");
+    let visible = visible_channels("$3");
+    format!(
+        "SELECT c.*, {possible} FROM contacts c WHERE c.id = $1 \
+         AND ($2 OR c.responsible_user_id = $3 OR EXISTS (SELECT 1 FROM contact_identities i \
+         WHERE i.contact_id = c.id AND i.channel_id IN {visible}))"
+    )
+});
 
 /// C2: the session's lead, created in the caller's transaction if the
 /// customer can be reached again; a refusal is noted on the session
@@ -181,5 +195,40 @@ impl crate::store::ContactStore for Backend {
                 .fetch_optional(&self.read)
                 .await?,
         )
+    }
+
+    async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>> {
+        Ok(sqlx::query_as::<_, Contact>(CONTACT.as_str())
+            .bind(id)
+            .bind(viewer.sees_all())
+            .bind(viewer.user_id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    async fn consent(&self, contact_id: i64) -> Result<Option<ConsentRow>> {
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT accepted, notice_version, at FROM contact_consents WHERE contact_id = $1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(accepted, notice_version, at)| ConsentRow {
+            accepted: accepted != 0,
+            notice_version,
+            at,
+        }))
+    }
+
+    async fn set_consent(&self, contact_id: i64, answer: &ConsentRow) -> Result<()> {
+        sqlx::query(super::config::SET_CONSENT)
+            .bind(contact_id)
+            .bind(i64::from(answer.accepted))
+            .bind(answer.notice_version)
+            .bind(answer.at)
+            .execute(&self.write)
+            .await
+            .map_err(|e| conflict(e, || format!("contact {contact_id}")))?;
+        Ok(())
     }
 }

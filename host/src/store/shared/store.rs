@@ -17,18 +17,6 @@ static LIST_CHANNELS: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT * FROM channels WHERE $1 OR id IN {visible} ORDER BY id")
 });
 
-/// A contact if the viewer may see it (P2), with its possible match (C1):
-/// `$1` contact, `$2` sees all, `$3` viewer.
-static CONTACT: LazyLock<String> = LazyLock::new(|| {
-    let possible = possible_match("$2", "$3");
-    let visible = visible_channels("$3");
-    format!(
-        "SELECT c.*, {possible} FROM contacts c WHERE c.id = $1 \
-         AND ($2 OR c.responsible_user_id = $3 OR EXISTS (SELECT 1 FROM contact_identities i \
-         WHERE i.contact_id = c.id AND i.channel_id IN {visible}))"
-    )
-});
-
 /// The contacts the viewer may see (P2) that match a LIKE pattern, with their
 /// possible matches (C1): `$1` sees all, `$2` viewer, `$3` pattern, `$4` limit.
 static LIST_CONTACTS: LazyLock<String> = LazyLock::new(|| {
@@ -127,35 +115,6 @@ impl crate::store::Store for Backend {
             .bind(viewer.user_id)
             .fetch_optional(&self.read)
             .await?)
-    }
-
-    async fn queue(&self, channel_id: i64) -> Result<Queue> {
-        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
-            "SELECT mode, forward_interval_secs, unanswered_interval_secs, options FROM queues WHERE channel_id = $1",
-        )
-        .bind(channel_id)
-        .fetch_optional(&self.read)
-        .await?;
-        let (mode, forward_interval_secs, unanswered_interval_secs, options) =
-            row.ok_or(StoreError::NotFound("channel"))?;
-        let options = serde_json::from_str(&options).map_err(|e| {
-            StoreError::Invalid(format!("stored queue options are unreadable: {e}"))
-        })?;
-        let agents: Vec<(i64,)> = sqlx::query_as(
-            "SELECT user_id FROM queue_agents WHERE channel_id = $1 ORDER BY position",
-        )
-        .bind(channel_id)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(Queue {
-            mode: QueueMode::parse(&mode).ok_or_else(|| {
-                StoreError::Invalid(format!("unknown queue mode {mode:?} stored"))
-            })?,
-            forward_interval_secs,
-            unanswered_interval_secs,
-            agents: agents.into_iter().map(|(id,)| id).collect(),
-            options,
-        })
     }
 
     async fn set_queue(
@@ -265,15 +224,6 @@ impl crate::store::Store for Backend {
         .fetch_one(&self.write)
         .await
         .map_err(|e| conflict(e, || "the contact's responsible user".to_string()))
-    }
-
-    async fn contact(&self, viewer: Viewer, id: i64) -> Result<Option<Contact>> {
-        Ok(sqlx::query_as::<_, Contact>(CONTACT.as_str())
-            .bind(id)
-            .bind(viewer.sees_all())
-            .bind(viewer.user_id)
-            .fetch_optional(&self.read)
-            .await?)
     }
 
     async fn list_contacts(
@@ -402,6 +352,35 @@ impl crate::store::ChannelStore for Backend {
             .bind(viewer.user_id)
             .fetch_all(&self.read)
             .await?)
+    }
+
+    async fn queue(&self, channel_id: i64) -> Result<Queue> {
+        let row: Option<(String, i64, i64, String)> = sqlx::query_as(
+            "SELECT mode, forward_interval_secs, unanswered_interval_secs, options FROM queues WHERE channel_id = $1",
+        )
+        .bind(channel_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let (mode, forward_interval_secs, unanswered_interval_secs, options) =
+            row.ok_or(StoreError::NotFound("channel"))?;
+        let options = serde_json::from_str(&options).map_err(|e| {
+            StoreError::Invalid(format!("stored queue options are unreadable: {e}"))
+        })?;
+        let agents: Vec<(i64,)> = sqlx::query_as(
+            "SELECT user_id FROM queue_agents WHERE channel_id = $1 ORDER BY position",
+        )
+        .bind(channel_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(Queue {
+            mode: QueueMode::parse(&mode).ok_or_else(|| {
+                StoreError::Invalid(format!("unknown queue mode {mode:?} stored"))
+            })?,
+            forward_interval_secs,
+            unanswered_interval_secs,
+            agents: agents.into_iter().map(|(id,)| id).collect(),
+            options,
+        })
     }
 }
 
