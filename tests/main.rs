@@ -39,6 +39,7 @@ mod second_node;
 mod security;
 mod serve_lifecycle;
 mod shutdown;
+mod sockets_on_stop;
 mod storage_faults;
 mod telegram;
 mod webchat;

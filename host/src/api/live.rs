@@ -90,7 +90,10 @@ pub async fn socket(
     } else {
         upgrade
     };
-    Ok(upgrade.on_upgrade(move |socket| serve(state, credential, caller, socket)))
+    // The socket outlives its HTTP connection, so the node's drain tracks it.
+    let tracker = state.workers.tracker.clone();
+    Ok(upgrade
+        .on_upgrade(move |socket| tracker.track_future(serve(state, credential, caller, socket))))
 }
 
 /// The token from the header, the subprotocol or the query, in that order,
@@ -200,6 +203,10 @@ async fn serve(state: AppState, credential: Credential, mut caller: Caller, mut 
             tokio::select! {
                 // First: an event must never go out under access that was just taken away.
                 biased;
+                () = state.workers.stop.cancelled() => {
+                    going_away(&mut socket).await;
+                    return None;
+                }
                 changed = access.changed() => {
                     changed.ok()?;
                     caller = recheck(&state, &credential, &caller, &mut socket).await?;
@@ -277,6 +284,17 @@ async fn recheck(
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
     None
+}
+
+/// Closes a socket because the server stops: 1001 (going away), which the
+/// console and the widget answer by connecting again, to this node once it
+/// is back or to another.
+pub(crate) async fn going_away(socket: &mut WebSocket) {
+    let frame = CloseFrame {
+        code: close_code::AWAY,
+        reason: "the server is stopping; connect again".into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
 async fn resync(socket: &mut WebSocket) -> Option<()> {

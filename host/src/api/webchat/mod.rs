@@ -288,7 +288,11 @@ async fn ws(
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .read_buffer_size(crate::live::SOCKET_READ_BUFFER)
-        .on_upgrade(move |socket| socket::serve(socket, state, visitor, ip)))
+        .on_upgrade(move |socket| {
+            // The socket outlives its HTTP connection, so the node's drain tracks it.
+            let tracker = state.workers.tracker.clone();
+            tracker.track_future(socket::serve(socket, state, visitor, ip))
+        }))
 }
 
 /// Browsers check for a newer widget on each page load (a 304 when unchanged is up to proxies).

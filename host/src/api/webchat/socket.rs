@@ -46,7 +46,7 @@ struct Conversation {
     cursor: Option<i64>,
 }
 
-/// Serves a visitor's socket until they or the server hang up.
+/// Serves a visitor's socket until they hang up or the server stops (1001).
 pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor, ip: ClientIp) {
     let hub = state.webchat.clone();
     // Registered before any backlog is read, so nothing sent meanwhile is missed.
@@ -62,8 +62,13 @@ pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor, ip:
     let several_nodes = talk.state.store.backend() == "postgres";
     let mut catch_up = tokio::time::interval(CATCH_UP);
     catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stop = talk.state.workers.stop.clone();
     loop {
         let outcome = tokio::select! {
+            () = stop.cancelled() => {
+                crate::api::live::going_away(&mut socket).await;
+                break;
+            }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => talk.frame(&mut socket, text.as_str()).await,
                 Some(Ok(Message::Binary(_))) => {
