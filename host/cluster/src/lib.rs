@@ -101,6 +101,9 @@ mod node;
 mod settings;
 mod token;
 
+#[cfg(test)]
+mod sim;
+
 pub use error::Error;
 pub use node::{Action, Node, Reply, Role, StepDownReason, WriteFailure};
 pub use settings::Settings;
