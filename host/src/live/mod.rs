@@ -22,6 +22,7 @@
 //! hint, and a listener feeding the same publisher). That is not built.
 
 mod access;
+pub mod bus;
 mod publisher;
 #[cfg(test)]
 mod tests;
@@ -55,8 +56,8 @@ pub const SOCKET_READ_BUFFER: usize = 8 * 1024;
 pub const RESYNC_FRAME: &str = r#"{"type":"resync"}"#;
 
 /// What changed, as the place where it happened knows it.
-#[derive(Debug, Clone, Copy)]
-enum Hint {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hint {
     /// The session's row changed (state, holder).
     Session(i64),
     /// The session has new messages, the first with id `from`.
@@ -64,6 +65,14 @@ enum Hint {
     /// The session has new messages written at `since` or later, ids unknown
     /// (routing notices and bot replies are written inside larger steps).
     Tail { session: i64, since: Millis },
+}
+
+/// A hint in the publisher's inbox, and whether this node made it: only
+/// this node's own hints go out on the bus, so none travels twice.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    hint: Hint,
+    local: bool,
 }
 
 /// One event, serialised once for every socket.
@@ -119,13 +128,15 @@ impl Subscription {
 /// Handle to the hub; cheap to clone.
 #[derive(Clone)]
 pub struct Live {
-    hints: mpsc::Sender<Hint>,
+    hints: mpsc::Sender<Queued>,
     overflow: Arc<AtomicBool>,
     events: broadcast::Sender<Arc<LiveEvent>>,
     /// Open sockets per user, for presence (R12): the last one closing is a disconnect.
     sockets: Arc<Mutex<HashMap<i64, usize>>>,
     /// Wakes the sockets when who may see what changed (P1).
     access: AccessWatch,
+    /// Where this node's hints go to the other nodes (PostgreSQL only).
+    bus: bus::Link,
 }
 
 impl Live {
@@ -137,10 +148,12 @@ impl Live {
         let (events, _) = broadcast::channel(BROADCAST_DEPTH);
         let overflow = Arc::new(AtomicBool::new(false));
         let access = AccessWatch::start(store.clone(), workers);
+        let bus = bus::Link::default();
         let publisher = publisher::Publisher {
             store,
             events: events.clone(),
             overflow: overflow.clone(),
+            bus: bus.clone(),
         };
         workers
             .tracker
@@ -151,7 +164,21 @@ impl Live {
             events,
             sockets: Arc::default(),
             access,
+            bus,
         }
+    }
+
+    /// Where this node's hints leave for the other nodes; the webchat hub
+    /// sends its chats' news the same way.
+    pub fn bus(&self) -> &bus::Link {
+        &self.bus
+    }
+
+    /// Every console refetches: something may have been missed (the bus
+    /// was cut, or another node asked).
+    pub fn resync(&self) {
+        // No socket open is fine.
+        let _ = self.events.send(Arc::new(LiveEvent::Resync));
     }
 
     /// Every event from now on.
@@ -185,9 +212,19 @@ impl Live {
     }
 
     fn hint(&self, hint: Hint) {
+        self.queue(Queued { hint, local: true });
+    }
+
+    /// A hint another node sent over the bus: published here as if it
+    /// happened here, and not sent on again.
+    fn remote(&self, hint: Hint) {
+        self.queue(Queued { hint, local: false });
+    }
+
+    fn queue(&self, queued: Queued) {
         // Never wait: the callers are the hot paths. A full inbox means the
         // publisher is far behind; everyone refetches instead.
-        if self.hints.try_send(hint).is_err() {
+        if self.hints.try_send(queued).is_err() {
             self.overflow.store(true, Ordering::Relaxed);
         }
     }
