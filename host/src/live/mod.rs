@@ -16,10 +16,18 @@
 //! than the ring behind, gets a `resync` event instead of what it missed
 //! ([`Subscription::recv`]), and the console refetches its lists.
 //!
-//! Events are per node. Several nodes on one PostgreSQL database would each
-//! see only what happened on themselves; spreading hints between nodes would
-//! need PostgreSQL `LISTEN`/`NOTIFY` (a `NOTIFY live, '<session>'` beside each
-//! hint, and a listener feeding the same publisher). That is not built.
+//! Several nodes on one PostgreSQL database share their hints over the
+//! live bus ([`bus`]): each node sends its own hints with `NOTIFY` (a few
+//! bytes each, batched per publisher round) and feeds the hints others send
+//! into its own publisher as if they were local, so each node reads the
+//! rows back and its consoles see what happened on every node. The same
+//! bus wakes the widget sockets whose chat got a message through another
+//! node. After the bus's listener reconnects, every console here gets a
+//! `resync` (what was sent meanwhile is lost). On SQLite there is no bus.
+//!
+//! Presence (R12) is still counted per node ([`Live::socket_opened`]): an
+//! agent whose only console is on a node that does not route is not seen
+//! online by the routing node (see docs/architecture.md, known debts).
 
 mod access;
 pub mod bus;
