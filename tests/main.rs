@@ -24,6 +24,7 @@ mod full_story_browser;
 mod guest_unit_tests;
 mod ingest_crash;
 mod live;
+mod live_nodes;
 mod marketplace;
 mod openapi;
 mod outbox_crash;

@@ -20,6 +20,8 @@ const COUNTERS: &[&str] = &[
     "frontdesk_inbound_duplicates_total",
     "frontdesk_inbound_failed_total",
     "frontdesk_inbound_messages_total",
+    "frontdesk_live_bus_reconnects_total",
+    "frontdesk_live_bus_sent_total",
     "frontdesk_smtp_accepted_total",
     "frontdesk_smtp_deferred_total",
     "frontdesk_webhook_refused_total",

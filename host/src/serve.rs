@@ -141,6 +141,8 @@ pub async fn run(serve: Serve) -> anyhow::Result<()> {
         workers: workers.clone(),
         deliver_outbox: true,
         fetch_attachments: true,
+        live_bus: crate::live::bus::options(&serve.database)
+            .context("the database URL does not work for the live bus between nodes")?,
         ..Config::new(serve.store.clone(), clock)
     })
     .await?;

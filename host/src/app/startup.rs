@@ -1,6 +1,7 @@
 //! Building the application once: from one [`Config`], [`App::start`]
 //! loads the scripts, starts the routing engine (with its bots when there
-//! are plugins), the group-commit writer and the delivery workers, all under
+//! are plugins), the group-commit writer, the delivery workers and, on
+//! PostgreSQL, the live bus between nodes, all under
 //! the config's [`Workers`], so stopping them drains every one. Nothing is
 //! wired in afterwards.
 
@@ -46,6 +47,9 @@ pub struct Config {
     pub deliver_outbox: bool,
     /// Starts the attachment fetch worker (issue 6).
     pub fetch_attachments: bool,
+    /// The database the live bus between nodes runs on (PostgreSQL);
+    /// `None` runs none: one node, or a test in-process.
+    pub live_bus: Option<sqlx::postgres::PgConnectOptions>,
 }
 
 impl Config {
@@ -66,6 +70,7 @@ impl Config {
             workers: Workers::default(),
             deliver_outbox: false,
             fetch_attachments: false,
+            live_bus: None,
         }
     }
 }
@@ -87,6 +92,7 @@ impl App {
             workers,
             deliver_outbox,
             fetch_attachments,
+            live_bus,
         } = config;
         let mut connectors: HashMap<String, Arc<dyn Connector>> = HashMap::new();
         connectors.insert("api".into(), Arc::new(ApiChannel::new(callbacks)));
@@ -104,6 +110,17 @@ impl App {
         )
         .await?;
         let outbox = engine.outbox().clone();
+        // The hub announces its pushes where the consoles' hints go.
+        let webchat = Arc::new(crate::webchat::Hub::new(engine.live().bus().clone()));
+        if let Some(options) = &live_bus {
+            crate::live::bus::start(
+                options,
+                claimant.token.clone(),
+                engine.live().clone(),
+                webchat.clone(),
+                &workers,
+            );
+        }
         let app = App {
             ingest: GroupCommit::start(
                 store.clone(),
@@ -121,7 +138,7 @@ impl App {
             attachments: Arc::new(tokio::sync::Notify::new()),
             channels: Arc::new(InboundChannels::default()),
             public_url: Arc::from(public_url.trim_end_matches('/')),
-            webchat: Arc::default(),
+            webchat,
             host_mail,
             claimant,
             workers,

@@ -16,12 +16,21 @@
 //! than the ring behind, gets a `resync` event instead of what it missed
 //! ([`Subscription::recv`]), and the console refetches its lists.
 //!
-//! Events are per node. Several nodes on one PostgreSQL database would each
-//! see only what happened on themselves; spreading hints between nodes would
-//! need PostgreSQL `LISTEN`/`NOTIFY` (a `NOTIFY live, '<session>'` beside each
-//! hint, and a listener feeding the same publisher). That is not built.
+//! Several nodes on one PostgreSQL database share their hints over the
+//! live bus ([`bus`]): each node sends its own hints with `NOTIFY` (a few
+//! bytes each, batched per publisher round) and feeds the hints others send
+//! into its own publisher as if they were local, so each node reads the
+//! rows back and its consoles see what happened on every node. The same
+//! bus wakes the widget sockets whose chat got a message through another
+//! node. After the bus's listener reconnects, every console here gets a
+//! `resync` (what was sent meanwhile is lost). On SQLite there is no bus.
+//!
+//! Presence (R12) is still counted per node ([`Live::socket_opened`]): an
+//! agent whose only console is on a node that does not route is not seen
+//! online by the routing node (see docs/architecture.md, known debts).
 
 mod access;
+pub mod bus;
 mod publisher;
 #[cfg(test)]
 mod tests;
@@ -55,8 +64,8 @@ pub const SOCKET_READ_BUFFER: usize = 8 * 1024;
 pub const RESYNC_FRAME: &str = r#"{"type":"resync"}"#;
 
 /// What changed, as the place where it happened knows it.
-#[derive(Debug, Clone, Copy)]
-enum Hint {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hint {
     /// The session's row changed (state, holder).
     Session(i64),
     /// The session has new messages, the first with id `from`.
@@ -64,6 +73,14 @@ enum Hint {
     /// The session has new messages written at `since` or later, ids unknown
     /// (routing notices and bot replies are written inside larger steps).
     Tail { session: i64, since: Millis },
+}
+
+/// A hint in the publisher's inbox, and whether this node made it: only
+/// this node's own hints go out on the bus, so none travels twice.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    hint: Hint,
+    local: bool,
 }
 
 /// One event, serialised once for every socket.
@@ -119,13 +136,15 @@ impl Subscription {
 /// Handle to the hub; cheap to clone.
 #[derive(Clone)]
 pub struct Live {
-    hints: mpsc::Sender<Hint>,
+    hints: mpsc::Sender<Queued>,
     overflow: Arc<AtomicBool>,
     events: broadcast::Sender<Arc<LiveEvent>>,
     /// Open sockets per user, for presence (R12): the last one closing is a disconnect.
     sockets: Arc<Mutex<HashMap<i64, usize>>>,
     /// Wakes the sockets when who may see what changed (P1).
     access: AccessWatch,
+    /// Where this node's hints go to the other nodes (PostgreSQL only).
+    bus: bus::Link,
 }
 
 impl Live {
@@ -137,10 +156,12 @@ impl Live {
         let (events, _) = broadcast::channel(BROADCAST_DEPTH);
         let overflow = Arc::new(AtomicBool::new(false));
         let access = AccessWatch::start(store.clone(), workers);
+        let bus = bus::Link::default();
         let publisher = publisher::Publisher {
             store,
             events: events.clone(),
             overflow: overflow.clone(),
+            bus: bus.clone(),
         };
         workers
             .tracker
@@ -151,7 +172,21 @@ impl Live {
             events,
             sockets: Arc::default(),
             access,
+            bus,
         }
+    }
+
+    /// Where this node's hints leave for the other nodes; the webchat hub
+    /// sends its chats' news the same way.
+    pub fn bus(&self) -> &bus::Link {
+        &self.bus
+    }
+
+    /// Every console refetches: something may have been missed (the bus
+    /// was cut, or another node asked).
+    pub fn resync(&self) {
+        // No socket open is fine.
+        let _ = self.events.send(Arc::new(LiveEvent::Resync));
     }
 
     /// Every event from now on.
@@ -185,9 +220,19 @@ impl Live {
     }
 
     fn hint(&self, hint: Hint) {
+        self.queue(Queued { hint, local: true });
+    }
+
+    /// A hint another node sent over the bus: published here as if it
+    /// happened here, and not sent on again.
+    fn remote(&self, hint: Hint) {
+        self.queue(Queued { hint, local: false });
+    }
+
+    fn queue(&self, queued: Queued) {
         // Never wait: the callers are the hot paths. A full inbox means the
         // publisher is far behind; everyone refetches instead.
-        if self.hints.try_send(hint).is_err() {
+        if self.hints.try_send(queued).is_err() {
             self.overflow.store(true, Ordering::Relaxed);
         }
     }

@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Frame, Hint, LiveEvent};
+use super::{Frame, Hint, LiveEvent, Queued, bus};
 use crate::store::{Message, Millis, Role, Session, SessionState, TranscriptStore, Viewer};
 
 /// The most hints taken at once.
@@ -50,13 +50,15 @@ pub(super) struct Publisher {
     pub(super) events: broadcast::Sender<Arc<LiveEvent>>,
     /// Set by a hint that found the inbox full: consoles resync.
     pub(super) overflow: Arc<AtomicBool>,
+    /// Where this node's own hints go on to the other nodes.
+    pub(super) bus: bus::Link,
 }
 
 impl Publisher {
     /// Publishes hints until `stop` or until every [`super::Live`] handle is
     /// gone. On `stop` it takes no new hint but still publishes the ones
     /// waiting, so what was stored before the stop reaches the consoles.
-    pub(super) async fn run(self, mut rx: mpsc::Receiver<Hint>, stop: CancellationToken) {
+    pub(super) async fn run(self, mut rx: mpsc::Receiver<Queued>, stop: CancellationToken) {
         let mut hints = Vec::with_capacity(MAX_HINTS);
         let mut known: HashMap<i64, Known> = HashMap::new();
         loop {
@@ -75,7 +77,9 @@ impl Publisher {
         }
     }
 
-    /// Publishes one batch of hints, merged per session.
+    /// Publishes one batch of hints, merged per session, and sends this
+    /// node's own on to the other nodes first (they may have consoles
+    /// open when this one has none).
     ///
     /// With no console open nobody would get the frames, so the hints are
     /// dropped unread (issue 20: the read-back was a tenth of the server's
@@ -83,8 +87,19 @@ impl Publisher {
     /// forgotten too, so a console that opens later gets each later session
     /// from its first unsent message on, as after [`MAX_SESSIONS`]; it
     /// fetched what came before through the API.
-    pub(super) async fn round(&self, hints: &mut Vec<Hint>, known: &mut HashMap<i64, Known>) {
+    pub(super) async fn round(&self, hints: &mut Vec<Queued>, known: &mut HashMap<i64, Known>) {
         let events = &self.events;
+        self.bus.send(
+            hints
+                .iter()
+                .filter(|q| q.local)
+                .map(|q| bus::Item::Hint(q.hint)),
+        );
+        if self.overflow.load(Ordering::Relaxed) {
+            // Some hints never reached this inbox, so they never reached
+            // the bus either: the other nodes' consoles refetch too.
+            self.bus.send([bus::Item::Resync].into_iter());
+        }
         if events.receiver_count() == 0 {
             hints.clear();
             known.clear();
@@ -100,7 +115,7 @@ impl Publisher {
             let _ = events.send(Arc::new(LiveEvent::Resync));
         }
         let mut wanted: BTreeMap<i64, Wanted> = BTreeMap::new();
-        for hint in hints.drain(..) {
+        for Queued { hint, .. } in hints.drain(..) {
             match hint {
                 Hint::Session(id) => wanted.entry(id).or_default().session = true,
                 Hint::Messages { session, from } => {

@@ -22,6 +22,10 @@ fn frame(n: i64) -> Arc<LiveEvent> {
     }))
 }
 
+fn local(hint: super::Hint) -> super::Queued {
+    super::Queued { hint, local: true }
+}
+
 fn session_of(event: &LiveEvent) -> i64 {
     match event {
         LiveEvent::Frame(frame) => frame.session_id,
@@ -142,12 +146,13 @@ async fn with_no_console_open_nothing_is_read_back_and_a_later_console_gets_what
         store: counting.clone(),
         events: events.clone(),
         overflow: Arc::new(AtomicBool::new(false)),
+        bus: super::bus::Link::default(),
     };
     let mut known = std::collections::HashMap::new();
-    let mut hints = vec![super::Hint::Messages {
+    let mut hints = vec![local(super::Hint::Messages {
         session: first.session_id,
         from: first.message_id,
-    }];
+    })];
     publisher.round(&mut hints, &mut known).await;
     assert_eq!(
         counting.reads.load(Ordering::Relaxed),
@@ -158,10 +163,10 @@ async fn with_no_console_open_nothing_is_read_back_and_a_later_console_gets_what
 
     let mut console = events.subscribe();
     let second = store.ingest(&[item(2)], 2).await.unwrap()[0];
-    hints.push(super::Hint::Messages {
+    hints.push(local(super::Hint::Messages {
         session: second.session_id,
         from: second.message_id,
-    });
+    }));
     publisher.round(&mut hints, &mut known).await;
     assert!(counting.reads.load(Ordering::Relaxed) > 0);
     let mut messages = Vec::new();

@@ -5,9 +5,14 @@
 //! socket here gets the message from the backlog on their next `resume`, so
 //! the delivery counts as done either way.
 //!
+//! On PostgreSQL the visitor's sockets may be on other nodes: each push is
+//! also sent on the live bus ([`crate::live::bus`]) as "this chat has a new
+//! message", and the hub of every other node wakes that chat's sockets
+//! ([`Hub::catch_up_chat`]), which read it from the store. Nothing polls.
+//!
 //! Each socket has a bounded queue of [`SOCKET_DEPTH`] frames. A socket
 //! whose peer stops reading fills it; the hub then drops frames for it
-//! instead of waiting or growing, and wakes its [`Inbox::lagged`], and the
+//! instead of waiting or growing, and wakes its [`Inbox::catch_up`], and the
 //! socket catches up from the store (the same backlog read as `resume`).
 
 use std::collections::HashMap;
@@ -22,6 +27,7 @@ use tokio::sync::{Notify, OnceCell, mpsc};
 use super::token::Signer;
 use crate::app::App;
 use crate::identity::AgentIdentity;
+use crate::live::bus::{Link, chat_tag};
 use crate::store::{ChatMessage, Direction, PushStore, SessionState};
 
 /// How many frames may wait for one socket before the hub drops them and
@@ -39,14 +45,18 @@ pub struct Frame {
 /// The hub's end of one socket.
 struct Outlet {
     id: u64,
+    /// The visitor's [`chat_tag`], as other nodes name the chat.
+    tag: u64,
     frames: mpsc::Sender<Arc<Frame>>,
-    lagged: Arc<Notify>,
+    catch_up: Arc<Notify>,
 }
 
-/// The socket's end: its frames, and a wake-up when some had to be dropped.
+/// The socket's end: its frames, and a wake-up when it must read from the
+/// store what it has not sent (frames were dropped, or another node sent a
+/// message to this chat).
 pub struct Inbox {
     pub frames: mpsc::Receiver<Arc<Frame>>,
-    pub lagged: Arc<Notify>,
+    pub catch_up: Arc<Notify>,
 }
 
 type Key = (i64, String);
@@ -58,6 +68,8 @@ pub struct Hub {
     sockets: Mutex<Sockets>,
     next: AtomicU64,
     signer: OnceCell<Signer>,
+    /// Where pushes are announced to the other nodes (unattached on SQLite).
+    bus: Link,
 }
 
 /// A socket's place in the hub; leaving drops it.
@@ -83,6 +95,14 @@ impl Drop for Registration {
 const TOKEN_KEY: &str = "webchat_token_key";
 
 impl Hub {
+    /// A hub that announces its pushes on `bus`.
+    pub fn new(bus: Link) -> Hub {
+        Hub {
+            bus,
+            ..Hub::default()
+        }
+    }
+
     /// The token signer; the key is created on first use and shared by all nodes.
     pub async fn signer(&self, app: &App) -> Result<&Signer, crate::store::StoreError> {
         self.signer
@@ -100,7 +120,7 @@ impl Hub {
     /// Adds a socket for a visitor; frames for them arrive on the receiver.
     pub fn register(self: &Arc<Self>, channel: i64, visitor: &str) -> (Registration, Inbox) {
         let (frames, rx) = mpsc::channel(SOCKET_DEPTH);
-        let lagged = Arc::new(Notify::new());
+        let catch_up = Arc::new(Notify::new());
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let key = (channel, visitor.to_string());
         self.sockets
@@ -110,15 +130,47 @@ impl Hub {
             .or_default()
             .push(Outlet {
                 id,
+                tag: chat_tag(visitor),
                 frames,
-                lagged: lagged.clone(),
+                catch_up: catch_up.clone(),
             });
         let registration = Registration {
             hub: self.clone(),
             key,
             id,
         };
-        (registration, Inbox { frames: rx, lagged })
+        (
+            registration,
+            Inbox {
+                frames: rx,
+                catch_up,
+            },
+        )
+    }
+
+    /// Another node stored a message for the chat (`channel`, visitor with
+    /// [`chat_tag`] `tag`): its sockets here read it from the store.
+    ///
+    /// A scan of the open sockets, a comparison each: far cheaper than the
+    /// store read it wakes, and it keeps the registry one map.
+    pub fn catch_up_chat(&self, channel: i64, tag: u64) {
+        let sockets = self.sockets.lock().expect("webchat hub lock");
+        let outlets = sockets
+            .iter()
+            .filter(|((c, _), _)| *c == channel)
+            .flat_map(|(_, outlets)| outlets)
+            .filter(|outlet| outlet.tag == tag);
+        for outlet in outlets {
+            outlet.catch_up.notify_one();
+        }
+    }
+
+    /// Every socket here reads what it has not sent (the bus was cut).
+    pub fn catch_up_all(&self) {
+        let sockets = self.sockets.lock().expect("webchat hub lock");
+        for outlet in sockets.values().flatten() {
+            outlet.catch_up.notify_one();
+        }
     }
 
     fn connected(&self, channel: i64, visitor: &str) -> bool {
@@ -140,6 +192,8 @@ impl Hub {
         message_id: i64,
         pushed: &[u8],
     ) {
+        // The visitor's sockets on other nodes read it from the store.
+        self.bus.chat(channel, visitor);
         if !self.connected(channel, visitor) {
             return;
         }
@@ -194,7 +248,7 @@ impl Hub {
                 // A closed socket is removed by its own task.
                 Ok(()) | Err(TrySendError::Closed(_)) => {}
                 // The message is stored: the socket reads it back when it catches up.
-                Err(TrySendError::Full(_)) => outlet.lagged.notify_one(),
+                Err(TrySendError::Full(_)) => outlet.catch_up.notify_one(),
             }
         }
     }
@@ -275,15 +329,15 @@ mod tests {
             let got = reader.frames.try_recv().expect("queued at once");
             assert!(Arc::ptr_eq(&got, &frame), "one frame shared by both tabs");
             if id < SOCKET_DEPTH as i64 {
-                assert!(stuck.lagged.notified().now_or_never().is_none());
+                assert!(stuck.catch_up.notified().now_or_never().is_none());
             }
         }
         assert!(
-            reader.lagged.notified().now_or_never().is_none(),
+            reader.catch_up.notified().now_or_never().is_none(),
             "the reading tab lost nothing"
         );
         // The stuck tab holds a full queue, no more, and is told it missed some.
-        assert!(stuck.lagged.notified().now_or_never().is_some());
+        assert!(stuck.catch_up.notified().now_or_never().is_some());
         let held: Vec<i64> = std::iter::from_fn(|| stuck.frames.try_recv().ok())
             .map(|f| f.message_id)
             .collect();

@@ -5,14 +5,14 @@
 //! widget that saw no ack sends it again with the same `client_id`, and the
 //! store keeps one (S3). Every message frame is sent at most once per
 //! socket, whether it came from the backlog or a live push; a socket that
-//! fell behind its live pushes (see `hub`) reads what it missed from the
-//! store, as a `resume` would. A message over
+//! fell behind its live pushes (see `hub`), or whose chat got a message
+//! through another node (the live bus wakes it), reads what it has not sent
+//! from the store, as a `resume` would. No socket polls. A message over
 //! a rate limit (L1) gets a `rate_limited` error frame with `retry_after`
 //! and is neither stored nor acked.
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, HeaderValue};
@@ -27,9 +27,6 @@ use crate::webchat::token::Visitor;
 
 /// Messages read from the store per backlog query.
 const PAGE: i64 = 200;
-/// On PostgreSQL another node may send a reply and push it to its own
-/// sockets only; each socket here looks for such messages this often.
-const CATCH_UP: Duration = Duration::from_secs(2);
 
 /// What a socket sends: frames to the visitor, or the reason to hang up.
 type Sent = Result<(), axum::Error>;
@@ -58,10 +55,6 @@ pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor, ip:
         sent: HashSet::new(),
         cursor: None,
     };
-    // One node (SQLite) pushes everything itself; several may not.
-    let several_nodes = talk.state.store.backend() == "postgres";
-    let mut catch_up = tokio::time::interval(CATCH_UP);
-    catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stop = talk.state.workers.stop.clone();
     loop {
         let outcome = tokio::select! {
@@ -78,8 +71,8 @@ pub async fn serve(mut socket: WebSocket, state: AppState, visitor: Visitor, ip:
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
             Some(frame) = live.frames.recv() => talk.live(&mut socket, frame).await,
-            () = live.lagged.notified() => talk.catch_up(&mut socket).await,
-            _ = catch_up.tick(), if several_nodes => talk.catch_up(&mut socket).await,
+            // Frames dropped here, or a message another node sent (the live bus).
+            () = live.catch_up.notified() => talk.catch_up(&mut socket).await,
         };
         if outcome.is_err() {
             break;
@@ -229,7 +222,7 @@ impl Conversation {
     }
 
     /// Messages stored since the last backlog read that this socket has not
-    /// sent: another node's, or pushes the hub dropped. Before the widget's
+    /// sent: another node's (woken by the live bus), or pushes the hub dropped. Before the widget's
     /// `resume` there is nothing to do: the resume reads them all.
     async fn catch_up(&mut self, socket: &mut WebSocket) -> Sent {
         match self.cursor {
