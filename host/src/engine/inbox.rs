@@ -123,7 +123,10 @@ impl Inbox {
             Some(answer) => self.read(answer).await,
             None => {
                 metrics::counter!("frontdesk_routing_forward_timeouts_total").increment(1);
-                tracing::warn!(inbox = id, "the routing node did not answer a forwarded action in time");
+                tracing::warn!(
+                    inbox = id,
+                    "the routing node did not answer a forwarded action in time"
+                );
                 Err(EngineError::NotRouting(format!(
                     "it handed the action to the routing node, which did not answer within {} s; \
                      the action may still take effect: refresh the console to see whether it did before trying again",
@@ -184,7 +187,9 @@ impl Inbox {
     pub(super) fn hand_over_later(&self, event: &Event) {
         if self.later.try_send(wire::encode(event, None)).is_err() {
             metrics::counter!("frontdesk_engine_events_dropped_total").increment(1);
-            tracing::warn!("too many routing events wait to be handed to the routing node; one was dropped");
+            tracing::warn!(
+                "too many routing events wait to be handed to the routing node; one was dropped"
+            );
         }
     }
 

@@ -44,9 +44,9 @@ use frontdesk_routing::{AgentId, QueueId, SessionId};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
-pub use inbox::ANSWER_WITHIN;
 pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
+pub use inbox::ANSWER_WITHIN;
 
 use crate::clock::Clock;
 use crate::node::Workers;
@@ -242,8 +242,7 @@ impl Engine {
         workers: &Workers,
     ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
-        let inbox =
-            node.and_then(|node| inbox::Inbox::start(store.clone(), node, workers));
+        let inbox = node.and_then(|node| inbox::Inbox::start(store.clone(), node, workers));
         let engine = Engine {
             jobs,
             outbox: Arc::new(Notify::new()),

@@ -86,7 +86,10 @@ fn a_user_or_a_queue_goes_by_its_id_and_the_leader_reads_it() {
         avatar_url: None,
     };
     let json = encode(&Event::AgentChanged(user), None);
-    assert!(!json.contains("ann"), "the user's data stays in the store: {json}");
+    assert!(
+        !json.contains("ann"),
+        "the user's data stays in the store: {json}"
+    );
     assert_eq!(decode(&json).unwrap().0.into_event().unwrap_err(), 5);
 
     let queue = Event::QueueChanged {
@@ -98,7 +101,9 @@ fn a_user_or_a_queue_goes_by_its_id_and_the_leader_reads_it() {
     // The leader reads the queue as stored, as for a channel change.
     assert!(matches!(
         wire.into_event(),
-        Ok(Event::ChannelChanged { channel: QueueId(2) })
+        Ok(Event::ChannelChanged {
+            channel: QueueId(2)
+        })
     ));
 }
 
@@ -249,7 +254,8 @@ fn every_answer_comes_back_as_the_leader_gave_it() {
             other => panic!("{text}: {other:?}"),
         };
         assert!(
-            back.to_string().ends_with(text.trim_start_matches("database error: ")),
+            back.to_string()
+                .ends_with(text.trim_start_matches("database error: ")),
             "{back} for {text}"
         );
     }

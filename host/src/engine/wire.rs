@@ -182,7 +182,9 @@ impl WireEvent {
                 contact,
                 responsible: responsible.map(AgentId),
             },
-            WireEvent::CustomerMessage { session } => Event::CustomerMessage { session: s(session) },
+            WireEvent::CustomerMessage { session } => Event::CustomerMessage {
+                session: s(session),
+            },
             WireEvent::AgentMessage {
                 session,
                 agent,
@@ -208,7 +210,9 @@ impl WireEvent {
                 session: s(session),
                 channel: QueueId(channel),
             },
-            WireEvent::Close { session } => Event::Close { session: s(session) },
+            WireEvent::Close { session } => Event::Close {
+                session: s(session),
+            },
             WireEvent::AgentChanged { user } => return Err(user),
             WireEvent::Activity { agent } => Event::Activity {
                 agent: AgentId(agent),
@@ -221,7 +225,9 @@ impl WireEvent {
                     channel: QueueId(channel),
                 }
             }
-            WireEvent::BotHandover { session } => Event::BotHandover { session: s(session) },
+            WireEvent::BotHandover { session } => Event::BotHandover {
+                session: s(session),
+            },
         })
     }
 }

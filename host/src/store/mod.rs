@@ -45,8 +45,8 @@ pub use contact_store::*;
 pub use data_store::*;
 pub use health::{Fault, HealthStore, StorageHealth};
 pub use inbox_store::{
-    ANSWER_CHANNEL, Heard, InboxAnswer, InboxListener, InboxRow, ROUTING_CHANNEL, RoutingInboxStore,
-    StoredAnswer,
+    ANSWER_CHANNEL, Heard, InboxAnswer, InboxListener, InboxRow, ROUTING_CHANNEL,
+    RoutingInboxStore, StoredAnswer,
 };
 pub use kinds::{AttachmentKind, AttachmentState, Direction, OutboxState, Rater, SessionState};
 pub use model::*;
@@ -463,6 +463,8 @@ mod tests_bots;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_data;
+#[cfg(test)]
+mod tests_inbox;
 #[cfg(test)]
 mod tests_outbox;
 #[cfg(test)]

@@ -37,10 +37,7 @@ pub(super) type Answered = (Option<Reply>, Result<Outcome, EngineError>, Option<
 /// with it, and its answer written with it when a node waits for one. A
 /// reply the step stores is answered with its place among the step's
 /// replies, which the store turns into the stored message's id.
-pub(super) fn answer_in_step(
-    pending: &mut RoutingBatch,
-    replies: &[Answered],
-) {
+pub(super) fn answer_in_step(pending: &mut RoutingBatch, replies: &[Answered]) {
     for (reply, outcome, stored_reply) in replies {
         let Some(Reply::Inbox { id, answer }) = reply else {
             continue;
