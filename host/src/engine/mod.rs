@@ -13,6 +13,14 @@
 //!
 //! Like the ingest writer, the task takes every event that queued up while the
 //! previous step was being written and writes them together (group commit).
+//!
+//! On PostgreSQL, several nodes share the database and one routes. Events
+//! reach it through the routing inbox table (issue 18): ingest writes a row
+//! with each stored message, a node that does not route forwards its
+//! events there and waits for the answer (`inbox.rs`), and the routing node
+//! applies and deletes rows in its steps (`driver/drain.rs`), so each is
+//! applied exactly once. [`Engine`] decides in one place which way an event
+//! goes; on SQLite, one node, events stay in memory.
 
 mod bots;
 mod closing;
