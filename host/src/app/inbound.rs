@@ -172,12 +172,23 @@ impl App {
     }
 
     /// Tells the routing engine about a stored message, without making the
-    /// provider wait for routing: the message is safe already, and sessions the
-    /// engine missed in a crash are routed when it starts again. Waits for room
-    /// in the engine's inbox rather than dropping the event; ingest read the
-    /// new session's contact and responsible agent (R14), so nothing is read
-    /// again here.
+    /// provider wait for routing: the message is safe already.
+    ///
+    /// On PostgreSQL ingest wrote the event into the routing inbox in the
+    /// message's own transaction, so it reaches the routing leader whichever
+    /// node this is, even if this node dies now; this only wakes this node's
+    /// engine in case it leads. On SQLite the event goes to the engine in
+    /// memory (sessions it missed in a crash are routed when it starts
+    /// again), waiting for room in its queue rather than dropping it; ingest
+    /// read the new session's contact and responsible agent (R14), so
+    /// nothing is read again here.
     async fn route(&self, channel: i64, answer: Accepted) {
+        if answer.duplicate {
+            return;
+        }
+        if self.engine.inbox_written() {
+            return;
+        }
         let Some(event) = Event::inbound(channel, &answer) else {
             return;
         };

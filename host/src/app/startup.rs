@@ -106,6 +106,7 @@ impl App {
             rules.clone(),
             lease,
             plugins.clone(),
+            Some(&claimant.node),
             &workers,
         )
         .await?;

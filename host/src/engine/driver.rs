@@ -5,7 +5,7 @@ use std::sync::Arc;
 use frontdesk_routing::{
     AgentId, Command, MessageOutcome, NewSession, QueueId, Router, SessionId, State, Timestamp,
 };
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use frontdesk_rules::Rules;
@@ -26,6 +26,9 @@ use crate::routing_lock::RoutingLease;
 use crate::store::{
     AgentReply, EngineStore, Message, OutboxItem, Role, RoutingBatch, StoreError, Viewer,
 };
+
+mod drain;
+pub(super) use drain::DriverInbox;
 
 /// The engine's task: the loop that takes events, feeds them to the core
 /// through its parts, and writes each step. The parts own what they read
@@ -61,13 +64,15 @@ pub(super) struct Driver {
     /// The lease's generation the router was built under; a newer one means
     /// the lock was lost and taken again, so the router is rebuilt.
     lease_generation: u64,
+    /// The routing inbox this node drains while it leads (PostgreSQL).
+    pub(super) inbox: Option<DriverInbox>,
 }
 
 /// How many rounds of hooks one step may set off (a hook's action can make
 /// another hook due, e.g. A2's back-to-queue); more is a loop and stops.
 const MAX_HOOK_ROUNDS: usize = 4;
 
-type Reply = Option<oneshot::Sender<Result<Outcome, EngineError>>>;
+type Reply = Option<super::Reply>;
 
 impl Driver {
     /// Rebuilds the router from the store, then brings it up to date with the
@@ -98,6 +103,7 @@ impl Driver {
             stale: false,
             lease_generation: lease.generation(),
             lease,
+            inbox: None,
         };
         driver.catch_up().await?;
         Ok(driver)
@@ -192,6 +198,7 @@ impl Driver {
             let sleep = self
                 .clock
                 .sleep_until(deadline.map_or(i64::MAX, Timestamp::as_millis));
+            let inbox = drain::woken(self.inbox_wake());
             tokio::select! {
                 () = stop.cancelled() => return,
                 received = rx.recv_many(&mut jobs, MAX_STEP) => {
@@ -200,6 +207,7 @@ impl Driver {
                     }
                     self.handle_jobs(&mut jobs).await;
                 }
+                () = inbox => self.drain_inbox().await,
                 () = sleep => {
                     let now = self.now();
                     self.router.handle_timeout(now);
@@ -361,6 +369,7 @@ impl Driver {
             }
         }
         self.run_hooks(now, runs).await;
+        drain::answer_in_step(&mut self.pending, &replies);
         let stored = self.step_and_hooks(now).await;
         self.bots.flush();
         let mut stored_replies: Vec<Option<(Message, OutboxItem)>> = match &stored {
@@ -384,9 +393,7 @@ impl Driver {
             if let Err(err) = &answer {
                 tracing::debug!(error = %err, "routing event refused");
             }
-            if let Some(reply) = reply {
-                let _ = reply.send(answer);
-            }
+            drain::answer_caller(reply, answer);
         }
     }
 

@@ -13,6 +13,14 @@
 //!
 //! Like the ingest writer, the task takes every event that queued up while the
 //! previous step was being written and writes them together (group commit).
+//!
+//! On PostgreSQL, several nodes share the database and one routes. Events
+//! reach it through the routing inbox table (issue 18): ingest writes a row
+//! with each stored message, a node that does not route forwards its
+//! events there and waits for the answer (`inbox.rs`), and the routing node
+//! applies and deletes rows in its steps (`driver/drain.rs`), so each is
+//! applied exactly once. [`Engine`] decides in one place which way an event
+//! goes; on SQLite, one node, events stay in memory.
 
 mod bots;
 mod closing;
@@ -21,6 +29,7 @@ mod convert;
 mod driver;
 mod holder;
 mod hooks;
+mod inbox;
 mod refusal;
 mod restore;
 #[cfg(test)]
@@ -33,6 +42,7 @@ mod tests_consent;
 mod tests_reply;
 #[cfg(test)]
 mod tests_stats;
+pub mod wire;
 mod written;
 
 use std::sync::Arc;
@@ -44,6 +54,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 pub use bots::DEFAULT_BOT_TIMEOUT_SECS;
 pub use convert::{agent_status, channel_queue_config, queue_config};
 pub use frontdesk_routing::{Command, MessageOutcome};
+pub use inbox::ANSWER_WITHIN;
 
 use crate::clock::Clock;
 use crate::node::Workers;
@@ -166,11 +177,16 @@ pub struct Actor {
     pub oversees: bool,
 }
 
-type Job = (
-    Event,
-    Option<Actor>,
-    Option<oneshot::Sender<Result<Outcome, EngineError>>>,
-);
+/// Where a job's answer goes.
+enum Reply {
+    /// A caller on this node waits for it.
+    Caller(oneshot::Sender<Result<Outcome, EngineError>>),
+    /// The routing inbox row the job came from (PostgreSQL): deleted in the
+    /// step that applies it, and answered in it if a node waits (`answer`).
+    Inbox { id: i64, answer: bool },
+}
+
+type Job = (Event, Option<Actor>, Option<Reply>);
 
 /// The most jobs one step takes from the inbox; bounds how long a caller waits.
 const MAX_STEP: usize = 256;
@@ -190,19 +206,25 @@ pub struct Engine {
     live: crate::live::Live,
     /// Whether this process may route (one engine per database).
     lease: RoutingLease,
+    /// On PostgreSQL, how events reach the routing leader when this node
+    /// does not lead; `None` on SQLite, where a node that does not route
+    /// refuses.
+    inbox: Option<inbox::Inbox>,
 }
 
 impl Engine {
     /// Rebuilds the router from the store and starts the engine task, with
     /// nothing else competing for the database and no bots (in-process use
-    /// and tests). Its tasks stop when the last handle goes.
+    /// and tests). Its tasks stop when the last handle goes. It reads no
+    /// routing inbox: its caller hands it every event itself.
     pub async fn start(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         rules: Arc<frontdesk_rules::Rules>,
     ) -> Result<Engine, EngineError> {
         let lease = RoutingLease::unguarded();
-        Self::start_with(store, clock, rules, lease, None, &Workers::default()).await
+        let workers = Workers::default();
+        Self::start_with(store, clock, rules, lease, None, None, &workers).await
     }
 
     /// Builds the engine with everything it drives, in one go, and starts
@@ -213,20 +235,28 @@ impl Engine {
     /// never heard of) and runs no bots; one that loses the lease later
     /// stops before its next step. When `workers` stop, the engine finishes
     /// the step it is in and takes no more events.
+    ///
+    /// Given `node` (this node's id) and a store with a routing inbox
+    /// (PostgreSQL), events reach the routing leader through the inbox: the
+    /// engine drains it while this node leads and forwards to it while it
+    /// does not (see `inbox.rs`).
     pub async fn start_with(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         rules: Arc<frontdesk_rules::Rules>,
         lease: RoutingLease,
         bots: Option<PluginHost>,
+        node: Option<&str>,
         workers: &Workers,
     ) -> Result<Engine, EngineError> {
         let (jobs, rx) = mpsc::channel(8192);
+        let inbox = node.and_then(|node| inbox::Inbox::start(store.clone(), node, workers));
         let engine = Engine {
             jobs,
             outbox: Arc::new(Notify::new()),
             live: crate::live::Live::start(store.clone(), workers),
             lease: lease.clone(),
+            inbox,
         };
         if lease.refusal().is_some() {
             return Ok(engine);
@@ -238,7 +268,7 @@ impl Engine {
             }
             None => bots::Bots::none(),
         };
-        let driver = driver::Driver::load(
+        let mut driver = driver::Driver::load(
             store,
             clock,
             engine.outbox.clone(),
@@ -248,6 +278,10 @@ impl Engine {
             lease,
         )
         .await?;
+        driver.inbox = engine.inbox.as_ref().map(|inbox| driver::DriverInbox {
+            store: inbox.store().clone(),
+            wake: inbox.wake().clone(),
+        });
         workers.tracker.spawn(driver.run(rx, workers.stop.clone()));
         bots.start(workers);
         Ok(engine)
@@ -258,12 +292,26 @@ impl Engine {
         self.lease.refusal()
     }
 
-    /// `Err(NotRouting)` when this node does not route: for handlers that
-    /// store a change the engine must hear of, to refuse before storing.
+    /// `Err(NotRouting)` when this node does not route and cannot hand
+    /// events to the node that does: for handlers that store a change the
+    /// engine must hear of, to refuse before storing. On PostgreSQL every
+    /// node may: one that does not lead forwards.
     pub fn routes(&self) -> Result<(), EngineError> {
         match self.lease.refusal() {
-            Some(reason) => Err(EngineError::NotRouting(reason)),
-            None => Ok(()),
+            Some(reason) if self.inbox.is_none() => Err(EngineError::NotRouting(reason)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The one place that decides where an event goes: to this node's
+    /// engine task while it leads, to the routing leader through the
+    /// routing inbox while it does not (PostgreSQL), or nowhere (SQLite's
+    /// second process, which refuses).
+    fn forwards(&self) -> Result<Option<&inbox::Inbox>, EngineError> {
+        match (self.lease.refusal(), &self.inbox) {
+            (None, _) => Ok(None),
+            (Some(_), Some(inbox)) => Ok(Some(inbox)),
+            (Some(reason), None) => Err(EngineError::NotRouting(reason)),
         }
     }
 
@@ -281,20 +329,36 @@ impl Engine {
     }
 
     async fn submit(&self, event: Event, actor: Option<Actor>) -> Result<Outcome, EngineError> {
-        self.routes()?;
+        if let Some(inbox) = self.forwards()? {
+            return inbox.forward(&event, actor).await;
+        }
+        // Kept to forward it after all if this node stops leading before
+        // its engine task takes it (nothing of it is stored then).
+        let again = self.inbox.as_ref().map(|_| event.clone());
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send((event, actor, Some(reply)))
+            .send((event, actor, Some(Reply::Caller(reply))))
             .await
             .map_err(|_| EngineError::Stopped)?;
-        answer.await.map_err(|_| EngineError::Stopped)?
+        match (answer.await.map_err(|_| EngineError::Stopped)?, again) {
+            (Err(EngineError::NotRouting(_)), Some(event)) => match self.forwards()? {
+                Some(inbox) => inbox.forward(&event, actor).await,
+                None => Err(EngineError::NotStored(
+                    "the routing lock was taken again meanwhile; try again".into(),
+                )),
+            },
+            (answer, _) => answer,
+        }
     }
 
     /// Queues an event without waiting for it to be handled, but waits for
     /// room in the inbox rather than dropping it: for events that must not be
-    /// lost while the process runs, such as a new session to route.
+    /// lost while the process runs. On a node that does not lead it is
+    /// written to the routing inbox (PostgreSQL).
     pub async fn enqueue(&self, event: Event) -> Result<(), EngineError> {
-        self.routes()?;
+        if let Some(inbox) = self.forwards()? {
+            return inbox.hand_over(&event).await;
+        }
         self.jobs
             .send((event, None, None))
             .await
@@ -306,14 +370,32 @@ impl Engine {
     /// repeats (console activity and disconnects, R12). A stored message
     /// goes through [`Engine::enqueue`], which waits for room instead.
     pub fn notify(&self, event: Event) {
-        if self.lease.refusal().is_some() {
-            // Stored already; the node that routes picks open sessions up
-            // from the store when it starts.
-            return;
+        match self.forwards() {
+            Ok(None) => {}
+            Ok(Some(inbox)) => return inbox.hand_over_later(&event),
+            // SQLite's second process: the node that routes hears of the
+            // agent's next activity on its own.
+            Err(_) => return,
         }
         if let Err(err) = self.jobs.try_send((event, None, None)) {
             metrics::counter!("frontdesk_engine_events_dropped_total").increment(1);
             tracing::warn!(error = %err, "routing engine inbox full; event dropped (a restart re-routes open sessions)");
+        }
+    }
+
+    /// After ingest stored messages: `true` when their routing events went
+    /// into the routing inbox in the same transaction (PostgreSQL), and this
+    /// node's engine task is woken to drain it if it leads (no `NOTIFY`
+    /// round trip); `false` when the caller must hand them over itself.
+    pub fn inbox_written(&self) -> bool {
+        match &self.inbox {
+            Some(inbox) => {
+                if self.lease.refusal().is_none() {
+                    inbox.wake().notify_one();
+                }
+                true
+            }
+            None => false,
         }
     }
 

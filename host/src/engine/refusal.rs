@@ -4,7 +4,7 @@
 
 use tokio::sync::mpsc;
 
-use super::{EngineError, Job, MAX_STEP, RECOVER_EVERY};
+use super::{EngineError, Job, MAX_STEP, RECOVER_EVERY, Reply};
 
 /// While this node may not route: answers each event with the reason, and
 /// looks at the lease again every second. `false` once the engine's inbox
@@ -27,7 +27,9 @@ pub(super) async fn wait_refusing(
 /// them took effect).
 pub(super) fn refuse_all(jobs: &mut Vec<Job>, refusal: impl Fn() -> EngineError) {
     for (_, _, reply) in jobs.drain(..) {
-        if let Some(reply) = reply {
+        // Only callers on this node queue jobs; inbox rows are read by the
+        // engine task itself and stay in the table until a step applies them.
+        if let Some(Reply::Caller(reply)) = reply {
             let _ = reply.send(Err(refusal()));
         }
     }

@@ -13,8 +13,10 @@ mod consumers;
 mod contact_store;
 mod data_store;
 mod health;
+mod inbox_store;
 mod kinds;
 mod model;
+mod pg_listener;
 mod postgres;
 pub mod schema;
 mod sql;
@@ -42,6 +44,10 @@ pub use consumers::{
 pub use contact_store::*;
 pub use data_store::*;
 pub use health::{Fault, HealthStore, StorageHealth};
+pub use inbox_store::{
+    ANSWER_CHANNEL, Heard, InboxAnswer, InboxListener, InboxRow, ROUTING_CHANNEL,
+    RoutingInboxStore, StoredAnswer,
+};
 pub use kinds::{AttachmentKind, AttachmentState, Direction, OutboxState, Rater, SessionState};
 pub use model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
@@ -84,6 +90,13 @@ pub enum StoreError {
         "the database has migration {0}, which this binary does not carry: another build of frontdesk applied it. Use that build (an official release of the same or a newer version)"
     )]
     SchemaForeign(schema::MigrationName),
+    /// Another routing node applied some of a routing step's inbox events
+    /// first (issue 18): the step was rolled back, so none is applied twice.
+    #[error(
+        "another node applied {missing} of this routing step's {expected} forwarded events first; the step was rolled back, and the router is rebuilt from the store before it routes again",
+        missing = expected - found
+    )]
+    InboxRace { expected: u64, found: u64 },
     /// The database refused or failed a query.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -136,6 +149,7 @@ pub trait Store:
     + UserStore
     + TokenStore
     + RoutingStore
+    + RoutingInboxStore
     + ConfigStore
     + OutboxStore
     + AttachmentStore
@@ -449,6 +463,8 @@ mod tests_bots;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_data;
+#[cfg(test)]
+mod tests_inbox;
 #[cfg(test)]
 mod tests_outbox;
 #[cfg(test)]

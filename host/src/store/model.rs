@@ -461,6 +461,11 @@ pub struct RoutingBatch {
     /// Agents' replies routing let through in this step (R18), stored and
     /// queued in the outbox (S5) with it.
     pub replies: Vec<AgentReply>,
+    /// Routing inbox rows this step applied (PostgreSQL, issue 18): deleted
+    /// with it, and a row already gone rolls the step back.
+    pub inbox_applied: Vec<i64>,
+    /// Answers to forwarded events, written with the step.
+    pub inbox_answers: Vec<super::InboxAnswer>,
 }
 
 /// What scripts read of a session's transcript (A1–A4, W2, Q1): customers'
@@ -500,6 +505,8 @@ impl RoutingBatch {
             && self.consents.is_empty()
             && self.ratings.is_empty()
             && self.replies.is_empty()
+            && self.inbox_applied.is_empty()
+            && self.inbox_answers.is_empty()
     }
 }
 

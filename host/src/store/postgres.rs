@@ -20,6 +20,14 @@ const KEYED_COLUMNS_SQL: &str = "SELECT table_name::text, column_name::text FROM
      WHERE table_schema = current_schema() AND column_name IN ('contact_id', 'session_id') \
      ORDER BY table_name, column_name";
 
+/// Routing events reach the routing leader through `routing_inbox` (issue 18).
+const ROUTING_INBOX: bool = true;
+
+/// A `LISTEN` connection for the routing inbox, out of the store's pool.
+async fn inbox_listener(pool: &Pool<Postgres>) -> Result<Option<Box<dyn InboxListener>>> {
+    super::pg_listener::connect(pool).await.map(Some)
+}
+
 /// PostgreSQL's planner picks indexes by itself: no hint.
 fn index_hint(_index: &str) -> String {
     String::new()

@@ -26,6 +26,14 @@ const BACKEND: &str = "sqlite";
 const KEYED_COLUMNS_SQL: &str = "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
      WHERE m.type = 'table' AND p.name IN ('contact_id', 'session_id') ORDER BY m.name, p.name";
 
+/// One node routes in memory: no routing inbox.
+const ROUTING_INBOX: bool = false;
+
+/// No routing inbox, so nothing to listen for.
+async fn inbox_listener(_pool: &Pool<Sqlite>) -> Result<Option<Box<dyn InboxListener>>> {
+    Ok(None)
+}
+
 /// SQLite is told which index to use (it has no statistics to pick one).
 fn index_hint(index: &str) -> String {
     format!(" INDEXED BY {index}")

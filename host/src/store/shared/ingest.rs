@@ -163,6 +163,8 @@ pub(crate) async fn ingest_batch(
         };
         out.push(answer);
     }
+    // PostgreSQL: routing hears of the messages from this transaction's rows.
+    super::inbox::write_inbound(tx, batch, &out).await?;
     Ok(out)
 }
 

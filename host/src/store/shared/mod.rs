@@ -15,6 +15,7 @@ mod config;
 mod contact_data;
 mod contacts;
 mod failed_inbound;
+mod inbox;
 mod ingest;
 mod mail;
 mod outbox;

@@ -223,6 +223,8 @@ impl crate::store::RoutingStore for Backend {
                     .await?;
             queue_customer_text(&mut tx, *session_id, channel_id, text, now).await?;
         }
+        // PostgreSQL: the inbox rows this step applied go with it (issue 18).
+        super::inbox::applied(&mut tx, batch, &replies).await?;
         tx.commit().await?;
         Ok(replies)
     }
