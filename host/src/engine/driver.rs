@@ -567,7 +567,10 @@ impl Driver {
             }
             if let Command::NotifyCustomer { session, notice } = &command {
                 let channel = self.router.session(*session).map(|s| s.queue.0);
-                let text = self.hooks.notice_text(channel, *notice).await?;
+                // The core moved on already: a step that stops here leaves
+                // the router ahead of the store, so it is rebuilt.
+                let text = self.hooks.notice_text(channel, *notice).await;
+                let text = text.inspect_err(|_| self.stale = true)?;
                 batch.notices.push((session.0, text));
             }
             emitted.push(command);
@@ -575,7 +578,7 @@ impl Driver {
         if batch.is_empty() && emitted.is_empty() {
             return Ok(Vec::new());
         }
-        self.routing()?;
+        self.routing().inspect_err(|_| self.stale = true)?;
         let replies = match self.store.apply_routing(&batch, now.as_millis()).await {
             Ok(replies) => replies,
             Err(err) => {
