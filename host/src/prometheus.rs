@@ -20,6 +20,8 @@ const COUNTERS: &[&str] = &[
     "frontdesk_inbound_duplicates_total",
     "frontdesk_inbound_failed_total",
     "frontdesk_inbound_messages_total",
+    // Times this node took over routing (issue 18).
+    "frontdesk_routing_handovers_total",
     "frontdesk_smtp_accepted_total",
     "frontdesk_smtp_deferred_total",
     "frontdesk_webhook_refused_total",
@@ -85,6 +87,8 @@ fn install() -> Metrics {
     for kind in crate::limits::Rule::KINDS {
         metrics::counter!("frontdesk_rate_limited_total", "kind" => kind).increment(0);
     }
+    // 1 while this node leads routing (issue 18); the routing lease keeps it.
+    metrics::gauge!("frontdesk_routing_leader").set(0.0);
     metrics::gauge!("frontdesk_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics_process::Collector::default().describe();
     Metrics { handle }

@@ -208,11 +208,11 @@ impl Engine {
     /// Builds the engine with everything it drives, in one go, and starts
     /// its tasks under `workers`: the engine task, the live publisher and,
     /// given a plugin host, the bot worker (B1). It routes only while
-    /// `lease` allows it. A node refused from the start never loads the
-    /// router (loading writes: it fires due timers and routes sessions it
-    /// never heard of) and runs no bots; one that loses the lease later
-    /// stops before its next step. When `workers` stop, the engine finishes
-    /// the step it is in and takes no more events.
+    /// `lease` allows it. A follower loads the router (loading writes: it
+    /// fires due timers and routes sessions it never heard of) and starts
+    /// the bots only once it leads; one that loses the lease stops before
+    /// its next step, and its writes are fenced (issue 18). When `workers`
+    /// stop, the engine finishes the step it is in and takes no more events.
     pub async fn start_with(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
@@ -228,28 +228,31 @@ impl Engine {
             live: crate::live::Live::start(store.clone(), workers),
             lease: lease.clone(),
         };
-        if lease.refusal().is_some() {
-            return Ok(engine);
-        }
-        // Bots talk for the routing engine, so only a node that routes runs them.
+        // Bots talk for the routing engine, so only a node that leads runs
+        // them: the driver starts them when it first routes.
         let bots = match bots {
             Some(host) => {
                 bots::Bots::new(host, store.clone(), clock.clone(), engine.clone(), workers)
             }
             None => bots::Bots::none(),
         };
-        let driver = driver::Driver::load(
+        let leads = lease.refusal().is_none();
+        let mut driver = driver::Driver::new(driver::Parts {
             store,
             clock,
-            engine.outbox.clone(),
+            outbox: engine.outbox.clone(),
             rules,
-            bots.link.clone(),
-            engine.live.clone(),
+            bots,
+            live: engine.live.clone(),
             lease,
-        )
-        .await?;
+            workers: workers.clone(),
+        });
+        if leads {
+            // Loaded now, so a store the leader cannot read fails the start;
+            // a follower loads when it takes the routing lease over.
+            driver.recover().await?;
+        }
         workers.tracker.spawn(driver.run(rx, workers.stop.clone()));
-        bots.start(workers);
         Ok(engine)
     }
 

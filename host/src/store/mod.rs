@@ -87,6 +87,13 @@ pub enum StoreError {
     /// The database refused or failed a query.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A routing write carried a fencing token that is no longer the
+    /// lease's (issue 18): another node took over routing, so nothing of
+    /// the write was stored.
+    #[error(
+        "another node took over routing (this node's routing lease token is {held}, the database's is {current}); nothing of this routing step was stored, and this node routes again only once it holds the lease again"
+    )]
+    Fenced { held: i64, current: i64 },
 }
 
 impl StoreError {

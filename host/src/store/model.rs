@@ -461,6 +461,9 @@ pub struct RoutingBatch {
     /// Agents' replies routing let through in this step (R18), stored and
     /// queued in the outbox (S5) with it.
     pub replies: Vec<AgentReply>,
+    /// The routing lease's fencing token the writer holds (issue 18); the
+    /// write is refused if the lease moved on. `None`: no lease to check.
+    pub fence: Option<i64>,
 }
 
 /// What scripts read of a session's transcript (A1–A4, W2, Q1): customers'
