@@ -33,7 +33,9 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 #[derive(Serialize)]
 struct Health {
     /// `ok`; `degraded` while the database refuses writes; `routing_refused`
-    /// when this node does not route (another node does, or it lost the lock).
+    /// on a follower: it answers routing actions with 503 until followers
+    /// hand them to the leader (issue 18), so a load balancer keeps
+    /// traffic on the leader meanwhile.
     status: &'static str,
     database: &'static str,
     /// Set while the database refuses writes (S4): since when, and why.
@@ -42,13 +44,22 @@ struct Health {
     routing: Routing,
 }
 
-/// Whether this node runs the routing engine (one per database).
+/// Whether this node runs the routing engine (one leader per database,
+/// issue 18).
 #[derive(Serialize)]
 struct Routing {
-    /// `active`, or `refused` (another node routes, or this one lost the lock).
+    /// `leader` while this node routes, `follower` while another node does
+    /// (or none can be sure to: see `reason`).
+    role: &'static str,
+    /// `active` (the leader), or `refused` (a follower), as before roles.
     state: &'static str,
+    /// Why a follower does not route: another node holds the lease, this
+    /// node lost it or could not renew it in time.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// The routing lease's fencing token this node last held (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<i64>,
 }
 
 /// 200 when the database answers and takes writes and this node routes; 503
@@ -75,13 +86,15 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         (None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "routing_refused"),
         (None, None) => (StatusCode::OK, "ok"),
     };
+    let (role, routing_state) = match refusal {
+        Some(_) => ("follower", "refused"),
+        None => ("leader", "active"),
+    };
     let routing = Routing {
-        state: if refusal.is_some() {
-            "refused"
-        } else {
-            "active"
-        },
+        role,
+        state: routing_state,
         reason: refusal,
+        token: state.engine.lease().token().filter(|t| *t > 0),
     };
     let body = Health {
         status,

@@ -261,6 +261,11 @@ impl Engine {
         self.lease.refusal()
     }
 
+    /// The routing lease this node routes under (for `/healthz`).
+    pub fn lease(&self) -> &RoutingLease {
+        &self.lease
+    }
+
     /// `Err(NotRouting)` when this node does not route: for handlers that
     /// store a change the engine must hear of, to refuse before storing.
     pub fn routes(&self) -> Result<(), EngineError> {

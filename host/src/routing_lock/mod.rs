@@ -288,6 +288,9 @@ async fn postgres(
 }
 
 #[cfg(test)]
+mod tests_postgres;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
