@@ -30,6 +30,8 @@ mod tests_closing;
 #[cfg(test)]
 mod tests_consent;
 #[cfg(test)]
+mod tests_lease;
+#[cfg(test)]
 mod tests_reply;
 #[cfg(test)]
 mod tests_stats;
