@@ -104,8 +104,9 @@ impl RoutingLease {
     /// until the keeper takes the lease, and fences its writes after.
     pub fn follower() -> Self {
         let lease = Self::new(None, true);
-        lease.refuse(format!(
-            "{ANOTHER_NODE} or no node does yet; this node has not tried to take the routing lease yet"
+        // Not logged: the keeper's first round says how it stands.
+        *lease.refused() = Some(format!(
+            "{ANOTHER_NODE}, or none does yet: this node has not tried to take the routing lease yet"
         ));
         lease
     }
@@ -204,7 +205,8 @@ impl RoutingLease {
     fn refuse(&self, reason: String) {
         let mut refused = self.refused();
         if refused.as_deref() != Some(reason.as_str()) {
-            tracing::error!(
+            // A warning, not an error: following is normal with several nodes.
+            tracing::warn!(
                 %reason,
                 "this node does not run the routing engine: routing actions answer 503"
             );
