@@ -54,6 +54,9 @@ struct Inner {
     /// Past this, a leader that has not renewed stops routing by itself.
     /// `None`: nothing to renew (SQLite, unguarded).
     valid_until: Mutex<Option<Instant>>,
+    /// Wakes whoever waits for this node to lead (the engine, to load its
+    /// router at once rather than at its next look).
+    led: tokio::sync::Notify,
     /// The SQLite lock file, held open (and locked) while the process runs.
     _file: Option<std::fs::File>,
 }
@@ -88,6 +91,7 @@ impl RoutingLease {
                 token: AtomicI64::new(0),
                 fenced,
                 valid_until: Mutex::new(None),
+                led: tokio::sync::Notify::new(),
                 _file: file,
             }),
         }
@@ -177,6 +181,12 @@ impl RoutingLease {
             .unsigned_abs()
     }
 
+    /// Returns the next time this node starts leading (a missed wake-up is
+    /// caught by the caller's own periodic look at [`RoutingLease::refusal`]).
+    pub async fn led(&self) {
+        self.inner.led.notified().await
+    }
+
     /// A routing write was refused: the database's token is `current`, not
     /// `held`. Unless `current` is this node's own newer token (it took the
     /// lease again meanwhile), another node took over: stop routing now,
@@ -237,6 +247,7 @@ impl RoutingLease {
             );
         }
         self.publish();
+        self.inner.led.notify_waiters();
     }
 
     /// Shows on `/metrics` whether this node leads.

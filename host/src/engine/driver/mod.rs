@@ -91,7 +91,7 @@ impl Driver {
             if let Some(reason) = self.lease.refusal() {
                 // Another node may route meanwhile: rebuild before routing again.
                 self.stale = true;
-                if !wait_refusing(&mut rx, &mut jobs, &reason).await {
+                if !wait_refusing(&mut rx, &mut jobs, &reason, &self.lease).await {
                     return;
                 }
                 continue;
