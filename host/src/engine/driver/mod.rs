@@ -91,7 +91,12 @@ impl Driver {
             if let Some(reason) = self.lease.refusal() {
                 // Another node may route meanwhile: rebuild before routing again.
                 self.stale = true;
-                if !wait_refusing(&mut rx, &mut jobs, &reason, &self.lease).await {
+                let refusing = wait_refusing(&mut rx, &mut jobs, &reason, &self.lease);
+                let open = tokio::select! {
+                    open = refusing => open,
+                    () = stop.cancelled() => false,
+                };
+                if !open {
                     return;
                 }
                 continue;
