@@ -30,6 +30,26 @@ fn role(health: &Value) -> &str {
     health["routing"]["role"].as_str().unwrap_or_default()
 }
 
+/// The `/metrics` text (Prometheus, not JSON), over a plain HTTP/1.0 GET.
+async fn metrics(server: &Server) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: frontdesk\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+/// A metric's value as `/metrics` shows it, if it shows it.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 /// The session's moves to an agent, as (state, agent) pairs.
 async fn assignments(http: &Http, server: &Server, token: &str, id: i64) -> Vec<(String, i64)> {
     let url = server.url(&format!("/api/v1/sessions/{id}"));
@@ -67,6 +87,17 @@ async fn a_leader_paused_past_its_lease_is_replaced_and_does_not_route_when_it_r
         let took = paused.elapsed();
         assert!(took < TAKE_OVER, "b took {took:?} to lead after a paused");
         assert_eq!(health["routing"]["token"], 2, "{health}");
+        let shown = metrics(&b).await;
+        assert_eq!(
+            metric(&shown, "frontdesk_routing_leader"),
+            Some(1.0),
+            "{shown}"
+        );
+        assert_eq!(
+            metric(&shown, "frontdesk_routing_handovers_total"),
+            Some(1.0),
+            "{shown}"
+        );
 
         // A customer writes while `a` is paused: `b` routes the session.
         let (status, session) = customer_writes(&http, &b, channel, &secret, "1").await;
@@ -97,6 +128,17 @@ async fn a_leader_paused_past_its_lease_is_replaced_and_does_not_route_when_it_r
         assert_eq!(role(&health), "follower", "{health}");
         let (status, body) = take(&http, &a, &ann_token, session).await;
         assert_eq!(status, 503, "a routed after it resumed: {body}");
+        let shown = metrics(&a).await;
+        assert_eq!(
+            metric(&shown, "frontdesk_routing_leader"),
+            Some(0.0),
+            "{shown}"
+        );
+        assert_eq!(
+            metric(&shown, "frontdesk_routing_handovers_total"),
+            Some(1.0),
+            "{shown}"
+        );
 
         // Routing goes on at `b`, and the session was assigned once.
         let (_, second) = customer_writes(&http, &b, channel, &secret, "2").await;

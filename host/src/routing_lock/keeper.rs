@@ -96,6 +96,9 @@ impl Keeper {
             Held::Leader { token } => self.renew(token, sent).await,
             Held::Follower => self.acquire(sent).await,
         }
+        // Also when nothing changed: a deadline that passed between rounds
+        // shows on `/metrics` too.
+        self.lease.publish();
         sent + match self.held {
             Held::Leader { .. } => self.settings.renew_every,
             Held::Follower => self.settings.retry_every,
