@@ -39,7 +39,7 @@ pub struct MailSettings {
 
 /// Everything `serve` runs from, checked by the command line already.
 pub struct Serve {
-    /// The database URL (for the routing lock).
+    /// The database URL (for the routing lease or lock file).
     pub database: String,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,

@@ -141,8 +141,8 @@ pub enum EngineError {
     /// The engine has stopped (the server is shutting down).
     #[error("the routing engine is not running; try again")]
     Stopped,
-    /// This node does not route (another node holds the routing lock, or
-    /// this one lost it); the message says why and what to do.
+    /// This node does not route (another node holds the routing lease, or
+    /// this one lost it, or another node took over and fenced its step); the message says why and what to do.
     #[error("this node does not route: {0}")]
     NotRouting(String),
 }
@@ -178,7 +178,7 @@ type Job = (
 const MAX_STEP: usize = 256;
 
 /// How often an engine that does not route (paused after a storage fault,
-/// or without the routing lock) looks again whether it may.
+/// or without the routing lease) looks again whether it may.
 const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Handle to the engine task; cheap to clone.
