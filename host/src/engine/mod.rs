@@ -141,8 +141,9 @@ pub enum EngineError {
     /// The engine has stopped (the server is shutting down).
     #[error("the routing engine is not running; try again")]
     Stopped,
-    /// This node does not route (another node holds the routing lease, or
-    /// this one lost it, or another node took over and fenced its step); the message says why and what to do.
+    /// This node does not route (another node holds the routing lease,
+    /// this one lost it, or another node took over and fenced its step);
+    /// the message says why and what to do.
     #[error("this node does not route: {0}")]
     NotRouting(String),
 }
