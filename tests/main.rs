@@ -34,6 +34,7 @@ mod plugin_upgrade;
 mod postgres_nodes;
 mod retention;
 mod reverse_proxy;
+mod routing_failover;
 mod routing_inbox;
 mod routing_requeue;
 mod routing_restart;

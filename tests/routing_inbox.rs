@@ -55,7 +55,7 @@ async fn two_nodes(db: &str, http: &Http) -> (Server, Server) {
         .send("GET", &follower.url("/healthz"), &[], Vec::new())
         .await
         .unwrap();
-    assert_eq!(health["routing"]["state"], "refused", "{health}");
+    assert_eq!(health["routing"]["state"], "following", "{health}");
     (leader, follower)
 }
 

@@ -1,9 +1,10 @@
-//! Issue 22 item 5: a second `serve` on the same database does not run the
-//! routing engine and says so (log, `/healthz`) instead of corrupting
-//! routing; on PostgreSQL it hands its routing events to the node that
-//! routes (issue 18, see `routing_inbox.rs`), on SQLite it answers each
-//! routing action with a 503; and a routing node that loses its lock stops
-//! routing.
+//! Issue 22 item 5 and issue 18: one node of those on a database routes.
+//! Another `serve` on the same database follows: it says so (log,
+//! `/healthz`) instead of corrupting routing; on PostgreSQL it hands its
+//! routing events to the leader through the routing inbox (see
+//! `routing_inbox.rs`) and takes over when the leader dies, on SQLite it
+//! answers each routing action with a 503; a leader that loses its lease
+//! stops routing until it holds it again.
 
 use crate::support;
 
@@ -11,16 +12,17 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use frontdesk::ingest::{SIGNATURE_HEADER, sign};
-use frontdesk::routing_lock::{ADVISORY_KEY, ANOTHER_NODE};
+use frontdesk::routing_lock::ANOTHER_NODE;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use support::{Http, Log, Server, admin_token, cli, sqlite_url};
 
-/// Long enough for a loaded 2-core machine; the lock check runs every second.
-const PATIENCE: Duration = Duration::from_secs(20);
+/// Long enough for a loaded 2-core machine; the lease is renewed and tried
+/// for every second.
+pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Runs `test` on a fresh PostgreSQL database, with a connection of the
-/// test's own to it (to look at and take the routing lock).
+/// test's own to it (to look at and take the routing lease).
 async fn on_postgres<F, Fut>(tag: &str, test: F)
 where
     F: FnOnce(String, sqlx::PgConnection) -> Fut + Send + 'static,
@@ -33,14 +35,14 @@ where
     .await
 }
 
-async fn healthz(http: &Http, server: &Server) -> (u16, Value) {
+pub async fn healthz(http: &Http, server: &Server) -> (u16, Value) {
     http.send("GET", &server.url("/healthz"), &[], Vec::new())
         .await
         .expect("the server answers /healthz")
 }
 
 /// Polls `/healthz` until `check` accepts it, within [`PATIENCE`].
-async fn until_health(
+pub async fn until_health(
     http: &Http,
     server: &Server,
     what: &str,
@@ -62,7 +64,7 @@ async fn until_health(
 }
 
 /// The agent's id and token, created with the CLI.
-fn add_agent(db: &str, name: &str) -> (i64, String) {
+pub fn add_agent(db: &str, name: &str) -> (i64, String) {
     let token = cli(db, &["user", "add", name, "--role", "agent"])
         .lines()
         .last()
@@ -75,7 +77,7 @@ fn add_agent(db: &str, name: &str) -> (i64, String) {
 }
 
 /// An `api` channel whose evenly queue has `agent`; returns its id and secret.
-async fn channel(http: &Http, server: &Server, token: &str, agent: i64) -> (i64, String) {
+pub async fn channel(http: &Http, server: &Server, token: &str, agent: i64) -> (i64, String) {
     let (status, created) = http
         .api(
             "POST",
@@ -95,7 +97,7 @@ async fn channel(http: &Http, server: &Server, token: &str, agent: i64) -> (i64,
 }
 
 /// A customer's message to `server`; returns (status, session id if stored).
-async fn customer_writes(
+pub async fn customer_writes(
     http: &Http,
     server: &Server,
     channel: i64,
@@ -110,7 +112,7 @@ async fn customer_writes(
     (status, answer["messages"][0]["session_id"].as_i64())
 }
 
-async fn session(http: &Http, server: &Server, token: &str, id: i64) -> Value {
+pub async fn session(http: &Http, server: &Server, token: &str, id: i64) -> Value {
     let url = server.url(&format!("/api/v1/sessions/{id}"));
     let (status, body) = http.api("GET", &url, token, None).await;
     assert_eq!(status, 200, "{body}");
@@ -118,7 +120,7 @@ async fn session(http: &Http, server: &Server, token: &str, id: i64) -> Value {
 }
 
 /// Waits until routing gave the session to an agent.
-async fn until_assigned(http: &Http, server: &Server, token: &str, id: i64) -> Value {
+pub async fn until_assigned(http: &Http, server: &Server, token: &str, id: i64) -> Value {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let s = session(http, server, token, id).await;
@@ -130,32 +132,25 @@ async fn until_assigned(http: &Http, server: &Server, token: &str, id: i64) -> V
     }
 }
 
-async fn take(http: &Http, server: &Server, token: &str, id: i64) -> (u16, Value) {
+pub async fn take(http: &Http, server: &Server, token: &str, id: i64) -> (u16, Value) {
     let url = server.url(&format!("/api/v1/sessions/{id}/take"));
     http.api("POST", &url, token, None).await
 }
 
 /// The node refused routing, with `why` in its answer.
-fn assert_refused(status: u16, body: &Value, why: &str) {
+pub fn assert_refused(status: u16, body: &Value, why: &str) {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "unavailable", "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains(why), "{message}");
 }
 
-/// The backend that holds this database's routing lock, if any (`pg_locks`
-/// lists every database's locks; tests run side by side on one server).
-async fn lock_holder(conn: &mut sqlx::PgConnection) -> Option<i32> {
-    sqlx::query_as::<_, (i32,)>(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = 0 \
-         AND objid::bigint = $1 AND objsubid = 1 AND granted \
-         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-    )
-    .bind(ADVISORY_KEY)
-    .fetch_optional(conn)
-    .await
-    .unwrap()
-    .map(|(pid,)| pid)
+/// The routing lease row: (holder, token, not run out yet).
+pub async fn lease_row(conn: &mut sqlx::PgConnection) -> (Option<String>, i64, bool) {
+    sqlx::query_as("SELECT holder, token, expires_at >= now() FROM routing_lease WHERE id = 1")
+        .fetch_one(conn)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,21 +160,29 @@ async fn a_second_node_on_one_postgres_refuses_routing_and_the_first_routes() {
         let (ann, ann_token) = add_agent(&db, "ann");
         let http = Http::default();
         let first = Server::start(&db, &[]);
-        let health = until_health(&http, &first, "the first node routes", |s, _| s == 200).await;
+        let health = until_health(&http, &first, "the first node routes", |_, h| {
+            h["routing"]["role"] == "leader"
+        })
+        .await;
         assert_eq!(health["routing"]["state"], "active", "{health}");
+        assert_eq!(health["routing"]["role"], "leader", "{health}");
+        assert_eq!(health["routing"]["token"], 1, "{health}");
         let log = Log::default();
         let second = Server::start_logged(&db, &[], log.clone());
 
         // The second node says why, in /healthz ...
         let (status, health) = healthz(&http, &second).await;
-        assert_eq!(status, 503, "{health}");
-        assert_eq!(health["routing"]["state"], "refused", "{health}");
+        // A follower on PostgreSQL is healthy: it forwards routing.
+        assert_eq!(status, 200, "{health}");
+        assert_eq!(health["status"], "ok", "{health}");
+        assert_eq!(health["routing"]["state"], "following", "{health}");
+        assert_eq!(health["routing"]["role"], "follower", "{health}");
         let reason = health["routing"]["reason"].as_str().unwrap();
         assert!(reason.starts_with(ANOTHER_NODE), "{reason}");
         assert_eq!(health["database"], "postgres");
         // ... and in its log, before it serves.
         let logged = log.lock().unwrap().iter().any(|e| {
-            e["level"] == "ERROR"
+            e["level"] == "WARN"
                 && e["fields"]["reason"]
                     .as_str()
                     .is_some_and(|r| r.starts_with(ANOTHER_NODE))
@@ -209,31 +212,34 @@ async fn a_second_node_on_one_postgres_refuses_routing_and_the_first_routes() {
         let (status, body) = take(&http, &first, &ann_token, stored).await;
         assert_eq!(status, 200, "{body}");
 
-        // The first node dies and its lock with it; the second does not
-        // start routing with a router it never loaded: what it forwards now
-        // waits for a routing node, and the caller is told so.
+        // The first node dies; once its lease runs out the second takes
+        // over, loads the router from the store and routes what only it
+        // stored meanwhile.
         let mut first = first;
         first.kill9();
-        let deadline = Instant::now() + PATIENCE;
-        while lock_holder(&mut watcher).await.is_some() {
-            assert!(Instant::now() < deadline, "the dead node's lock stayed");
-            tokio::task::yield_now().await;
-        }
-        let (status, health) = healthz(&http, &second).await;
+        let health = until_health(&http, &second, "the second node takes over", |_, h| {
+            h["routing"]["role"] == "leader"
+        })
+        .await;
+        assert_eq!(health["routing"]["role"], "leader", "{health}");
+        assert_eq!(health["routing"]["token"], 2, "{health}");
         assert_eq!(
-            (status, &health["routing"]["state"]),
-            (503, &json!("refused"))
+            until_assigned(&http, &second, &token, stored).await["agent_id"],
+            ann
         );
-        let url = second.url(&format!("/api/v1/sessions/{routed}/close"));
+        let (holder, _, live) = lease_row(&mut watcher).await;
+        assert!(live && holder.is_some(), "{holder:?}");
+        // The new leader routes its own actions now.
+        let url = second.url(&format!("/api/v1/sessions/{stored}/close"));
         let (status, body) = http.api("POST", &url, &ann_token, None).await;
-        assert_refused(status, &body, "may still take effect");
+        assert_eq!(status, 200, "{body}");
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_that_loses_its_postgres_lock_stops_routing_until_it_holds_it_again() {
-    on_postgres("lost_lock", |db, mut watcher| async move {
+async fn a_node_that_loses_its_postgres_lease_stops_routing_until_it_holds_it_again() {
+    on_postgres("lost_lease", |db, mut watcher| async move {
         let token = admin_token(&db);
         let (ann, ann_token) = add_agent(&db, "ann");
         let http = Http::default();
@@ -243,37 +249,24 @@ async fn a_node_that_loses_its_postgres_lock_stops_routing_until_it_holds_it_aga
         let session = session.unwrap();
         until_assigned(&http, &node, &token, session).await;
 
-        // The lock's connection is cut, as a database restart or a network
-        // fault would, and someone else takes the lock at once: the node
-        // must stop routing.
-        let pid = lock_holder(&mut watcher)
-            .await
-            .expect("the node holds the lock");
-        sqlx::query("SELECT pg_terminate_backend($1, 5000)")
-            .bind(pid)
-            .execute(&mut watcher)
-            .await
-            .unwrap();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let (taken,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-                .bind(ADVISORY_KEY)
-                .fetch_one(&mut watcher)
-                .await
-                .unwrap();
-            if taken {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the node's lock was never released"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let health = until_health(&http, &node, "routing stops", |s, _| s == 503).await;
-        assert_eq!(health["routing"]["state"], "refused", "{health}");
+        // Another node takes the lease over while this one still holds it
+        // (as after a pause or a cut connection): its next renewal fails,
+        // and it must stop routing.
+        sqlx::query(
+            "UPDATE routing_lease SET holder = 'intruder', token = token + 1, \
+             expires_at = now() + interval '1 hour' WHERE id = 1",
+        )
+        .execute(&mut watcher)
+        .await
+        .unwrap();
+        let health = until_health(&http, &node, "routing stops", |_, h| {
+            h["routing"]["role"] == "follower"
+        })
+        .await;
+        assert_eq!(health["routing"]["state"], "following", "{health}");
+        assert_eq!(health["routing"]["role"], "follower", "{health}");
         let reason = health["routing"]["reason"].as_str().unwrap();
-        assert!(reason.contains("lost the routing lock"), "{reason}");
+        assert!(reason.contains("lost the routing lease"), "{reason}");
         // Its routing actions go to the routing inbox for whoever routes;
         // nobody does here, so the caller is told the action may still
         // take effect (issue 18).
@@ -282,15 +275,18 @@ async fn a_node_that_loses_its_postgres_lock_stops_routing_until_it_holds_it_aga
         // Everything else still works: the session is readable.
         session_is_readable(&http, &node, &token, session).await;
 
-        // Once nobody else holds it, the node takes the lock again by itself,
-        // rebuilds its router from the store and routes: no restart.
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(ADVISORY_KEY)
+        // Once the intruder hands the lease back, the node takes it over by
+        // itself, rebuilds its router from the store and routes: no restart.
+        sqlx::query("UPDATE routing_lease SET expires_at = '-infinity' WHERE id = 1")
             .execute(&mut watcher)
             .await
             .unwrap();
-        let health = until_health(&http, &node, "routing resumes", |s, _| s == 200).await;
+        let health = until_health(&http, &node, "routing resumes", |_, h| {
+            h["routing"]["role"] == "leader"
+        })
+        .await;
         assert_eq!(health["routing"]["state"], "active", "{health}");
+        assert_eq!(health["routing"]["token"], 3, "{health}");
         let deadline = Instant::now() + PATIENCE;
         loop {
             let (status, body) = take(&http, &node, &ann_token, session).await;

@@ -33,8 +33,9 @@
 //!   session and message changes, read back once and broadcast per node.
 //! - [`clock`]: the injected clock; nothing reads the system time directly.
 //! - [`prometheus`]: `/metrics`: every series registered from the first scrape.
-//! - [`routing_lock`]: one routing engine per database: the PostgreSQL
-//!   advisory lock or the SQLite lock file, and the refusal a second node gives.
+//! - [`routing_lock`]: one routing leader per database: the PostgreSQL
+//!   lease with its fencing token or the SQLite lock file, and the refusal
+//!   a follower gives.
 //! - [`server`]: the accept loop: per-connection deadlines, a connection
 //!   cap, and a bounded drain on shutdown.
 //! - [`node`]: this process as a node: its id for outbox claims across

@@ -22,6 +22,8 @@ const COUNTERS: &[&str] = &[
     "frontdesk_inbound_messages_total",
     "frontdesk_live_bus_reconnects_total",
     "frontdesk_live_bus_sent_total",
+    // Times this node took over routing (issue 18).
+    "frontdesk_routing_handovers_total",
     "frontdesk_smtp_accepted_total",
     "frontdesk_smtp_deferred_total",
     "frontdesk_webhook_refused_total",
@@ -87,6 +89,8 @@ fn install() -> Metrics {
     for kind in crate::limits::Rule::KINDS {
         metrics::counter!("frontdesk_rate_limited_total", "kind" => kind).increment(0);
     }
+    // 1 while this node leads routing (issue 18); the routing lease keeps it.
+    metrics::gauge!("frontdesk_routing_leader").set(0.0);
     metrics::gauge!("frontdesk_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics_process::Collector::default().describe();
     Metrics { handle }

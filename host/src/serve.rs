@@ -39,7 +39,7 @@ pub struct MailSettings {
 
 /// Everything `serve` runs from, checked by the command line already.
 pub struct Serve {
-    /// The database URL (for the routing lock).
+    /// The database URL (for the routing lease or lock file).
     pub database: String,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -115,8 +115,10 @@ pub async fn run(serve: Serve) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}; is another server running there?"))?;
     let addr = listener.local_addr()?;
     let (store_backend, node) = (serve.store.backend(), serve.claimant.node.clone());
-    // One routing engine per database: a second node serves without it.
-    let lease = crate::routing_lock::RoutingLease::acquire(&serve.database, &workers).await?;
+    // One routing leader per database (issue 18): the others follow.
+    let holder = format!("{node} {}", serve.claimant.token);
+    let lease =
+        crate::routing_lock::RoutingLease::acquire(&serve.database, &holder, &workers).await?;
     let callbacks = if serve.allow_private_callbacks {
         tracing::warn!(
             "--allow-private-callbacks is on: callback URLs may reach loopback, private and link-local addresses (cloud metadata too)"

@@ -33,7 +33,10 @@ pub fn admin_routes() -> OpenApiRouter<AppState> {
 #[derive(Serialize)]
 struct Health {
     /// `ok`; `degraded` while the database refuses writes; `routing_refused`
-    /// when this node does not route (another node does, or it lost the lock).
+    /// on a node that neither routes nor can hand routing to the node that
+    /// does (a second process on one SQLite file), so a load balancer keeps
+    /// traffic off it. A PostgreSQL follower is `ok`: it forwards routing
+    /// through the routing inbox (issue 18), so every node takes traffic.
     status: &'static str,
     database: &'static str,
     /// Set while the database refuses writes (S4): since when, and why.
@@ -42,17 +45,28 @@ struct Health {
     routing: Routing,
 }
 
-/// Whether this node runs the routing engine (one per database).
+/// Whether this node runs the routing engine (one leader per database,
+/// issue 18).
 #[derive(Serialize)]
 struct Routing {
-    /// `active`, or `refused` (another node routes, or this one lost the lock).
+    /// `leader` while this node routes, `follower` while another node does
+    /// (or none can be sure to: see `reason`).
+    role: &'static str,
+    /// `active` (the leader), `following` (a follower that forwards to
+    /// the leader), or `refused` (a follower that cannot).
     state: &'static str,
+    /// Why a follower does not route: another node holds the lease, this
+    /// node lost it or could not renew it in time.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// The routing lease's fencing token this node last held (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<i64>,
 }
 
-/// 200 when the database answers and takes writes and this node routes; 503
-/// with the reason otherwise, so a load balancer drops the node. Once no
+/// 200 when the database answers and takes writes and this node routes or
+/// forwards routing to the node that does; 503 with the reason otherwise,
+/// so a load balancer drops the node. Once no
 /// write has failed for a few seconds, each call tries a probe write, so a
 /// storage fault clears as soon as the database takes writes again, even
 /// when nothing else writes.
@@ -70,18 +84,22 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
     let storage_fault = health.fault();
     let refusal = state.engine.refusal();
+    let forwards = state.engine.routes().is_ok();
     let (code, status) = match (&storage_fault, &refusal) {
         (Some(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "degraded"),
-        (None, Some(_)) => (StatusCode::SERVICE_UNAVAILABLE, "routing_refused"),
-        (None, None) => (StatusCode::OK, "ok"),
+        (None, Some(_)) if !forwards => (StatusCode::SERVICE_UNAVAILABLE, "routing_refused"),
+        (None, _) => (StatusCode::OK, "ok"),
+    };
+    let (role, routing_state) = match (&refusal, forwards) {
+        (Some(_), true) => ("follower", "following"),
+        (Some(_), false) => ("follower", "refused"),
+        (None, _) => ("leader", "active"),
     };
     let routing = Routing {
-        state: if refusal.is_some() {
-            "refused"
-        } else {
-            "active"
-        },
+        role,
+        state: routing_state,
         reason: refusal,
+        token: state.engine.lease().token().filter(|t| *t > 0),
     };
     let body = Health {
         status,

@@ -39,6 +39,8 @@ mod tests_closing;
 #[cfg(test)]
 mod tests_consent;
 #[cfg(test)]
+mod tests_lease;
+#[cfg(test)]
 mod tests_reply;
 #[cfg(test)]
 mod tests_stats;
@@ -150,8 +152,9 @@ pub enum EngineError {
     /// The engine has stopped (the server is shutting down).
     #[error("the routing engine is not running; try again")]
     Stopped,
-    /// This node does not route (another node holds the routing lock, or
-    /// this one lost it); the message says why and what to do.
+    /// This node does not route (another node holds the routing lease,
+    /// this one lost it, or another node took over and fenced its step);
+    /// the message says why and what to do.
     #[error("this node does not route: {0}")]
     NotRouting(String),
 }
@@ -192,7 +195,7 @@ type Job = (Event, Option<Actor>, Option<Reply>);
 const MAX_STEP: usize = 256;
 
 /// How often an engine that does not route (paused after a storage fault,
-/// or without the routing lock) looks again whether it may.
+/// or without the routing lease) looks again whether it may.
 const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Handle to the engine task; cheap to clone.
@@ -230,11 +233,11 @@ impl Engine {
     /// Builds the engine with everything it drives, in one go, and starts
     /// its tasks under `workers`: the engine task, the live publisher and,
     /// given a plugin host, the bot worker (B1). It routes only while
-    /// `lease` allows it. A node refused from the start never loads the
-    /// router (loading writes: it fires due timers and routes sessions it
-    /// never heard of) and runs no bots; one that loses the lease later
-    /// stops before its next step. When `workers` stop, the engine finishes
-    /// the step it is in and takes no more events.
+    /// `lease` allows it. A follower loads the router (loading writes: it
+    /// fires due timers and routes sessions it never heard of) and starts
+    /// the bots only once it leads; one that loses the lease stops before
+    /// its next step, and its writes are fenced (issue 18). When `workers`
+    /// stop, the engine finishes the step it is in and takes no more events.
     ///
     /// Given `node` (this node's id) and a store with a routing inbox
     /// (PostgreSQL), events reach the routing leader through the inbox: the
@@ -258,38 +261,46 @@ impl Engine {
             lease: lease.clone(),
             inbox,
         };
-        if lease.refusal().is_some() {
-            return Ok(engine);
-        }
-        // Bots talk for the routing engine, so only a node that routes runs them.
+        // Bots talk for the routing engine, so only a node that leads runs
+        // them: the driver starts them when it first routes.
         let bots = match bots {
             Some(host) => {
                 bots::Bots::new(host, store.clone(), clock.clone(), engine.clone(), workers)
             }
             None => bots::Bots::none(),
         };
-        let mut driver = driver::Driver::load(
+        let leads = lease.refusal().is_none();
+        let mut driver = driver::Driver::new(driver::Parts {
             store,
             clock,
-            engine.outbox.clone(),
+            outbox: engine.outbox.clone(),
             rules,
-            bots.link.clone(),
-            engine.live.clone(),
+            bots,
+            live: engine.live.clone(),
             lease,
-        )
-        .await?;
+            workers: workers.clone(),
+        });
         driver.inbox = engine.inbox.as_ref().map(|inbox| driver::DriverInbox {
             store: inbox.store().clone(),
             wake: inbox.wake().clone(),
         });
+        if leads {
+            // Loaded now, so a store the leader cannot read fails the start;
+            // a follower loads when it takes the routing lease over.
+            driver.recover().await?;
+        }
         workers.tracker.spawn(driver.run(rx, workers.stop.clone()));
-        bots.start(workers);
         Ok(engine)
     }
 
     /// Why this node does not route, if it does not (for `/healthz`).
     pub fn refusal(&self) -> Option<String> {
         self.lease.refusal()
+    }
+
+    /// The routing lease this node routes under (for `/healthz`).
+    pub fn lease(&self) -> &RoutingLease {
+        &self.lease
     }
 
     /// `Err(NotRouting)` when this node does not route and cannot hand

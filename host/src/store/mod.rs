@@ -18,6 +18,7 @@ mod kinds;
 mod model;
 mod pg_listener;
 mod postgres;
+mod routing_model;
 pub mod schema;
 mod sql;
 mod sql_failed_inbound;
@@ -50,6 +51,7 @@ pub use inbox_store::{
 };
 pub use kinds::{AttachmentKind, AttachmentState, Direction, OutboxState, Rater, SessionState};
 pub use model::*;
+pub use routing_model::*;
 pub use sql_failed_inbound::{FailedInbound, FailedInboundStore, NewFailedInbound};
 pub use sql_webchat::{ChatMessage, VisitorDetails, WebchatStore};
 pub use stats::{ChannelStats, Durations, RatingStats, StatsQuery, StatsRow, StatsStore};
@@ -100,6 +102,13 @@ pub enum StoreError {
     /// The database refused or failed a query.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A routing write carried a fencing token that is no longer the
+    /// lease's (issue 18): another node took over routing, so nothing of
+    /// the write was stored.
+    #[error(
+        "another node took over routing (this node's routing lease token is {held}, the database's is {current}); nothing of this routing step was stored, and this node routes again only once it holds the lease again"
+    )]
+    Fenced { held: i64, current: i64 },
 }
 
 impl StoreError {

@@ -33,6 +33,24 @@ fn index_hint(_index: &str) -> String {
     String::new()
 }
 
+/// Fencing (issue 18): a routing write made under the lease with token
+/// `held` goes through only while that is still the lease's token. `FOR
+/// SHARE` holds the row until the write commits, so a node taking the lease
+/// over waits for it and then rebuilds from a store that includes it.
+async fn check_fence(tx: &mut sqlx::Transaction<'_, Db>, held: Option<i64>) -> Result<()> {
+    let Some(held) = held else {
+        return Ok(());
+    };
+    let (current,): (i64,) =
+        sqlx::query_as("SELECT token FROM routing_lease WHERE id = 1 FOR SHARE")
+            .fetch_one(&mut **tx)
+            .await?;
+    if current != held {
+        return Err(StoreError::Fenced { held, current });
+    }
+    Ok(())
+}
+
 // Compiled once per backend on purpose: one SQL text, two pool types.
 #[allow(clippy::duplicate_mod)]
 #[path = "shared/mod.rs"]

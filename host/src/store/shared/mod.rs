@@ -2,7 +2,8 @@
 //! Rust. This folder is compiled once inside each backend module (`sqlite.rs`,
 //! `postgres.rs`, through `#[path]`), where `Backend` names that backend's
 //! store, `Db` its database, `BACKEND` its name, `SKIP_LOCKED` its
-//! row-locking clause and `index_hint` its index hints; the SQL text is
+//! row-locking clause, `index_hint` its index hints and `check_fence` its
+//! routing lease check (issue 18); the SQL text is
 //! otherwise the same for both (`$N` parameters, `ON CONFLICT`,
 //! `RETURNING`, times as `i64` milliseconds).
 

@@ -47,6 +47,8 @@ impl crate::store::RoutingStore for Backend {
         now: Millis,
     ) -> Result<Vec<(Message, OutboxItem)>> {
         let mut tx = self.write.begin().await?;
+        // First, so a node that lost the lease writes nothing at all.
+        check_fence(&mut tx, batch.fence).await?;
         let saved: Vec<(&i64, &String)> = batch
             .sessions
             .iter()

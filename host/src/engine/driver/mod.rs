@@ -1,4 +1,10 @@
 //! The engine task: owns the router, writes each step, then lets effects out.
+//! `leading` holds how it gets a router to route with (loading, rebuilding,
+//! and waiting while this node does not lead).
+
+mod leading;
+
+pub(super) use leading::Parts;
 
 use std::sync::Arc;
 
@@ -8,24 +14,20 @@ use frontdesk_routing::{
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use frontdesk_rules::Rules;
-
-use super::bots::{BotRouter, Link};
+use super::bots::{BotRouter, Bots};
 use super::closing::Closing;
 use super::consent::ConsentGate;
 use super::convert::{agent_status, channel_queue_config, record};
 use super::holder::holder_allows;
 use super::hooks::{HookRun, HookRunner};
-use super::refusal::{refuse_all, wait_refusing};
-use super::restore::restore;
+use super::refusal::wait_refusing;
 use super::written::{Written, publish_live};
-use super::{EngineError, Event, Job, MAX_STEP, Outcome, RECOVER_EVERY};
+use super::{EngineError, Event, Job, MAX_STEP, Outcome};
 use crate::clock::Clock;
 use crate::live::Live;
+use crate::node::Workers;
 use crate::routing_lock::RoutingLease;
-use crate::store::{
-    AgentReply, EngineStore, Message, OutboxItem, Role, RoutingBatch, StoreError, Viewer,
-};
+use crate::store::{AgentReply, EngineStore, Message, OutboxItem, RoutingBatch, StoreError};
 
 mod drain;
 pub(super) use drain::DriverInbox;
@@ -59,11 +61,15 @@ pub(super) struct Driver {
     /// A step could not be stored, so the router is ahead of the store
     /// until [`Driver::recover`] rebuilds it; events are refused meanwhile.
     stale: bool,
-    /// Checked before each step: a node that lost the routing lock stops.
+    /// Checked before each step: a node that lost the routing lease stops.
     lease: RoutingLease,
-    /// The lease's generation the router was built under; a newer one means
-    /// the lock was lost and taken again, so the router is rebuilt.
-    lease_generation: u64,
+    /// The lease's fencing token the router was built under, written with
+    /// every step (issue 18); a newer one means this node took the lease
+    /// over (again), so the router is rebuilt first.
+    lease_token: Option<i64>,
+    /// The bot worker, started when this node first leads (bots talk for
+    /// the routing engine).
+    idle_bots: Option<(Bots, Workers)>,
     /// The routing inbox this node drains while it leads (PostgreSQL).
     pub(super) inbox: Option<DriverInbox>,
 }
@@ -75,98 +81,6 @@ const MAX_HOOK_ROUNDS: usize = 4;
 type Reply = Option<super::Reply>;
 
 impl Driver {
-    /// Rebuilds the router from the store, then brings it up to date with the
-    /// users and queues as they are now, and routes sessions it never heard of.
-    pub(super) async fn load(
-        store: Arc<dyn EngineStore>,
-        clock: Arc<dyn Clock>,
-        outbox: Arc<Notify>,
-        rules: Arc<Rules>,
-        bots: Link,
-        live: Live,
-        lease: RoutingLease,
-    ) -> Result<Driver, EngineError> {
-        let router = restore(store.as_ref(), Timestamp::from_millis(clock.now())).await?;
-        let mut driver = Driver {
-            written: Written::of(&router),
-            router,
-            outbox,
-            pending: RoutingBatch::default(),
-            due_hooks: Vec::new(),
-            hooks: HookRunner::new(store.clone(), rules),
-            consent: ConsentGate::new(store.clone()),
-            closing: Closing::new(store.clone()),
-            bots: BotRouter::new(bots, store.clone()),
-            store,
-            clock,
-            live,
-            stale: false,
-            lease_generation: lease.generation(),
-            lease,
-            inbox: None,
-        };
-        driver.catch_up().await?;
-        Ok(driver)
-    }
-
-    /// Brings a router just rebuilt from the store up to date: due timers,
-    /// the users and queues as they are now, and sessions it never heard of
-    /// (opened before a restart, or while a step could not be stored).
-    async fn catch_up(&mut self) -> Result<(), EngineError> {
-        let now = self.now();
-        self.router.handle_timeout(now);
-        let users = self.store.list_users().await?;
-        for user in &users {
-            let status = agent_status(user);
-            if self.router.agent(AgentId(user.id)).map(|a| a.status) != Some(status) {
-                self.router
-                    .handle_agent_upsert(now, AgentId(user.id), status);
-            }
-        }
-        let admin = Viewer {
-            user_id: 0,
-            role: Role::Admin,
-        };
-        for channel in self.store.list_channels(admin).await? {
-            let config = channel_queue_config(&channel, &self.store.queue(channel.id).await?);
-            if self.router.queue(QueueId(channel.id)) != Some(&config) {
-                self.router.handle_queue_config(now, config)?;
-            }
-        }
-        for (channel, session) in self.store.load_routing().await?.unrouted {
-            if self.consent.awaits(session).await? {
-                continue;
-            }
-            tracing::info!(session, "routing a session the engine has not routed yet");
-            let new = NewSession {
-                id: SessionId(session),
-                queue: QueueId(channel),
-                responsible: None,
-                bot: false,
-            };
-            self.router.handle_session_opened(now, new)?;
-        }
-        self.step(now).await?;
-        Ok(())
-    }
-
-    /// After a step that could not be stored, memory holds changes the store
-    /// does not: rebuild the router from the store, which still holds the
-    /// state before that step, so memory and disk never disagree.
-    async fn recover(&mut self) -> Result<(), EngineError> {
-        self.lease_generation = self.lease.generation();
-        let router = restore(self.store.as_ref(), self.now()).await?;
-        self.written = Written::of(&router);
-        self.router = router;
-        self.pending = RoutingBatch::default();
-        self.consent.stepped();
-        self.due_hooks.clear();
-        self.stale = false;
-        self.catch_up().await?;
-        tracing::info!("routing resumed: the router was rebuilt from the store");
-        Ok(())
-    }
-
     fn now(&self) -> Timestamp {
         Timestamp::from_millis(self.clock.now())
     }
@@ -182,12 +96,17 @@ impl Driver {
             if let Some(reason) = self.lease.refusal() {
                 // Another node may route meanwhile: rebuild before routing again.
                 self.stale = true;
-                if !wait_refusing(&mut rx, &mut jobs, &reason).await {
+                let refusing = wait_refusing(&mut rx, &mut jobs, &reason, &self.lease);
+                let open = tokio::select! {
+                    open = refusing => open,
+                    () = stop.cancelled() => false,
+                };
+                if !open {
                     return;
                 }
                 continue;
             }
-            if self.lease.generation() != self.lease_generation {
+            if self.lease.token() != self.lease_token {
                 self.stale = true;
             }
             if self.stale {
@@ -216,47 +135,6 @@ impl Driver {
                     }
                 }
             }
-        }
-    }
-
-    /// While the router is stale: tries to rebuild it now and then, and
-    /// refuses the events that arrive meanwhile (the callers get a 503 and
-    /// may retry; new sessions are picked up by the rebuild from the store).
-    async fn wait_and_recover(&mut self, rx: &mut mpsc::Receiver<Job>, jobs: &mut Vec<Job>) {
-        if let Err(err) = self.recover().await {
-            tracing::warn!(error = %err, "routing still paused: the router cannot be rebuilt yet");
-        }
-        if !self.stale {
-            return;
-        }
-        // Wall time, not the injected clock: a test clock that nobody moves
-        // must not keep routing paused.
-        tokio::select! {
-            received = rx.recv_many(jobs, MAX_STEP) => {
-                if received == 0 {
-                    return;
-                }
-                refuse_all(jobs, || {
-                    EngineError::NotStored(
-                        "routing is paused until the database takes writes again".into(),
-                    )
-                });
-            }
-            () = tokio::time::sleep(RECOVER_EVERY) => {}
-        }
-    }
-
-    /// Whether this node still routes; the lease is checked again right
-    /// before each write, so a lost lock stops the next step at the latest.
-    fn routing(&self) -> Result<(), EngineError> {
-        match self.lease.refusal() {
-            Some(reason) => Err(EngineError::NotRouting(reason)),
-            None if self.lease.generation() != self.lease_generation => {
-                Err(EngineError::NotStored(
-                    "the routing lock was taken again; the router is rebuilt first".into(),
-                ))
-            }
-            None => Ok(()),
         }
     }
 
@@ -579,8 +457,15 @@ impl Driver {
             return Ok(Vec::new());
         }
         self.routing().inspect_err(|_| self.stale = true)?;
+        batch.fence = self.lease_token;
         let replies = match self.store.apply_routing(&batch, now.as_millis()).await {
             Ok(replies) => replies,
+            Err(err @ StoreError::Fenced { held, current }) => {
+                self.lease.fenced(held, current);
+                tracing::error!(error = %err, "routing step refused: another node took over routing");
+                self.stale = true;
+                return Err(EngineError::NotRouting(err.to_string()));
+            }
             Err(err) => {
                 self.store.health().observe(&err);
                 tracing::error!(error = %err, "routing step not stored; routing pauses until the router is rebuilt from the store");
