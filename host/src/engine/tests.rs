@@ -176,7 +176,11 @@ async fn a2_no_answer_in_strict_mode_tells_the_customer_and_in_evenly_mode_reque
 
 /// Waits for the engine task to write what the clock made due.
 pub(super) async fn state_of(store: &Arc<dyn Store>, session: i64, want: &str) -> bool {
-    for _ in 0..10_000 {
+    // Bounded by wall time, not by a count of polls: on a loaded machine the
+    // engine's write (on SQLite's own thread) can take longer than any
+    // fixed number of reads.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
         if store
             .session(ADMIN, session)
             .await
