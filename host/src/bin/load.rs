@@ -17,7 +17,13 @@
 //! With `--outbox-crash` it measures agent replies to a slow receiver across
 //! `kill -9` of a real `frontdesk serve` (see `load/outbox.rs`):
 //! `frontdesk-load --outbox-crash --kills 10`.
+//!
+//! With `--failover` it times routing hand-overs between three nodes on one
+//! PostgreSQL (see `load/failover.rs`):
+//! `frontdesk-load --failover --kills 20 --postgres postgres://postgres@127.0.0.1/test`.
 
+#[path = "load/failover.rs"]
+mod failover;
 #[path = "load/live.rs"]
 mod live;
 #[path = "load/outbox.rs"]
@@ -89,10 +95,17 @@ struct Args {
     /// Outbox mode: replies to a slow receiver across `kill -9` (issue 22).
     #[arg(long)]
     outbox_crash: bool,
-    /// Outbox mode: the `frontdesk` binary to run; default: next to this one.
+    /// Failover mode: routing hand-overs between three nodes on PostgreSQL (issue 18).
+    #[arg(long)]
+    failover: bool,
+    /// Failover mode: the PostgreSQL server; the run makes its own database there.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres: String,
+    /// Outbox and failover modes: the `frontdesk` binary to run; default: next to this one.
     #[arg(long)]
     server_bin: Option<std::path::PathBuf>,
-    /// Outbox mode: how many times the server is killed.
+    /// Outbox mode: how many times the server is killed; failover mode:
+    /// how many hand-overs each phase times.
     #[arg(long, default_value_t = 10)]
     kills: usize,
     /// Outbox mode: milliseconds the server runs between kills.
@@ -323,11 +336,19 @@ async fn main() -> anyhow::Result<()> {
         })
         .await;
     }
+    let server_bin = match args.server_bin {
+        Some(bin) => bin,
+        None => std::env::current_exe()?.with_file_name("frontdesk"),
+    };
+    if args.failover {
+        return failover::run(failover::FailoverArgs {
+            server_bin,
+            postgres: args.postgres,
+            kills: args.kills,
+        })
+        .await;
+    }
     if args.outbox_crash {
-        let server_bin = match args.server_bin {
-            Some(bin) => bin,
-            None => std::env::current_exe()?.with_file_name("frontdesk"),
-        };
         return outbox::run(outbox::OutboxArgs {
             server_bin,
             kills: args.kills,
