@@ -15,6 +15,7 @@ mod backup_restore;
 mod bot_packages;
 mod bots;
 mod builtin_plugins;
+mod cluster_proxy;
 mod console_browser;
 mod contact_data;
 mod deployment;
