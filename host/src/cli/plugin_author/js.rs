@@ -221,8 +221,7 @@ pub(super) fn build(dir: &Path, manifest: &Manifest) -> anyhow::Result<PathBuf> 
         );
         return Ok(wasm);
     }
-    std::fs::create_dir_all(&dist)
-        .with_context(|| format!("cannot create {}", dist.display()))?;
+    std::fs::create_dir_all(&dist).with_context(|| format!("cannot create {}", dist.display()))?;
     let _ = std::fs::remove_file(&stamp);
     let out_name = Path::new("dist").join(format!("{}.wasm", manifest.name));
     // Relative paths from the project: componentize-js reads them through a
@@ -240,8 +239,7 @@ pub(super) fn build(dir: &Path, manifest: &Manifest) -> anyhow::Result<PathBuf> 
     if !status.success() {
         bail!("componentize-js failed ({status}); its messages are above");
     }
-    std::fs::write(&stamp, &inputs)
-        .with_context(|| format!("cannot write {}", stamp.display()))?;
+    std::fs::write(&stamp, &inputs).with_context(|| format!("cannot write {}", stamp.display()))?;
     println!("built {} with componentize-js {version}", wasm.display());
     Ok(wasm)
 }
@@ -319,12 +317,17 @@ mod tests {
             assert!(file("wit/types.wit").contains("package frontdesk:plugin@0.1.0"));
             let world = file(&format!("types/{}.d.ts", kind.as_str()));
             assert!(
-                world.contains(&format!("declare module 'frontdesk:plugin/{}@0.1.0'", kind.as_str())),
+                world.contains(&format!(
+                    "declare module 'frontdesk:plugin/{}@0.1.0'",
+                    kind.as_str()
+                )),
                 "{world}"
             );
-            assert!(!files.iter().any(|(_, bytes)| {
-                String::from_utf8_lossy(bytes).contains("{{")
-            }));
+            assert!(
+                !files
+                    .iter()
+                    .any(|(_, bytes)| { String::from_utf8_lossy(bytes).contains("{{") })
+            );
         }
     }
 

@@ -116,8 +116,7 @@ pub fn new_project(
             dir.display()
         );
     }
-    let mut files: Vec<(PathBuf, Vec<u8>)> =
-        vec![("manifest.toml".into(), manifest.into_bytes())];
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![("manifest.toml".into(), manifest.into_bytes())];
     match lang {
         Lang::Rust => files.extend(rust::project_files(&fill)),
         Lang::Js => files.extend(js::project_files(&fill)),
@@ -175,7 +174,10 @@ pub fn build_project(dir: &Path, offline: bool) -> anyhow::Result<PathBuf> {
     let (wasm, staging_parent) = match lang {
         Lang::Rust => {
             let wasm = rust::build(dir, offline)?;
-            let parent = wasm.parent().expect("cargo writes into a folder").to_owned();
+            let parent = wasm
+                .parent()
+                .expect("cargo writes into a folder")
+                .to_owned();
             (wasm, parent)
         }
         Lang::Js => {
