@@ -329,3 +329,47 @@ async fn a_hostile_js_bot_is_stopped_and_the_server_keeps_serving() {
     let session = s.say(&channel, "m1", "opening hours?").await;
     s.until_sent(session, "We are open 9-17.").await;
 }
+
+#[test]
+fn plugin_new_js_writes_a_project_and_build_says_what_to_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], path: Option<&Path>| {
+        let mut command = std::process::Command::new(binary());
+        command.arg("plugin").args(args).current_dir(dir.path());
+        if let Some(path) = path {
+            command.env("PATH", path);
+        }
+        command.output().unwrap()
+    };
+    let made = run(&["new", "bot", "greeter", "--lang", "js"], None);
+    assert!(made.status.success(), "{made:?}");
+    let project = dir.path().join("greeter");
+    for file in [
+        "package.json",
+        "src/bot.js",
+        "wit/bot.wit",
+        "types/bot.d.ts",
+    ] {
+        assert!(project.join(file).is_file(), "no {file}");
+    }
+
+    // No componentize-js: the npm command that installs it.
+    let out = run(&["build", "greeter"], None);
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        error.contains("componentize-js is not installed")
+            && error.contains(
+                "npm install --save-dev @bytecodealliance/componentize-js@0.23.0 \
+                 @bytecodealliance/preview2-shim@0.25.0"
+            ),
+        "{error}"
+    );
+
+    // No Node.js at all.
+    let empty = dir.path().join("no-tools");
+    std::fs::create_dir(&empty).unwrap();
+    let out = run(&["build", "greeter"], Some(&empty));
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(error.contains("Node.js was not found on PATH"), "{error}");
+}
