@@ -43,7 +43,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
     done
 fi
 
-# npm peers: telegram-test-api (Telegram) and playwright-core (browser tests).
+# npm peers: telegram-test-api (Telegram), playwright-core (browser tests), and
+# componentize-js with jco (JavaScript plugins: tests/js_plugins.rs, the bot_call bench).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     need_root "Node.js"
     say "installing Node.js"

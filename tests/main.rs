@@ -24,6 +24,7 @@ mod facebook;
 mod full_story_browser;
 mod guest_unit_tests;
 mod ingest_crash;
+mod js_plugins;
 mod live;
 mod live_nodes;
 mod marketplace;

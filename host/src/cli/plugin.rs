@@ -17,7 +17,7 @@ use frontdesk_plugin_host::{
 
 use super::catalogue::{MarketplaceArgs, cli_approver, obtain};
 use super::package_text::describe;
-use super::plugin_author::{self, ProjectKind};
+use super::plugin_author::{self, Lang, ProjectKind};
 
 /// Installs and manages connector and bot plugins.
 #[derive(Subcommand)]
@@ -127,13 +127,17 @@ pub enum PluginCommand {
         /// Only this version; without it, the whole plugin.
         version: Option<String>,
     },
-    /// Writes a new plugin project from a template: Cargo.toml, manifest.toml,
-    /// src/lib.rs with a unit test, and a copy of the plugin SDK.
+    /// Writes a new plugin project from a template: manifest.toml and, for
+    /// Rust, Cargo.toml, src/lib.rs with a unit test and a copy of the plugin
+    /// SDK; for JavaScript, package.json, src/, test/, the WIT and its types.
     New {
         /// `connector` or `bot`.
         kind: ProjectKind,
         /// The plugin's name (a-z, 0-9 and '-'), also its folder's.
         name: String,
+        /// The language: `rust` (cargo) or `js` (npm's componentize-js).
+        #[arg(long, value_enum, default_value_t = Lang::Rust)]
+        lang: Lang,
         /// The folder to create it in.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
@@ -141,10 +145,11 @@ pub enum PluginCommand {
         #[arg(long)]
         publisher: Option<String>,
     },
-    /// Builds a plugin project for wasm32-wasip2 in release mode and packs it
-    /// into NAME-VERSION.tar.gz in the project folder, ready to install.
+    /// Builds a plugin project into a component (cargo for Cargo.toml,
+    /// componentize-js for package.json) and packs it into
+    /// NAME-VERSION.tar.gz in the project folder, ready to install.
     Build {
-        /// The project folder (with Cargo.toml and manifest.toml).
+        /// The project folder (with manifest.toml and Cargo.toml or package.json).
         dir: PathBuf,
         /// Build from cargo's cache without the network (`cargo --offline`).
         #[arg(long)]
@@ -205,10 +210,13 @@ pub fn run(data_dir: &std::path::Path, command: PluginCommand) -> anyhow::Result
     match &command {
         PluginCommand::New {
             kind,
+            lang,
             name,
             dir,
             publisher,
-        } => return plugin_author::new_project(*kind, name, dir, publisher.as_deref()),
+        } => {
+            return plugin_author::new_project(*kind, *lang, name, dir, publisher.as_deref());
+        }
         PluginCommand::Build { dir, offline } => {
             return plugin_author::build_project(dir, *offline).map(drop);
         }
