@@ -13,7 +13,6 @@ use crate::second_node::{add_agent, healthz};
 use crate::support;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -22,7 +21,6 @@ use sqlx::Connection;
 use support::nginx::{DEADLINE, Nginx, certificate, client};
 use support::{Http, Server, admin_token};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Customers before the leader is killed, and after.
 const BEFORE: usize = 30;
@@ -129,23 +127,7 @@ async fn three_nodes_behind_nginx_route_every_customer_once_through_a_leader_kil
         assert_eq!(status, 200, "{}", saved.text().await.unwrap());
 
         // The admin's console socket, upgraded through nginx to some node.
-        let tcp = tokio::net::TcpStream::connect(nginx.https).await.unwrap();
-        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-        let stream = tokio_rustls::TlsConnector::from(Arc::new(tls.clone()))
-            .connect(name, tcp)
-            .await
-            .unwrap();
-        let mut request = nginx
-            .url("/api/v1/live")
-            .replace("https", "wss")
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {admin}").parse().unwrap());
-        let (mut live, _) = tokio_tungstenite::client_async(request, stream)
-            .await
-            .unwrap();
+        let mut live = nginx.live_socket(&tls, &admin).await;
 
         let hook = nginx.url(&format!("/hooks/{channel}"));
         let mut sessions = Vec::new();

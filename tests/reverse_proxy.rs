@@ -8,14 +8,12 @@
 use crate::support;
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use support::nginx::{DEADLINE, Nginx, certificate, client};
 use support::{Server, admin_token, sqlite_url};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A webhook on the built-in `api` channel, signed with its secret.
 fn signed(secret: &str, id: &str, text: &str) -> (String, Vec<u8>) {
@@ -63,23 +61,7 @@ async fn https_through_nginx_serves_the_console_hooks_and_live_socket() {
     let secret = created["secret"].as_str().unwrap().to_string();
 
     // The agents' live socket, upgraded through the proxy.
-    let tcp = tokio::net::TcpStream::connect(nginx.https).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let stream = tokio_rustls::TlsConnector::from(Arc::new(tls.clone()))
-        .connect(name, tcp)
-        .await
-        .unwrap();
-    let mut request = nginx
-        .url("/api/v1/live")
-        .replace("https", "wss")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {admin}").parse().unwrap());
-    let (mut live, _) = tokio_tungstenite::client_async(request, stream)
-        .await
-        .unwrap();
+    let mut live = nginx.live_socket(&tls, &admin).await;
     let mut next = async || loop {
         let frame = tokio::time::timeout(DEADLINE, live.next())
             .await

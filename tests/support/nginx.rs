@@ -137,6 +137,35 @@ impl Nginx {
         std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
     }
 
+    /// An agent console's live socket (`/api/v1/live`) with `token`,
+    /// upgraded through nginx over TLS.
+    pub async fn live_socket(
+        &self,
+        tls: &rustls::ClientConfig,
+        token: &str,
+    ) -> tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>
+    {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let tcp = tokio::net::TcpStream::connect(self.https).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let stream = tokio_rustls::TlsConnector::from(Arc::new(tls.clone()))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let mut request = self
+            .url("/api/v1/live")
+            .replace("https", "wss")
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::client_async(request, stream)
+            .await
+            .unwrap();
+        socket
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.https.port())
     }
