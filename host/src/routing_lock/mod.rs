@@ -8,15 +8,14 @@
 //! - PostgreSQL: a lease row (`routing_lease`, migration 0022) with a
 //!   fencing token, held by [`keeper`], the driver of the sans-IO
 //!   leadership core `frontdesk_cluster::Node`. The leader renews it every
-//!   second; a
-//!   follower tries to take it every second and gets it once it has run out
-//!   (3 s after the leader's last renewal, by the database's clock), with
-//!   the next token. The leader stops routing by itself when it could not
-//!   renew in time, and every routing write checks its token in its own
-//!   transaction (`StoreError::Fenced`), so a paused or cut-off former
-//!   leader never writes after another node took over. A new leader (or an
-//!   old one leading again) rebuilds its router from the store first: see
-//!   [`RoutingLease::token`].
+//!   second; a follower tries to take it every second and gets it once it
+//!   has run out (3 s after the leader's last renewal, by the database's
+//!   clock), with the next token. The leader stops routing by itself when
+//!   it could not renew in time, and every routing write checks its token
+//!   in its own transaction (`StoreError::Fenced`), so a paused or cut-off
+//!   former leader never writes after another node took over. A new leader
+//!   (or an old one leading again) rebuilds its router from the store
+//!   first: see [`RoutingLease::token`].
 //! - SQLite: one node per file, by an exclusive file lock on
 //!   `{database file}.routing.lock`, held by an open file the kernel
 //!   releases when the process ends.
