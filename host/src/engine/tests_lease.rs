@@ -13,6 +13,7 @@ use crate::node::Workers;
 use crate::routing_lock::{Keeper, RoutingLease, Settings};
 use crate::store::{self, Role};
 use crate::test_support::with_postgres_url;
+use frontdesk_cluster::Role as ClusterRole;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_after_another_node_took_the_lease_is_not_stored_and_stops_routing() {
@@ -24,7 +25,8 @@ async fn a_step_after_another_node_took_the_lease_is_not_stored_and_stops_routin
             ttl: Duration::from_secs(600),
             ..Settings::default()
         };
-        let mut keeper = Keeper::new(db.clone(), "a".into(), settings, RoutingLease::follower());
+        let mut keeper = Keeper::new(db.clone(), "a".into(), settings, RoutingLease::follower())
+            .expect("valid settings");
         keeper.round().await;
         let lease = keeper.lease().clone();
         assert_eq!(lease.token(), Some(1));
@@ -69,6 +71,12 @@ async fn a_step_after_another_node_took_the_lease_is_not_stored_and_stops_routin
         let why = lease.refusal().expect("the node stopped routing");
         assert!(why.contains("lost the routing lease"), "{why}");
         assert!(matches!(engine.routes(), Err(EngineError::NotRouting(_))));
+        // The keeper's core hears of it at its next round, long before a
+        // renewal is due, and ends the term: it will not renew token 1.
+        assert!(matches!(keeper.role(), ClusterRole::Leader { .. }));
+        keeper.round().await;
+        assert_eq!(keeper.role(), ClusterRole::Follower);
+        assert!(lease.refusal().is_some());
         workers.stop.cancel();
     })
     .await;

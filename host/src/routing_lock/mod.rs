@@ -6,15 +6,16 @@
 //! routing action, until it leads:
 //!
 //! - PostgreSQL: a lease row (`routing_lease`, migration 0022) with a
-//!   fencing token. The leader renews it every second ([`keeper`]); a
-//!   follower tries to take it every second and gets it once it has run out
-//!   (3 s after the leader's last renewal, by the database's clock), with
-//!   the next token. The leader stops routing by itself when it could not
-//!   renew in time, and every routing write checks its token in its own
-//!   transaction (`StoreError::Fenced`), so a paused or cut-off former
-//!   leader never writes after another node took over. A new leader (or an
-//!   old one leading again) rebuilds its router from the store first: see
-//!   [`RoutingLease::token`].
+//!   fencing token, held by [`keeper`], the driver of the sans-IO
+//!   leadership core `frontdesk_cluster::Node`. The leader renews it every
+//!   second; a follower tries to take it every second and gets it once it
+//!   has run out (3 s after the leader's last renewal, by the database's
+//!   clock), with the next token. The leader stops routing by itself when
+//!   it could not renew in time, and every routing write checks its token
+//!   in its own transaction (`StoreError::Fenced`), so a paused or cut-off
+//!   former leader never writes after another node took over. A new leader
+//!   (or an old one leading again) rebuilds its router from the store
+//!   first: see [`RoutingLease::token`].
 //! - SQLite: one node per file, by an exclusive file lock on
 //!   `{database file}.routing.lock`, held by an open file the kernel
 //!   releases when the process ends.
@@ -29,7 +30,8 @@ use std::sync::{Arc, Mutex};
 use sqlx::postgres::PgPoolOptions;
 use tokio::time::Instant;
 
-pub use keeper::{Keeper, Settings};
+pub use frontdesk_cluster::Settings;
+pub use keeper::Keeper;
 
 /// How a follower's refusal starts, on both backends.
 pub const ANOTHER_NODE: &str = "another node routes this database";
@@ -57,6 +59,11 @@ struct Inner {
     /// Wakes whoever waits for this node to lead (the engine, to load its
     /// router at once rather than at its next look).
     led: tokio::sync::Notify,
+    /// The tokens of routing writes the database fenced out, for the keeper
+    /// to hand to its core ([`RoutingLease::take_fenced`]).
+    fenced_writes: Mutex<Vec<i64>>,
+    /// Wakes the keeper when one is added.
+    write_failed: tokio::sync::Notify,
     /// The SQLite lock file, held open (and locked) while the process runs.
     _file: Option<std::fs::File>,
 }
@@ -75,6 +82,8 @@ pub enum LockError {
         "cannot open a connection for the routing lease: {0}; check that PostgreSQL is reachable at the database URL"
     )]
     Postgres(#[from] sqlx::Error),
+    #[error("the routing lease settings are inconsistent: {0}")]
+    Settings(#[from] frontdesk_cluster::Error),
 }
 
 impl RoutingLease {
@@ -92,6 +101,8 @@ impl RoutingLease {
                 fenced,
                 valid_until: Mutex::new(None),
                 led: tokio::sync::Notify::new(),
+                fenced_writes: Mutex::new(Vec::new()),
+                write_failed: tokio::sync::Notify::new(),
                 _file: file,
             }),
         }
@@ -198,6 +209,33 @@ impl RoutingLease {
         self.refuse(format!(
             "this node lost the routing lease: another node took over routing (token {current}, this node's was {held}); it routes again once it takes the lease over"
         ));
+        // The keeper's core ends the term too, so it neither renews it nor
+        // leads under it again. (Only a lease row has a keeper to tell.)
+        if self.inner.fenced {
+            self.inner
+                .fenced_writes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(held);
+            // `notify_one` keeps the wake-up for a keeper busy with a call.
+            self.inner.write_failed.notify_one();
+        }
+    }
+
+    /// The tokens of the writes fenced out since the last call.
+    fn take_fenced(&self) -> Vec<i64> {
+        std::mem::take(
+            &mut *self
+                .inner
+                .fenced_writes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// Returns once a routing write was fenced out (see [`Self::fenced`]).
+    async fn write_failed(&self) {
+        self.inner.write_failed.notified().await
     }
 
     fn refused(&self) -> std::sync::MutexGuard<'_, Option<String>> {
@@ -289,11 +327,11 @@ async fn postgres(
     // A pool of its own: renewals must not queue behind the store's work.
     let pool = PgPoolOptions::new()
         .max_connections(2)
-        .acquire_timeout(settings.renew_every)
+        .acquire_timeout(settings.call_timeout)
         .connect(url)
         .await?;
-    let mut keeper = Keeper::new(pool, holder.to_string(), settings, RoutingLease::follower());
-    let next = keeper.round().await;
+    let mut keeper = Keeper::new(pool, holder.to_string(), settings, RoutingLease::follower())?;
+    let next = keeper.step().await;
     let lease = keeper.lease().clone();
     let stop = workers.stop.clone();
     workers.tracker.spawn(keeper.run(next, stop));

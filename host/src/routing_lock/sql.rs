@@ -7,20 +7,29 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-/// Takes the lease if it has run out: it becomes `holder`'s for `ttl`, with
-/// the next fencing token, which it returns. `None`: another node's lease
-/// has not run out yet (or is this node's own; see [`renew`]).
+/// The core's acquire ([`frontdesk_cluster::Action::Acquire`]; the exact
+/// statement and why it is so are in `host/cluster/src/lib.rs`): takes the
+/// lease if it has run out, or if it is already `holder`'s, for `ttl`, and
+/// returns its token. A free or run-out lease gets the next token (a new
+/// term); `holder`'s own live lease keeps its token unless this process has
+/// routed under it (`led`, 0 for never): then a write of that term may still
+/// be in flight, and the bump keeps it out. `None`: another node's lease has
+/// not run out yet.
 pub async fn acquire(
     pool: &PgPool,
     holder: &str,
+    led: i64,
     ttl: Duration,
 ) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "UPDATE routing_lease SET holder = $1, token = token + 1, \
-         expires_at = now() + $2 * interval '1 millisecond' \
-         WHERE id = 1 AND expires_at < now() RETURNING token",
+        "UPDATE routing_lease \
+         SET token = CASE WHEN holder = $1 AND expires_at >= now() AND token > $2 \
+                          THEN token ELSE token + 1 END, \
+             holder = $1, expires_at = now() + $3 * interval '1 millisecond' \
+         WHERE id = 1 AND (expires_at < now() OR holder = $1) RETURNING token",
     )
     .bind(holder)
+    .bind(led)
     .bind(millis(ttl))
     .fetch_optional(pool)
     .await?;

@@ -17,13 +17,14 @@ use crate::test_support::with_postgres_url;
 const FAST: Settings = Settings {
     ttl: Duration::from_millis(300),
     renew_every: Duration::from_millis(100),
-    retry_every: Duration::from_millis(100),
+    acquire_every: Duration::from_millis(100),
+    call_timeout: Duration::from_millis(100),
     margin: Duration::from_millis(50),
 };
 
 async fn keeper(url: &str, holder: &str) -> Keeper {
     let pool = PgPool::connect(url).await.expect("connect");
-    Keeper::new(pool, holder.into(), FAST, RoutingLease::follower())
+    Keeper::new(pool, holder.into(), FAST, RoutingLease::follower()).expect("FAST is valid")
 }
 
 /// Polls the database until the lease has run out by its clock.
@@ -111,16 +112,15 @@ async fn one_leads_and_after_it_pauses_the_other_takes_over_and_fences_it_out() 
             .unwrap();
         assert_eq!(timer_rows(&db).await, [1, 3]);
 
-        // `a` resumes: its renewal finds the lease gone and it follows.
-        a.round().await;
-        let why = a.lease().refusal().expect("a follows");
-        assert!(why.contains("lost the routing lease"), "{why}");
+        // `a` resumes: its core sees its own deadline passed, ends the term
+        // and tries to take the lease again at once, and finds `b` holds it.
         a.round().await;
         let why = a.lease().refusal().expect("a follows");
         assert!(
             why.starts_with(ANOTHER_NODE) && why.contains("b holds"),
             "{why}"
         );
+        assert_eq!(a.lease().token(), Some(1));
         // `b` renews on; a write without a token (no lease) is not checked.
         b.round().await;
         assert_eq!((b.lease().refusal(), b.lease().token()), (None, Some(2)));
@@ -155,7 +155,7 @@ async fn a_clean_release_hands_the_lease_over_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_leader_paused_past_its_lease_that_nobody_took_renews_with_the_same_token() {
+async fn a_leader_paused_past_its_lease_that_nobody_took_leads_again_under_a_new_token() {
     with_postgres_url(|url| async move {
         store::connect(&url).await.unwrap();
         let db = PgPool::connect(&url).await.unwrap();
@@ -163,9 +163,16 @@ async fn a_leader_paused_past_its_lease_that_nobody_took_renews_with_the_same_to
         a.round().await;
         until_run_out(&db).await;
         assert!(a.lease().refusal().is_some());
-        // Nobody else wrote (the token did not move), so it may go on.
+        // It routed under token 1, so a write of that term may still be in
+        // flight: it takes the lease again as a new term, which fences that
+        // write out and rebuilds its router from the store.
         a.round().await;
-        assert_eq!((a.lease().refusal(), a.lease().token()), (None, Some(1)));
+        assert_eq!((a.lease().refusal(), a.lease().token()), (None, Some(2)));
+        let standing = sql::standing(&db).await.unwrap();
+        assert_eq!(
+            (standing.holder.as_deref(), standing.token, standing.live),
+            (Some("a"), 2, true)
+        );
     })
     .await;
 }
