@@ -227,11 +227,21 @@ async fn what_a_follower_accepts_is_routed_by_the_leader_and_answered_as_the_lea
         assert_eq!(status, 200, "{closing}");
         assert_eq!(closing["state"], "closing", "{closing}");
         customer_writes(&http, &follower, ch, "m2", "chat-1").await;
-        let reopened = until(&http, &leader, &token, first, "reopened", |s| {
-            causes(s).last().map(String::as_str) == Some("reopened")
-        })
+        // The session and its history are two reads of `GET /sessions/{id}`,
+        // so one answer may hold the step's event but the row from before
+        // it: wait for both.
+        until(
+            &http,
+            &leader,
+            &token,
+            first,
+            "reopened and answered",
+            |s| {
+                causes(s).last().map(String::as_str) == Some("reopened")
+                    && s["session"]["state"] == "answered"
+            },
+        )
         .await;
-        assert_eq!(reopened["session"]["state"], "answered", "{reopened}");
 
         // R9: a customer message through the follower in a session whose
         // agent is offline puts it back in the queue.
