@@ -15,13 +15,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long any one expected frame may take; generous for a loaded CI box.
 const FRAME_DEADLINE: Duration = Duration::from_secs(20);
 
 /// A live socket with the token as an `Authorization: Bearer` header.
-async fn connect(server: &Server, token: &str) -> Result<Socket, WsError> {
+pub async fn connect(server: &Server, token: &str) -> Result<Socket, WsError> {
     let mut request = format!("ws://{}/api/v1/live", server.addr)
         .into_client_request()
         .unwrap();
@@ -34,7 +34,7 @@ async fn connect(server: &Server, token: &str) -> Result<Socket, WsError> {
 }
 
 /// The next JSON text frame, within the deadline.
-async fn next_frame(socket: &mut Socket) -> Value {
+pub async fn next_frame(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(FRAME_DEADLINE, socket.next())
             .await

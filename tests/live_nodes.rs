@@ -4,20 +4,14 @@
 //! (`LISTEN`/`NOTIFY`), none is missing, and when B's listening connection
 //! is cut the console is told to resync and the bus works again.
 
+use crate::live::{Socket, connect, next_frame};
 use crate::support;
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use support::{Http, Server, admin_token};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long anything may take before the test fails (a loaded CI box).
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -28,33 +22,11 @@ const MESSAGES: usize = 200;
 /// The listening connection's name (`frontdesk::live::bus::LISTENER_NAME`).
 const LISTENER: &str = frontdesk::live::bus::LISTENER_NAME;
 
+/// An admin's console on `server`, past its `hello`.
 async fn console(server: &Server, token: &str) -> Socket {
-    let mut request = format!("ws://{}/api/v1/live", server.addr)
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("the console connects");
+    let mut socket = connect(server, token).await.expect("the console connects");
     assert_eq!(next_frame(&mut socket).await["type"], "hello");
     socket
-}
-
-async fn next_frame(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(DEADLINE, socket.next())
-            .await
-            .expect("a frame within the deadline")
-            .expect("the socket stays open")
-            .expect("a readable frame");
-        match message {
-            Message::Text(text) => return serde_json::from_str(&text).expect("JSON frame"),
-            Message::Ping(data) => socket.send(Message::Pong(data)).await.unwrap(),
-            _ => {}
-        }
-    }
 }
 
 /// Reads frames until a `message` frame with `text`; the other frames seen.

@@ -6,6 +6,7 @@
 //! what the first's engine answered; and a second node killed right after
 //! acknowledging messages loses none of their routing.
 
+use crate::second_node::channel_with_queue;
 use crate::support;
 
 use std::time::{Duration, Instant};
@@ -57,24 +58,6 @@ async fn two_nodes(db: &str, http: &Http) -> (Server, Server) {
         .unwrap();
     assert_eq!(health["routing"]["state"], "following", "{health}");
     (leader, follower)
-}
-
-/// An `api` channel with `queue`, both made through `server`.
-async fn channel(http: &Http, server: &Server, token: &str, queue: Value) -> (i64, String) {
-    let (status, created) = http
-        .api(
-            "POST",
-            &server.url("/api/v1/channels"),
-            token,
-            Some(json!({"name": "Support"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["channel"]["id"].as_i64().unwrap();
-    let url = server.url(&format!("/api/v1/channels/{id}/queue"));
-    let (status, body) = http.api("PUT", &url, token, Some(queue)).await;
-    assert_eq!(status, 200, "{body}");
-    (id, created["secret"].as_str().unwrap().to_string())
 }
 
 /// A customer's message in chat `chat`; returns its session once stored.
@@ -158,7 +141,7 @@ async fn what_a_follower_accepts_is_routed_by_the_leader_and_answered_as_the_lea
         let queue = json!({"mode": "strict", "forward_interval_secs": 600,
             "unanswered_interval_secs": 600, "agents": [ann, bob],
             "options": {"watch_availability": true, "close_delay_secs": 600}});
-        let (channel, secret) = channel(&http, &follower, &token, queue).await;
+        let (channel, secret) = channel_with_queue(&http, &follower, &token, queue).await;
         let ch = (channel, secret.as_str());
 
         // A new session through the follower: the leader offers it to ann.
@@ -283,7 +266,7 @@ async fn a_follower_killed_right_after_acknowledging_messages_loses_none_of_thei
         let (leader, mut follower) = two_nodes(&db, &http).await;
         let queue = json!({"mode": "evenly", "forward_interval_secs": 600,
             "unanswered_interval_secs": 600, "agents": [ann]});
-        let (channel, secret) = channel(&http, &leader, &token, queue).await;
+        let (channel, secret) = channel_with_queue(&http, &leader, &token, queue).await;
 
         let sends = (0..SESSIONS).map(|n| {
             let (http, secret) = (http.clone(), secret.clone());

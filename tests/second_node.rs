@@ -78,6 +78,18 @@ pub fn add_agent(db: &str, name: &str) -> (i64, String) {
 
 /// An `api` channel whose evenly queue has `agent`; returns its id and secret.
 pub async fn channel(http: &Http, server: &Server, token: &str, agent: i64) -> (i64, String) {
+    let queue = json!({"mode": "evenly", "forward_interval_secs": 60,
+                       "unanswered_interval_secs": 600, "agents": [agent]});
+    channel_with_queue(http, server, token, queue).await
+}
+
+/// An `api` channel with `queue`, both made through `server`; its id and secret.
+pub async fn channel_with_queue(
+    http: &Http,
+    server: &Server,
+    token: &str,
+    queue: Value,
+) -> (i64, String) {
     let (status, created) = http
         .api(
             "POST",
@@ -88,8 +100,6 @@ pub async fn channel(http: &Http, server: &Server, token: &str, agent: i64) -> (
         .await;
     assert_eq!(status, 201, "{created}");
     let id = created["channel"]["id"].as_i64().unwrap();
-    let queue = json!({"mode": "evenly", "forward_interval_secs": 60,
-                       "unanswered_interval_secs": 600, "agents": [agent]});
     let url = server.url(&format!("/api/v1/channels/{id}/queue"));
     let (status, body) = http.api("PUT", &url, token, Some(queue)).await;
     assert_eq!(status, 200, "{body}");
